@@ -1,0 +1,125 @@
+"""Typed errors of the provider.
+
+No Airflow import here: the pure workflow model subclasses `AnnotationValidationError`, and DAG
+parsing must not pay for Airflow's exception machinery through it.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_annotation.codes import (
+    AUTH_CODES,
+    NOT_FOUND_CODES,
+    VALIDATION_CODES,
+    PlatformCode,
+    describe,
+)
+
+
+class AnnotationError(Exception):
+    """Base of everything this provider raises on purpose."""
+
+
+class AnnotationApiError(AnnotationError):
+    """A call to the platform did not succeed.
+
+    Carries what a person needs to act or to ask the platform's support: the envelope `code` and
+    `message`, the `request_id`, the HTTP status and the endpoint. Any of them may be None when
+    the failure happened before the platform answered (or it answered with no envelope).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        request_id: str | None = None,
+        http_status: int | None = None,
+        endpoint: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id or None
+        self.http_status = http_status
+        self.endpoint = endpoint
+        self.method = method
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.method, self.endpoint) if p) or "request"
+        parts = [f"{where}: {self.message}"]
+        if self.code is not None:
+            parts.append(f"code={self.code} ({describe(self.code)})")
+        if self.http_status is not None:
+            parts.append(f"http_status={self.http_status}")
+        parts.append(f"requestId={self.request_id or '-'}")
+        return "; ".join(parts)
+
+    def __reduce__(self):  # keep pickling (e.g. across processes) lossless
+        return (
+            _rebuild,
+            (
+                type(self),
+                self.message,
+                {
+                    "code": self.code,
+                    "request_id": self.request_id,
+                    "http_status": self.http_status,
+                    "endpoint": self.endpoint,
+                    "method": self.method,
+                },
+            ),
+        )
+
+
+def _rebuild(cls: type[AnnotationApiError], message: str, kwargs: dict) -> AnnotationApiError:
+    return cls(message, **kwargs)
+
+
+class AnnotationAuthError(AnnotationApiError):
+    """Wrong secret (401), unknown or disabled key (402) or an expired signature (403)."""
+
+
+class AnnotationClockSkewError(AnnotationAuthError):
+    """The platform kept calling fresh signatures expired: this machine's clock is off."""
+
+
+class AnnotationValidationError(AnnotationApiError):
+    """The request is malformed: rejected by the platform (400, 55xx/58xx structure codes) or,
+    before anything is sent, by this provider's own checks (then `code` is None)."""
+
+
+class AnnotationNotFoundError(AnnotationApiError):
+    """Something the request names (project, workflow, dataset, manager) does not exist."""
+
+
+class AnnotationUnavailableError(AnnotationApiError):
+    """The platform could not be reached or kept answering 'try again later' (429, 503, code 500)
+    until the retry budget ran out. Nothing was done on the platform's side."""
+
+
+class AnnotationMayHaveTakenEffectError(AnnotationApiError):
+    """The request reached the platform but its answer was lost or unreadable (read timeout,
+    connection dropped after sending, HTTP 502/504, an unreadable 2xx body).
+
+    The platform may already have acted: re-sending a create could make a second object, so it is
+    not retried by default. Check the platform (quote the requestId, if any) before re-running.
+    """
+
+
+class AnnotationResponseError(AnnotationApiError):
+    """The platform answered something this provider cannot read as its envelope, in a case
+    where nothing suggests it acted (e.g. an HTML 404 page from a wrong base URL)."""
+
+
+def error_class_for_code(code: int | None) -> type[AnnotationApiError]:
+    """The typed error that a failure envelope with `code` raises."""
+    if code in AUTH_CODES:
+        return AnnotationAuthError
+    if code in VALIDATION_CODES:
+        return AnnotationValidationError
+    if code in NOT_FOUND_CODES:
+        return AnnotationNotFoundError
+    if code == PlatformCode.INTERNAL_ERROR:
+        return AnnotationUnavailableError
+    return AnnotationApiError
