@@ -36,6 +36,8 @@ class AnnotationApiError(AnnotationError):
         http_status: int | None = None,
         endpoint: str | None = None,
         method: str | None = None,
+        retry_after: float | None = None,
+        attempts: int = 1,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -44,6 +46,10 @@ class AnnotationApiError(AnnotationError):
         self.http_status = http_status
         self.endpoint = endpoint
         self.method = method
+        #: Seconds the platform asked to wait (`Retry-After`), when it asked.
+        self.retry_after = retry_after
+        #: How many times the request was sent before this error was raised.
+        self.attempts = attempts
 
     def __str__(self) -> str:
         where = " ".join(p for p in (self.method, self.endpoint) if p) or "request"
@@ -53,6 +59,8 @@ class AnnotationApiError(AnnotationError):
         if self.http_status is not None:
             parts.append(f"http_status={self.http_status}")
         parts.append(f"requestId={self.request_id or '-'}")
+        if self.attempts > 1:
+            parts.append(f"after {self.attempts} attempts")
         return "; ".join(parts)
 
     def __reduce__(self):  # keep pickling (e.g. across processes) lossless
@@ -67,6 +75,8 @@ class AnnotationApiError(AnnotationError):
                     "http_status": self.http_status,
                     "endpoint": self.endpoint,
                     "method": self.method,
+                    "retry_after": self.retry_after,
+                    "attempts": self.attempts,
                 },
             ),
         )

@@ -1,0 +1,100 @@
+"""What Airflow learns about this provider without importing any of its hooks or operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-annotation",
+        "name": "Annotation Platform",
+        "description": "Set up data-annotation projects on the annotation platform's Open API from DAGs: "
+        "signed requests, typed errors, workflows from templated parameters.",
+        "versions": ["0.1.0"],
+        "integrations": [
+            {
+                "integration-name": "Annotation Platform",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Annotation Platform",
+                "python-modules": ["airflow_provider_annotation.hooks.annotation"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Annotation Platform",
+                "python-modules": ["airflow_provider_annotation.operators.annotation"],
+            }
+        ],
+        "connection-types": [
+            {
+                "connection-type": "annotation",
+                "hook-class-name": "airflow_provider_annotation.hooks.annotation.AnnotationHook",
+                "hook-name": "Annotation Platform",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["port", "schema"],
+                    "relabeling": {
+                        "host": "openAPI base URL",
+                        "login": "Access Key ID",
+                        "password": "Secret Key",
+                    },
+                    "placeholders": {
+                        "host": "https://openapi.example.com (scheme included; may carry a path prefix)",
+                        "login": "AccessKey ID",
+                        "password": "AccessKey secret (never sent, only used to sign)",
+                        "extra": '{"timeout": 60, "max_attempts": 5}',
+                    },
+                },
+                "conn-fields": {
+                    "timeout": {
+                        "label": "Timeout (seconds)",
+                        "description": "Read timeout for each request; connect timeout too unless given as "
+                        '{"connect": s, "read": s} in Extra. Default: connect 10, read 60.',
+                        "schema": {"type": ["number", "object", "null"]},
+                    },
+                    "verify": {
+                        "label": "Verify TLS",
+                        "description": "true (default), false, or the path of a CA bundle on the workers.",
+                        "schema": {"type": ["boolean", "string", "null"]},
+                    },
+                    "proxies": {
+                        "label": "Proxies",
+                        "description": 'Per-scheme proxies, e.g. {"https": "http://proxy:3128"}.',
+                        "schema": {"type": ["object", "null"]},
+                    },
+                    "max_attempts": {
+                        "label": "Max attempts",
+                        "description": "How many times a request may be sent in all (default 5). Only "
+                        "requests that cannot have acted twice are re-sent.",
+                        "schema": {"type": ["integer", "null"], "minimum": 1},
+                    },
+                    "max_retry_wait": {
+                        "label": "Max total retry wait (seconds)",
+                        "description": "Upper bound on time spent waiting between attempts (default 60).",
+                        "schema": {"type": ["number", "null"], "minimum": 0},
+                    },
+                    "retry_base_delay": {
+                        "label": "Retry base delay (seconds)",
+                        "description": "First step of the exponential backoff with jitter (default 1).",
+                        "schema": {"type": ["number", "null"], "minimum": 0},
+                    },
+                    "allow_insecure_http": {
+                        "label": "Allow plain http://",
+                        "description": "Allow http:// to hosts other than loopback. The signature would "
+                        "travel in clear: only for trusted networks.",
+                        "schema": {"type": ["boolean", "null"], "default": False},
+                    },
+                    "retry_ambiguous": {
+                        "label": "Re-send ambiguous requests",
+                        "description": "Also re-send requests whose answer was lost after sending (read "
+                        "timeout, dropped connection, 502/504). May create duplicates. Default false.",
+                        "schema": {"type": ["boolean", "null"], "default": False},
+                    },
+                },
+            }
+        ],
+    }

@@ -1,0 +1,201 @@
+"""The Airflow connection, resolved once into a small, validated config object.
+
+Kept apart from the hook so the rules for each field live in one readable place and every bad value
+is reported with the connection field or extra key it came from, before any request is sent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_annotation.exceptions import AnnotationError
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_MAX_RETRY_WAIT = 60.0
+DEFAULT_RETRY_BASE_DELAY = 1.0
+
+#: Connection extras this provider reads; anything else in `extra` is refused, not ignored.
+EXTRA_KEYS = (
+    "timeout",
+    "verify",
+    "proxies",
+    "max_attempts",
+    "max_retry_wait",
+    "retry_base_delay",
+    "allow_insecure_http",
+    "retry_ambiguous",
+)
+
+
+class AnnotationConnectionConfigError(AnnotationError, ValueError):
+    """The connection's fields or extras are not usable; the message names the field."""
+
+
+@dataclass(frozen=True)
+class AnnotationConnectionConfig:
+    """What the hook needs from the connection. `secret_key` is excluded from `repr`."""
+
+    base_url: str
+    access_key: str
+    secret_key: str = field(repr=False)
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    verify: bool | str = True
+    proxies: dict[str, str] | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
+    retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY
+    allow_insecure_http: bool = False
+    retry_ambiguous: bool = False
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> AnnotationConnectionConfig:
+        """Build from an Airflow `Connection` (anything with host/port/schema/login/password/extra)."""
+        conn_id = getattr(conn, "conn_id", None) or "?"
+        extra = _extras(conn, conn_id)
+        allow_insecure = _bool(extra, "allow_insecure_http", False, conn_id)
+        base_url = _base_url(conn, conn_id, allow_insecure)
+        if not conn.login:
+            raise _error(conn_id, "login", "the Access Key ID is empty")
+        if not conn.password:
+            raise _error(conn_id, "password", "the Secret Key is empty")
+        connect_timeout, read_timeout = _timeouts(extra.get("timeout"), conn_id)
+        return cls(
+            base_url=base_url,
+            access_key=str(conn.login).strip(),
+            secret_key=str(conn.password),
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            verify=_verify(extra.get("verify", True), conn_id),
+            proxies=_proxies(extra.get("proxies"), conn_id),
+            max_attempts=int(_number(extra, "max_attempts", DEFAULT_MAX_ATTEMPTS, conn_id, integer=True, low=1)),
+            max_retry_wait=_number(extra, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT, conn_id),
+            retry_base_delay=_number(extra, "retry_base_delay", DEFAULT_RETRY_BASE_DELAY, conn_id),
+            allow_insecure_http=allow_insecure,
+            retry_ambiguous=_bool(extra, "retry_ambiguous", False, conn_id),
+        )
+
+
+def _error(conn_id: str, where: str, what: str) -> AnnotationConnectionConfigError:
+    return AnnotationConnectionConfigError(f"connection {conn_id!r}, {where}: {what}")
+
+
+def _extras(conn: Any, conn_id: str) -> dict[str, Any]:
+    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else (conn.extra or {})
+    if not isinstance(extra, dict):
+        raise _error(conn_id, "extra", f"expected a JSON object, got {type(extra).__name__}")
+    # Forms store unset optional fields as empty values: those mean "use the default".
+    extra = {k: v for k, v in extra.items() if v not in (None, "")}
+    for key in extra:
+        if key not in EXTRA_KEYS:
+            near = difflib.get_close_matches(key, EXTRA_KEYS, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; known keys: {', '.join(EXTRA_KEYS)}"
+            raise _error(conn_id, f"extra {key!r}", f"unknown key{hint}")
+    return extra
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(conn: Any, conn_id: str, allow_insecure: bool) -> str:
+    host = (conn.host or "").strip()
+    if not host:
+        raise _error(conn_id, "host", "the platform's base URL is empty (e.g. https://host/openapi)")
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _error(conn_id, "host", f"{host!r} is not a base URL with scheme, e.g. https://host/openapi")
+    if parts.query or parts.fragment:
+        raise _error(conn_id, "host", f"{host!r}: a base URL cannot carry a query or fragment")
+    netloc = parts.netloc
+    if conn.port:
+        if parts.port and parts.port != conn.port:
+            raise _error(conn_id, "port", f"{conn.port} contradicts the port in host {host!r}")
+        if not parts.port:
+            netloc = f"{netloc}:{conn.port}"
+    if conn.schema:
+        raise _error(conn_id, "schema", "is not used; put any path prefix in host (https://host/prefix)")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure:
+        raise _error(
+            conn_id,
+            "host",
+            f"plain http:// to {parts.hostname!r} would send the signature in clear; use https:// "
+            'or set extra "allow_insecure_http": true',
+        )
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _number(
+    extra: dict[str, Any], key: str, default: float, conn_id: str, *, integer: bool = False, low: float = 0
+) -> float:
+    value = extra.get(key, default)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise _error(conn_id, f"extra {key!r}", f"expected a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _error(conn_id, f"extra {key!r}", f"expected a number, got {type(value).__name__}")
+    if integer and value != int(value):
+        raise _error(conn_id, f"extra {key!r}", f"expected a whole number, got {value!r}")
+    if value < low:
+        raise _error(conn_id, f"extra {key!r}", f"must be at least {low}, got {value!r}")
+    return float(value)
+
+
+def _bool(extra: dict[str, Any], key: str, default: bool, conn_id: str) -> bool:
+    value = extra.get(key, default)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise _error(conn_id, f"extra {key!r}", f"expected true or false, got {value!r}")
+    return value
+
+
+def _timeouts(value: Any, conn_id: str) -> tuple[float, float]:
+    """`timeout`: one number for both phases, or {"connect": s, "read": s}."""
+    if value is None:
+        return DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+    if isinstance(value, dict):
+        unknown = set(value) - {"connect", "read"}
+        if unknown:
+            raise _error(conn_id, "extra 'timeout'", f"unknown keys {sorted(unknown)}; use 'connect' and 'read'")
+        connect = _number(value, "connect", DEFAULT_CONNECT_TIMEOUT, conn_id)
+        read = _number(value, "read", DEFAULT_READ_TIMEOUT, conn_id)
+    else:
+        connect = read = _number({"timeout": value}, "timeout", 0, conn_id)
+    if connect <= 0 or read <= 0:
+        raise _error(conn_id, "extra 'timeout'", "timeouts must be greater than 0 seconds")
+    return connect, read
+
+
+def _verify(value: Any, conn_id: str) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not os.path.exists(value):
+            raise _error(conn_id, "extra 'verify'", f"CA bundle {value!r} does not exist on this machine")
+        return value
+    raise _error(conn_id, "extra 'verify'", f"expected true, false or a CA-bundle path, got {value!r}")
+
+
+def _proxies(value: Any, conn_id: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise _error(conn_id, "extra 'proxies'", 'expected an object like {"https": "http://proxy:3128"}')
+    return dict(value)
