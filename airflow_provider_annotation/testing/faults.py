@@ -1,0 +1,161 @@
+"""Misbehaviours the emulator can put into its answers, one request at a time.
+
+A test queues faults (``Emulator.inject`` or ``POST /_emulator/faults``); each platform request
+takes the first queued fault whose endpoint matches, FIFO. This module is plain data (no FastAPI)
+so a fault can be built, sent over HTTP as a dict and rebuilt anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
+
+from airflow_provider_annotation.codes import PlatformCode
+
+#: What a reverse proxy in front of the platform answers when the platform is down.
+PROXY_ERROR_PAGE = (
+    "<html><head><title>{status} Bad Gateway</title></head><body><center><h1>{status} Bad Gateway"
+    "</h1></center><hr><center>nginx</center></body></html>"
+)
+
+
+@dataclass
+class Fault:
+    """One misbehaviour, applied to the next `times` requests to `endpoint` (None: any endpoint).
+
+    The answer is replaced when `body`, `code` or `status` is set (a raw `body` wins over a failure
+    envelope with `code`, which wins over an empty body under a bare `status`); `drop` cuts the TCP
+    connection instead of answering; `truncate` sends only the first half of the answer's bytes.
+    `act` means the platform performs the real operation first and the fault hits the answer only.
+    A fault that replaces nothing (e.g. only a `delay`) always acts: it waits `delay`, then acts and
+    answers truly. `delay` is slept after acting and before answering (or dropping).
+
+    The convenience constructors share their names with two fields (``Fault.code(500)`` builds a
+    fault, ``fault.code`` is its envelope code): they are static methods attached after the class is
+    made, and an instance's own field value shadows them, so both spellings from the brief work.
+    """
+
+    status: int | None = None
+    code: int | None = None
+    body: str | bytes | None = None
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+    act: bool = False
+    truncate: bool = False
+    endpoint: str | None = None
+    times: int = 1
+
+    def __post_init__(self) -> None:
+        """Reject values that would only fail later, inside the server, where tests cannot see it."""
+        if not isinstance(self.times, int) or isinstance(self.times, bool) or self.times < 1:
+            raise ValueError(f"Fault.times must be a positive int, not {self.times!r}")
+        if self.delay < 0:
+            raise ValueError(f"Fault.delay must be >= 0, not {self.delay!r}")
+        self.headers = {str(k): str(v) for k, v in dict(self.headers).items()}
+
+    @property
+    def replaces_answer(self) -> bool:
+        """Whether the answer (or its absence) comes from the fault rather than the platform."""
+        return self.drop or self.body is not None or self.code is not None or self.status is not None
+
+    def matches(self, endpoint: str) -> bool:
+        """Whether this fault applies to a request for `endpoint` (path without the base prefix)."""
+        return self.endpoint is None or self.endpoint.rstrip("/") == endpoint.rstrip("/")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (a bytes body is decoded), e.g. for the emulator's state endpoint."""
+        data = {f.name: self.__dict__[f.name] for f in fields(self)}
+        if isinstance(self.body, bytes):
+            data["body"] = self.body.decode("utf-8", errors="replace")
+        data["headers"] = dict(self.headers)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Fault:
+        """Rebuild a fault from `to_dict` output, or from ``{"kind": "<constructor>", **kwargs}``."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a fault must be a JSON object, not {type(data).__name__}")
+        kwargs = dict(data)
+        kind = kwargs.pop("kind", None)
+        if kind is None:
+            known = {f.name for f in fields(cls)}
+            unknown = set(kwargs) - known
+            if unknown:
+                raise ValueError(f"unknown fault field(s): {sorted(unknown)}")
+            return cls(**kwargs)
+        if kind not in CONSTRUCTORS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(CONSTRUCTORS)}")
+        return CONSTRUCTORS[kind](**kwargs)
+
+
+def _http(
+    status: int,
+    *,
+    retry_after: int | str | None = None,
+    code: int = PlatformCode.INTERNAL_ERROR,
+    act: bool = False,
+    endpoint: str | None = None,
+    times: int = 1,
+) -> Fault:
+    """An HTTP error status carrying a failure envelope (`code`), optionally with Retry-After."""
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    return Fault(status=status, code=int(code), headers=headers, act=act, endpoint=endpoint, times=times)
+
+
+def _code(
+    code: int, *, status: int = 200, act: bool = False, endpoint: str | None = None, times: int = 1
+) -> Fault:
+    """A failure envelope with `code` under HTTP 200, the way the real platform answers failures."""
+    return Fault(status=status, code=int(code), act=act, endpoint=endpoint, times=times)
+
+
+def _expired(*, endpoint: str | None = None, times: int = 1) -> Fault:
+    """A "Signature Expired" envelope (403), as if the caller's clock were off."""
+    return _code(PlatformCode.SIGNATURE_EXPIRED, endpoint=endpoint, times=times)
+
+
+def _drop(*, act: bool = False, delay: float = 0.0, endpoint: str | None = None, times: int = 1) -> Fault:
+    """Cut the connection without any answer; with `act`, after the platform did the work."""
+    return Fault(drop=True, act=act, delay=delay, endpoint=endpoint, times=times)
+
+
+def _slow(seconds: float, *, act: bool = True, endpoint: str | None = None, times: int = 1) -> Fault:
+    """Answer truly but `seconds` late; with `act` the work is done before the wait, else after."""
+    return Fault(delay=seconds, act=act, endpoint=endpoint, times=times)
+
+
+def _html(status: int = 502, *, act: bool = False, endpoint: str | None = None, times: int = 1) -> Fault:
+    """A proxy's HTML error page instead of an envelope."""
+    page = PROXY_ERROR_PAGE.format(status=status)
+    return Fault(status=status, body=page, content_type="text/html", act=act, endpoint=endpoint, times=times)
+
+
+def _truncated(*, act: bool = True, endpoint: str | None = None, times: int = 1) -> Fault:
+    """A 200 whose JSON body is cut in half: the real answer if `act`, else a failure envelope's."""
+    code = None if act else int(PlatformCode.INTERNAL_ERROR)
+    return Fault(code=code, truncate=True, act=act, endpoint=endpoint, times=times)
+
+
+def _empty(status: int = 200, *, act: bool = False, endpoint: str | None = None, times: int = 1) -> Fault:
+    """An empty body under `status`."""
+    return Fault(
+        status=status, body=b"", content_type="application/json", act=act, endpoint=endpoint, times=times
+    )
+
+
+#: Constructors by name: ``Fault.<name>(...)`` and ``{"kind": "<name>", ...}`` over HTTP.
+CONSTRUCTORS: dict[str, Callable[..., Fault]] = {
+    "http": _http,
+    "code": _code,
+    "expired": _expired,
+    "drop": _drop,
+    "slow": _slow,
+    "html": _html,
+    "truncated": _truncated,
+    "empty": _empty,
+}
+
+for _name, _constructor in CONSTRUCTORS.items():
+    setattr(Fault, _name, staticmethod(_constructor))
