@@ -15,7 +15,7 @@ import requests
 
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
-from airflow_provider_annotation.testing.emulator import CREATE_WORKFLOW_PATH, PROJECT_LIST_PATH
+from airflow_provider_annotation.endpoints import CREATE_WORKFLOW as CREATE_WORKFLOW_PATH, PROJECT_LIST as PROJECT_LIST_PATH
 
 AK, SK = "ak-test", "sk-test"
 DIST = {"name": "Distribution", "type": 0, "runMode": 0}

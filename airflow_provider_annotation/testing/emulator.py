@@ -33,13 +33,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from airflow_provider_annotation.codes import PlatformCode, describe
+from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_LIST, WORKFLOW_POOLS_KEY
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from airflow_provider_annotation.testing.faults import Fault
 
-# --- The contract, each name in one place (the platform later renamed the path and `pools`). ---
-CREATE_WORKFLOW_PATH = "/annotation/workflow/create"
-POOLS_KEY = "pools"
-PROJECT_LIST_PATH = "/project/list"
 #: Control plane for tests in other processes; never signed, never recorded.
 CONTROL_PREFIX = "/_emulator"
 
@@ -309,7 +306,7 @@ def pool_is_well_formed(pool: Any) -> bool:
 
 def workflow_failure(workflow: Any) -> PlatformCode | None:
     """Why a given workflow is refused, or None: structure first, then the first/last pool rules."""
-    pools = workflow.get(POOLS_KEY) if isinstance(workflow, dict) else None
+    pools = workflow.get(WORKFLOW_POOLS_KEY) if isinstance(workflow, dict) else None
     if not isinstance(pools, list) or not pools or not all(pool_is_well_formed(p) for p in pools):
         return PlatformCode.WORKFLOW_STRUCTURE_ERROR
     if pools[0]["type"] != POOL_DISTRIBUTION:
@@ -336,7 +333,7 @@ def create_workflow(state: EmulatorState, payload: dict[str, Any], request_id: s
         failure = workflow_failure(workflow)
         if failure is not None:
             return failure, None
-        pools, default = workflow[POOLS_KEY], False
+        pools, default = workflow[WORKFLOW_POOLS_KEY], False
     workflow_id = state.add_workflow(project_id, pools, default=default, request_id=request_id)
     return PlatformCode.SUCCESS, {"workflowId": workflow_id}
 
@@ -354,8 +351,8 @@ def list_projects(state: EmulatorState, payload: dict[str, Any], request_id: str
 
 #: Platform endpoints: path → operation on (state, JSON body, requestId).
 OPERATIONS: dict[str, Callable[[EmulatorState, dict[str, Any], str], Outcome]] = {
-    CREATE_WORKFLOW_PATH: create_workflow,
-    PROJECT_LIST_PATH: list_projects,
+    CREATE_WORKFLOW: create_workflow,
+    PROJECT_LIST: list_projects,
 }
 
 
