@@ -1,0 +1,153 @@
+"""Typed values from rendered templates: what an operator's execute() gets after Jinja ran.
+
+Without native rendering, Jinja turns every templated argument into a string: an XCom project id
+becomes ``"4242"``, a list becomes ``"['alice', 'bob']"`` (Python repr), ``| tojson`` gives JSON,
+and people type ``"alice, bob"`` into Variables. These functions read each of those forms
+honestly and refuse everything else with a message naming the argument, so a wrong value fails
+before any request instead of being sent half-understood.
+
+Pure standard library, no Airflow import. Python literals are read with `ast.literal_eval`,
+never `eval`. Every error is a `WorkflowValidationError` (a ValueError and an
+AnnotationValidationError): one type for "the input of Create Workflow is wrong".
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from typing import Any
+
+from airflow_provider_annotation.workflow import WorkflowValidationError, describe_value
+
+__all__ = ["MAX_PROJECT_ID", "to_name_list", "to_pools", "to_project_id"]
+
+#: projectId is a Java ``long`` on the platform.
+MAX_PROJECT_ID = 2**63 - 1
+_MAX_ID_DIGITS = len(str(MAX_PROJECT_ID))
+#: Strings Jinja renders for a missing value (``{{ None }}``, ``{{ None | tojson }}``).
+_RENDERED_NONE = frozenset({"None", "null"})
+
+
+def to_project_id(value: object, field: str = "project_id") -> int:
+    """A positive int from an int or a string of ASCII digits (surrounding whitespace allowed).
+
+    Rejected: bool, float (even 3.0: a float id means something upstream computed it wrongly),
+    zero, negatives, signs, decimals, anything beyond the platform's long range, non-strings.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise WorkflowValidationError(f"{field}: expected a positive integer, got {describe_value(value)}")
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise WorkflowValidationError(
+                f"{field}: expected a positive integer or a string of digits, got {describe_value(value)}"
+            )
+        digits = text.lstrip("0") or "0"
+        if len(digits) > _MAX_ID_DIGITS:  # checked before int(): no huge conversions
+            raise WorkflowValidationError(f"{field}: {describe_value(value)} is beyond the platform's range")
+        number = int(digits)
+    else:
+        number = int(value)  # plain int from an int subclass (IntEnum, ...)
+    if number <= 0:
+        raise WorkflowValidationError(f"{field}: must be positive, got {describe_value(value)}")
+    if number > MAX_PROJECT_ID:
+        raise WorkflowValidationError(f"{field}: {describe_value(value)} is beyond the platform's range")
+    return number
+
+
+def _parse_literal(text: str, field: str) -> Any:
+    """JSON first (``| tojson``, templated .json files), then a Python literal (non-native Jinja)."""
+    try:
+        return json.loads(text)
+    except ValueError as json_error:
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise WorkflowValidationError(
+                f"{field}: neither valid JSON ({json_error}) nor a Python literal: {describe_value(text)}"
+            ) from None
+
+
+def _reject_rendered_none(text: str, field: str, instead: str) -> None:
+    """Refuse ``"None"``/``"null"``: a missing upstream value, not data; `instead` says what to pass."""
+    if text in _RENDERED_NONE:
+        raise WorkflowValidationError(
+            f"{field}: got the string {text!r}, which is how Jinja renders a missing value; {instead}"
+        )
+
+
+def _names(items: list[Any] | tuple[Any, ...], field: str) -> list[str]:
+    problems = [
+        f"{field}[{i}]: expected a non-empty string, got {describe_value(item)}"
+        for i, item in enumerate(items)
+        if not isinstance(item, str) or not item.strip()
+    ]
+    if problems:
+        raise WorkflowValidationError(problems)
+    return [str(item) for item in items]
+
+
+def to_name_list(value: object, field: str) -> list[str] | None:
+    """Account or algorithm names as a list of non-empty strings; None stays None.
+
+    Accepted: a list/tuple of strings; a JSON list (``'["alice", "bob"]'``); the Python repr a
+    list renders to (``"['alice', 'bob']"``); comma-separated names (``"alice, bob"``, each
+    trimmed, no empty item). A string starting with ``[``, ``(`` or ``{`` must parse as a list.
+
+    An empty (or blank) string gives ``[]``: an empty rendering means "nobody", and an empty
+    list is legal (a labeling pool with no workers yet; no inspection pool in `build_pools`).
+    The strings ``"None"``/``"null"`` are refused: they are what Jinja makes of a missing value,
+    and taking them as an account name would send a silent mistake.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return _names(value, field)
+    if not isinstance(value, str):
+        raise WorkflowValidationError(
+            f"{field}: expected a list of names, a JSON list or comma-separated names, got {describe_value(value)}"
+        )
+    text = value.strip()
+    if not text:
+        return []
+    _reject_rendered_none(text, field, "pass None or an empty string for no names")
+    if text[0] in "[({":
+        parsed = _parse_literal(text, field)
+        if not isinstance(parsed, (list, tuple)):
+            raise WorkflowValidationError(f"{field}: expected a list of names, got {describe_value(parsed)}")
+        return _names(parsed, field)
+    names = [part.strip() for part in text.split(",")]
+    empty = [i for i, name in enumerate(names) if not name]
+    if empty:
+        raise WorkflowValidationError(
+            f"{field}: empty name at position {', '.join(map(str, empty))} in comma-separated {text!r}"
+        )
+    return names
+
+
+def to_pools(value: object, field: str = "pools") -> list[Any]:
+    """The pools list from a list, a JSON string or a Python-repr string; items are not checked.
+
+    Full rule checks (with positions) stay in `validate_pools`; this only gets a list out of
+    what Jinja rendered: a templated .json file or ``{{ ... | tojson }}`` gives JSON, a list of
+    dicts rendered without native rendering gives its Python repr.
+    """
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if not isinstance(value, str):
+        raise WorkflowValidationError(f"{field}: expected a list of pool objects or its JSON, got {describe_value(value)}")
+    text = value.strip()
+    if not text:
+        raise WorkflowValidationError(
+            f"{field}: got an empty string; pass None to get the platform's default workflow"
+        )
+    _reject_rendered_none(text, field, "pass None for the platform's default workflow")
+    parsed = _parse_literal(text, field)
+    if isinstance(parsed, (list, tuple)):
+        return list(parsed)
+    if isinstance(parsed, dict):
+        keys = ", ".join(repr(k) for k in list(parsed)[:5])
+        raise WorkflowValidationError(
+            f"{field}: expected a list of pool objects, got an object with keys {keys}; pass the list itself"
+        )
+    raise WorkflowValidationError(f"{field}: expected a list of pool objects, got {describe_value(parsed)}")

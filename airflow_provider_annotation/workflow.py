@@ -1,0 +1,331 @@
+"""The workflow model of Create Workflow: pool types, the documented pool rules, a builder.
+
+Pure standard library, no Airflow import: DAG files reach this module at parse time, and the rules
+are tested on their own. The request body is ``{"projectId": ..., "workflow": {"pools": [...]}}``;
+the ``pools`` key itself lives in `airflow_provider_annotation.endpoints` (the platform later
+renamed it), this module only deals with the list of pools.
+
+Checks run before anything is sent so that a bad workflow fails at once with every problem and its
+position, instead of one opaque platform code (5509 / 5523 / 5841) per attempt.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from enum import IntEnum
+from types import MappingProxyType
+from typing import Any
+
+from airflow_provider_annotation.exceptions import AnnotationValidationError
+
+__all__ = [
+    "DEFAULT_POOLS",
+    "MAX_NAME_BYTES",
+    "POOL_KEYS",
+    "PoolType",
+    "RunMode",
+    "WorkflowValidationError",
+    "build_pools",
+    "describe_value",
+    "validate_pools",
+]
+
+
+class PoolType(IntEnum):
+    """A pool's ``type``. IntEnum so DAG code reads ``PoolType.LABELING`` and JSON gets ``1``."""
+
+    DISTRIBUTION = 0
+    LABELING = 1
+    INSPECTION = 2
+    SPOT_CHECK = 3
+    ALGORITHM = 4
+    COMPLETION = 5
+
+    @property
+    def label(self) -> str:
+        """Human wording for error messages: ``spot check``."""
+        return self.name.lower().replace("_", " ")
+
+
+class RunMode(IntEnum):
+    """A pool's ``runMode``: whether it is worked by hand or runs by itself."""
+
+    MANUAL = 0
+    AUTOMATIC = 1
+
+    @property
+    def label(self) -> str:
+        """Human wording for error messages: ``manual``."""
+        return self.name.lower()
+
+
+#: Every key a pool may carry, in the order the platform's samples write them. The one place the
+#: pool vocabulary is listed: anything else is reported as unknown, with the nearest key suggested,
+#: so a typo (``worker``) is never silently dropped or silently sent.
+#: ``disableOperationItem`` is not in the seed's schema but appears in the platform's samples on
+#: labeling and inspection pools (labeling-tool items switched off in that pool).
+POOL_KEYS: tuple[str, ...] = ("name", "type", "runMode", "workers", "algorithmList", "disableOperationItem")
+
+#: The platform caps pool names at 60 bytes of UTF-8 (so 20 CJK characters, not 60).
+MAX_NAME_BYTES = 60
+
+_REPR_CHARS = 60
+_POOL_TYPES = frozenset(int(t) for t in PoolType)
+_RUN_MODES = frozenset(int(m) for m in RunMode)
+_TYPE_CHOICES = ", ".join(f"{t.value} {t.label}" for t in PoolType)
+_RUN_MODE_CHOICES = " or ".join(f"{m.value} ({m.label})" for m in RunMode)
+
+
+class WorkflowValidationError(AnnotationValidationError, ValueError):
+    """Input for Create Workflow was rejected before anything was sent.
+
+    `problems` holds one line per problem, each naming where it is (``pools[2].workers: ...``);
+    the message lists all of them so one run shows everything to fix. A ValueError too, so plain
+    Python callers can catch it without knowing this provider's hierarchy. `code` stays None: no
+    platform code was involved.
+    """
+
+    def __init__(self, problems: Iterable[str] | str) -> None:
+        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        if len(self.problems) == 1:
+            message = f"invalid workflow input: {self.problems[0]}"
+        else:
+            message = f"invalid workflow input ({len(self.problems)} problems):\n" + "\n".join(
+                f"  {p}" for p in self.problems
+            )
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        # Not the API error's "request: ...; requestId=-": nothing was requested.
+        return self.message
+
+    def __reduce__(self):  # the parent's reduce passes keyword fields this class does not take
+        return (type(self), (self.problems,))
+
+
+def describe_value(value: object) -> str:
+    """``str 'alice'``, ``bool True``: the type and a shortened repr, for error messages."""
+    text = repr(value)
+    if len(text) > _REPR_CHARS:
+        text = text[: _REPR_CHARS - 3] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _is_int(value: object) -> bool:
+    """An int that JSON sends as a number; bool is an int to Python but not to the platform."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _valid_type(value: object) -> int | None:
+    """`value` as a plain int when it is a documented pool type, else None."""
+    return int(value) if _is_int(value) and value in _POOL_TYPES else None  # type: ignore[call-overload]
+
+
+def _pool_type_label(value: int) -> str:
+    return f"{value} ({PoolType(value).label})"
+
+
+def _check_strings(value: object, where: str, problems: list[str]) -> list[str] | None:
+    """A list of non-empty strings (a copy), or None after recording what is wrong at `where`."""
+    if not isinstance(value, (list, tuple)):
+        problems.append(f"{where}: expected a list of strings, got {describe_value(value)}")
+        return None
+    bad = False
+    for j, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            problems.append(f"{where}[{j}]: expected a non-empty string, got {describe_value(item)}")
+            bad = True
+    return None if bad else [str(item) for item in value]
+
+
+def _unknown_key(key: object, where: str) -> str:
+    if not isinstance(key, str):
+        return f"{where}: keys must be strings, got key {describe_value(key)}"
+    lowered = {k.lower(): k for k in POOL_KEYS}
+    match = difflib.get_close_matches(key, POOL_KEYS, n=1, cutoff=0.6) or (
+        [lowered[key.lower()]] if key.lower() in lowered else []
+    )
+    if match:
+        return f"{where}.{key}: unknown key; did you mean '{match[0]}'?"
+    return f"{where}.{key}: unknown key; known keys are {', '.join(POOL_KEYS)}"
+
+
+def _check_pool(pool: Mapping[Any, Any], where: str, problems: list[str]) -> dict[str, Any]:
+    """Check one pool; return its normalized copy (meaningful only if no problem was recorded)."""
+    out: dict[str, Any] = {}
+    for key, value in pool.items():
+        if key not in POOL_KEYS:
+            problems.append(_unknown_key(key, where))
+        out[key] = value  # keep input order; a problem above already stops the request
+
+    if "name" not in pool:
+        problems.append(f"{where}.name: required, a non-empty string of at most {MAX_NAME_BYTES} bytes")
+    else:
+        name = pool["name"]
+        if not isinstance(name, str) or not name.strip():
+            problems.append(f"{where}.name: expected a non-empty string, got {describe_value(name)}")
+        else:
+            try:
+                size = len(name.encode("utf-8"))
+            except UnicodeEncodeError:
+                problems.append(f"{where}.name: not encodable as UTF-8 (lone surrogate?): {name!r}")
+            else:
+                if size > MAX_NAME_BYTES:
+                    problems.append(
+                        f"{where}.name: {size} bytes in UTF-8, the platform allows at most {MAX_NAME_BYTES}"
+                    )
+                out["name"] = str(name)
+
+    pool_type: int | None = None
+    if "type" not in pool:
+        problems.append(f"{where}.type: required, an integer ({_TYPE_CHOICES})")
+    elif _valid_type(pool["type"]) is None:
+        problems.append(f"{where}.type: expected an integer ({_TYPE_CHOICES}), got {describe_value(pool['type'])}")
+    else:
+        pool_type = _valid_type(pool["type"])
+        out["type"] = pool_type
+
+    if "runMode" in pool:
+        mode = pool["runMode"]
+        if not _is_int(mode) or mode not in _RUN_MODES:
+            problems.append(f"{where}.runMode: expected {_RUN_MODE_CHOICES}, got {describe_value(mode)}")
+        else:
+            out["runMode"] = int(mode)
+
+    if "workers" in pool:
+        workers = _check_strings(pool["workers"], f"{where}.workers", problems)
+        if workers is not None:
+            out["workers"] = workers
+
+    if "algorithmList" in pool:
+        if pool_type is not None and pool_type != PoolType.ALGORITHM:
+            problems.append(
+                f"{where}.algorithmList: only allowed on an algorithm pool (type {PoolType.ALGORITHM.value}), "
+                f"this pool is type {_pool_type_label(pool_type)}"
+            )
+        algorithms = _check_strings(pool["algorithmList"], f"{where}.algorithmList", problems)
+        if algorithms is not None:
+            out["algorithmList"] = algorithms
+
+    if "disableOperationItem" in pool:
+        items = pool["disableOperationItem"]
+        if not isinstance(items, (list, tuple)):
+            problems.append(f"{where}.disableOperationItem: expected a list, got {describe_value(items)}")
+        else:
+            out["disableOperationItem"] = copy.deepcopy(list(items))
+    return out
+
+
+def validate_pools(pools: object, *, field: str = "pools") -> list[dict[str, Any]]:
+    """Check `pools` against every documented rule; return a normalized copy.
+
+    Rules: a non-empty list of pool objects; the first pool is a distribution pool (type 0), the
+    last a completion pool (type 5); each pool has a ``type`` 0-5 and a ``name`` (a non-empty
+    string of at most 60 UTF-8 bytes); ``runMode`` is 0 or 1 when given; ``workers`` and
+    ``algorithmList`` are lists of non-empty strings when given, ``algorithmList`` only on
+    algorithm pools (type 4); ``disableOperationItem`` is a list; no other key.
+
+    ``name`` is required although the seed does not say so: every platform sample names its pools,
+    the web editor shows pools by name, and the platform only documents the 60-byte cap. Asking for
+    it costs one field; a nameless pool would be a silent guess about undocumented behaviour.
+
+    The copy has plain ints for IntEnum members, lists for tuples, keys in input order, and
+    nothing dropped. `field` names the list in messages (the operator argument's name).
+
+    :raises WorkflowValidationError: listing every problem, one per line, with its position.
+    """
+    if not isinstance(pools, (list, tuple)):
+        raise WorkflowValidationError(f"{field}: expected a non-empty list of pool objects, got {describe_value(pools)}")
+    if not pools:
+        raise WorkflowValidationError(f"{field}: expected a non-empty list of pool objects, got an empty list")
+
+    problems: list[str] = []
+    normalized: list[dict[str, Any]] = []
+    last = len(pools) - 1
+    for i, pool in enumerate(pools):
+        where = f"{field}[{i}]"
+        if not isinstance(pool, Mapping):
+            problems.append(f"{where}: expected a pool object (dict), got {describe_value(pool)}")
+            continue
+        checked = _check_pool(pool, where, problems)
+        normalized.append(checked)
+        pool_type = _valid_type(pool.get("type"))  # an invalid type was reported by _check_pool
+        for position, wanted, role in ((0, PoolType.DISTRIBUTION, "first"), (last, PoolType.COMPLETION, "last")):
+            if i == position and pool_type is not None and pool_type != wanted:
+                problems.append(
+                    f"{where}.type: the {role} pool must be a {wanted.label} pool (type {wanted.value}), "
+                    f"got {_pool_type_label(pool_type)}"
+                )
+    if problems:
+        raise WorkflowValidationError(problems)
+    return normalized
+
+
+def _builder_names(value: object, param: str, problems: list[str]) -> list[str]:
+    """The names given for one builder parameter (None → []), recording problems under `param`."""
+    if value is None:
+        return []
+    names = _check_strings(value, param, problems)
+    return names or []
+
+
+def build_pools(
+    *,
+    labelers: Sequence[str] | None = None,
+    inspectors: Sequence[str] | None = None,
+    spot_checkers: Sequence[str] | None = None,
+    algorithms: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The common workflow shapes without writing pools by hand, in the platform samples' order.
+
+    distribution (runMode 0) → algorithm (runMode 1, `algorithms`) if `algorithms` → labeling
+    (workers = `labelers`, an empty list when None) → inspection if `inspectors` → spot check if
+    `spot_checkers` → completion. An empty list counts as not given for the optional pools (an
+    empty rendered template means "no such stage"). The samples show ``runMode`` only on the
+    distribution and algorithm pools, so the other pools omit it rather than guess a value.
+
+    :raises WorkflowValidationError: naming the parameter and item, e.g. ``labelers[1]: ...``.
+    """
+    problems: list[str] = []
+    labeler_names = _builder_names(labelers, "labelers", problems)
+    inspector_names = _builder_names(inspectors, "inspectors", problems)
+    spot_checker_names = _builder_names(spot_checkers, "spot_checkers", problems)
+    algorithm_names = _builder_names(algorithms, "algorithms", problems)
+    if problems:
+        raise WorkflowValidationError(problems)
+
+    pools: list[dict[str, Any]] = [
+        {"name": "Distribution pool", "type": int(PoolType.DISTRIBUTION), "runMode": int(RunMode.MANUAL)}
+    ]
+    if algorithm_names:
+        pools.append(
+            {
+                "name": "Algorithm pool",
+                "type": int(PoolType.ALGORITHM),
+                "runMode": int(RunMode.AUTOMATIC),
+                "algorithmList": algorithm_names,
+            }
+        )
+    pools.append({"name": "Labeling pool", "type": int(PoolType.LABELING), "workers": labeler_names})
+    if inspector_names:
+        pools.append({"name": "Inspection pool", "type": int(PoolType.INSPECTION), "workers": inspector_names})
+    if spot_checker_names:
+        pools.append({"name": "Spot check pool", "type": int(PoolType.SPOT_CHECK), "workers": spot_checker_names})
+    pools.append({"name": "Completion pool", "type": int(PoolType.COMPLETION)})
+    return validate_pools(pools)
+
+
+#: The workflow the platform gives a project when none is sent: distribution (runMode 0) →
+#: labeling → inspection → completion. Read-only, for docs and comparisons; ``validate_pools(
+#: DEFAULT_POOLS)`` gives a plain, JSON-ready copy to send or modify.
+DEFAULT_POOLS: tuple[Mapping[str, Any], ...] = tuple(
+    MappingProxyType(pool)
+    for pool in (
+        {"name": "Distribution pool", "type": int(PoolType.DISTRIBUTION), "runMode": int(RunMode.MANUAL)},
+        {"name": "Labeling pool", "type": int(PoolType.LABELING)},
+        {"name": "Inspection pool", "type": int(PoolType.INSPECTION)},
+        {"name": "Completion pool", "type": int(PoolType.COMPLETION)},
+    )
+)
