@@ -586,7 +586,9 @@ def _normalize_prefix(prefix: str) -> str:
 def _bind(host: str, port: int) -> socket.socket:
     """A listening socket; binding ourselves makes port 0 usable (the real port is known at once)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when it sees it,
+    # and without TCP_NODELAY a keep-alive client waits ~40 ms for a delayed ACK on every call.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
