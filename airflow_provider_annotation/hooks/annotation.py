@@ -54,6 +54,8 @@ class AnnotationHook(BaseHook):
     default_conn_name = "annotation_default"
     conn_type = "annotation"
     hook_name = "Annotation Platform"
+    #: How the hook waits between attempts; tests swap in a recorder to read the waits.
+    _sleep = staticmethod(time.sleep)
 
     def __init__(self, annotation_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -187,7 +189,7 @@ class AnnotationHook(BaseHook):
                     expired_before = True
                 raise
 
-        controller = retrying(method, policy or self.retry_policy, before_sleep=self._log_retry)
+        controller = retrying(method, policy or self.retry_policy, before_sleep=self._log_retry, sleep=self._sleep)
         try:
             return controller(attempt)
         except AnnotationApiError as err:

@@ -1,0 +1,88 @@
+"""Shared fixtures: one emulator over real HTTP, hooks configured the way users configure them."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from airflow_provider_annotation.testing import Emulator
+
+AK = "test-ak"
+SK = "test-sk-0123456789"
+
+
+class LogSink(io.StringIO):
+    """Where every log line of the test session goes (structlog and stdlib alike), at DEBUG, so
+    tests can read exactly what a user's task log would hold."""
+
+    @property
+    def text(self) -> str:
+        return self.getvalue()
+
+    def clear(self) -> None:
+        self.seek(0)
+        self.truncate(0)
+
+
+@pytest.fixture(scope="session")
+def log_sink() -> LogSink:
+    from airflow.sdk.log import configure_logging
+
+    sink = LogSink()
+    configure_logging(log_level="DEBUG", output=sink, cache_logger_on_first_use=False, colored_console_log=False)
+    return sink
+
+
+@pytest.fixture
+def logs(log_sink: LogSink) -> LogSink:
+    """This test's log lines only."""
+    log_sink.clear()
+    return log_sink
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[Emulator]:
+    with Emulator(access_key=AK, secret_key=SK, port=0) as emu:
+        yield emu
+
+
+@pytest.fixture
+def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
+    """The session's emulator, with a clean slate for each test."""
+    emulator_server.reset()
+    emulator_server.clock_offset_ms = 0
+    yield emulator_server
+    emulator_server.reset()
+    emulator_server.clock_offset_ms = 0
+
+
+def connection_json(host: str, login: str = AK, password: str = SK, **extra: object) -> str:
+    """An `AIRFLOW_CONN_<ID>` value, as users write it."""
+    return json.dumps(
+        {"conn_type": "annotation", "host": host, "login": login, "password": password, "extra": extra}
+    )
+
+
+@pytest.fixture
+def make_hook(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
+    """Build an AnnotationHook on a connection from the environment; retries instant by default."""
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+    hooks: list[AnnotationHook] = []
+
+    def make(host: str | None = None, login: str = AK, password: str = SK, **extra: object) -> AnnotationHook:
+        extra.setdefault("retry_base_delay", 0)
+        conn_id = f"annotation_test_{len(hooks)}"
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn_id.upper()}", connection_json(host or emulator.url, login, password, **extra)
+        )
+        hook = AnnotationHook(annotation_conn_id=conn_id)
+        hooks.append(hook)
+        return hook
+
+    yield make
+    for hook in hooks:
+        hook.close()

@@ -1,0 +1,455 @@
+"""AnnotationHook against the emulator over real HTTP: wire format, every success and error path."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import time
+
+import pytest
+import requests
+
+from airflow_provider_annotation import __version__
+from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_LIST
+from airflow_provider_annotation.exceptions import (
+    AnnotationApiError,
+    AnnotationAuthError,
+    AnnotationClockSkewError,
+    AnnotationMayHaveTakenEffectError,
+    AnnotationNotFoundError,
+    AnnotationResponseError,
+    AnnotationUnavailableError,
+    AnnotationValidationError,
+)
+from airflow_provider_annotation.hooks.annotation import AnnotationHook
+from airflow_provider_annotation.hooks.config import AnnotationConnectionConfigError
+from airflow_provider_annotation.signing import signature
+from airflow_provider_annotation.testing import Emulator, Fault
+from tests.conftest import AK, SK
+
+POOLS = [
+    {"name": "Distribution pool", "type": 0, "runMode": 0},
+    {"name": "Labeling pool", "type": 1, "workers": ["alice", "bob"]},
+    {"name": "Inspection pool", "type": 2, "workers": ["carol"]},
+    {"name": "Completion pool", "type": 5},
+]
+
+
+def creates(emu: Emulator) -> list[dict]:
+    return [r for r in emu.requests if r["endpoint"] == CREATE_WORKFLOW]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- success and the exact wire format ----------------------------------------------------------
+
+
+def test_create_workflow_sends_the_seed_body_and_returns_the_id(emulator, make_hook):
+    hook = make_hook()
+    assert hook.create_workflow(4242, POOLS) == 18000
+    (sent,) = creates(emulator)
+    assert sent["method"] == "POST"
+    assert json.loads(sent["body"]) == {"projectId": 4242, "workflow": {"pools": POOLS}}
+    assert sent["headers"]["Content-Type"] == "application/json"
+    assert emulator.workflows[18000]["pools"] == POOLS
+    assert emulator.workflows[18000]["default"] is False
+
+
+def test_each_request_is_signed_per_the_platform_docs(emulator, make_hook):
+    hook = make_hook()
+    before = time.time() * 1000
+    hook.create_workflow(1, POOLS)
+    after = time.time() * 1000
+    headers = creates(emulator)[0]["headers"]
+    assert headers["X-STARDUST-KEY"] == AK
+    assert before - 1 <= int(headers["X-TS"]) <= after + 1
+    assert headers["X-SIGN"] == signature(headers["X-TS"], SK, AK)
+    assert SK not in json.dumps(dict(headers))
+    assert headers["User-Agent"].startswith(f"airflow-provider-annotation/{__version__} ")
+
+
+def test_no_pools_sends_no_workflow_key_and_the_platform_default_applies(emulator, make_hook):
+    hook = make_hook()
+    workflow_id = hook.create_workflow(7)
+    assert json.loads(creates(emulator)[0]["body"]) == {"projectId": 7}
+    assert emulator.workflows[workflow_id]["default"] is True
+
+
+def test_ids_are_ints_and_increase(emulator, make_hook):
+    hook = make_hook()
+    ids = [hook.create_workflow(1, POOLS) for _ in range(3)]
+    assert ids == [18000, 18001, 18002]
+    assert all(type(i) is int for i in ids)
+
+
+def test_request_returns_unwrapped_data(emulator, make_hook):
+    data = make_hook().request("POST", PROJECT_LIST, json={"offset": 1, "limit": 1})
+    assert set(data) == {"count", "data"}
+
+
+def test_one_session_reused_across_calls(emulator, make_hook):
+    hook = make_hook()
+    for _ in range(3):
+        hook.create_workflow(1, POOLS)
+    session = hook.get_conn()
+    assert session is hook.get_conn()
+    pools = session.get_adapter(emulator.url).poolmanager.pools
+    (key,) = pools.keys()
+    assert pools[key].num_connections == 1  # keep-alive: three calls, one TCP connection
+
+
+def test_connection_read_lazily(monkeypatch):
+    hook = AnnotationHook(annotation_conn_id="does_not_exist_anywhere")  # no lookup yet
+    assert hook.annotation_conn_id == "does_not_exist_anywhere"
+    with pytest.raises(Exception, match="does_not_exist_anywhere"):
+        hook.create_workflow(1)
+
+
+def test_base_url_path_prefix(monkeypatch, make_hook):
+    with Emulator(access_key=AK, secret_key=SK, prefix="/openapi") as emu:
+        hook = make_hook(host=emu.url)
+        assert emu.url.endswith("/openapi")
+        assert hook.create_workflow(3, POOLS) == 18000
+        assert emu.requests[0]["path"] == "/openapi" + CREATE_WORKFLOW
+
+
+# -- bad input: nothing is sent ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("project_id", [0, -3, True, 2.0, "abc", None])
+def test_bad_project_id_rejected_before_sending(emulator, make_hook, project_id):
+    with pytest.raises(AnnotationValidationError, match="project_id"):
+        make_hook().create_workflow(project_id, POOLS)
+    assert emulator.requests == []
+
+
+def test_bad_pools_rejected_before_sending(emulator, make_hook):
+    bad = [{"name": "Labeling pool", "type": 1, "worker": ["x"]}, {"name": "Completion pool", "type": 5}]
+    with pytest.raises(AnnotationValidationError) as info:
+        make_hook().create_workflow(1, bad)
+    text = str(info.value)
+    assert "pools[0].type" in text and "pools[0].worker" in text and "'workers'" in text
+    assert emulator.requests == []
+
+
+def test_insecure_http_refused_before_sending(make_hook):
+    hook = make_hook(host="http://annotation.example.com")
+    with pytest.raises(AnnotationConnectionConfigError, match="allow_insecure_http"):
+        hook.create_workflow(1)
+
+
+# -- retried: the platform did not act --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.http(503, retry_after=2),
+        Fault.http(429, retry_after=2),
+        Fault(status=503, body="<html>busy</html>", content_type="text/html", headers={"Retry-After": "2"}),
+    ],
+    ids=["503", "429", "503-html"],
+)
+def test_busy_answers_retried_honouring_retry_after(emulator, make_hook, fault):
+    hook = make_hook()
+    waits: list[float] = []
+    hook._sleep = waits.append
+    emulator.inject(fault)
+    assert hook.create_workflow(1, POOLS) == 18000
+    assert waits == [2.0]
+    assert len(creates(emulator)) == 2 and len(emulator.workflows) == 1
+
+
+@pytest.mark.parametrize("fault", [Fault.code(500), Fault.http(500)], ids=["code-500-in-200", "http-500"])
+def test_try_again_later_retried_with_backoff(emulator, make_hook, fault):
+    hook = make_hook(retry_base_delay=0.5)
+    waits: list[float] = []
+    hook._sleep = waits.append
+    fault.times = 2
+    emulator.inject(fault)
+    assert hook.create_workflow(1, POOLS) == 18000
+    assert len(waits) == 2 and all(0 <= w <= 60 for w in waits)
+    assert len(creates(emulator)) == 3 and len(emulator.workflows) == 1
+
+
+def test_retry_after_http_date(emulator, make_hook):
+    hook = make_hook()
+    waits: list[float] = []
+    hook._sleep = waits.append
+    when = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
+    emulator.inject(Fault(status=503, code=500, headers={"Retry-After": when}))
+    hook.create_workflow(1, POOLS)
+    assert 25 <= waits[0] <= 31
+
+
+def test_gives_up_after_max_attempts(emulator, make_hook):
+    hook = make_hook(max_attempts=3)
+    emulator.inject(Fault.code(500, times=10))
+    with pytest.raises(AnnotationUnavailableError) as info:
+        hook.create_workflow(1, POOLS)
+    assert info.value.attempts == 3 and "after 3 attempts" in str(info.value)
+    assert info.value.request_id and info.value.code == 500
+    assert len(creates(emulator)) == 3 and emulator.workflows == {}
+
+
+def test_gives_up_when_retry_after_exceeds_the_wait_budget(emulator, make_hook):
+    hook = make_hook(max_retry_wait=10)
+    waits: list[float] = []
+    hook._sleep = waits.append
+    emulator.inject(Fault.http(503, retry_after=120))
+    with pytest.raises(AnnotationUnavailableError) as info:
+        hook.create_workflow(1, POOLS)
+    assert waits == [] and info.value.retry_after == 120.0
+    assert len(creates(emulator)) == 1
+
+
+def test_total_wait_bounded(emulator, make_hook):
+    hook = make_hook(max_attempts=10, max_retry_wait=5)
+    waits: list[float] = []
+    hook._sleep = waits.append
+    emulator.inject(Fault.http(503, retry_after=2, times=10))
+    with pytest.raises(AnnotationUnavailableError):
+        hook.create_workflow(1, POOLS)
+    assert waits == [2.0, 2.0]  # a third wait would pass 5 s
+    assert len(creates(emulator)) == 3
+
+
+def test_connection_refused_retried_then_unavailable(make_hook):
+    hook = make_hook(host=f"http://127.0.0.1:{free_port()}", max_attempts=3)
+    with pytest.raises(AnnotationUnavailableError, match="could not connect") as info:
+        hook.create_workflow(1, POOLS)
+    assert info.value.attempts == 3
+
+
+def test_connect_refused_then_platform_back(emulator, make_hook):
+    """The first attempt finds nothing listening; the platform comes up before the second."""
+    port = free_port()
+    hook = make_hook(host=f"http://127.0.0.1:{port}")
+    started: list[Emulator] = []
+
+    def start_platform(_seconds: float) -> None:
+        started.append(Emulator(access_key=AK, secret_key=SK, port=port).start())
+
+    hook._sleep = start_platform
+    try:
+        assert hook.create_workflow(1, POOLS) == 18000
+        assert len(started) == 1 and len(started[0].workflows) == 1
+    finally:
+        for emu in started:
+            emu.stop()
+
+
+def test_expired_signature_resigned_once(emulator, make_hook):
+    hook = make_hook()
+    emulator.inject(Fault.expired())
+    time.sleep(0.002)
+    assert hook.create_workflow(1, POOLS) == 18000
+    first, second = creates(emulator)
+    assert first["code"] == 403 and second["code"] == 200
+    for sent in (first, second):
+        assert sent["headers"]["X-SIGN"] == signature(sent["headers"]["X-TS"], SK, AK)
+
+
+def test_persistent_expiry_is_reported_as_clock_skew(emulator, make_hook):
+    emulator.clock_offset_ms = 3_600_000
+    with pytest.raises(AnnotationClockSkewError, match="clock") as info:
+        make_hook().create_workflow(1, POOLS)
+    assert isinstance(info.value, AnnotationAuthError) and info.value.code == 403
+    assert len(creates(emulator)) == 2 and emulator.workflows == {}
+
+
+# -- not retried: the platform may have acted --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "phrase"),
+    [
+        (Fault.drop(act=True), "connection dropped after the request was sent"),
+        (Fault.drop(act=False), "connection dropped after the request was sent"),
+        (Fault.html(502, act=True), "HTTP 502"),
+        (Fault.html(504, act=False), "HTTP 504"),
+        (Fault.truncated(act=True), "HTTP 200"),
+        (Fault.empty(200, act=True), "HTTP 200"),
+    ],
+    ids=["drop-after-act", "drop-before-act", "html-502", "html-504", "truncated-200", "empty-200"],
+)
+def test_lost_answers_not_resent(emulator, make_hook, fault, phrase):
+    emulator.inject(fault)
+    with pytest.raises(AnnotationMayHaveTakenEffectError, match=phrase) as info:
+        make_hook().create_workflow(1, POOLS)
+    assert "may have acted" in str(info.value)
+    assert info.value.attempts == 1 and len(creates(emulator)) == 1
+    assert len(emulator.workflows) == (1 if fault.act else 0)
+    assert "JSONDecodeError" not in str(info.value) and "Expecting value" not in str(info.value)
+
+
+def test_read_timeout_not_resent(emulator, make_hook):
+    emulator.inject(Fault.slow(1.5, act=True))
+    hook = make_hook(timeout={"connect": 5, "read": 0.3})
+    with pytest.raises(AnnotationMayHaveTakenEffectError, match=r"no answer within 0.3 s \(read timeout\)"):
+        hook.create_workflow(1, POOLS)
+    assert len(creates(emulator)) == 1 and len(emulator.workflows) == 1
+
+
+def test_html_gateway_page_gives_status_and_snippet(emulator, make_hook):
+    emulator.inject(Fault.html(502))
+    with pytest.raises(AnnotationMayHaveTakenEffectError) as info:
+        make_hook().create_workflow(1, POOLS)
+    assert info.value.http_status == 502 and "Bad Gateway" in str(info.value)
+
+
+def test_opt_in_resends_ambiguous_requests(emulator, make_hook):
+    emulator.inject(Fault.drop(act=True))
+    hook = make_hook(retry_ambiguous=True)
+    assert hook.create_workflow(1, POOLS) == 18001
+    assert len(emulator.workflows) == 2  # the documented price of the opt-in: a duplicate
+
+
+def test_get_requests_always_resent(emulator, make_hook):
+    emulator.inject(Fault.drop(act=False, endpoint="/project/get"))
+    with pytest.raises(AnnotationApiError) as info:
+        make_hook().request("GET", "/project/get", params={"projectId": 1})
+    # the drop was re-sent; the emulator does not serve this endpoint, which is the second answer
+    assert not isinstance(info.value, AnnotationMayHaveTakenEffectError)
+    assert [r["endpoint"] for r in emulator.requests] == ["/project/get", "/project/get"]
+
+
+# -- never retried: the request is wrong ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        (400, AnnotationValidationError),
+        (404, AnnotationNotFoundError),
+        (5509, AnnotationValidationError),
+        (5523, AnnotationValidationError),
+        (5841, AnnotationValidationError),
+        (5802, AnnotationNotFoundError),
+        (5837, AnnotationApiError),
+    ],
+)
+def test_platform_refusals_raise_typed_errors_once(emulator, make_hook, code, error):
+    emulator.inject(Fault.code(code))
+    with pytest.raises(error) as info:
+        make_hook().create_workflow(1, POOLS)
+    err = info.value
+    assert (err.code, err.http_status, err.endpoint, err.attempts) == (code, 200, CREATE_WORKFLOW, 1)
+    assert err.request_id and err.request_id in str(err) and str(code) in str(err)
+    assert len(creates(emulator)) == 1
+
+
+def test_platform_own_structure_check(make_hook):
+    """The emulator's rule, not ours: our validator lets this through, the platform rejects it."""
+    with Emulator(access_key=AK, secret_key=SK, known_projects=[1]) as emu:
+        with pytest.raises(AnnotationNotFoundError, match="5802"):
+            make_hook(host=emu.url).create_workflow(2, POOLS)
+
+
+def test_wrong_secret(emulator, make_hook):
+    with pytest.raises(AnnotationAuthError) as info:
+        make_hook(password="not-the-secret").create_workflow(1, POOLS)
+    assert info.value.code == 401 and len(emulator.requests) == 1
+
+
+def test_unknown_key(emulator, make_hook):
+    with pytest.raises(AnnotationAuthError) as info:
+        make_hook(login="someone-else").create_workflow(1, POOLS)
+    assert info.value.code == 402 and len(emulator.requests) == 1
+
+
+def test_html_404_from_a_wrong_base_url(emulator, make_hook):
+    emulator.inject(Fault(status=404, body="<html><h1>Not Found</h1></html>", content_type="text/html"))
+    with pytest.raises(AnnotationResponseError, match="HTTP 404.*base URL.*Not Found"):
+        make_hook().create_workflow(1, POOLS)
+    assert len(emulator.requests) == 1
+
+
+def test_success_without_workflow_id_is_reported_not_guessed(emulator, make_hook):
+    emulator.inject(Fault(status=200, body=json.dumps({"code": 200, "success": True, "data": {}, "requestId": "r1"})))
+    with pytest.raises(AnnotationMayHaveTakenEffectError, match="no integer workflowId") as info:
+        make_hook().create_workflow(1, POOLS)
+    assert info.value.request_id == "r1"
+
+
+# -- logging ----------------------------------------------------------------------------------
+
+
+def test_one_info_line_per_call_with_method_endpoint_request_id_status_duration(emulator, make_hook, logs):
+    make_hook().create_workflow(1, POOLS)
+    (sent,) = creates(emulator)
+    lines = [line for line in logs.text.splitlines() if "->" in line]
+    assert len(lines) == 1, logs.text
+    assert f"POST {CREATE_WORKFLOW} -> HTTP 200, code 200, requestId={sent['requestId']}, " in lines[0]
+    assert re.search(r", \d+\.\d ms \(attempt 1\)", lines[0])
+    assert "[info" in lines[0]
+
+
+def test_no_secret_or_signature_in_any_log_at_debug(emulator, make_hook, logs):
+    logging.getLogger("urllib3").setLevel(logging.DEBUG)
+    hook = make_hook()
+    emulator.inject(Fault.expired(), Fault.http(503, retry_after=0), Fault.html(502))
+    with pytest.raises(AnnotationMayHaveTakenEffectError) as info:
+        hook.create_workflow(1, POOLS)
+    hook.test_connection()
+    make_hook(password="wrong-secret-value").test_connection()
+    signatures = [r["headers"]["X-SIGN"] for r in emulator.requests]
+    assert len(signatures) == 5
+    logged = logs.text + str(info.value)
+    assert "[debug" in logs.text and "Starting new HTTP connection" in logs.text  # DEBUG really on
+    assert "Attempt 1 failed" in logs.text and "Wrong signature" not in SK
+    for secret in [SK, "wrong-secret-value", *signatures]:
+        assert secret not in logged
+
+
+# -- test_connection --------------------------------------------------------------------------
+
+
+def test_test_connection_ok_with_one_cheap_read(emulator, make_hook):
+    ok, message = make_hook().test_connection()
+    assert ok and emulator.url in message
+    (sent,) = emulator.requests
+    assert sent["endpoint"] == PROJECT_LIST and json.loads(sent["body"]) == {"offset": 1, "limit": 1}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "clock_offset", "phrase"),
+    [
+        ({"password": "wrong"}, 0, "Secret Key (Password) does not belong"),
+        ({"login": "nobody"}, 0, "'nobody' is unknown or disabled"),
+        ({}, 3_600_000, "clock is off"),
+    ],
+    ids=["wrong-secret", "unknown-key", "clock-skew"],
+)
+def test_test_connection_says_what_to_fix(emulator, make_hook, kwargs, clock_offset, phrase):
+    emulator.clock_offset_ms = clock_offset
+    ok, message = make_hook(**kwargs).test_connection()
+    assert not ok and phrase in message
+
+
+def test_test_connection_unreachable(make_hook):
+    ok, message = make_hook(host=f"http://127.0.0.1:{free_port()}").test_connection()
+    assert not ok and "unreachable" in message
+
+
+def test_test_connection_bad_config(make_hook):
+    ok, message = make_hook(host="annotation.example.com").test_connection()
+    assert not ok and "host" in message
+
+
+def test_errors_survive_pickling():
+    import pickle
+
+    err = AnnotationUnavailableError("busy", code=500, request_id="r", http_status=503, endpoint="/e", attempts=3)
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is AnnotationUnavailableError and str(back) == str(err)
+
+
+def test_requests_not_needed_to_read_an_error():
+    assert issubclass(AnnotationApiError, Exception) and not issubclass(AnnotationApiError, requests.RequestException)
