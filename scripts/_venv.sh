@@ -1,0 +1,18 @@
+# Sourced by the scripts: make (once) and enter the project's virtualenv with everything installed.
+# Needs only Python 3.11, pip and git on the machine.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${ANNOTATION_VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo ">> creating virtualenv $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+# shellcheck disable=SC1091
+source "$VENV/bin/activate"
+stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" | cksum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ]; then
+  echo ">> installing airflow-provider-annotation with Airflow 3.3.2 (about a minute on a fresh machine)"
+  python -m pip install --quiet --disable-pip-version-check "apache-airflow==3.3.2" -e "$ROOT[test,benchmark]"
+  touch "$stamp"
+fi
