@@ -105,7 +105,8 @@ def to_name_list(value: object, field: str) -> list[str] | None:
         return _names(value, field)
     if not isinstance(value, str):
         raise WorkflowValidationError(
-            f"{field}: expected a list of names, a JSON list or comma-separated names, got {describe_value(value)}"
+            f"{field}: expected a list of names, a JSON list or comma-separated names, "
+            f"got {describe_value(value)}"
         )
     text = value.strip()
     if not text:
@@ -135,7 +136,9 @@ def to_pools(value: object, field: str = "pools") -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     if not isinstance(value, str):
-        raise WorkflowValidationError(f"{field}: expected a list of pool objects or its JSON, got {describe_value(value)}")
+        raise WorkflowValidationError(
+            f"{field}: expected a list of pool objects or its JSON, got {describe_value(value)}"
+        )
     text = value.strip()
     if not text:
         raise WorkflowValidationError(

@@ -170,7 +170,7 @@ def _check_pool(pool: Mapping[Any, Any], where: str, problems: list[str]) -> dic
             try:
                 size = len(name.encode("utf-8"))
             except UnicodeEncodeError:
-                problems.append(f"{where}.name: not encodable as UTF-8 (lone surrogate?): {name!r}")
+                problems.append(f"{where}.name: not encodable as UTF-8 (lone surrogate?): {describe_value(name)}")
             else:
                 if size > MAX_NAME_BYTES:
                     problems.append(
@@ -182,7 +182,8 @@ def _check_pool(pool: Mapping[Any, Any], where: str, problems: list[str]) -> dic
     if "type" not in pool:
         problems.append(f"{where}.type: required, an integer ({_TYPE_CHOICES})")
     elif _valid_type(pool["type"]) is None:
-        problems.append(f"{where}.type: expected an integer ({_TYPE_CHOICES}), got {describe_value(pool['type'])}")
+        got = describe_value(pool["type"])
+        problems.append(f"{where}.type: expected an integer ({_TYPE_CHOICES}), got {got}")
     else:
         pool_type = _valid_type(pool["type"])
         out["type"] = pool_type
@@ -202,7 +203,7 @@ def _check_pool(pool: Mapping[Any, Any], where: str, problems: list[str]) -> dic
     if "algorithmList" in pool:
         if pool_type is not None and pool_type != PoolType.ALGORITHM:
             problems.append(
-                f"{where}.algorithmList: only allowed on an algorithm pool (type {PoolType.ALGORITHM.value}), "
+                f"{where}.algorithmList: only allowed on an algorithm pool (type {int(PoolType.ALGORITHM)}), "
                 f"this pool is type {_pool_type_label(pool_type)}"
             )
         algorithms = _check_strings(pool["algorithmList"], f"{where}.algorithmList", problems)
@@ -236,14 +237,15 @@ def validate_pools(pools: object, *, field: str = "pools") -> list[dict[str, Any
 
     :raises WorkflowValidationError: listing every problem, one per line, with its position.
     """
+    expected = f"{field}: expected a non-empty list of pool objects, got"
     if not isinstance(pools, (list, tuple)):
-        raise WorkflowValidationError(f"{field}: expected a non-empty list of pool objects, got {describe_value(pools)}")
+        raise WorkflowValidationError(f"{expected} {describe_value(pools)}")
     if not pools:
-        raise WorkflowValidationError(f"{field}: expected a non-empty list of pool objects, got an empty list")
+        raise WorkflowValidationError(f"{expected} an empty list")
 
     problems: list[str] = []
     normalized: list[dict[str, Any]] = []
-    last = len(pools) - 1
+    ends = ((0, PoolType.DISTRIBUTION, "first"), (len(pools) - 1, PoolType.COMPLETION, "last"))
     for i, pool in enumerate(pools):
         where = f"{field}[{i}]"
         if not isinstance(pool, Mapping):
@@ -252,7 +254,7 @@ def validate_pools(pools: object, *, field: str = "pools") -> list[dict[str, Any
         checked = _check_pool(pool, where, problems)
         normalized.append(checked)
         pool_type = _valid_type(pool.get("type"))  # an invalid type was reported by _check_pool
-        for position, wanted, role in ((0, PoolType.DISTRIBUTION, "first"), (last, PoolType.COMPLETION, "last")):
+        for position, wanted, role in ends:
             if i == position and pool_type is not None and pool_type != wanted:
                 problems.append(
                     f"{where}.type: the {role} pool must be a {wanted.label} pool (type {wanted.value}), "
@@ -310,9 +312,13 @@ def build_pools(
         )
     pools.append({"name": "Labeling pool", "type": int(PoolType.LABELING), "workers": labeler_names})
     if inspector_names:
-        pools.append({"name": "Inspection pool", "type": int(PoolType.INSPECTION), "workers": inspector_names})
+        pools.append(
+            {"name": "Inspection pool", "type": int(PoolType.INSPECTION), "workers": inspector_names}
+        )
     if spot_checker_names:
-        pools.append({"name": "Spot check pool", "type": int(PoolType.SPOT_CHECK), "workers": spot_checker_names})
+        pools.append(
+            {"name": "Spot check pool", "type": int(PoolType.SPOT_CHECK), "workers": spot_checker_names}
+        )
     pools.append({"name": "Completion pool", "type": int(PoolType.COMPLETION)})
     return validate_pools(pools)
 

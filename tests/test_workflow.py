@@ -28,6 +28,7 @@ from airflow_provider_annotation.workflow import (
 DIST = {"name": "Distribution pool", "type": 0, "runMode": 0}
 LABEL = {"name": "Labeling pool", "type": 1, "workers": ["alice"]}
 DONE = {"name": "Completion pool", "type": 5}
+Names = list[str] | None
 
 
 def problems_of(pools: Any) -> list[str]:
@@ -57,13 +58,14 @@ def test_enum_values_are_the_documented_ones() -> None:
 
 
 def test_enum_members_serialize_as_plain_ints() -> None:
-    assert json.dumps({"type": PoolType.SPOT_CHECK, "runMode": RunMode.AUTOMATIC}) == '{"type": 3, "runMode": 1}'
+    body = {"type": PoolType.SPOT_CHECK, "runMode": RunMode.AUTOMATIC}
+    assert json.dumps(body) == '{"type": 3, "runMode": 1}'
 
 
 def test_enum_members_are_accepted_and_normalized_to_plain_ints() -> None:
     pools = [
         {"name": "d", "type": PoolType.DISTRIBUTION, "runMode": RunMode.MANUAL},
-        {"name": "a", "type": PoolType.ALGORITHM, "runMode": RunMode.AUTOMATIC, "algorithmList": ["3D-MOT-V1"]},
+        {"name": "a", "type": PoolType.ALGORITHM, "runMode": RunMode.AUTOMATIC, "algorithmList": ["A"]},
         {"name": "c", "type": PoolType.COMPLETION},
     ]
     out = validate_pools(pools)
@@ -145,8 +147,12 @@ def test_last_pool_must_be_completion() -> None:
 
 
 def test_single_pool_cannot_be_both_first_and_last() -> None:
-    assert problems_of([DIST]) == ["pools[0].type: the last pool must be a completion pool (type 5), got 0 (distribution)"]
-    assert problems_of([DONE]) == ["pools[0].type: the first pool must be a distribution pool (type 0), got 5 (completion)"]
+    assert problems_of([DIST]) == [
+        "pools[0].type: the last pool must be a completion pool (type 5), got 0 (distribution)"
+    ]
+    assert problems_of([DONE]) == [
+        "pools[0].type: the first pool must be a distribution pool (type 0), got 5 (completion)"
+    ]
 
 
 def test_minimal_workflow_is_valid() -> None:
@@ -196,7 +202,9 @@ def test_run_mode_must_be_0_or_1(value: Any) -> None:
 
 
 def test_name_is_required() -> None:
-    assert problems_of(with_middle(type=1)) == ["pools[1].name: required, a non-empty string of at most 60 bytes"]
+    assert problems_of(with_middle(type=1)) == [
+        "pools[1].name: required, a non-empty string of at most 60 bytes"
+    ]
 
 
 @pytest.mark.parametrize("value", ["", "   ", 5, None, ["x"]], ids=repr)
@@ -386,7 +394,9 @@ def test_builder_default_shape() -> None:
 
 
 def test_builder_full_shape_serializes_to_the_documented_json() -> None:
-    pools = build_pools(labelers=["alice", "bob"], inspectors=["carol"], spot_checkers=["dave"], algorithms=["3D-MOT-V1"])
+    pools = build_pools(
+        labelers=["alice", "bob"], inspectors=["carol"], spot_checkers=["dave"], algorithms=["3D-MOT-V1"]
+    )
     assert json.loads(json.dumps(pools)) == pools
     assert json.dumps(pools) == (
         '[{"name": "Distribution pool", "type": 0, "runMode": 0}, '
@@ -400,13 +410,19 @@ def test_builder_full_shape_serializes_to_the_documented_json() -> None:
 
 @pytest.mark.parametrize(
     "labelers, inspectors, spot_checkers, algorithms",
-    list(itertools.product([None, [], ["l1", "l2"]], [None, [], ["i1"]], [None, [], ["s1"]], [None, [], ["A1"]])),
+    list(
+        itertools.product([None, [], ["l1", "l2"]], [None, [], ["i1"]], [None, [], ["s1"]], [None, [], ["A"]])
+    ),
 )
 def test_builder_every_combination(
-    labelers: list[str] | None, inspectors: list[str] | None, spot_checkers: list[str] | None, algorithms: list[str] | None
+    labelers: Names, inspectors: Names, spot_checkers: Names, algorithms: Names
 ) -> None:
-    pools = build_pools(labelers=labelers, inspectors=inspectors, spot_checkers=spot_checkers, algorithms=algorithms)
-    expected_types = [0] + [4] * bool(algorithms) + [1] + [2] * bool(inspectors) + [3] * bool(spot_checkers) + [5]
+    pools = build_pools(
+        labelers=labelers, inspectors=inspectors, spot_checkers=spot_checkers, algorithms=algorithms
+    )
+    expected_types = (
+        [0] + [4] * bool(algorithms) + [1] + [2] * bool(inspectors) + [3] * bool(spot_checkers) + [5]
+    )
     assert [p["type"] for p in pools] == expected_types
     assert validate_pools(pools) == pools
     assert json.loads(json.dumps(pools)) == pools
