@@ -170,7 +170,8 @@ def _check_pool(pool: Mapping[Any, Any], where: str, problems: list[str]) -> dic
             try:
                 size = len(name.encode("utf-8"))
             except UnicodeEncodeError:
-                problems.append(f"{where}.name: not encodable as UTF-8 (lone surrogate?): {describe_value(name)}")
+                got = describe_value(name)
+                problems.append(f"{where}.name: not encodable as UTF-8 (lone surrogate?): {got}")
             else:
                 if size > MAX_NAME_BYTES:
                     problems.append(
