@@ -1,0 +1,43 @@
+"""Workflows with full control over the pools: written out in Python, or kept in a .json template."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag
+
+from airflow_provider_annotation.operators.annotation import CreateWorkflowOperator
+from airflow_provider_annotation.workflow import PoolType, RunMode
+
+PRE_LABELING = [
+    {"name": "Distribution pool", "type": PoolType.DISTRIBUTION, "runMode": RunMode.MANUAL},
+    {
+        "name": "Algorithm pool",
+        "type": PoolType.ALGORITHM,
+        "runMode": RunMode.AUTOMATIC,
+        "algorithmList": ["3D-MOT-V1"],
+    },
+    {"name": "Labeling pool", "type": PoolType.LABELING, "workers": ["alice", "bob"], "disableOperationItem": []},
+    {"name": "Inspection pool", "type": PoolType.INSPECTION, "workers": ["carol"], "disableOperationItem": []},
+    {"name": "Spot check pool", "type": PoolType.SPOT_CHECK, "workers": ["dave"]},
+    {"name": "Completion pool", "type": PoolType.COMPLETION},
+]
+
+
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["annotation", "example"],
+    params={"project_id": 4242, "inspector": "carol"},
+)
+def annotation_workflow_from_pools():
+    CreateWorkflowOperator(task_id="pre_labeling_workflow", project_id="{{ params.project_id }}", pools=PRE_LABELING)
+    # A .json file is rendered as a Jinja template (template_ext), so it can use params too.
+    CreateWorkflowOperator(
+        task_id="workflow_from_json_template",
+        project_id="{{ params.project_id }}",
+        pools="pools/labeling_inspection.json",
+    )
+
+
+annotation_workflow_from_pools()
