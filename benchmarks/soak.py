@@ -1,0 +1,344 @@
+"""Fault-injection soak: thousands of creates through AnnotationHook, nothing lost or doubled.
+
+Every call gets its own projectId, so the emulator's workflows and request log say exactly what
+each call caused. A seeded random mix of faults is injected; each call must end the way the hook's
+default policy promises for its fault: retryable faults succeed after re-sending, ambiguous ones
+raise AnnotationMayHaveTakenEffectError without re-sending (0 or 1 workflow, as the fault acted),
+exhausted or persistent ones raise their typed error having created nothing.
+
+Concurrency: faults are a per-emulator FIFO, so with a shared emulator a fault meant for one
+thread's call would be taken by whichever request arrived first. Each worker thread therefore has
+its own in-process Emulator (own port, own state) and its own hook/connection: it injects the
+faults for its next call, then makes it, so faults land on the intended call by construction.
+
+    python -m benchmarks.soak [--calls 2000] [--threads 8] [--seed 1]
+
+Exits 1 if any call was lost, doubled, or ended differently from what the policy promises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from benchmarks._common import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    command_line,
+    machine_notes,
+    markdown_table,
+    print_section,
+    quiet_airflow_logs,
+    set_connection,
+)
+
+#: Project ids of the soak's calls: FIRST_PROJECT + call index, unique across threads.
+FIRST_PROJECT = 1_000_000
+OK = "ok"
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The connection settings that make the soak fast; fault timings are derived from them."""
+
+    read_timeout: float
+    max_attempts: int
+    retry_after: str
+    retry_ambiguous: bool = False  # the opt-in policy; the promises checked stay the default's
+
+    @property
+    def slow_delay(self) -> float:
+        """Just past the read timeout, so the client gives up while the platform has acted."""
+        return self.read_timeout + 0.15
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fault class and what the default policy promises for a call that meets it."""
+
+    name: str
+    faults: Callable[[Knobs], list]  # -> list[Fault], queued before the call
+    outcome: str  # OK or the short name of the typed error
+    created: int  # workflows the emulator must hold for the call afterwards
+    sends: Callable[[Knobs], int]  # requests the emulator must have received for the call
+
+
+def _cases() -> list[Case]:
+    """The fault mix. Imported lazily: the emulator pulls in FastAPI/uvicorn."""
+    from airflow_provider_annotation.testing import Fault
+
+    once, twice = (lambda k: 1), (lambda k: 2)
+    mhte = "MayHaveTakenEffect"
+    return [
+        Case("clean", lambda k: [], OK, 1, once),
+        Case("429 + Retry-After", lambda k: [Fault.http(429, retry_after=k.retry_after)], OK, 1, twice),
+        Case("503", lambda k: [Fault.http(503)], OK, 1, twice),
+        Case("code 500 (HTTP 200)", lambda k: [Fault.code(500)], OK, 1, twice),
+        Case("signature expired once", lambda k: [Fault.expired()], OK, 1, twice),
+        Case("signature expired twice", lambda k: [Fault.expired(times=2)], "ClockSkew", 0, twice),
+        Case(
+            "503 until attempts run out",
+            lambda k: [Fault.http(503, times=k.max_attempts)],
+            "Unavailable",
+            0,
+            lambda k: k.max_attempts,
+        ),
+        Case("drop, before acting", lambda k: [Fault.drop()], mhte, 0, once),
+        Case("drop, after acting", lambda k: [Fault.drop(act=True)], mhte, 1, once),
+        Case("slow past read timeout", lambda k: [Fault.slow(k.slow_delay, act=True)], mhte, 1, once),
+        Case("HTML 502, not acted", lambda k: [Fault.html(502)], mhte, 0, once),
+        Case("HTML 502, acted", lambda k: [Fault.html(502, act=True)], mhte, 1, once),
+        Case("truncated JSON, acted", lambda k: [Fault.truncated(act=True)], mhte, 1, once),
+        Case("truncated JSON, not acted", lambda k: [Fault.truncated(act=False)], mhte, 0, once),
+        Case(
+            "429 then drop after acting",
+            lambda k: [Fault.http(429, retry_after=k.retry_after), Fault.drop(act=True)],
+            mhte,
+            1,
+            twice,
+        ),
+    ]
+
+
+def short_error_name(exc: BaseException) -> str:
+    """`AnnotationMayHaveTakenEffectError` -> `MayHaveTakenEffect`; other exceptions keep their name."""
+    name = type(exc).__name__
+    if name.startswith("Annotation") and name.endswith("Error"):
+        return name[len("Annotation") : -len("Error")]
+    return name
+
+
+@dataclass
+class Call:
+    """One create call: what it met, what it returned or raised, on which emulator."""
+
+    index: int
+    case: Case
+    worker: int
+    outcome: str = ""
+    workflow_id: int | None = None
+    error: str = ""
+
+    @property
+    def project_id(self) -> int:
+        return FIRST_PROJECT + self.index
+
+
+def plan(calls: int, seed: int, clean_share: float, cases: Sequence[Case]) -> list[Case]:
+    """The seeded fault for every call: `clean_share` clean, the rest spread evenly over faults."""
+    rng = random.Random(seed)
+    clean, faulty = cases[0], list(cases[1:])
+    return [clean if rng.random() < clean_share else rng.choice(faulty) for _ in range(calls)]
+
+
+def run_worker(emulator, hook, calls: list[Call], knobs: Knobs) -> None:
+    """Inject each call's faults into this worker's own emulator, then make the call."""
+    from airflow_provider_annotation.exceptions import AnnotationError
+
+    for call in calls:
+        emulator.inject(*call.case.faults(knobs))
+        try:
+            call.workflow_id = hook.create_workflow(call.project_id)
+            call.outcome = OK
+        except AnnotationError as exc:
+            call.outcome = short_error_name(exc)
+        except Exception as exc:  # noqa: BLE001 - an untyped error is a finding, not a crash
+            call.outcome = f"untyped {type(exc).__name__}"
+            call.error = str(exc)[:200]
+        if emulator.faults:  # a fault left over would hit the next call: the plan is broken
+            raise RuntimeError(f"call {call.index} ({call.case.name}) left faults queued: {emulator.faults}")
+
+
+@dataclass
+class Verdict:
+    """How one call's outcome compares with the emulator's record and with the policy."""
+
+    created: int
+    sends: int
+    duplicates: int
+    lost: bool
+    off_policy: bool
+
+
+@dataclass
+class EmulatorRecord:
+    """What one emulator saw, by projectId, read once after its worker finished."""
+
+    workflows: dict[int, dict]
+    created: Counter = field(default_factory=Counter)
+    sends: Counter = field(default_factory=Counter)
+
+    @classmethod
+    def read(cls, emulator) -> EmulatorRecord:
+        record = cls(emulator.workflows)
+        record.created.update(wf["projectId"] for wf in record.workflows.values())
+        for request in emulator.requests:
+            body = request["json"] if isinstance(request["json"], dict) else {}
+            record.sends[body.get("projectId")] += 1
+        return record
+
+
+def judge(call: Call, seen: EmulatorRecord, knobs: Knobs) -> Verdict:
+    """Lost: an outcome the emulator cannot account for. Off-policy: anything the policy did not promise."""
+    pid, case = call.project_id, call.case
+    created, sends = seen.created[pid], seen.sends[pid]
+    if call.outcome == OK:
+        workflow = seen.workflows.get(call.workflow_id)  # type: ignore[arg-type]
+        lost = workflow is None or workflow["projectId"] != pid
+    else:
+        lost = created > 0 and call.outcome != "MayHaveTakenEffect"
+    off_policy = (call.outcome, created, sends) != (case.outcome, case.created, case.sends(knobs))
+    return Verdict(created, sends, max(0, created - 1), lost, off_policy)
+
+
+def orphans(calls: Sequence[Call], records: Sequence[EmulatorRecord]) -> int:
+    """Workflows the emulators hold for no call of this soak (also lost: nobody knows of them)."""
+    expected = {(c.worker, c.project_id) for c in calls}
+    return sum(
+        1
+        for worker, record in enumerate(records)
+        for wf in record.workflows.values()
+        if (worker, wf["projectId"]) not in expected
+    )
+
+
+def soak(calls: int, threads: int, seed: int, clean_share: float, knobs: Knobs) -> tuple[list[Call], list, float]:
+    """Run the whole soak; returns the calls, each worker's emulator record and the wall time."""
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+    from airflow_provider_annotation.testing import Emulator
+
+    planned = [Call(i, case, i % threads) for i, case in enumerate(plan(calls, seed, clean_share, _cases()))]
+    emulators = [Emulator(access_key=ACCESS_KEY, secret_key=SECRET_KEY, port=0).start() for _ in range(threads)]
+    hooks = []
+    try:
+        for worker, emulator in enumerate(emulators):
+            conn_id = f"annotation_soak_{worker}"
+            set_connection(
+                conn_id,
+                "annotation",
+                host=emulator.url,
+                login=ACCESS_KEY,
+                password=SECRET_KEY,
+                extra={
+                    "retry_base_delay": 0,
+                    "max_attempts": knobs.max_attempts,
+                    "max_retry_wait": 5,
+                    "retry_ambiguous": knobs.retry_ambiguous,
+                    "timeout": {"connect": 5, "read": knobs.read_timeout},
+                },
+            )
+            hooks.append(AnnotationHook(annotation_conn_id=conn_id))
+        workers = [
+            threading.Thread(
+                target=run_worker,
+                args=(emulators[w], hooks[w], [c for c in planned if c.worker == w], knobs),
+                name=f"soak-worker-{w}",
+            )
+            for w in range(threads)
+        ]
+        started = time.perf_counter()
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+        wall = time.perf_counter() - started
+        records = [EmulatorRecord.read(emulator) for emulator in emulators]
+    finally:
+        for hook in hooks:
+            hook.close()
+        for emulator in emulators:
+            emulator.stop()
+    return planned, records, wall
+
+
+def policy_text(case: Case, knobs: Knobs) -> str:
+    outcome = "workflow id" if case.outcome == OK else case.outcome
+    return f"{outcome}, {case.created} made, {case.sends(knobs)} sent"
+
+
+def report(calls: Sequence[Call], records: Sequence, wall: float, knobs: Knobs) -> int:
+    """Print the per-fault table and totals; the number of problems found (0 = pass)."""
+    verdicts = [judge(c, records[c.worker], knobs) for c in calls]
+    rows, totals = [], Counter()
+    for case in _cases():
+        mine = [(c, v) for c, v in zip(calls, verdicts) if c.case.name == case.name]
+        if not mine:
+            continue
+        errors = Counter(c.outcome for c, _ in mine if c.outcome != OK)
+        row = Counter(
+            calls=len(mine),
+            succeeded=sum(c.outcome == OK for c, _ in mine),
+            created_once=sum(v.created == 1 for _, v in mine),
+            sent=sum(v.sends for _, v in mine),
+            duplicates=sum(v.duplicates for _, v in mine),
+            lost=sum(v.lost for _, v in mine),
+            off_policy=sum(v.off_policy for _, v in mine),
+        )
+        totals.update(row)
+        totals["typed"] += sum(n for name, n in errors.items() if not name.startswith("untyped"))
+        typed = ", ".join(f"{name} {n}" for name, n in sorted(errors.items())) or "-"
+        rows.append([case.name, policy_text(case, knobs), row["calls"], row["succeeded"], typed,
+                     row["created_once"], row["sent"], row["duplicates"], row["lost"], row["off_policy"]])
+    stray = orphans(calls, records)
+    rows.append(["**total**", f"orphan workflows: {stray}", totals["calls"], totals["succeeded"],
+                 f"{totals['typed']} typed", totals["created_once"], totals["sent"], totals["duplicates"],
+                 totals["lost"] + stray, totals["off_policy"]])
+    headers = ["fault", "policy promises", "calls", "succeeded", "typed error", "created once", "sent",
+               "duplicates", "lost", "off-policy"]
+    print_section("Soak: outcome per fault class", markdown_table(headers, rows))
+    for call, verdict in zip(calls, verdicts):
+        if verdict.lost or verdict.off_policy or verdict.duplicates:
+            print(f"  call {call.index} project {call.project_id} [{call.case.name}]: {call.outcome} "
+                  f"{call.error} created={verdict.created} sent={verdict.sends}")
+    lost = totals["lost"] + stray
+    problems = totals["duplicates"] + lost + totals["off_policy"]
+    verdict = "PASS" if problems == 0 else (
+        f"FAIL: {totals['duplicates']} duplicate(s), {lost} lost, {totals['off_policy']} off-policy call(s)"
+    )
+    print(f"\nwall time {wall:.1f} s, {len(calls) / wall:.0f} calls/s; {verdict}")
+    return problems
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=2000, help="create calls in all (default 2000)")
+    parser.add_argument("--threads", type=int, default=8, help="workers, each with its own hook and emulator")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the fault mix")
+    parser.add_argument("--clean-share", type=float, default=0.3, help="share of calls with no fault")
+    parser.add_argument("--read-timeout", type=float, default=0.3, help="the hook's read timeout, seconds")
+    parser.add_argument("--max-attempts", type=int, default=5, help="the hook's max_attempts extra")
+    parser.add_argument("--retry-after", default="0", help="Retry-After value the 429 faults send")
+    parser.add_argument(
+        "--retry-ambiguous",
+        action="store_true",
+        help="turn on the opt-in retry_ambiguous extra, to see the duplicates the default policy prevents "
+        "(checked against the default policy's promises, so this run is expected to fail)",
+    )
+    args = parser.parse_args(argv)
+    if args.calls < 1 or args.threads < 1 or not 0 <= args.clean_share <= 1:
+        parser.error("--calls and --threads must be positive, --clean-share within [0, 1]")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    knobs = Knobs(args.read_timeout, args.max_attempts, args.retry_after, args.retry_ambiguous)
+    quiet_airflow_logs("ERROR")
+    print(f"Soak: {args.calls} create calls, {args.threads} thread(s), seed {args.seed}, "
+          f"read timeout {knobs.read_timeout:g} s, slow faults {knobs.slow_delay:g} s, "
+          f"retry_base_delay 0, Retry-After {knobs.retry_after}"
+          + (", retry_ambiguous ON" if knobs.retry_ambiguous else ""), flush=True)
+    calls, records, wall = soak(args.calls, args.threads, args.seed, args.clean_share, knobs)
+    problems = report(calls, records, wall, knobs)
+    print_section("Machine", markdown_table(["", ""], machine_notes()))
+    print(f"\ncommand: {command_line()}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
