@@ -13,6 +13,8 @@ source "$VENV/bin/activate"
 stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" | cksum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ]; then
   echo ">> installing airflow-provider-annotation with Airflow 3.3.2 (about a minute on a fresh machine)"
-  python -m pip install --quiet --disable-pip-version-check "apache-airflow==3.3.2" -e "$ROOT[test,benchmark]"
+  # (this machine's pip mirrors print one harmless "Location ... is ignored" line per package)
+  python -m pip install --quiet --disable-pip-version-check "apache-airflow==3.3.2" -e "$ROOT[test,benchmark]" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   touch "$stamp"
 fi

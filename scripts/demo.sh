@@ -19,7 +19,14 @@ echo ">> emulator at $url"
 export AIRFLOW_CONN_ANNOTATION_DEFAULT="{\"conn_type\": \"annotation\", \"host\": \"$url\", \"login\": \"demo-ak\", \"password\": \"demo-sk\"}"
 airflow db migrate >/dev/null 2>&1
 DAG_ID="${1:-annotation_project_setup}"
-airflow dags test "$DAG_ID" | tee "$AIRFLOW_HOME/dag.log" | grep -E "workflow|Workflow|ERROR|Error" || true
+status=0
+airflow dags test "$DAG_ID" >"$AIRFLOW_HOME/dag.log" 2>&1 || status=$?
+grep -E "Created workflow|Workflow [0-9]+|workflow id|Dry run|\[error|Error" "$AIRFLOW_HOME/dag.log" || true
+if [ "$status" -ne 0 ]; then
+  tail -n 40 "$AIRFLOW_HOME/dag.log"
+  echo "airflow dags test $DAG_ID failed (exit $status)" >&2
+  exit "$status"
+fi
 python - "$url" <<'PY'
 import json, sys, urllib.request
 state = json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/state"))
