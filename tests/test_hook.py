@@ -227,6 +227,29 @@ def test_connection_refused_retried_then_unavailable(make_hook):
     assert info.value.attempts == 3
 
 
+def test_connect_timeout_retried_then_unavailable(make_hook):
+    """A listener whose accept queue is full never completes the handshake: a real connect timeout."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        fillers = []
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        time.sleep(0.05)
+        try:
+            hook = make_hook(host=f"http://127.0.0.1:{port}", timeout={"connect": 0.2, "read": 5}, max_attempts=2)
+            with pytest.raises(AnnotationUnavailableError, match="could not connect.*timed out") as info:
+                hook.create_workflow(1, POOLS)
+            assert info.value.attempts == 2
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
 def test_connect_refused_then_platform_back(emulator, make_hook):
     """The first attempt finds nothing listening; the platform comes up before the second."""
     port = free_port()
