@@ -1,0 +1,71 @@
+"""The benchmark and the soak stay runnable: each runs once, tiny, as a user would start it.
+
+Speed is never asserted here; only that the programs finish, print their tables and (for the soak)
+judge outcomes correctly in both directions.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OPERATOR_MODULE = "airflow_provider_annotation.operators.annotation"
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m benchmarks.<program> ...` from the repo root, as the README documents it."""
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_soak_tiny_run_passes_and_prints_the_table() -> None:
+    done = run("benchmarks.soak", "--calls", "60", "--threads", "2", "--seed", "7")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "### Soak: outcome per fault class" in out
+    assert "| fault " in out and "| **total**" in out
+    assert "PASS" in out
+    assert "### Machine" in out and "apache-airflow" in out
+
+
+def test_soak_detects_duplicates_when_ambiguous_requests_are_re_sent() -> None:
+    """The checker is not vacuous: with the opt-in retry_ambiguous, ambiguous faults that acted
+    get a second workflow, and the soak must say so and exit non-zero."""
+    done = run("benchmarks.soak", "--calls", "60", "--threads", "2", "--seed", "7", "--retry-ambiguous")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL:" in done.stdout
+    assert "0 duplicate(s)" not in done.stdout
+
+
+@pytest.mark.parametrize("bad", [["--calls", "0"], ["--clean-share", "2"]])
+def test_soak_rejects_nonsense_arguments(bad: list[str]) -> None:
+    assert run("benchmarks.soak", *bad).returncode == 2
+
+
+def test_bench_tiny_run_prints_every_table() -> None:
+    # The operator module is written alongside this work; until it lands, time a stand-in module.
+    module = OPERATOR_MODULE if importlib.util.find_spec(OPERATOR_MODULE) else "airflow_provider_annotation.workflow"
+    done = run(
+        "benchmarks.bench",
+        "--module", module,
+        "--parse-reps", "1",
+        "--calls", "20",
+        "--warmup", "3",
+        "--throughput-seconds", "0.3",
+        "--throughput-threads", "2",
+        timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for section in ("### Machine", "### DAG-parse cost", "### Per create call", "### Emulator throughput"):
+        assert section in out
+    assert f"`{module}`" in out and "`airflow.providers.http.operators.http`" in out
+    for client in ("raw requests.Session (floor)", "AnnotationHook.create_workflow", "HttpHook.run, by hand"):
+        assert out.count(client) == 2  # one row per log level (INFO, WARNING)
+    assert "command: python -m benchmarks.bench" in out
