@@ -18,7 +18,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_annotation import __version__
 from airflow_provider_annotation.codes import PlatformCode, describe
 from airflow_provider_annotation.coercion import to_project_id
-from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_LIST, WORKFLOW_POOLS_KEY
+from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_LIST
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationClockSkewError,
@@ -31,7 +31,7 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import RetryPolicy, is_expired_signature, parse_retry_after, retrying
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
-from airflow_provider_annotation.workflow import validate_pools
+from airflow_provider_annotation.workflow import create_workflow_body
 
 #: HTTP statuses that mean "busy, come back later": the platform did not act.
 _BUSY_STATUSES = frozenset({429, 503})
@@ -119,9 +119,7 @@ class AnnotationHook(BaseHook):
         `pools` is checked against every documented rule before anything is sent. With `pools`
         None the body carries no `workflow` at all, and the platform applies its default.
         """
-        body: dict[str, Any] = {"projectId": to_project_id(project_id)}
-        if pools is not None:
-            body["workflow"] = {WORKFLOW_POOLS_KEY: validate_pools(pools)}
+        body = create_workflow_body(to_project_id(project_id), pools)
         data, request_id = self._call("POST", CREATE_WORKFLOW, json=body)
         workflow_id = data.get("workflowId") if isinstance(data, dict) else None
         if isinstance(workflow_id, bool) or not isinstance(workflow_id, int):

@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_annotation.coercion import to_name_list, to_pools, to_project_id
-from airflow_provider_annotation.endpoints import WORKFLOW_POOLS_KEY
-from airflow_provider_annotation.workflow import WorkflowValidationError, build_pools, validate_pools
+from airflow_provider_annotation.workflow import (
+    WorkflowValidationError,
+    build_pools,
+    create_workflow_body,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -78,12 +81,10 @@ class CreateWorkflowOperator(BaseOperator):
 
     def build_body(self) -> dict[str, Any]:
         """The exact request body, from the rendered parameters; raises before anything is sent."""
-        project_id = to_project_id(self.project_id)
-        pools = self._pools()
-        body: dict[str, Any] = {"projectId": project_id}
-        if pools is not None:
-            body["workflow"] = {WORKFLOW_POOLS_KEY: pools}
-        return body
+        return create_workflow_body(*self._rendered_arguments())
+
+    def _rendered_arguments(self) -> tuple[int, list[dict[str, Any]] | None]:
+        return to_project_id(self.project_id), self._pools()
 
     def _pools(self) -> list[dict[str, Any]] | None:
         given = [name for name in SHORTHAND if getattr(self, name) is not None]
@@ -92,14 +93,15 @@ class CreateWorkflowOperator(BaseOperator):
                 f"pools: give either pools or the shorthand ({', '.join(given)}), not both"
             )
         if self.pools is not None:
-            return validate_pools(to_pools(self.pools))
+            return to_pools(self.pools)  # checked by create_workflow_body
         if not given:
             return None
         names = {name: to_name_list(getattr(self, name), name) for name in SHORTHAND}
         return build_pools(**names)
 
     def execute(self, context: Context) -> int | None:
-        body = self.build_body()
+        project_id, pools = self._rendered_arguments()
+        body = create_workflow_body(project_id, pools)
         if self.dry_run:
             self.log.info("Dry run: would POST this Create Workflow body (nothing sent):\n%s", json.dumps(body))
             return None
@@ -113,10 +115,10 @@ class CreateWorkflowOperator(BaseOperator):
         from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
         with AnnotationHook(annotation_conn_id=self.annotation_conn_id) as hook:
-            workflow_id = hook.create_workflow(body["projectId"], body.get("workflow", {}).get(WORKFLOW_POOLS_KEY))
+            workflow_id = hook.create_workflow(project_id, pools)
         if store is not None:
             store.set(self.state_key, {"workflowId": workflow_id, "body_sha256": digest})
-        self.log.info("Workflow %s created in project %s", workflow_id, body["projectId"])
+        self.log.info("Workflow %s created in project %s", workflow_id, project_id)
         return workflow_id
 
     def _kept_workflow_id(self, store: Any, digest: str) -> int | None:
