@@ -61,6 +61,7 @@ class AnnotationHook(BaseHook):
         super().__init__(**kwargs)
         self.annotation_conn_id = annotation_conn_id
         self._session: requests.Session | None = None
+        self._controllers: dict[tuple[str, RetryPolicy], tenacity.Retrying] = {}
 
     # -- connection and session -------------------------------------------------------------
 
@@ -69,7 +70,7 @@ class AnnotationHook(BaseHook):
         """The connection, resolved and checked once."""
         return AnnotationConnectionConfig.from_connection(self.get_connection(self.annotation_conn_id))
 
-    @property
+    @cached_property
     def retry_policy(self) -> RetryPolicy:
         cfg = self.config
         return RetryPolicy(cfg.max_attempts, cfg.max_retry_wait, cfg.retry_base_delay, cfg.retry_ambiguous)
@@ -131,9 +132,7 @@ class AnnotationHook(BaseHook):
                 endpoint=CREATE_WORKFLOW,
                 method="POST",
             )
-        self.log.info(
-            "Created workflow %s in project %s (requestId=%s)", workflow_id, body["projectId"], request_id
-        )
+        self.log.debug("Created workflow %s in project %s (requestId=%s)", workflow_id, body["projectId"], request_id)
         return workflow_id
 
     def test_connection(self) -> tuple[bool, str]:
@@ -187,12 +186,19 @@ class AnnotationHook(BaseHook):
                     expired_before = True
                 raise
 
-        controller = retrying(method, policy or self.retry_policy, before_sleep=self._log_retry, sleep=self._sleep)
+        controller = self._retrying(method, policy or self.retry_policy)
         try:
             return controller(attempt)
         except AnnotationApiError as err:
             err.attempts = attempts
             raise
+
+    def _retrying(self, method: str, policy: RetryPolicy) -> tenacity.Retrying:
+        """The tenacity controller for `method` under `policy`, built once per hook."""
+        key = (method, policy)
+        if key not in self._controllers:
+            self._controllers[key] = retrying(method, policy, before_sleep=self._log_retry, sleep=self._sleep)
+        return self._controllers[key]
 
     def _send_once(
         self, method: str, endpoint: str, json: Any, params: dict[str, Any] | None, attempt: int

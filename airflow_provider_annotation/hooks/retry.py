@@ -26,7 +26,7 @@ from airflow_provider_annotation.codes import PlatformCode
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-@dataclass
+@dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5
     max_retry_wait: float = 60.0  # seconds of waiting between attempts, in total
@@ -101,7 +101,8 @@ def retrying(
     before_sleep: Callable[[tenacity.RetryCallState], Any] | None = None,
     sleep: Callable[[float], Any] = time.sleep,
 ) -> tenacity.Retrying:
-    """A tenacity controller for one call; the last error is re-raised as is."""
+    """A tenacity controller; the last error is re-raised as is. Reusable call after call (tenacity
+    keeps each call's state thread-locally), so a hook builds one per method and policy."""
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception(lambda exc: should_retry(exc, method, policy)),
         wait=_WaitForPlatform(policy.base_delay, cap=policy.max_retry_wait),
