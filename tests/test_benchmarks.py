@@ -6,7 +6,6 @@ judge outcomes correctly in both directions.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -49,8 +48,7 @@ def test_soak_rejects_nonsense_arguments(bad: list[str]) -> None:
 
 
 def test_bench_tiny_run_prints_every_table() -> None:
-    # The operator module is written alongside this work; until it lands, time a stand-in module.
-    module = OPERATOR_MODULE if importlib.util.find_spec(OPERATOR_MODULE) else "airflow_provider_annotation.workflow"
+    module = OPERATOR_MODULE
     done = run(
         "benchmarks.bench",
         "--module", module,
