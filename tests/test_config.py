@@ -125,3 +125,8 @@ def test_bad_values_name_the_field(kwargs, message):
 def test_empty_form_values_mean_default():
     cfg = AnnotationConnectionConfig.from_connection(conn(extra={"timeout": "", "verify": None}))
     assert (cfg.read_timeout, cfg.verify) == (60.0, True)
+
+
+def test_legacy_prefixed_form_keys_read():
+    cfg = AnnotationConnectionConfig.from_connection(conn(extra={"extra__annotation__max_attempts": 2}))
+    assert cfg.max_attempts == 2

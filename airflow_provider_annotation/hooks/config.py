@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,9 @@ EXTRA_KEYS = (
     "allow_insecure_http",
     "retry_ambiguous",
 )
+
+
+_LEGACY_PREFIX = re.compile(r"^extra__annotation__")
 
 
 class AnnotationConnectionConfigError(AnnotationError, ValueError):
@@ -91,8 +95,9 @@ def _extras(conn: Any, conn_id: str) -> dict[str, Any]:
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else (conn.extra or {})
     if not isinstance(extra, dict):
         raise _error(conn_id, "extra", f"expected a JSON object, got {type(extra).__name__}")
-    # Forms store unset optional fields as empty values: those mean "use the default".
-    extra = {k: v for k, v in extra.items() if v not in (None, "")}
+    # Forms store unset optional fields as empty values: those mean "use the default". Older
+    # Airflow forms prefixed custom fields with "extra__<conn_type>__": the same field.
+    extra = {_LEGACY_PREFIX.sub("", k): v for k, v in extra.items() if v not in (None, "")}
     for key in extra:
         if key not in EXTRA_KEYS:
             near = difflib.get_close_matches(key, EXTRA_KEYS, n=1)
