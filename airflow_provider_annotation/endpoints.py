@@ -10,6 +10,8 @@ from __future__ import annotations
 CREATE_WORKFLOW = "/annotation/workflow/create"
 #: Project list: the cheap, read-only call used to test a connection.
 PROJECT_LIST = "/project/list"
+#: One project's info, by ``?projectId=``: the API's GET endpoint.
+PROJECT_GET = "/project/get"
 
 #: The key under ``workflow`` holding the list of pools.
 WORKFLOW_POOLS_KEY = "pools"

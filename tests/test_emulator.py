@@ -15,7 +15,8 @@ import requests
 
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
-from airflow_provider_annotation.endpoints import CREATE_WORKFLOW as CREATE_WORKFLOW_PATH, PROJECT_LIST as PROJECT_LIST_PATH
+from airflow_provider_annotation.endpoints import CREATE_WORKFLOW as CREATE_WORKFLOW_PATH, PROJECT_GET
+from airflow_provider_annotation.endpoints import PROJECT_LIST as PROJECT_LIST_PATH
 
 AK, SK = "ak-test", "sk-test"
 DIST = {"name": "Distribution", "type": 0, "runMode": 0}
@@ -224,6 +225,27 @@ def test_project_list_without_projects_is_empty() -> None:
     with Emulator(AK, SK) as emu:
         answer = post(emu, PROJECT_LIST_PATH, {"offset": 1, "limit": 10}).json()
         assert answer["data"] == {"count": 0, "data": []}
+
+
+def get(emu: Emulator, path: str, params: dict, *, headers: dict | None = None) -> requests.Response:
+    """A signed GET with query parameters."""
+    sent = signed_headers(AK, SK) if headers is None else headers
+    return requests.get(emu.url + path, params=params, headers=sent, timeout=5)
+
+
+def test_project_get_configured_projects(emu: Emulator) -> None:
+    answer = get(emu, PROJECT_GET, {"projectId": 2}).json()
+    assert answer["success"] is True and answer["data"] == PROJECTS[1]
+    assert code_of(get(emu, PROJECT_GET, {"projectId": 9})) == 5802  # not among the configured ones
+    assert code_of(get(emu, PROJECT_GET, {"projectId": "x"})) == 400
+    assert code_of(get(emu, PROJECT_GET, {"projectId": 2}, headers=signed_headers(AK, "bad"))) == 401
+
+
+def test_project_get_without_configured_projects() -> None:
+    with Emulator(AK, SK) as emu:
+        assert get(emu, PROJECT_GET, {"projectId": 41}).json()["data"] == {"projectId": 41}
+    with Emulator(AK, SK, known_projects={7}) as emu:
+        assert code_of(get(emu, PROJECT_GET, {"projectId": 8})) == 5802
 
 
 # --- recording ----------------------------------------------------------------------------------

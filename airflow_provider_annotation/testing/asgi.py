@@ -19,6 +19,7 @@ from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.testing.faults import Fault
 from airflow_provider_annotation.testing.openapi import (
     OPERATIONS,
+    QUERY_OPERATIONS,
     EmulatorState,
     HeaderDict,
     Outcome,
@@ -35,15 +36,18 @@ CONTROL_PREFIX = "/_emulator"
 # --- The FastAPI application ------------------------------------------------------------------
 
 
-def _platform_route(state: EmulatorState, operation: Callable[..., Outcome]) -> Callable[..., Awaitable[Any]]:
-    """Wrap an operation with what every platform endpoint does: authenticate, parse, envelope."""
+def _platform_route(
+    state: EmulatorState, operation: Callable[..., Outcome], *, from_query: bool = False
+) -> Callable[..., Awaitable[Any]]:
+    """Wrap an operation with what every platform endpoint does: authenticate, parse, envelope.
+    GET endpoints (`from_query`) take their parameters from the query string."""
 
     async def route(request: Request) -> JSONResponse:
         request_id = new_request_id()
         code: int | None = auth_failure(state.settings, request.headers, state.now_ms())
         data = None
         if code is None:
-            payload = json_or_none(await request.body())
+            payload = dict(request.query_params) if from_query else json_or_none(await request.body())
             if isinstance(payload, dict):
                 code, data = operation(state, payload, request_id)
             else:
@@ -84,6 +88,8 @@ def create_app(state: EmulatorState) -> FastAPI:
     platform = APIRouter(prefix=state.settings.prefix)
     for path, operation in OPERATIONS.items():
         platform.add_api_route(path, _platform_route(state, operation), methods=["POST"])
+    for path, operation in QUERY_OPERATIONS.items():
+        platform.add_api_route(path, _platform_route(state, operation, from_query=True), methods=["GET"])
     app.include_router(platform)
     control = _control_router(state)
     app.include_router(control)

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, MutableMapping
 
 from airflow_provider_annotation.codes import PlatformCode, describe
-from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_LIST, WORKFLOW_POOLS_KEY
+from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_GET, PROJECT_LIST, WORKFLOW_POOLS_KEY
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from airflow_provider_annotation.testing.faults import Fault
 
@@ -325,8 +325,28 @@ def list_projects(state: EmulatorState, payload: dict[str, Any], request_id: str
     return PlatformCode.SUCCESS, {"count": len(matching), "data": copy.deepcopy(page)}
 
 
-#: Platform endpoints: path → operation on (state, JSON body, requestId).
-OPERATIONS: dict[str, Callable[[EmulatorState, dict[str, Any], str], Outcome]] = {
+def get_project(state: EmulatorState, query: dict[str, Any], request_id: str) -> Outcome:
+    """``GET /project/get?projectId=``: a configured project, or a bare one for any id that exists."""
+    raw = str(query.get("projectId", ""))
+    if not raw.isdecimal() or int(raw) <= 0:
+        return PlatformCode.INVALID_PARAMETER, None
+    project_id = int(raw)
+    for project in state.projects:
+        if project.get("projectId") == project_id:
+            return PlatformCode.SUCCESS, copy.deepcopy(project)
+    if state.projects or not state.project_exists(project_id):
+        return PlatformCode.PROJECT_NOT_FOUND, None
+    return PlatformCode.SUCCESS, {"projectId": project_id}
+
+
+Operation = Callable[[EmulatorState, dict[str, Any], str], Outcome]
+
+#: POST endpoints: path → operation on (state, JSON body, requestId).
+OPERATIONS: dict[str, Operation] = {
     CREATE_WORKFLOW: create_workflow,
     PROJECT_LIST: list_projects,
+}
+#: GET endpoints: path → operation on (state, query parameters, requestId).
+QUERY_OPERATIONS: dict[str, Operation] = {
+    PROJECT_GET: get_project,
 }
