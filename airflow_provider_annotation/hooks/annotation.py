@@ -239,14 +239,13 @@ class AnnotationHook(BaseHook):
             ) from None
         elapsed_ms = (time.monotonic() - started) * 1000
         envelope = _envelope(response)
-        request_id = (envelope or {}).get("requestId") or None
         self.log.info(
             "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)",
             method,
             endpoint,
             response.status_code,
-            (envelope or {}).get("code", "-"),
-            request_id or "-",
+            envelope["code"] if envelope else "-",
+            (envelope and envelope.get("requestId")) or "-",
             elapsed_ms,
             attempt,
         )
@@ -312,12 +311,8 @@ def _unwrap(
         return envelope.get("data"), request_id
     message = str(envelope.get("message") or describe(code))
     where.update(code=code, request_id=request_id)
-    if status in _BUSY_STATUSES:
-        raise AnnotationUnavailableError(message, retry_after=retry_after, **where)
-    cls = error_class_for_code(code)
-    if cls is AnnotationUnavailableError:
-        raise cls(message, retry_after=retry_after, **where)
-    raise cls(message, **where)
+    cls = AnnotationUnavailableError if status in _BUSY_STATUSES else error_class_for_code(code)
+    raise cls(message, retry_after=retry_after, **where)
 
 
 def _snippet(text: str, secrets: tuple[str, ...]) -> str:
