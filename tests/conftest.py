@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from airflow_provider_annotation.testing import Emulator
 
+#: The airflow CLI of the interpreter running the tests.
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 AK = "test-ak"
 SK = "test-sk-0123456789"
 
@@ -86,3 +92,18 @@ def make_hook(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Callable[.
     yield make
     for hook in hooks:
         hook.close()
+
+
+@pytest.fixture(scope="session")
+def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A scratch AIRFLOW_HOME with a migrated metadata DB, shared by the tests that run Airflow."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "NO_COLOR": "1",
+    }
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    return env

@@ -7,36 +7,19 @@ user would run it, with the connection given as `AIRFLOW_CONN_ANNOTATION_DEFAULT
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from airflow_provider_annotation.endpoints import CREATE_WORKFLOW
-from tests.conftest import connection_json
+from tests.conftest import AIRFLOW, connection_json
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "dags"
 TEST_DAGS = ROOT / "tests" / "dags"
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 pytestmark = pytest.mark.dags
-
-
-@pytest.fixture(scope="session")
-def airflow_env(tmp_path_factory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("airflow_home")
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "NO_COLOR": "1",
-    }
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    return env
 
 
 def run_dag(airflow_env, emulator, dags_folder: Path, dag_id: str, conf: dict | None = None):

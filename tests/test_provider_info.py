@@ -7,12 +7,6 @@ import importlib.resources
 import json
 from importlib.metadata import entry_points
 
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
 import jsonschema
 import pytest
 
@@ -67,24 +61,3 @@ def test_every_extra_the_hook_reads_is_declared_for_the_ui():
 
     (conn_type,) = get_provider_info()["connection-types"]
     assert set(conn_type["conn-fields"]) == set(EXTRA_KEYS)
-
-
-def _airflow_cli(*args: str) -> str:
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    with tempfile.TemporaryDirectory() as home:  # these commands need no metadata DB
-        env = {**os.environ, "AIRFLOW_HOME": home}
-        return subprocess.run([airflow, *args], capture_output=True, text=True, check=True, timeout=120, env=env).stdout
-
-
-def test_airflow_cli_shows_the_provider_and_its_hook():
-    assert "airflow-provider-annotation | 0.1.0" in _airflow_cli("providers", "get", "airflow-provider-annotation")
-    hooks = json.loads(_airflow_cli("providers", "hooks", "-o", "json"))
-    assert {
-        "connection_type": "annotation",
-        "class": "airflow_provider_annotation.hooks.annotation.AnnotationHook",
-        "conn_id_attribute_name": "annotation_conn_id",
-        "package_name": "airflow-provider-annotation",
-        "hook_name": "Annotation Platform",
-    } in hooks
-    behaviours = json.loads(_airflow_cli("providers", "behaviours", "-o", "json"))
-    assert {"field_behaviours": "annotation"} in behaviours
