@@ -17,8 +17,8 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from benchmarks._common import (
     ACCESS_KEY,
@@ -90,18 +90,27 @@ def parse_table(results: dict[str, tuple[list[float], list[str]]], ours: str, re
     rows = []
     for module, (times, new) in results.items():
         http = sorted(HTTP_LIBRARIES.intersection(new))
-        rows.append([
-            f"`{module}`",
-            f"{median(times) * 1000:.1f}",
-            f"{min(times) * 1000:.1f}",
-            f"{max(times) * 1000:.1f}",
-            f"{median(times) / ref_median:.3f}",
-            ", ".join(http) or "none",
-            len(new),
-        ])
+        rows.append(
+            [
+                f"`{module}`",
+                f"{median(times) * 1000:.1f}",
+                f"{min(times) * 1000:.1f}",
+                f"{max(times) * 1000:.1f}",
+                f"{median(times) / ref_median:.3f}",
+                ", ".join(http) or "none",
+                len(new),
+            ]
+        )
     table = markdown_table(
-        ["module imported after airflow.sdk", "median ms", "min ms", "max ms", "x HttpOperator",
-         "HTTP libraries added", "new top-level packages"],
+        [
+            "module imported after airflow.sdk",
+            "median ms",
+            "min ms",
+            "max ms",
+            "x HttpOperator",
+            "HTTP libraries added",
+            "new top-level packages",
+        ],
         rows,
     )
     ours_median = median(results[ours][0])
@@ -121,7 +130,9 @@ class EmulatorProcess:
     """The emulator in its own process, so its CPU does not share the GIL with the measured client."""
 
     def __init__(self) -> None:
-        env = dict(os.environ, ANNOTATION_EMULATOR_ACCESS_KEY=ACCESS_KEY, ANNOTATION_EMULATOR_SECRET_KEY=SECRET_KEY)
+        env = dict(
+            os.environ, ANNOTATION_EMULATOR_ACCESS_KEY=ACCESS_KEY, ANNOTATION_EMULATOR_SECRET_KEY=SECRET_KEY
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "airflow_provider_annotation.testing.emulator", "--port", "0"],
             stdout=subprocess.PIPE,
@@ -252,8 +263,19 @@ def per_call(url: str, calls: int, warmup: int) -> dict[str, list[float]]:
 def per_call_in_child(url: str, calls: int, warmup: int, log_level: str) -> dict[str, list[float]]:
     """`per_call` in a fresh interpreter: Airflow's logging is configured once per process (loggers
     are cached), so each log level gets its own process, all against the same emulator."""
-    command = [sys.executable, "-m", "benchmarks.bench", "--measure-calls", url, "--calls", str(calls),
-               "--warmup", str(warmup), "--log-level", log_level]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench",
+        "--measure-calls",
+        url,
+        "--calls",
+        str(calls),
+        "--warmup",
+        str(warmup),
+        "--log-level",
+        log_level,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"per-call run at log level {log_level} failed:\n{done.stderr.strip()[-2000:]}")
@@ -281,14 +303,16 @@ def call_rows(log_level: str, times: dict[str, list[float]]) -> list[list[Any]]:
 def call_table(by_level: dict[str, dict[str, list[float]]]) -> str:
     rows = [row for level, times in by_level.items() for row in call_rows(level, times)]
     table = markdown_table(
-        ["Airflow log level", "client", "calls", "median ms", "p95 ms", "x floor (median)", "x floor (p95)"], rows
+        ["Airflow log level", "client", "calls", "median ms", "p95 ms", "x floor (median)", "x floor (p95)"],
+        rows,
     )
     verdicts = []
     for level, times in by_level.items():
         ratio = median(times["AnnotationHook.create_workflow"]) / median(next(iter(times.values())))
         verdicts.append(f"{'met' if ratio <= CALL_TARGET_RATIO else 'MISSED'} at {level} ({ratio:.2f}x)")
-    return f"{table}\n\ntarget: AnnotationHook within {CALL_TARGET_RATIO}x of the floor (median) -> " + "; ".join(
-        verdicts
+    return (
+        f"{table}\n\ntarget: AnnotationHook within {CALL_TARGET_RATIO}x of the floor (median) -> "
+        + "; ".join(verdicts)
     )
 
 
@@ -326,17 +350,25 @@ def throughput_table(results: dict[int, tuple[float, float | None]], seconds: fl
     rows = []
     for threads, (rate, busy) in results.items():
         cpu_ms = None if busy is None else busy / rate * 1000
-        rows.append([
-            threads,
-            f"{rate:.0f}",
-            f"{1000 / rate * threads:.2f}",
-            "-" if busy is None else f"{busy:.0%}",
-            "-" if cpu_ms is None else f"{cpu_ms:.2f}",
-            "-" if not cpu_ms else f"{1000 / cpu_ms:.0f}",
-        ])
+        rows.append(
+            [
+                threads,
+                f"{rate:.0f}",
+                f"{1000 / rate * threads:.2f}",
+                "-" if busy is None else f"{busy:.0%}",
+                "-" if cpu_ms is None else f"{cpu_ms:.2f}",
+                "-" if not cpu_ms else f"{1000 / cpu_ms:.0f}",
+            ]
+        )
     table = markdown_table(
-        ["client threads", "requests/s", "ms per request per thread", "emulator CPU (one core = 100%)",
-         "emulator CPU ms per request", "emulator ceiling req/s"],
+        [
+            "client threads",
+            "requests/s",
+            "ms per request per thread",
+            "emulator CPU (one core = 100%)",
+            "emulator CPU ms per request",
+            "emulator ceiling req/s",
+        ],
         rows,
     )
     return (
@@ -384,17 +416,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_section("Machine", markdown_table(["", ""], machine_notes()))
 
     results = parse_cost([args.module, args.reference], args.parse_reps)
-    print_section("DAG-parse cost (import on top of airflow.sdk, fresh process each)",
-                  parse_table(results, args.module, args.reference))
+    print_section(
+        "DAG-parse cost (import on top of airflow.sdk, fresh process each)",
+        parse_table(results, args.module, args.reference),
+    )
 
     with EmulatorProcess() as emulator:
-        by_level = {level: per_call_in_child(emulator.url, args.calls, args.warmup, level) for level in args.log_levels}
+        by_level = {
+            level: per_call_in_child(emulator.url, args.calls, args.warmup, level)
+            for level in args.log_levels
+        }
         print_section(
             f"Per create call, emulator in its own process on loopback ({args.warmup} warm-up calls "
             f"per client, then {args.calls} rounds of one call per client, order rotated each round)",
             call_table(by_level),
         )
-        rates = {n: throughput(emulator, n, args.throughput_seconds) for n in sorted({1, args.throughput_threads})}
+        rates = {
+            n: throughput(emulator, n, args.throughput_seconds) for n in sorted({1, args.throughput_threads})
+        }
         print_section("Emulator throughput", throughput_table(rates, args.throughput_seconds))
     print(f"\ncommand: {command_line()}")
     return 0

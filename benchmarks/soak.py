@@ -23,8 +23,8 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from benchmarks._common import (
     ACCESS_KEY,
@@ -207,13 +207,17 @@ def orphans(calls: Sequence[Call], records: Sequence[EmulatorRecord]) -> int:
     )
 
 
-def soak(calls: int, threads: int, seed: int, clean_share: float, knobs: Knobs) -> tuple[list[Call], list, float]:
+def soak(
+    calls: int, threads: int, seed: int, clean_share: float, knobs: Knobs
+) -> tuple[list[Call], list, float]:
     """Run the whole soak; returns the calls, each worker's emulator record and the wall time."""
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
     from airflow_provider_annotation.testing import Emulator
 
     planned = [Call(i, case, i % threads) for i, case in enumerate(plan(calls, seed, clean_share, _cases()))]
-    emulators = [Emulator(access_key=ACCESS_KEY, secret_key=SECRET_KEY, port=0).start() for _ in range(threads)]
+    emulators = [
+        Emulator(access_key=ACCESS_KEY, secret_key=SECRET_KEY, port=0).start() for _ in range(threads)
+    ]
     hooks = []
     try:
         for worker, emulator in enumerate(emulators):
@@ -266,7 +270,7 @@ def report(calls: Sequence[Call], records: Sequence, wall: float, knobs: Knobs) 
     verdicts = [judge(c, records[c.worker], knobs) for c in calls]
     rows, totals = [], Counter()
     for case in _cases():
-        mine = [(c, v) for c, v in zip(calls, verdicts) if c.case.name == case.name]
+        mine = [(c, v) for c, v in zip(calls, verdicts, strict=True) if c.case.name == case.name]
         if not mine:
             continue
         errors = Counter(c.outcome for c, _ in mine if c.outcome != OK)
@@ -282,23 +286,63 @@ def report(calls: Sequence[Call], records: Sequence, wall: float, knobs: Knobs) 
         totals.update(row)
         totals["typed"] += sum(n for name, n in errors.items() if not name.startswith("untyped"))
         typed = ", ".join(f"{name} {n}" for name, n in sorted(errors.items())) or "-"
-        rows.append([case.name, policy_text(case, knobs), row["calls"], row["succeeded"], typed,
-                     row["created_once"], row["sent"], row["duplicates"], row["lost"], row["off_policy"]])
+        rows.append(
+            [
+                case.name,
+                policy_text(case, knobs),
+                row["calls"],
+                row["succeeded"],
+                typed,
+                row["created_once"],
+                row["sent"],
+                row["duplicates"],
+                row["lost"],
+                row["off_policy"],
+            ]
+        )
     stray = orphans(calls, records)
-    rows.append(["**total**", f"orphan workflows: {stray}", totals["calls"], totals["succeeded"],
-                 f"{totals['typed']} typed", totals["created_once"], totals["sent"], totals["duplicates"],
-                 totals["lost"] + stray, totals["off_policy"]])
-    headers = ["fault", "policy promises", "calls", "succeeded", "typed error", "created once", "sent",
-               "duplicates", "lost", "off-policy"]
+    rows.append(
+        [
+            "**total**",
+            f"orphan workflows: {stray}",
+            totals["calls"],
+            totals["succeeded"],
+            f"{totals['typed']} typed",
+            totals["created_once"],
+            totals["sent"],
+            totals["duplicates"],
+            totals["lost"] + stray,
+            totals["off_policy"],
+        ]
+    )
+    headers = [
+        "fault",
+        "policy promises",
+        "calls",
+        "succeeded",
+        "typed error",
+        "created once",
+        "sent",
+        "duplicates",
+        "lost",
+        "off-policy",
+    ]
     print_section("Soak: outcome per fault class", markdown_table(headers, rows))
-    for call, verdict in zip(calls, verdicts):
+    for call, verdict in zip(calls, verdicts, strict=True):
         if verdict.lost or verdict.off_policy or verdict.duplicates:
-            print(f"  call {call.index} project {call.project_id} [{call.case.name}]: {call.outcome} "
-                  f"{call.error} created={verdict.created} sent={verdict.sends}")
+            print(
+                f"  call {call.index} project {call.project_id} [{call.case.name}]: {call.outcome} "
+                f"{call.error} created={verdict.created} sent={verdict.sends}"
+            )
     lost = totals["lost"] + stray
     problems = totals["duplicates"] + lost + totals["off_policy"]
-    verdict = "PASS" if problems == 0 else (
-        f"FAIL: {totals['duplicates']} duplicate(s), {lost} lost, {totals['off_policy']} off-policy call(s)"
+    verdict = (
+        "PASS"
+        if problems == 0
+        else (
+            f"FAIL: {totals['duplicates']} duplicate(s), {lost} lost, "
+            f"{totals['off_policy']} off-policy call(s)"
+        )
     )
     print(f"\nwall time {wall:.1f} s, {len(calls) / wall:.0f} calls/s; {verdict}")
     return problems
@@ -329,10 +373,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     knobs = Knobs(args.read_timeout, args.max_attempts, args.retry_after, args.retry_ambiguous)
     quiet_airflow_logs("ERROR")
-    print(f"Soak: {args.calls} create calls, {args.threads} thread(s), seed {args.seed}, "
-          f"read timeout {knobs.read_timeout:g} s, slow faults {knobs.slow_delay:g} s, "
-          f"retry_base_delay 0, Retry-After {knobs.retry_after}"
-          + (", retry_ambiguous ON" if knobs.retry_ambiguous else ""), flush=True)
+    print(
+        f"Soak: {args.calls} create calls, {args.threads} thread(s), seed {args.seed}, "
+        f"read timeout {knobs.read_timeout:g} s, slow faults {knobs.slow_delay:g} s, "
+        f"retry_base_delay 0, Retry-After {knobs.retry_after}"
+        + (", retry_ambiguous ON" if knobs.retry_ambiguous else ""),
+        flush=True,
+    )
     calls, records, wall = soak(args.calls, args.threads, args.seed, args.clean_share, knobs)
     problems = report(calls, records, wall, knobs)
     print_section("Machine", markdown_table(["", ""], machine_notes()))

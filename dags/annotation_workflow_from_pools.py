@@ -16,8 +16,18 @@ PRE_LABELING = [
         "runMode": RunMode.AUTOMATIC,
         "algorithmList": ["3D-MOT-V1"],
     },
-    {"name": "Labeling pool", "type": PoolType.LABELING, "workers": ["alice", "bob"], "disableOperationItem": []},
-    {"name": "Inspection pool", "type": PoolType.INSPECTION, "workers": ["carol"], "disableOperationItem": []},
+    {
+        "name": "Labeling pool",
+        "type": PoolType.LABELING,
+        "workers": ["alice", "bob"],
+        "disableOperationItem": [],
+    },
+    {
+        "name": "Inspection pool",
+        "type": PoolType.INSPECTION,
+        "workers": ["carol"],
+        "disableOperationItem": [],
+    },
     {"name": "Spot check pool", "type": PoolType.SPOT_CHECK, "workers": ["dave"]},
     {"name": "Completion pool", "type": PoolType.COMPLETION},
 ]
@@ -31,7 +41,9 @@ PRE_LABELING = [
     params={"project_id": 4242, "inspector": "carol"},
 )
 def annotation_workflow_from_pools():
-    CreateWorkflowOperator(task_id="pre_labeling_workflow", project_id="{{ params.project_id }}", pools=PRE_LABELING)
+    CreateWorkflowOperator(
+        task_id="pre_labeling_workflow", project_id="{{ params.project_id }}", pools=PRE_LABELING
+    )
     # A .json file is rendered as a Jinja template (template_ext), so it can use params too.
     CreateWorkflowOperator(
         task_id="workflow_from_json_template",

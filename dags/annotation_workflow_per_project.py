@@ -22,11 +22,15 @@ def annotation_workflow_per_project():
         """Stands for a lookup (a table, an API) that yields project ids."""
         return [str(p) for p in params["project_ids"]]
 
-    workflow_ids = CreateWorkflowOperator.partial(
-        task_id="create_workflow",
-        labelers=["alice", "bob"],
-        inspectors=["carol"],
-    ).expand(project_id=projects_to_set_up()).output
+    workflow_ids = (
+        CreateWorkflowOperator.partial(
+            task_id="create_workflow",
+            labelers=["alice", "bob"],
+            inspectors=["carol"],
+        )
+        .expand(project_id=projects_to_set_up())
+        .output
+    )
 
     @task
     def report(ids: list[int]) -> list[int]:

@@ -38,7 +38,9 @@ def log_sink() -> LogSink:
     from airflow.sdk.log import configure_logging
 
     sink = LogSink()
-    configure_logging(log_level="DEBUG", output=sink, cache_logger_on_first_use=False, colored_console_log=False)
+    configure_logging(
+        log_level="DEBUG", output=sink, cache_logger_on_first_use=False, colored_console_log=False
+    )
     return sink
 
 

@@ -19,7 +19,10 @@ def airflow(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 def test_providers_commands_show_the_provider_and_its_hook():
-    assert "airflow-provider-annotation | 0.1.0" in airflow("providers", "get", "airflow-provider-annotation").stdout
+    assert (
+        "airflow-provider-annotation | 0.1.0"
+        in airflow("providers", "get", "airflow-provider-annotation").stdout
+    )
     hooks = json.loads(airflow("providers", "hooks", "-o", "json").stdout)
     assert {
         "connection_type": "annotation",
@@ -28,9 +31,13 @@ def test_providers_commands_show_the_provider_and_its_hook():
         "package_name": "airflow-provider-annotation",
         "hook_name": "Annotation Platform",
     } in hooks
-    assert {"field_behaviours": "annotation"} in json.loads(airflow("providers", "behaviours", "-o", "json").stdout)
+    assert {"field_behaviours": "annotation"} in json.loads(
+        airflow("providers", "behaviours", "-o", "json").stdout
+    )
     widgets = json.loads(airflow("providers", "widgets", "-o", "json").stdout)
-    names = {w["connection_parameter_name"] for w in widgets if w["package_name"] == "airflow-provider-annotation"}
+    names = {
+        w["connection_parameter_name"] for w in widgets if w["package_name"] == "airflow-provider-annotation"
+    }
     assert "extra__annotation__timeout" in names and "extra__annotation__allow_insecure_http" in names
 
 

@@ -36,7 +36,9 @@ def test_defaults():
 
 
 def test_secret_not_in_repr():
-    assert "SK-very-secret" not in repr(AnnotationConnectionConfig.from_connection(conn(password="SK-very-secret")))
+    assert "SK-very-secret" not in repr(
+        AnnotationConnectionConfig.from_connection(conn(password="SK-very-secret"))
+    )
 
 
 def test_extras_read():
@@ -73,7 +75,9 @@ def test_trailing_slash_and_port_field_merged():
 def test_verify_ca_bundle_path(tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("x")
-    assert AnnotationConnectionConfig.from_connection(conn(extra={"verify": str(bundle)})).verify == str(bundle)
+    assert AnnotationConnectionConfig.from_connection(conn(extra={"verify": str(bundle)})).verify == str(
+        bundle
+    )
 
 
 @pytest.mark.parametrize("host", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"])
@@ -109,7 +113,10 @@ def test_plain_http_elsewhere_needs_explicit_opt_in():
         ({"extra": {"max_attempts": 0}}, r"extra 'max_attempts': must be at least 1"),
         ({"extra": {"max_attempts": 2.5}}, r"expected a whole number"),
         ({"extra": {"max_attempts": True}}, r"extra 'max_attempts': expected a number, got bool"),
-        ({"extra": {"verify": "/no/such/ca.pem"}}, r"extra 'verify': CA bundle '/no/such/ca.pem' does not exist"),
+        (
+            {"extra": {"verify": "/no/such/ca.pem"}},
+            r"extra 'verify': CA bundle '/no/such/ca.pem' does not exist",
+        ),
         ({"extra": {"verify": 3}}, r"extra 'verify': expected true, false or a CA-bundle path"),
         ({"extra": {"proxies": "http://p:1"}}, r"extra 'proxies': expected an object"),
         ({"extra": {"allow_insecure_http": "yes"}}, r"extra 'allow_insecure_http': expected true or false"),

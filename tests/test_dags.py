@@ -112,7 +112,9 @@ def test_dry_run_sends_nothing_and_logs_the_body(airflow_env, emulator):
     assert code == 0, out
     assert emulator.requests == []
     assert "Dry run" in out
-    assert '"projectId": 888' in out and '"workers": ["alice", "bob"]' in out and '"workers": ["carol"]' in out
+    assert (
+        '"projectId": 888' in out and '"workers": ["alice", "bob"]' in out and '"workers": ["carol"]' in out
+    )
 
 
 def test_bad_input_fails_before_any_request(airflow_env, emulator):

@@ -8,15 +8,17 @@ import re
 import subprocess
 import sys
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
+from airflow_provider_annotation.endpoints import CREATE_WORKFLOW as CREATE_WORKFLOW_PATH
+from airflow_provider_annotation.endpoints import PROJECT_GET
+from airflow_provider_annotation.endpoints import PROJECT_LIST as PROJECT_LIST_PATH
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
-from airflow_provider_annotation.endpoints import CREATE_WORKFLOW as CREATE_WORKFLOW_PATH, PROJECT_GET
-from airflow_provider_annotation.endpoints import PROJECT_LIST as PROJECT_LIST_PATH
 
 AK, SK = "ak-test", "sk-test"
 DIST = {"name": "Distribution", "type": 0, "runMode": 0}

@@ -241,7 +241,9 @@ def test_connect_timeout_retried_then_unavailable(make_hook):
             fillers.append(filler)
         time.sleep(0.05)
         try:
-            hook = make_hook(host=f"http://127.0.0.1:{port}", timeout={"connect": 0.2, "read": 5}, max_attempts=2)
+            hook = make_hook(
+                host=f"http://127.0.0.1:{port}", timeout={"connect": 0.2, "read": 5}, max_attempts=2
+            )
             with pytest.raises(AnnotationUnavailableError, match="could not connect.*timed out") as info:
                 hook.create_workflow(1, POOLS)
             assert info.value.attempts == 2
@@ -373,11 +375,13 @@ def test_platform_refusals_raise_typed_errors_once(emulator, make_hook, code, er
     assert len(creates(emulator)) == 1
 
 
-def test_platform_own_structure_check(make_hook):
-    """The emulator's rule, not ours: our validator lets this through, the platform rejects it."""
-    with Emulator(access_key=AK, secret_key=SK, known_projects=[1]) as emu:
-        with pytest.raises(AnnotationNotFoundError, match="5802"):
-            make_hook(host=emu.url).create_workflow(2, POOLS)
+def test_unknown_project_is_not_found(make_hook):
+    """Only the platform knows which projects exist: a 5802 comes back as a typed not-found."""
+    with (
+        Emulator(access_key=AK, secret_key=SK, known_projects=[1]) as emu,
+        pytest.raises(AnnotationNotFoundError, match="5802"),
+    ):
+        make_hook(host=emu.url).create_workflow(2, POOLS)
 
 
 def test_wrong_secret(emulator, make_hook):
@@ -400,7 +404,9 @@ def test_html_404_from_a_wrong_base_url(emulator, make_hook):
 
 
 def test_success_without_workflow_id_is_reported_not_guessed(emulator, make_hook):
-    emulator.inject(Fault(status=200, body=json.dumps({"code": 200, "success": True, "data": {}, "requestId": "r1"})))
+    emulator.inject(
+        Fault(status=200, body=json.dumps({"code": 200, "success": True, "data": {}, "requestId": "r1"}))
+    )
     with pytest.raises(AnnotationMayHaveTakenEffectError, match="no integer workflowId") as info:
         make_hook().create_workflow(1, POOLS)
     assert info.value.request_id == "r1"
@@ -474,10 +480,14 @@ def test_test_connection_bad_config(make_hook):
 def test_errors_survive_pickling():
     import pickle
 
-    err = AnnotationUnavailableError("busy", code=500, request_id="r", http_status=503, endpoint="/e", attempts=3)
+    err = AnnotationUnavailableError(
+        "busy", code=500, request_id="r", http_status=503, endpoint="/e", attempts=3
+    )
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is AnnotationUnavailableError and str(back) == str(err)
 
 
 def test_requests_not_needed_to_read_an_error():
-    assert issubclass(AnnotationApiError, Exception) and not issubclass(AnnotationApiError, requests.RequestException)
+    assert issubclass(AnnotationApiError, Exception) and not issubclass(
+        AnnotationApiError, requests.RequestException
+    )

@@ -36,7 +36,11 @@ def test_schema_check_can_fail():
 
 
 def test_registered_through_entry_point():
-    (ep,) = [ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_provider_annotation")]
+    (ep,) = [
+        ep
+        for ep in entry_points(group="apache_airflow_provider")
+        if ep.value.startswith("airflow_provider_annotation")
+    ]
     info = ep.load()()
     assert info["package-name"] == "airflow-provider-annotation"
 

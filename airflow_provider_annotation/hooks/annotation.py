@@ -29,7 +29,12 @@ from airflow_provider_annotation.exceptions import (
     error_class_for_code,
 )
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
-from airflow_provider_annotation.hooks.retry import RetryPolicy, is_expired_signature, parse_retry_after, retrying
+from airflow_provider_annotation.hooks.retry import (
+    RetryPolicy,
+    is_expired_signature,
+    parse_retry_after,
+    retrying,
+)
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
 from airflow_provider_annotation.workflow import create_workflow_body
 
@@ -132,7 +137,9 @@ class AnnotationHook(BaseHook):
                 endpoint=CREATE_WORKFLOW,
                 method="POST",
             )
-        self.log.debug("Created workflow %s in project %s (requestId=%s)", workflow_id, body["projectId"], request_id)
+        self.log.debug(
+            "Created workflow %s in project %s (requestId=%s)", workflow_id, body["projectId"], request_id
+        )
         return workflow_id
 
     def test_connection(self) -> tuple[bool, str]:
@@ -218,10 +225,13 @@ class AnnotationHook(BaseHook):
             )
         except requests.exceptions.SSLError as exc:
             raise AnnotationApiError(
-                f"TLS handshake with {cfg.base_url} failed ({_reason(exc)}); check the 'verify' extra", **where
+                f"TLS handshake with {cfg.base_url} failed ({_reason(exc)}); check the 'verify' extra",
+                **where,
             ) from None
         except (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError) as exc:
-            raise AnnotationUnavailableError(f"could not connect to {cfg.base_url}: {_reason(exc)}", **where) from None
+            raise AnnotationUnavailableError(
+                f"could not connect to {cfg.base_url}: {_reason(exc)}", **where
+            ) from None
         except requests.exceptions.ReadTimeout:
             raise AnnotationMayHaveTakenEffectError(
                 f"no answer within {cfg.read_timeout:g} s (read timeout) after the request was sent; "
@@ -234,7 +244,8 @@ class AnnotationHook(BaseHook):
                     f"could not connect to {cfg.base_url}: {_reason(exc)}", **where
                 ) from None
             raise AnnotationMayHaveTakenEffectError(
-                f"connection dropped after the request was sent ({_reason(exc)}); the platform may have acted",
+                f"connection dropped after the request was sent ({_reason(exc)}); "
+                "the platform may have acted",
                 **where,
             ) from None
         elapsed_ms = (time.monotonic() - started) * 1000
@@ -249,7 +260,9 @@ class AnnotationHook(BaseHook):
             elapsed_ms,
             attempt,
         )
-        return _unwrap(response, envelope, method, endpoint, secrets=(cfg.secret_key, headers[SIGNATURE_HEADER]))
+        return _unwrap(
+            response, envelope, method, endpoint, secrets=(cfg.secret_key, headers[SIGNATURE_HEADER])
+        )
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -367,4 +380,7 @@ def _user_agent() -> str:
         airflow_version = version("apache-airflow")
     except PackageNotFoundError:  # pragma: no cover - airflow-core only installs
         airflow_version = "unknown"
-    return f"airflow-provider-annotation/{__version__} apache-airflow/{airflow_version} requests/{requests.__version__}"
+    return (
+        f"airflow-provider-annotation/{__version__} apache-airflow/{airflow_version} "
+        f"requests/{requests.__version__}"
+    )

@@ -79,7 +79,9 @@ class AnnotationConnectionConfig:
             read_timeout=read_timeout,
             verify=_verify(extra.get("verify", True), conn_id),
             proxies=_proxies(extra.get("proxies"), conn_id),
-            max_attempts=int(_number(extra, "max_attempts", DEFAULT_MAX_ATTEMPTS, conn_id, integer=True, low=1)),
+            max_attempts=int(
+                _number(extra, "max_attempts", DEFAULT_MAX_ATTEMPTS, conn_id, integer=True, low=1)
+            ),
             max_retry_wait=_number(extra, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT, conn_id),
             retry_base_delay=_number(extra, "retry_base_delay", DEFAULT_RETRY_BASE_DELAY, conn_id),
             allow_insecure_http=allow_insecure,
@@ -176,7 +178,9 @@ def _timeouts(value: Any, conn_id: str) -> tuple[float, float]:
     if isinstance(value, dict):
         unknown = set(value) - {"connect", "read"}
         if unknown:
-            raise _error(conn_id, "extra 'timeout'", f"unknown keys {sorted(unknown)}; use 'connect' and 'read'")
+            raise _error(
+                conn_id, "extra 'timeout'", f"unknown keys {sorted(unknown)}; use 'connect' and 'read'"
+            )
         connect = _number(value, "connect", DEFAULT_CONNECT_TIMEOUT, conn_id)
         read = _number(value, "read", DEFAULT_READ_TIMEOUT, conn_id)
     else:
@@ -201,6 +205,8 @@ def _verify(value: Any, conn_id: str) -> bool | str:
 def _proxies(value: Any, conn_id: str) -> dict[str, str] | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
         raise _error(conn_id, "extra 'proxies'", 'expected an object like {"https": "http://proxy:3128"}')
     return dict(value)

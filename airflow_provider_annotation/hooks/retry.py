@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import tenacity
 
+from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationClockSkewError,
     AnnotationMayHaveTakenEffectError,
     AnnotationUnavailableError,
 )
-from airflow_provider_annotation.codes import PlatformCode
 
 #: Methods the HTTP spec calls safe: re-sending them cannot create anything.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

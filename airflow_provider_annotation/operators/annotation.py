@@ -103,7 +103,9 @@ class CreateWorkflowOperator(BaseOperator):
         project_id, pools = self._rendered_arguments()
         body = create_workflow_body(project_id, pools)
         if self.dry_run:
-            self.log.info("Dry run: would POST this Create Workflow body (nothing sent):\n%s", json.dumps(body))
+            self.log.info(
+                "Dry run: would POST this Create Workflow body (nothing sent):\n%s", json.dumps(body)
+            )
             return None
 
         store = context.get("task_state_store")

@@ -21,7 +21,8 @@ import socket
 import sys
 import threading
 import time
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import uvicorn
 

@@ -7,8 +7,9 @@ so a fault can be built, sent over HTTP as a dict and rebuilt anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from airflow_provider_annotation.codes import PlatformCode
 

@@ -14,12 +14,18 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping, MutableMapping
+from typing import Any
 
 from airflow_provider_annotation.codes import PlatformCode, describe
-from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_GET, PROJECT_LIST, WORKFLOW_POOLS_KEY
+from airflow_provider_annotation.endpoints import (
+    CREATE_WORKFLOW,
+    PROJECT_GET,
+    PROJECT_LIST,
+    WORKFLOW_POOLS_KEY,
+)
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from airflow_provider_annotation.testing.faults import Fault
 
