@@ -117,11 +117,23 @@ def test_dry_run_sends_nothing_and_logs_the_body(airflow_env, emulator):
     )
 
 
-def test_bad_input_fails_before_any_request(airflow_env, emulator):
+def test_bad_input_fails_before_any_request_and_is_not_retried(airflow_env, emulator):
     code, out = run_dag(airflow_env, emulator, TEST_DAGS, "annotation_test_bad_input")
     assert code != 0 or "state=failed" in out, out
     assert emulator.requests == []
-    assert "project_id: " in out
+    assert "project_id: " in out and "pools[0].worker: unknown key; did you mean 'workers'?" in out
+    assert "up_for_retry" not in out  # retries=2, but a retry would render the same input
+
+
+def test_ambiguous_create_fails_without_task_retry(airflow_env, emulator):
+    from airflow_provider_annotation.testing import Fault
+
+    emulator.inject(Fault.drop(act=True))
+    code, out = run_dag(airflow_env, emulator, TEST_DAGS, "annotation_test_ambiguous_not_retried")
+    assert code != 0 or "state=failed" in out, out
+    assert len(created(emulator)) == 1 and len(emulator.workflows) == 1  # acted once, never re-sent
+    assert "Not retrying this task: the workflow may exist already" in out
+    assert "up_for_retry" not in out
 
 
 def test_retry_returns_kept_id_without_second_create(airflow_env, emulator):

@@ -121,3 +121,18 @@ def test_operator_module_imports_no_http_library():
     added_modules = added.split()
     assert "airflow_provider_annotation.operators.annotation" in added_modules  # the probe saw the import
     assert [m for m in added_modules if m.split(".")[0] in HTTP_LIBRARIES or ".hooks" in m] == []
+
+
+def test_execute_bad_input_fails_the_task_without_retry_and_keeps_the_cause():
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match="project_id: ") as info:
+        op(project_id="0", annotation_conn_id="nowhere").execute({})
+    assert isinstance(info.value.__cause__, WorkflowValidationError)
+
+
+def test_every_bad_argument_reported_at_once():
+    with pytest.raises(WorkflowValidationError) as info:
+        op(project_id="-1", labelers=5, inspectors="[carol", spot_checkers="a,,b").build_body()
+    fields = [problem.split(":")[0] for problem in info.value.problems]
+    assert fields[0] == "project_id" and {"labelers", "inspectors", "spot_checkers"} <= set(fields)

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_annotation.coercion import to_name_list, to_pools, to_project_id
+from airflow_provider_annotation.exceptions import (
+    AnnotationMayHaveTakenEffectError,
+    AnnotationValidationError,
+)
 from airflow_provider_annotation.workflow import (
     WorkflowValidationError,
     build_pools,
     create_workflow_body,
+    validate_pools,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +90,22 @@ class CreateWorkflowOperator(BaseOperator):
         return create_workflow_body(*self._rendered_arguments())
 
     def _rendered_arguments(self) -> tuple[int, list[dict[str, Any]] | None]:
-        return to_project_id(self.project_id), self._pools()
+        """The project id and checked pools from the rendered fields; every problem of every
+        argument is reported at once."""
+        problems: list[str] = []
+
+        def collect(convert: Callable[[], Any]) -> Any:
+            try:
+                return convert()
+            except WorkflowValidationError as err:
+                problems.extend(err.problems)
+                return None
+
+        project_id = collect(lambda: to_project_id(self.project_id))
+        pools = collect(self._pools)
+        if problems:
+            raise WorkflowValidationError(problems)
+        return project_id, pools
 
     def _pools(self) -> list[dict[str, Any]] | None:
         given = [name for name in SHORTHAND if getattr(self, name) is not None]
@@ -93,15 +114,29 @@ class CreateWorkflowOperator(BaseOperator):
                 f"pools: give either pools or the shorthand ({', '.join(given)}), not both"
             )
         if self.pools is not None:
-            return to_pools(self.pools)  # checked by create_workflow_body
+            return validate_pools(to_pools(self.pools))
         if not given:
             return None
-        names = {name: to_name_list(getattr(self, name), name) for name in SHORTHAND}
+        names: dict[str, list[str] | None] = {}
+        problems: list[str] = []
+        for name in SHORTHAND:
+            try:
+                names[name] = to_name_list(getattr(self, name), name)
+            except WorkflowValidationError as err:
+                problems.extend(err.problems)
+        if problems:
+            raise WorkflowValidationError(problems)
         return build_pools(**names)
 
     def execute(self, context: Context) -> int | None:
-        project_id, pools = self._rendered_arguments()
-        body = create_workflow_body(project_id, pools)
+        try:
+            project_id, pools = self._rendered_arguments()
+            body = create_workflow_body(project_id, pools)
+        except WorkflowValidationError as err:
+            # A retry renders the same values again: fail now instead of after every retry delay.
+            raise AirflowFailException(
+                f"{err}\nNothing was sent; not retrying: fix the task's arguments."
+            ) from err
         if self.dry_run:
             self.log.info(
                 "Dry run: would POST this Create Workflow body (nothing sent):\n%s", json.dumps(body)
@@ -117,7 +152,20 @@ class CreateWorkflowOperator(BaseOperator):
         from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
         with AnnotationHook(annotation_conn_id=self.annotation_conn_id) as hook:
-            workflow_id = hook.create_workflow(project_id, pools)
+            try:
+                workflow_id = hook.create_workflow(project_id, pools)
+            except AnnotationMayHaveTakenEffectError as err:
+                if hook.config.retry_ambiguous:
+                    raise
+                # An Airflow retry would re-send what the hook deliberately did not: it could
+                # create a second workflow. Stop, and say what to check.
+                raise AirflowFailException(
+                    f"{err}\nNot retrying this task: the workflow may exist already. Check project "
+                    f"{project_id} on the platform (quote the requestId to support, if any), then clear "
+                    "the task to create it again if it does not exist."
+                ) from err
+            except AnnotationValidationError as err:
+                raise AirflowFailException(f"{err}\nThe platform refused the request; not retrying.") from err
         if store is not None:
             store.set(self.state_key, {"workflowId": workflow_id, "body_sha256": digest})
         self.log.info("Workflow %s created in project %s", workflow_id, project_id)

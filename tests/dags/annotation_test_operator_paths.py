@@ -51,7 +51,8 @@ def annotation_test_bad_input():
         task_id="create_workflow",
         project_id="{{ params.project_id }}",
         pools=[{"name": "Labeling pool", "type": 1, "worker": ["x"]}],
-        retries=0,
+        retries=2,
+        retry_delay=timedelta(seconds=0),
     )
 
 
@@ -81,3 +82,18 @@ def annotation_test_retry_keeps_id():
 
 
 annotation_test_retry_keeps_id()
+
+
+@dag(schedule=None, start_date=START, catchup=False)
+def annotation_test_ambiguous_not_retried():
+    """The test injects a dropped connection after the platform acted into the emulator."""
+    CreateWorkflowOperator(
+        task_id="create_workflow",
+        project_id=4242,
+        labelers=["alice"],
+        retries=2,
+        retry_delay=timedelta(seconds=0),
+    )
+
+
+annotation_test_ambiguous_not_retried()
