@@ -11,6 +11,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests check behaviour, not speed: no per-example deadline, so a loaded CI machine cannot
+# turn a slow example into a failure. Examples stay at hypothesis' default count.
+settings.register_profile("annotation", deadline=None)
+settings.load_profile("annotation")
 
 from airflow_provider_annotation.testing import Emulator
 
