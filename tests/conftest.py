@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from airflow_provider_annotation.testing import Emulator
+
 # Property tests check behaviour, not speed: no per-example deadline, so a loaded CI machine cannot
 # turn a slow example into a failure. Examples stay at hypothesis' default count.
 settings.register_profile("annotation", deadline=None)
 settings.load_profile("annotation")
-
-from airflow_provider_annotation.testing import Emulator
 
 #: The airflow CLI of the interpreter running the tests.
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
