@@ -105,19 +105,13 @@ class AnnotationHook(BaseHook):
     # -- calls -------------------------------------------------------------------------------
 
     def request(
-        self,
-        method: str,
-        endpoint: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        policy: RetryPolicy | None = None,
+        self, method: str, endpoint: str, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
         """Send a signed request and return the envelope's `data`; raise a typed error otherwise.
 
         Retries follow `hooks.retry`: each attempt is signed afresh.
         """
-        return self._call(method, endpoint, json=json, params=params, policy=policy)[0]
+        return self._call(method, endpoint, json=json, params=params)[0]
 
     def create_workflow(self, project_id: int, pools: list[dict[str, Any]] | None = None) -> int:
         """Create a workflow in `project_id` and return its `workflowId`.
