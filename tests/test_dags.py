@@ -142,3 +142,11 @@ def test_retry_returns_kept_id_without_second_create(airflow_env, emulator):
     assert len(created(emulator)) == 1 and list(emulator.workflows) == [18000]
     assert "worker lost after the platform created the workflow" in out
     assert "Workflow 18000 was already created by an earlier try" in out
+
+
+def test_retry_with_changed_parameters_creates_anew(airflow_env, emulator):
+    code, out = run_dag(airflow_env, emulator, TEST_DAGS, "annotation_test_retry_changed_parameters")
+    assert code == 0, out
+    workers = [b["workflow"]["pools"][1]["workers"] for b in created(emulator)]
+    assert workers == [["user1"], ["user2"]]
+    assert "An earlier try created workflow 18000 from different parameters; creating a new one" in out

@@ -13,6 +13,7 @@ import pytest
 
 from airflow_provider_annotation.operators.annotation import CreateWorkflowOperator
 from airflow_provider_annotation.workflow import PoolType, WorkflowValidationError
+from tests.conftest import connection_json
 
 POOLS = [
     {"name": "Distribution pool", "type": PoolType.DISTRIBUTION, "runMode": 0},
@@ -136,3 +137,11 @@ def test_every_bad_argument_reported_at_once():
         op(project_id="-1", labelers=5, inspectors="[carol", spot_checkers="a,,b").build_body()
     fields = [problem.split(":")[0] for problem in info.value.problems]
     assert fields[0] == "project_id" and {"labelers", "inspectors", "spot_checkers"} <= set(fields)
+
+
+def test_without_task_state_store_creates_and_warns_that_retries_may_duplicate(emulator, monkeypatch, logs):
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_NO_STORE", connection_json(emulator.url))
+    task = op(project_id="31", labelers="alice", annotation_conn_id="annotation_no_store")
+    assert task.execute({}) == 18000  # a context without task_state_store, as on Airflow < 3.3
+    assert "No task_state_store" in logs.text and "the retry creates a second one" in logs.text
+    assert len(emulator.workflows) == 1

@@ -97,3 +97,18 @@ def annotation_test_ambiguous_not_retried():
 
 
 annotation_test_ambiguous_not_retried()
+
+
+@dag(schedule=None, start_date=START, catchup=False)
+def annotation_test_retry_changed_parameters():
+    """The labelers render differently on each try, so the kept id must not be reused."""
+    CreateThenLoseWorker(
+        task_id="create_workflow",
+        project_id=999,
+        labelers="user{{ ti.try_number }}",
+        retries=1,
+        retry_delay=timedelta(seconds=0),
+    )
+
+
+annotation_test_retry_changed_parameters()
