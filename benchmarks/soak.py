@@ -78,7 +78,7 @@ def _cases() -> list[Case]:
         Case("clean", lambda k: [], OK, 1, once),
         Case("429 + Retry-After", lambda k: [Fault.http(429, retry_after=k.retry_after)], OK, 1, twice),
         Case("503", lambda k: [Fault.http(503)], OK, 1, twice),
-        Case("code 500 (HTTP 200)", lambda k: [Fault.code(500)], OK, 1, twice),
+        Case("code 500 (HTTP 200)", lambda k: [Fault.failure(500)], OK, 1, twice),
         Case("signature expired once", lambda k: [Fault.expired()], OK, 1, twice),
         Case("signature expired twice", lambda k: [Fault.expired(times=2)], "ClockSkew", 0, twice),
         Case(
@@ -88,8 +88,8 @@ def _cases() -> list[Case]:
             0,
             lambda k: k.max_attempts,
         ),
-        Case("drop, before acting", lambda k: [Fault.drop()], mhte, 0, once),
-        Case("drop, after acting", lambda k: [Fault.drop(act=True)], mhte, 1, once),
+        Case("drop, before acting", lambda k: [Fault.disconnect()], mhte, 0, once),
+        Case("drop, after acting", lambda k: [Fault.disconnect(act=True)], mhte, 1, once),
         Case("slow past read timeout", lambda k: [Fault.slow(k.slow_delay, act=True)], mhte, 1, once),
         Case("HTML 502, not acted", lambda k: [Fault.html(502)], mhte, 0, once),
         Case("HTML 502, acted", lambda k: [Fault.html(502, act=True)], mhte, 1, once),
@@ -97,7 +97,7 @@ def _cases() -> list[Case]:
         Case("truncated JSON, not acted", lambda k: [Fault.truncated(act=False)], mhte, 0, once),
         Case(
             "429 then drop after acting",
-            lambda k: [Fault.http(429, retry_after=k.retry_after), Fault.drop(act=True)],
+            lambda k: [Fault.http(429, retry_after=k.retry_after), Fault.disconnect(act=True)],
             mhte,
             1,
             twice,
@@ -268,7 +268,8 @@ def policy_text(case: Case, knobs: Knobs) -> str:
 def report(calls: Sequence[Call], records: Sequence, wall: float, knobs: Knobs) -> int:
     """Print the per-fault table and totals; the number of problems found (0 = pass)."""
     verdicts = [judge(c, records[c.worker], knobs) for c in calls]
-    rows, totals = [], Counter()
+    rows: list[list[object]] = []
+    totals: Counter[str] = Counter()
     for case in _cases():
         mine = [(c, v) for c, v in zip(calls, verdicts, strict=True) if c.case.name == case.name]
         if not mine:
@@ -336,7 +337,7 @@ def report(calls: Sequence[Call], records: Sequence, wall: float, knobs: Knobs) 
             )
     lost = totals["lost"] + stray
     problems = totals["duplicates"] + lost + totals["off_policy"]
-    verdict = (
+    outcome = (
         "PASS"
         if problems == 0
         else (
@@ -344,7 +345,7 @@ def report(calls: Sequence[Call], records: Sequence, wall: float, knobs: Knobs) 
             f"{totals['off_policy']} off-policy call(s)"
         )
     )
-    print(f"\nwall time {wall:.1f} s, {len(calls) / wall:.0f} calls/s; {verdict}")
+    print(f"\nwall time {wall:.1f} s, {len(calls) / wall:.0f} calls/s; {outcome}")
     return problems
 
 

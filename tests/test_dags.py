@@ -128,7 +128,7 @@ def test_bad_input_fails_before_any_request_and_is_not_retried(airflow_env, emul
 def test_ambiguous_create_fails_without_task_retry(airflow_env, emulator):
     from airflow_provider_annotation.testing import Fault
 
-    emulator.inject(Fault.drop(act=True))
+    emulator.inject(Fault.disconnect(act=True))
     code, out = run_dag(airflow_env, emulator, TEST_DAGS, "annotation_test_ambiguous_not_retried")
     assert code != 0 or "state=failed" in out, out
     assert len(created(emulator)) == 1 and len(emulator.workflows) == 1  # acted once, never re-sent

@@ -279,7 +279,7 @@ def test_unknown_path_is_a_404_envelope(emu: Emulator) -> None:
 
 
 def test_drop_resets_the_connection_without_acting(emu: Emulator) -> None:
-    emu.inject(Fault.drop())
+    emu.inject(Fault.disconnect())
     with pytest.raises(requests.ConnectionError):
         create(emu)
     assert emu.workflows == {}
@@ -288,7 +288,7 @@ def test_drop_resets_the_connection_without_acting(emu: Emulator) -> None:
 
 
 def test_drop_after_acting_records_the_workflow(emu: Emulator) -> None:
-    emu.inject(Fault.drop(act=True))
+    emu.inject(Fault.disconnect(act=True))
     with pytest.raises(requests.ConnectionError):
         create(emu)
     assert list(emu.workflows) == [18000]
@@ -322,7 +322,7 @@ def test_http_error_with_retry_after(emu: Emulator) -> None:
 
 
 def test_code_fault_is_a_failure_envelope_under_http_200(emu: Emulator) -> None:
-    emu.inject(Fault.code(500), Fault.expired())
+    emu.inject(Fault.failure(500), Fault.expired())
     assert [code_of(create(emu)) for _ in range(3)] == [500, 403, 200]
     assert emu.requests[1]["code"] == 403
 
@@ -365,19 +365,19 @@ def test_empty_body(emu: Emulator, status: int) -> None:
 
 
 def test_times_applies_a_fault_to_n_requests(emu: Emulator) -> None:
-    emu.inject(Fault.code(500, times=2))
+    emu.inject(Fault.failure(500, times=2))
     assert [code_of(create(emu)) for _ in range(3)] == [500, 500, 200]
     assert emu.faults == []
 
 
 def test_endpoint_filter_skips_other_endpoints(emu: Emulator) -> None:
-    emu.inject(Fault.code(500, endpoint=CREATE_WORKFLOW_PATH))
+    emu.inject(Fault.failure(500, endpoint=CREATE_WORKFLOW_PATH))
     assert code_of(post(emu, PROJECT_LIST_PATH, {"offset": 1, "limit": 1})) == 200
     assert code_of(create(emu)) == 500
 
 
 def test_faults_are_used_in_order(emu: Emulator) -> None:
-    emu.inject(Fault.code(500), Fault.empty(status=502))
+    emu.inject(Fault.failure(500), Fault.empty(status=502))
     assert code_of(create(emu)) == 500
     assert create(emu).status_code == 502
 
@@ -387,7 +387,7 @@ def test_fault_validation_and_dict_round_trip() -> None:
         Fault(times=0)
     fault = Fault.http(429, retry_after=2, endpoint="/x", times=3)
     assert Fault.from_dict(fault.to_dict()) == fault
-    assert Fault.from_dict({"kind": "drop", "act": True}) == Fault.drop(act=True)
+    assert Fault.from_dict({"kind": "disconnect", "act": True}) == Fault.disconnect(act=True)
     with pytest.raises(ValueError):
         Fault.from_dict({"kind": "explode"})
 
@@ -396,7 +396,7 @@ def test_fault_validation_and_dict_round_trip() -> None:
 
 
 def test_http_control_plane(emu: Emulator) -> None:
-    faults = [{"kind": "code", "code": 500}, {"status": 503, "times": 2}]
+    faults = [{"kind": "failure", "code": 500}, {"status": 503, "times": 2}]
     queued = requests.post(emu.url + "/_emulator/faults", json=faults, timeout=5)
     assert queued.json() == {"queued": 2, "pending": 2}
     assert code_of(create(emu)) == 500
@@ -416,13 +416,13 @@ def test_prefix_is_part_of_the_base_url() -> None:
         assert code_of(create(emu)) == 200
         assert emu.requests[0]["path"] == "/openapi" + CREATE_WORKFLOW_PATH
         assert emu.requests[0]["endpoint"] == CREATE_WORKFLOW_PATH
-        requests.post(emu.url + "/_emulator/faults", json={"kind": "code", "code": 500}, timeout=5)
+        requests.post(emu.url + "/_emulator/faults", json={"kind": "failure", "code": 500}, timeout=5)
         assert code_of(create(emu)) == 500
 
 
 def test_two_emulators_are_independent(emu: Emulator) -> None:
     with Emulator("other-ak", "other-sk") as other:
-        other.inject(Fault.code(500))
+        other.inject(Fault.failure(500))
         assert code_of(create(emu)) == 200
         assert emu.faults == [] and len(other.faults) == 1 and other.workflows == {}
         assert other.port != emu.port

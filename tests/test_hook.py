@@ -166,7 +166,7 @@ def test_busy_answers_retried_honouring_retry_after(emulator, make_hook, fault):
     assert len(creates(emulator)) == 2 and len(emulator.workflows) == 1
 
 
-@pytest.mark.parametrize("fault", [Fault.code(500), Fault.http(500)], ids=["code-500-in-200", "http-500"])
+@pytest.mark.parametrize("fault", [Fault.failure(500), Fault.http(500)], ids=["code-500-in-200", "http-500"])
 def test_try_again_later_retried_with_backoff(emulator, make_hook, fault):
     hook = make_hook(retry_base_delay=0.5)
     waits: list[float] = []
@@ -190,7 +190,7 @@ def test_retry_after_http_date(emulator, make_hook):
 
 def test_gives_up_after_max_attempts(emulator, make_hook):
     hook = make_hook(max_attempts=3)
-    emulator.inject(Fault.code(500, times=10))
+    emulator.inject(Fault.failure(500, times=10))
     with pytest.raises(AnnotationUnavailableError) as info:
         hook.create_workflow(1, POOLS)
     assert info.value.attempts == 3 and "after 3 attempts" in str(info.value)
@@ -295,8 +295,8 @@ def test_persistent_expiry_is_reported_as_clock_skew(emulator, make_hook):
 @pytest.mark.parametrize(
     ("fault", "phrase"),
     [
-        (Fault.drop(act=True), "connection dropped after the request was sent"),
-        (Fault.drop(act=False), "connection dropped after the request was sent"),
+        (Fault.disconnect(act=True), "connection dropped after the request was sent"),
+        (Fault.disconnect(act=False), "connection dropped after the request was sent"),
         (Fault.html(502, act=True), "HTTP 502"),
         (Fault.html(504, act=False), "HTTP 504"),
         (Fault.truncated(act=True), "HTTP 200"),
@@ -330,7 +330,7 @@ def test_html_gateway_page_gives_status_and_snippet(emulator, make_hook):
 
 
 def test_opt_in_resends_ambiguous_requests(emulator, make_hook):
-    emulator.inject(Fault.drop(act=True))
+    emulator.inject(Fault.disconnect(act=True))
     hook = make_hook(retry_ambiguous=True)
     assert hook.create_workflow(1, POOLS) == 18001
     assert len(emulator.workflows) == 2  # the documented price of the opt-in: a duplicate
@@ -338,7 +338,7 @@ def test_opt_in_resends_ambiguous_requests(emulator, make_hook):
 
 @pytest.mark.parametrize(
     "fault",
-    [Fault.drop(act=False), Fault.html(502), Fault.slow(1.0, act=True)],
+    [Fault.disconnect(act=False), Fault.html(502), Fault.slow(1.0, act=True)],
     ids=["drop", "html-502", "read-timeout"],
 )
 def test_get_requests_always_resent(emulator, make_hook, fault):
@@ -366,7 +366,7 @@ def test_get_requests_always_resent(emulator, make_hook, fault):
     ],
 )
 def test_platform_refusals_raise_typed_errors_once(emulator, make_hook, code, error):
-    emulator.inject(Fault.code(code))
+    emulator.inject(Fault.failure(code))
     with pytest.raises(error) as info:
         make_hook().create_workflow(1, POOLS)
     err = info.value

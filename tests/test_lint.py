@@ -1,4 +1,5 @@
-"""The code stays in one style: ruff's lint rules and formatter (settings in pyproject.toml)."""
+"""The code stays in one style and type-checks: ruff (settings in pyproject.toml) and mypy
+(settings in setup.cfg)."""
 
 from __future__ import annotations
 
@@ -16,5 +17,23 @@ SOURCES = ["airflow_provider_annotation", "tests", "benchmarks", "dags"]
 def test_ruff(command):
     done = subprocess.run(
         [sys.executable, "-m", "ruff", *command, *SOURCES], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--cache-dir",
+            str(tmp_path),
+            "airflow_provider_annotation",
+            "benchmarks",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -206,7 +206,7 @@ class AnnotationHook(BaseHook):
     ) -> tuple[Any, str | None]:
         cfg = self.config
         headers = signed_headers(cfg.access_key, cfg.secret_key)
-        where = {"endpoint": endpoint, "method": method}
+        where: dict[str, Any] = {"endpoint": endpoint, "method": method}
         started = time.monotonic()
         try:
             response = self.get_conn().request(

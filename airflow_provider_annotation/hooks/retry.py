@@ -51,7 +51,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def is_expired_signature(exc: BaseException) -> bool:
+def is_expired_signature(exc: BaseException | None) -> bool:
     return (
         isinstance(exc, AnnotationApiError)
         and not isinstance(exc, AnnotationClockSkewError)

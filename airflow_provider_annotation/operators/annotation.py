@@ -83,7 +83,8 @@ class CreateWorkflowOperator(BaseOperator):
         self.spot_checkers = spot_checkers
         self.algorithms = algorithms
         self.annotation_conn_id = annotation_conn_id
-        self.dry_run = dry_run
+        # Not `self.dry_run`: that name is BaseOperator's dry_run() method.
+        self.is_dry_run = dry_run
 
     def build_body(self) -> dict[str, Any]:
         """The exact request body, from the rendered parameters; raises before anything is sent."""
@@ -137,7 +138,7 @@ class CreateWorkflowOperator(BaseOperator):
             raise AirflowFailException(
                 f"{err}\nNothing was sent; not retrying: fix the task's arguments."
             ) from err
-        if self.dry_run:
+        if self.is_dry_run:
             self.log.info(
                 "Dry run: would POST this Create Workflow body (nothing sent):\n%s", json.dumps(body)
             )

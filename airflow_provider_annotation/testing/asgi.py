@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +138,7 @@ class FaultLayer:
         headers = HeaderDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
         record = self.state.open_record(scope["method"], scope["path"], endpoint, headers, body)
         fault = self.state.take_fault(endpoint)
+        answer: Answer | None
         if fault is None:
             answer = await self._call_app(scope, body)
         else:
@@ -174,7 +175,7 @@ class FaultLayer:
         async def receive() -> dict:
             return messages.pop(0) if messages else {"type": "http.disconnect"}
 
-        async def send(message: dict) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 answer.status = message["status"]
                 for name, value in message.get("headers", []):

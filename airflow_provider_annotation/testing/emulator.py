@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -248,4 +247,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess in the tests
-    sys.exit(main())
+    main()

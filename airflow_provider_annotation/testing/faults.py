@@ -31,9 +31,9 @@ class Fault:
     A fault that replaces nothing (e.g. only a `delay`) always acts: it waits `delay`, then acts and
     answers truly. `delay` is slept after acting and before answering (or dropping).
 
-    The convenience constructors share their names with two fields (``Fault.code(500)`` builds a
-    fault, ``fault.code`` is its envelope code): they are static methods attached after the class is
-    made, and an instance's own field value shadows them, so both spellings from the brief work.
+    Build faults with the constructors below (``Fault.http(503, retry_after=1)``,
+    ``Fault.failure(500)``, ``Fault.disconnect(act=True)``, ...); over HTTP, the same names are the
+    ``"kind"`` of a fault object.
     """
 
     status: int | None = None
@@ -86,77 +86,77 @@ class Fault:
             if unknown:
                 raise ValueError(f"unknown fault field(s): {sorted(unknown)}")
             return cls(**kwargs)
-        if kind not in CONSTRUCTORS:
-            raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(CONSTRUCTORS)}")
-        return CONSTRUCTORS[kind](**kwargs)
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(KINDS)}")
+        constructor: Callable[..., Fault] = getattr(cls, kind)
+        return constructor(**kwargs)
+
+    # -- constructors: what tests usually mean ------------------------------------------------
+
+    @classmethod
+    def http(
+        cls,
+        status: int,
+        *,
+        retry_after: int | float | str | None = None,
+        code: int = PlatformCode.INTERNAL_ERROR,
+        act: bool = False,
+        endpoint: str | None = None,
+        times: int = 1,
+    ) -> Fault:
+        """An HTTP error status carrying a failure envelope (`code`), optionally with Retry-After."""
+        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+        return cls(status=status, code=int(code), headers=headers, act=act, endpoint=endpoint, times=times)
+
+    @classmethod
+    def failure(
+        cls, code: int, *, status: int = 200, act: bool = False, endpoint: str | None = None, times: int = 1
+    ) -> Fault:
+        """A failure envelope with `code` under HTTP 200, the way the real platform answers failures."""
+        return cls(status=status, code=int(code), act=act, endpoint=endpoint, times=times)
+
+    @classmethod
+    def expired(cls, *, endpoint: str | None = None, times: int = 1) -> Fault:
+        """A "Signature Expired" envelope (403), as if the caller's clock were off."""
+        return cls.failure(PlatformCode.SIGNATURE_EXPIRED, endpoint=endpoint, times=times)
+
+    @classmethod
+    def disconnect(
+        cls, *, act: bool = False, delay: float = 0.0, endpoint: str | None = None, times: int = 1
+    ) -> Fault:
+        """Cut the connection without any answer; with `act`, after the platform did the work."""
+        return cls(drop=True, act=act, delay=delay, endpoint=endpoint, times=times)
+
+    @classmethod
+    def slow(cls, seconds: float, *, act: bool = True, endpoint: str | None = None, times: int = 1) -> Fault:
+        """Answer truly but `seconds` late; with `act` the work is done before the wait, else after."""
+        return cls(delay=seconds, act=act, endpoint=endpoint, times=times)
+
+    @classmethod
+    def html(
+        cls, status: int = 502, *, act: bool = False, endpoint: str | None = None, times: int = 1
+    ) -> Fault:
+        """A proxy's HTML error page instead of an envelope."""
+        page = PROXY_ERROR_PAGE.format(status=status)
+        return cls(
+            status=status, body=page, content_type="text/html", act=act, endpoint=endpoint, times=times
+        )
+
+    @classmethod
+    def truncated(cls, *, act: bool = True, endpoint: str | None = None, times: int = 1) -> Fault:
+        """A 200 whose JSON body is cut in half: the real answer if `act`, else a failure envelope's."""
+        code = None if act else int(PlatformCode.INTERNAL_ERROR)
+        return cls(code=code, truncate=True, act=act, endpoint=endpoint, times=times)
+
+    @classmethod
+    def empty(
+        cls, status: int = 200, *, act: bool = False, endpoint: str | None = None, times: int = 1
+    ) -> Fault:
+        """An empty body under `status`."""
+        return cls(
+            status=status, body=b"", content_type="application/json", act=act, endpoint=endpoint, times=times
+        )
 
 
-def _http(
-    status: int,
-    *,
-    retry_after: int | str | None = None,
-    code: int = PlatformCode.INTERNAL_ERROR,
-    act: bool = False,
-    endpoint: str | None = None,
-    times: int = 1,
-) -> Fault:
-    """An HTTP error status carrying a failure envelope (`code`), optionally with Retry-After."""
-    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
-    return Fault(status=status, code=int(code), headers=headers, act=act, endpoint=endpoint, times=times)
-
-
-def _code(
-    code: int, *, status: int = 200, act: bool = False, endpoint: str | None = None, times: int = 1
-) -> Fault:
-    """A failure envelope with `code` under HTTP 200, the way the real platform answers failures."""
-    return Fault(status=status, code=int(code), act=act, endpoint=endpoint, times=times)
-
-
-def _expired(*, endpoint: str | None = None, times: int = 1) -> Fault:
-    """A "Signature Expired" envelope (403), as if the caller's clock were off."""
-    return _code(PlatformCode.SIGNATURE_EXPIRED, endpoint=endpoint, times=times)
-
-
-def _drop(*, act: bool = False, delay: float = 0.0, endpoint: str | None = None, times: int = 1) -> Fault:
-    """Cut the connection without any answer; with `act`, after the platform did the work."""
-    return Fault(drop=True, act=act, delay=delay, endpoint=endpoint, times=times)
-
-
-def _slow(seconds: float, *, act: bool = True, endpoint: str | None = None, times: int = 1) -> Fault:
-    """Answer truly but `seconds` late; with `act` the work is done before the wait, else after."""
-    return Fault(delay=seconds, act=act, endpoint=endpoint, times=times)
-
-
-def _html(status: int = 502, *, act: bool = False, endpoint: str | None = None, times: int = 1) -> Fault:
-    """A proxy's HTML error page instead of an envelope."""
-    page = PROXY_ERROR_PAGE.format(status=status)
-    return Fault(status=status, body=page, content_type="text/html", act=act, endpoint=endpoint, times=times)
-
-
-def _truncated(*, act: bool = True, endpoint: str | None = None, times: int = 1) -> Fault:
-    """A 200 whose JSON body is cut in half: the real answer if `act`, else a failure envelope's."""
-    code = None if act else int(PlatformCode.INTERNAL_ERROR)
-    return Fault(code=code, truncate=True, act=act, endpoint=endpoint, times=times)
-
-
-def _empty(status: int = 200, *, act: bool = False, endpoint: str | None = None, times: int = 1) -> Fault:
-    """An empty body under `status`."""
-    return Fault(
-        status=status, body=b"", content_type="application/json", act=act, endpoint=endpoint, times=times
-    )
-
-
-#: Constructors by name: ``Fault.<name>(...)`` and ``{"kind": "<name>", ...}`` over HTTP.
-CONSTRUCTORS: dict[str, Callable[..., Fault]] = {
-    "http": _http,
-    "code": _code,
-    "expired": _expired,
-    "drop": _drop,
-    "slow": _slow,
-    "html": _html,
-    "truncated": _truncated,
-    "empty": _empty,
-}
-
-for _name, _constructor in CONSTRUCTORS.items():
-    setattr(Fault, _name, staticmethod(_constructor))
+#: Constructor names, usable as ``{"kind": "<name>", ...}`` over HTTP.
+KINDS = frozenset({"http", "failure", "expired", "disconnect", "slow", "html", "truncated", "empty"})

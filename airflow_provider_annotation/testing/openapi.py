@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from airflow_provider_annotation.codes import PlatformCode, describe
 from airflow_provider_annotation.endpoints import (
@@ -248,7 +248,7 @@ def json_or_none(body: bytes) -> Any:
 # --- Platform rules ---------------------------------------------------------------------------
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     """A JSON integer (bool is an int in Python but not to the platform)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
