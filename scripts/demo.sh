@@ -21,7 +21,7 @@ airflow db migrate >/dev/null 2>&1
 DAG_ID="${1:-annotation_project_setup}"
 status=0
 airflow dags test "$DAG_ID" >"$AIRFLOW_HOME/dag.log" 2>&1 || status=$?
-grep -E "Created workflow|Workflow [0-9]+|workflow id|Dry run|\[error|Error" "$AIRFLOW_HOME/dag.log" || true
+grep -E "requestId=|Workflow [0-9]+|workflow id|Dry run|\[error|Error" "$AIRFLOW_HOME/dag.log" || true
 if [ "$status" -ne 0 ]; then
   tail -n 40 "$AIRFLOW_HOME/dag.log"
   echo "airflow dags test $DAG_ID failed (exit $status)" >&2
