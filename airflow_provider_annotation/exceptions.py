@@ -59,6 +59,8 @@ class AnnotationApiError(AnnotationError):
         if self.http_status is not None:
             parts.append(f"http_status={self.http_status}")
         parts.append(f"requestId={self.request_id or '-'}")
+        if self.retry_after is not None:
+            parts.append(f"the platform asked to retry after {self.retry_after:g} s")
         if self.attempts > 1:
             parts.append(f"after {self.attempts} attempts")
         return "; ".join(parts)

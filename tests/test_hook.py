@@ -206,6 +206,7 @@ def test_gives_up_when_retry_after_exceeds_the_wait_budget(emulator, make_hook):
     with pytest.raises(AnnotationUnavailableError) as info:
         hook.create_workflow(1, POOLS)
     assert waits == [] and info.value.retry_after == 120.0
+    assert "the platform asked to retry after 120 s" in str(info.value)
     assert len(creates(emulator)) == 1
 
 
