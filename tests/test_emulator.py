@@ -357,6 +357,18 @@ def test_truncated_without_acting(emu: Emulator) -> None:
     assert response.status_code == 200 and emu.workflows == {}
 
 
+@pytest.mark.parametrize("act", [True, False])
+def test_cut_breaks_the_body_read_mid_way(emu: Emulator, act: bool) -> None:
+    emu.inject(Fault.cut(act=act))
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+        create(emu)
+    assert list(emu.workflows) == ([18000] if act else [])
+    record = emu.requests[0]
+    assert record["fault"]["cut_mid_body"] is True and record["status"] == 200
+    assert record["code"] == (200 if act else 500)
+    assert code_of(create(emu)) == 200  # the next request is served normally
+
+
 @pytest.mark.parametrize("status", [200, 502])
 def test_empty_body(emu: Emulator, status: int) -> None:
     emu.inject(Fault.empty(status=status))
@@ -388,6 +400,7 @@ def test_fault_validation_and_dict_round_trip() -> None:
     fault = Fault.http(429, retry_after=2, endpoint="/x", times=3)
     assert Fault.from_dict(fault.to_dict()) == fault
     assert Fault.from_dict({"kind": "disconnect", "act": True}) == Fault.disconnect(act=True)
+    assert Fault.from_dict(Fault.cut(act=False).to_dict()) == Fault.from_dict({"kind": "cut", "act": False})
     with pytest.raises(ValueError):
         Fault.from_dict({"kind": "explode"})
 

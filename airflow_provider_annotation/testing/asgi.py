@@ -151,6 +151,9 @@ class FaultLayer:
         if fault is not None and fault.truncate:
             answer.body = answer.body[: len(answer.body) // 2]
         self.state.update_record(record, status=answer.status, code=code, requestId=request_id)
+        if fault is not None and fault.cut_mid_body:
+            await _cut_answer(send, answer)
+            return
         await _send_answer(send, answer)
 
     async def _faulty_answer(self, scope: dict, body: bytes, fault: Fault) -> Answer | None:
@@ -232,12 +235,29 @@ async def _read_body(receive: Callable[[], Awaitable[dict]]) -> bytes:
             return b"".join(chunks)
 
 
-async def _send_answer(send: Callable[[dict], Awaitable[None]], answer: Answer) -> None:
+def _start_message(answer: Answer) -> dict[str, Any]:
+    """The ``http.response.start`` message for `answer`, Content-Length from its full body."""
     headers = [(b"content-type", answer.content_type.encode("latin-1"))]
     headers.append((b"content-length", str(len(answer.body)).encode("latin-1")))
     headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items())
-    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    return {"type": "http.response.start", "status": answer.status, "headers": headers}
+
+
+async def _send_answer(send: Callable[[dict], Awaitable[None]], answer: Answer) -> None:
+    await send(_start_message(answer))
     await send({"type": "http.response.body", "body": answer.body})
+
+
+async def _cut_answer(send: Callable[..., Any], answer: Answer) -> None:
+    """Promise the whole body, send half of it, then reset: the client's read breaks mid-body.
+
+    ``more_body`` stays true so the server never checks the short body against Content-Length.
+    """
+    await send(_start_message(answer))
+    await send(
+        {"type": "http.response.body", "body": answer.body[: len(answer.body) // 2], "more_body": True}
+    )
+    await _drop_connection(send)
 
 
 async def _drop_connection(send: Callable[..., Any]) -> None:

@@ -26,7 +26,8 @@ class Fault:
 
     The answer is replaced when `body`, `code` or `status` is set (a raw `body` wins over a failure
     envelope with `code`, which wins over an empty body under a bare `status`); `drop` cuts the TCP
-    connection instead of answering; `truncate` sends only the first half of the answer's bytes.
+    connection instead of answering; `truncate` sends only the first half of the answer's bytes;
+    `cut_mid_body` announces the full Content-Length, sends half the body, then resets the connection.
     `act` means the platform performs the real operation first and the fault hits the answer only.
     A fault that replaces nothing (e.g. only a `delay`) always acts: it waits `delay`, then acts and
     answers truly. `delay` is slept after acting and before answering (or dropping).
@@ -45,6 +46,7 @@ class Fault:
     drop: bool = False
     act: bool = False
     truncate: bool = False
+    cut_mid_body: bool = False
     endpoint: str | None = None
     times: int = 1
 
@@ -157,6 +159,16 @@ class Fault:
             status=status, body=b"", content_type="application/json", act=act, endpoint=endpoint, times=times
         )
 
+    @classmethod
+    def cut(cls, *, act: bool = True, endpoint: str | None = None, times: int = 1) -> Fault:
+        """Half the body under its full Content-Length, then a reset: the client's read breaks.
+
+        The answer is the real one if `act`, else a failure envelope. Unlike `truncated` (a clean but
+        short body), the client sees an incomplete read, as when a proxy or the network dies mid-body.
+        """
+        code = None if act else int(PlatformCode.INTERNAL_ERROR)
+        return cls(code=code, cut_mid_body=True, act=act, endpoint=endpoint, times=times)
+
 
 #: Constructor names, usable as ``{"kind": "<name>", ...}`` over HTTP.
-KINDS = frozenset({"http", "failure", "expired", "disconnect", "slow", "html", "truncated", "empty"})
+KINDS = frozenset({"http", "failure", "expired", "disconnect", "slow", "html", "truncated", "empty", "cut"})
