@@ -351,6 +351,15 @@ def test_get_requests_always_resent(emulator, make_hook, fault):
     assert len(sent) == 2 and sent[0]["headers"]["X-SIGN"] == signature(sent[0]["headers"]["X-TS"], SK, AK)
 
 
+def test_redirect_not_followed_and_signed_headers_stay_home(emulator, make_hook):
+    elsewhere = f"http://127.0.0.1:{free_port()}/annotation/workflow/create"
+    emulator.inject(Fault(status=302, headers={"Location": elsewhere}))
+    with pytest.raises(AnnotationResponseError, match=r"HTTP 302 redirect to .*not followed") as info:
+        make_hook().create_workflow(1, POOLS)
+    assert elsewhere in str(info.value) and info.value.attempts == 1
+    assert len(emulator.requests) == 1  # and nothing listens at the Location: following would fail
+
+
 # -- never retried: the request is wrong ------------------------------------------------------
 
 
@@ -438,9 +447,11 @@ def test_no_secret_or_signature_in_any_log_at_debug(emulator, make_hook, logs):
     assert len(signatures) == 5
     logged = logs.text + str(info.value)
     assert "[debug" in logs.text and "Starting new HTTP connection" in logs.text  # DEBUG really on
-    assert "Attempt 1 failed" in logs.text and "Wrong signature" not in SK
+    assert "Attempt 1 failed" in logs.text
     for secret in [SK, "wrong-secret-value", *signatures]:
         assert secret not in logged
+    # Airflow's masker would turn a logged secret into ***, hiding a leak from the check above.
+    assert "***" not in logs.text
 
 
 # -- test_connection --------------------------------------------------------------------------

@@ -50,7 +50,7 @@ class AnnotationHook(BaseHook):
 
     Host is the platform's openAPI base URL, Login the Access Key ID, Password the Secret Key.
     The connection is read once, on first use (never at DAG parse time), and one HTTP session is
-    kept per hook for keep-alive.
+    kept per hook for keep-alive. Use one hook per thread, as with a `requests.Session`.
 
     :param annotation_conn_id: the Airflow connection to use.
     """
@@ -75,20 +75,11 @@ class AnnotationHook(BaseHook):
         """The connection, resolved and checked once."""
         return AnnotationConnectionConfig.from_connection(self.get_connection(self.annotation_conn_id))
 
-    @cached_property
-    def retry_policy(self) -> RetryPolicy:
-        cfg = self.config
-        return RetryPolicy(cfg.max_attempts, cfg.max_retry_wait, cfg.retry_base_delay, cfg.retry_ambiguous)
-
     def get_conn(self) -> requests.Session:
         """The hook's one `requests.Session`, made on first use."""
         if self._session is None:
-            session = requests.Session()
-            session.headers["User-Agent"] = _user_agent()
-            session.verify = self.config.verify
-            if self.config.proxies:
-                session.proxies.update(self.config.proxies)
-            self._session = session
+            self._session = requests.Session()
+            self._session.headers["User-Agent"] = _user_agent()
         return self._session
 
     def close(self) -> None:
@@ -137,10 +128,16 @@ class AnnotationHook(BaseHook):
         return workflow_id
 
     def test_connection(self) -> tuple[bool, str]:
-        """One cheap, read-only signed call (list one project); a message a person can act on."""
+        """One cheap, read-only signed call (list one project); a message a person can act on.
+
+        Two attempts at most, so an expired signature is re-signed once and persistent expiry reads
+        as clock skew, without making the person at the UI wait through the full retry budget.
+        """
         try:
             cfg = self.config
-            quick = RetryPolicy(max_attempts=2, max_retry_wait=5.0, base_delay=cfg.retry_base_delay)
+            quick = RetryPolicy(
+                max_attempts=2, max_retry_wait=5.0, base_delay=cfg.retry_base_delay, retry_ambiguous=False
+            )
             self._call("POST", PROJECT_LIST, json={"offset": 1, "limit": 1}, policy=quick)
         except AnnotationClockSkewError as err:
             return False, f"Signature expired although freshly signed: this machine's clock is off ({err})"
@@ -148,6 +145,8 @@ class AnnotationHook(BaseHook):
             return False, _advice(err, self.config) + f" ({err})"
         except AnnotationError as err:  # configuration problems
             return False, str(err)
+        finally:
+            self.close()  # Airflow's connection test never closes the hook
         return True, f"Connected to {cfg.base_url} with Access Key ID {cfg.access_key!r}."
 
     # -- one call, one attempt ----------------------------------------------------------------
@@ -187,7 +186,7 @@ class AnnotationHook(BaseHook):
                     expired_before = True
                 raise
 
-        controller = self._retrying(method, policy or self.retry_policy)
+        controller = self._retrying(method, policy or self.config.retry_policy)
         try:
             return controller(attempt)
         except AnnotationApiError as err:
@@ -198,7 +197,9 @@ class AnnotationHook(BaseHook):
         """The tenacity controller for `method` under `policy`, built once per hook."""
         key = (method, policy)
         if key not in self._controllers:
-            self._controllers[key] = retrying(method, policy, before_sleep=self._log_retry, sleep=self._sleep)
+            self._controllers[key] = retrying(
+                method, policy, before_sleep=self._log_retry, sleep=lambda seconds: self._sleep(seconds)
+            )
         return self._controllers[key]
 
     def _send_once(
@@ -216,6 +217,12 @@ class AnnotationHook(BaseHook):
                 params=params,
                 headers=headers,
                 timeout=(cfg.connect_timeout, cfg.read_timeout),
+                # Per request, so the connection's settings win over REQUESTS_CA_BUNDLE / *_PROXY.
+                verify=cfg.verify,
+                proxies=cfg.proxies,
+                # A redirect would carry the signed headers to another host (requests strips only
+                # Authorization) and turn the POST into a GET: refuse it, see _unwrap.
+                allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
             raise AnnotationApiError(
@@ -232,6 +239,11 @@ class AnnotationHook(BaseHook):
                 "the platform may have acted",
                 **where,
             ) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            raise AnnotationMayHaveTakenEffectError(
+                f"the answer broke off while it was being read ({_reason(exc)}); the platform may have acted",
+                **where,
+            ) from None
         except requests.exceptions.ConnectionError as exc:
             if _never_connected(exc):
                 raise AnnotationUnavailableError(
@@ -242,6 +254,9 @@ class AnnotationHook(BaseHook):
                 "the platform may have acted",
                 **where,
             ) from None
+        except requests.exceptions.RequestException as exc:
+            # What is left fails before sending (an invalid URL or header, a body that is not JSON).
+            raise AnnotationApiError(f"the request could not be sent: {_reason(exc)}", **where) from None
         elapsed_ms = (time.monotonic() - started) * 1000
         envelope = _envelope(response)
         self.log.info(
@@ -295,6 +310,12 @@ def _unwrap(
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     where: dict[str, Any] = {"endpoint": endpoint, "method": method, "http_status": status}
+    if response.is_redirect:
+        raise AnnotationResponseError(
+            f"HTTP {status} redirect to {response.headers.get('Location')!r}, not followed (the signed "
+            "headers would go along); set the connection's Host to the final base URL",
+            **where,
+        )
     if envelope is None:
         snippet = _snippet(response.text, secrets)
         if status in _BUSY_STATUSES or status == 500:

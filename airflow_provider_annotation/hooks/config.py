@@ -11,10 +11,12 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_annotation.exceptions import AnnotationError
+from airflow_provider_annotation.hooks.retry import RetryPolicy
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
@@ -58,6 +60,13 @@ class AnnotationConnectionConfig:
     retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY
     allow_insecure_http: bool = False
     retry_ambiguous: bool = False
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry settings of this connection, as the retry module takes them."""
+        return RetryPolicy(
+            self.max_attempts, self.max_retry_wait, self.retry_base_delay, self.retry_ambiguous
+        )
 
     @classmethod
     def from_connection(cls, conn: Any) -> AnnotationConnectionConfig:
@@ -145,20 +154,33 @@ def _base_url(conn: Any, conn_id: str, allow_insecure: bool) -> str:
 
 
 def _number(
-    extra: dict[str, Any], key: str, default: float, conn_id: str, *, integer: bool = False, low: float = 0
+    extra: dict[str, Any],
+    key: str,
+    default: float,
+    conn_id: str,
+    *,
+    where: str | None = None,
+    integer: bool = False,
+    low: float = 0,
+    positive: bool = False,
 ) -> float:
+    """`extra[key]` as a number (strings of digits accepted, forms store them); `where` names the
+    field in messages when it is not a top-level extra."""
+    where = where or f"extra {key!r}"
     value = extra.get(key, default)
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
-            raise _error(conn_id, f"extra {key!r}", f"expected a number, got {value!r}") from None
+            raise _error(conn_id, where, f"expected a number, got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _error(conn_id, f"extra {key!r}", f"expected a number, got {type(value).__name__}")
+        raise _error(conn_id, where, f"expected a number, got {type(value).__name__}")
     if integer and value != int(value):
-        raise _error(conn_id, f"extra {key!r}", f"expected a whole number, got {value!r}")
+        raise _error(conn_id, where, f"expected a whole number, got {value!r}")
+    if positive and value <= 0:
+        raise _error(conn_id, where, f"must be greater than 0 seconds, got {value!r}")
     if value < low:
-        raise _error(conn_id, f"extra {key!r}", f"must be at least {low}, got {value!r}")
+        raise _error(conn_id, where, f"must be at least {low}, got {value!r}")
     return float(value)
 
 
@@ -181,12 +203,14 @@ def _timeouts(value: Any, conn_id: str) -> tuple[float, float]:
             raise _error(
                 conn_id, "extra 'timeout'", f"unknown keys {sorted(unknown)}; use 'connect' and 'read'"
             )
-        connect = _number(value, "connect", DEFAULT_CONNECT_TIMEOUT, conn_id)
-        read = _number(value, "read", DEFAULT_READ_TIMEOUT, conn_id)
-    else:
-        connect = read = _number({"timeout": value}, "timeout", 0, conn_id)
-    if connect <= 0 or read <= 0:
-        raise _error(conn_id, "extra 'timeout'", "timeouts must be greater than 0 seconds")
+        connect = _number(
+            value, "connect", DEFAULT_CONNECT_TIMEOUT, conn_id, where="extra 'timeout.connect'", positive=True
+        )
+        read = _number(
+            value, "read", DEFAULT_READ_TIMEOUT, conn_id, where="extra 'timeout.read'", positive=True
+        )
+        return connect, read
+    connect = read = _number({"timeout": value}, "timeout", 0, conn_id, positive=True)
     return connect, read
 
 

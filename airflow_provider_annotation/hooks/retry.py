@@ -29,10 +29,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 5
-    max_retry_wait: float = 60.0  # seconds of waiting between attempts, in total
-    base_delay: float = 1.0  # first backoff step; 0 makes retries instant (tests)
-    retry_ambiguous: bool = False  # opt-in: re-send requests that may have taken effect
+    """The retry settings of one call; the defaults live with the connection config."""
+
+    max_attempts: int
+    max_retry_wait: float  # seconds of waiting between attempts, in total
+    base_delay: float  # first backoff step; 0 makes retries instant (tests)
+    retry_ambiguous: bool  # opt-in: re-send requests that may have taken effect
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
