@@ -166,6 +166,14 @@ def test_wrong_secret_is_401(emu: Emulator) -> None:
     assert response.json()["message"] == "Wrong Signature" and code_of(response) == 401
 
 
+def test_non_ascii_signature_is_401_not_a_server_error(emu: Emulator) -> None:
+    headers = signed_headers(AK, SK)
+    headers[SIGNATURE_HEADER] = "\xe9" + headers[SIGNATURE_HEADER][1:]  # sent as latin-1 bytes
+    response = create(emu, headers=headers)
+    assert response.json()["message"] == "Wrong Signature" and code_of(response) == 401
+    assert emu.requests[0]["headers"][SIGNATURE_HEADER].startswith("\xe9")
+
+
 @pytest.mark.parametrize("missing", [KEY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER, "all"])
 def test_missing_auth_header_is_402(emu: Emulator, missing: str) -> None:
     headers = {} if missing == "all" else {k: v for k, v in signed_headers(AK, SK).items() if k != missing}

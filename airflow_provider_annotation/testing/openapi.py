@@ -262,7 +262,9 @@ def auth_failure(settings: Settings, headers: Mapping[str, str], now_ms: int) ->
     key, ts, sign = (headers.get(h) for h in (KEY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER))
     if not key or not ts or not sign or key != settings.access_key:
         return PlatformCode.AUTHENTICATION_FAILED
-    if not hmac.compare_digest(sign, signature(ts, settings.secret_key, settings.access_key)):
+    # Bytes, not str: compare_digest raises TypeError on non-ASCII str, and a bad header is a 401.
+    expected = signature(ts, settings.secret_key, settings.access_key)
+    if not hmac.compare_digest(sign.encode("utf-8"), expected.encode("utf-8")):
         return PlatformCode.WRONG_SIGNATURE
     if not ts.isdecimal():
         return PlatformCode.INVALID_PARAMETER
