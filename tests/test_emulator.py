@@ -19,6 +19,7 @@ from airflow_provider_annotation.endpoints import PROJECT_GET
 from airflow_provider_annotation.endpoints import PROJECT_LIST as PROJECT_LIST_PATH
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
+from airflow_provider_annotation.workflow import DEFAULT_POOLS
 
 AK, SK = "ak-test", "sk-test"
 DIST = {"name": "Distribution", "type": 0, "runMode": 0}
@@ -93,8 +94,8 @@ def test_missing_workflow_gets_the_default_one(emu: Emulator) -> None:
     workflow_id = create(emu, {"projectId": 7}).json()["data"]["workflowId"]
     stored = emu.workflows[workflow_id]
     assert stored["default"] is True
+    assert stored["pools"] == [dict(p) for p in DEFAULT_POOLS]
     assert [p["type"] for p in stored["pools"]] == [0, 1, 2, 5]
-    assert stored["pools"][0]["runMode"] == 0
 
 
 def test_algorithm_pool_is_accepted(emu: Emulator) -> None:

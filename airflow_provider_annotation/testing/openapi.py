@@ -28,21 +28,15 @@ from airflow_provider_annotation.endpoints import (
 )
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from airflow_provider_annotation.testing.faults import Fault
+from airflow_provider_annotation.workflow import DEFAULT_POOLS, PoolType, RunMode
 
 FIRST_WORKFLOW_ID = 18000
 DEFAULT_SIGNATURE_WINDOW_S = 300.0
 
-POOL_DISTRIBUTION, POOL_LABELING, POOL_INSPECTION, POOL_SPOT_CHECK, POOL_ALGORITHM, POOL_COMPLETION = range(6)
-POOL_TYPES = frozenset(range(6))
-RUN_MODES = frozenset({0, 1})
-
-#: What the platform stores when a create request carries no workflow (api.md, "default").
-DEFAULT_POOLS: tuple[Mapping[str, Any], ...] = (
-    {"name": "Distribution", "type": POOL_DISTRIBUTION, "runMode": 0},
-    {"name": "Labeling", "type": POOL_LABELING, "runMode": 0, "workers": []},
-    {"name": "Inspection", "type": POOL_INSPECTION, "runMode": 0, "workers": []},
-    {"name": "Completion", "type": POOL_COMPLETION, "runMode": 0},
-)
+#: The platform's enumerations come from `workflow` (one definition); the emulator's structure rules
+#: below stay its own on purpose, so a bug in the provider's validation cannot hide in both.
+POOL_TYPES = frozenset(int(t) for t in PoolType)
+RUN_MODES = frozenset(int(m) for m in RunMode)
 
 #: Envelope messages where the platform's wording is known; other codes use codes.describe().
 MESSAGES: dict[int, str] = {
@@ -284,7 +278,7 @@ def pool_is_well_formed(pool: Any) -> bool:
     if "workers" in pool and not _is_str_list(pool["workers"]):
         return False
     if "algorithmList" in pool:
-        return pool["type"] == POOL_ALGORITHM and _is_str_list(pool["algorithmList"])
+        return pool["type"] == PoolType.ALGORITHM and _is_str_list(pool["algorithmList"])
     return True
 
 
@@ -293,9 +287,9 @@ def workflow_failure(workflow: Any) -> PlatformCode | None:
     pools = workflow.get(WORKFLOW_POOLS_KEY) if isinstance(workflow, dict) else None
     if not isinstance(pools, list) or not pools or not all(pool_is_well_formed(p) for p in pools):
         return PlatformCode.WORKFLOW_STRUCTURE_ERROR
-    if pools[0]["type"] != POOL_DISTRIBUTION:
+    if pools[0]["type"] != PoolType.DISTRIBUTION:
         return PlatformCode.FIRST_POOL_NOT_DISTRIBUTION
-    if pools[-1]["type"] != POOL_COMPLETION:
+    if pools[-1]["type"] != PoolType.COMPLETION:
         return PlatformCode.LAST_POOL_NOT_COMPLETION
     return None
 
@@ -312,7 +306,8 @@ def create_workflow(state: EmulatorState, payload: dict[str, Any], request_id: s
         return PlatformCode.PROJECT_NOT_FOUND, None
     workflow = payload.get("workflow")
     if workflow is None:
-        pools, default = list(DEFAULT_POOLS), True
+        # What the platform stores for "no workflow": the same default the provider documents.
+        pools, default = [dict(p) for p in DEFAULT_POOLS], True
     else:
         failure = workflow_failure(workflow)
         if failure is not None:
