@@ -19,6 +19,7 @@ from airflow_provider_annotation.endpoints import PROJECT_GET
 from airflow_provider_annotation.endpoints import PROJECT_LIST as PROJECT_LIST_PATH
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
+from airflow_provider_annotation.testing import emulator as emulator_module
 from airflow_provider_annotation.workflow import DEFAULT_POOLS
 
 AK, SK = "ak-test", "sk-test"
@@ -432,6 +433,18 @@ def test_http_control_plane(emu: Emulator) -> None:
     assert emu.workflows == {} and emu.requests == []  # control requests are not recorded
 
 
+def test_http_state_redacts_the_signature_but_in_process_state_keeps_it(emu: Emulator) -> None:
+    headers = signed_headers(AK, SK)
+    create(emu, headers=headers)
+    recorded = requests.get(emu.url + "/_emulator/state", timeout=5).json()["requests"][0]["headers"]
+    assert recorded[SIGNATURE_HEADER.lower()] == "<redacted>"
+    assert headers[SIGNATURE_HEADER] not in json.dumps(recorded)
+    assert (
+        recorded[KEY_HEADER.lower()] == AK and recorded[TIMESTAMP_HEADER.lower()] == headers[TIMESTAMP_HEADER]
+    )
+    assert emu.requests[0]["headers"][SIGNATURE_HEADER] == headers[SIGNATURE_HEADER]
+
+
 def test_prefix_is_part_of_the_base_url() -> None:
     with Emulator(AK, SK, prefix="openapi/") as emu:
         assert emu.url.endswith("/openapi")
@@ -466,3 +479,34 @@ def test_cli_prints_url_and_serves() -> None:
         proc.terminate()
         out, err = proc.communicate(timeout=10)
     assert SK not in line + out + err
+    assert "WARNING" not in err  # loopback: no warning
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.1.2.3", False),
+        ("::", False),
+        ("example.org", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert emulator_module.is_loopback(host) is loopback
+
+
+def test_cli_warns_when_the_control_plane_is_reachable_from_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Never actually listen beyond loopback in a test: binding and serving are stubbed out.
+    monkeypatch.setattr(emulator_module.Emulator, "bind", lambda self: None)
+    monkeypatch.setattr(emulator_module.Emulator, "serve_forever", lambda self: None)
+    emulator_module.main(["--host", "0.0.0.0", "--port", "8080"])
+    captured = capsys.readouterr()
+    assert "unauthenticated" in captured.err and "0.0.0.0" in captured.err
+    assert captured.out == "Annotation emulator listening on http://0.0.0.0:8080\n"
+    emulator_module.main(["--host", "127.0.0.1", "--port", "8080"])
+    assert capsys.readouterr().err == ""

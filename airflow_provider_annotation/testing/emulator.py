@@ -16,8 +16,10 @@ Run it in-process (``with Emulator() as emu: ...``) or as a process::
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -229,6 +231,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine (names other than localhost: no)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Print the base URL (one flushed line) and serve until killed. Never prints the secret."""
     args = parse_args(argv)
@@ -242,6 +254,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         clock_offset_ms=args.clock_offset_ms,
     )
     emulator.bind()
+    if not is_loopback(args.host):
+        print(
+            f"WARNING: the emulator listens on {args.host}, beyond this machine. Its control plane "
+            f"({emulator.url}/_emulator/...) is unauthenticated: anyone who can reach it can read "
+            "the recorded requests and state, queue faults and reset it.",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"Annotation emulator listening on {emulator.url}", flush=True)
     emulator.serve_forever()
 

@@ -213,15 +213,29 @@ class EmulatorState:
             self._next_id = FIRST_WORKFLOW_ID
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything, JSON-ready, for ``GET /_emulator/state`` (bodies decoded as UTF-8 text)."""
+        """Everything, JSON-ready, for ``GET /_emulator/state`` (bodies decoded as UTF-8 text).
+
+        The control plane is unauthenticated, so a fresh X-SIGN (replayable within the signature
+        window) is redacted here; in-process `requests` keeps it for tests that check signing.
+        """
         requests = self.requests
         for record in requests:
             record["body"] = record["body"].decode("utf-8", errors="replace")
+            record["headers"] = redact_headers(record["headers"])
         return {
             "workflows": {str(k): v for k, v in self.workflows.items()},
             "requests": requests,
             "faults": [f.to_dict() for f in self.pending_faults],
         }
+
+
+REDACTED = "<redacted>"
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of recorded headers with the signature replaced by `REDACTED`."""
+    secret = SIGNATURE_HEADER.lower()
+    return {name: REDACTED if name.lower() == secret else value for name, value in headers.items()}
 
 
 def _one_use(fault: Fault) -> Fault:
