@@ -17,9 +17,10 @@ import ast
 import json
 from typing import Any
 
-from airflow_provider_annotation.workflow import WorkflowValidationError, describe_value
+from airflow_provider_annotation.endpoints import WORKFLOW_POOLS_KEY
+from airflow_provider_annotation.workflow import WorkflowValidationError, describe_value, validate_pools
 
-__all__ = ["MAX_PROJECT_ID", "to_name_list", "to_pools", "to_project_id"]
+__all__ = ["MAX_PROJECT_ID", "create_workflow_body", "to_name_list", "to_pools", "to_project_id"]
 
 #: projectId is a Java ``long`` on the platform.
 MAX_PROJECT_ID = 2**63 - 1
@@ -154,3 +155,25 @@ def to_pools(value: object, field: str = "pools") -> list[Any]:
             f"{field}: expected a list of pool objects, got an object with keys {keys}; pass the list itself"
         )
     raise WorkflowValidationError(f"{field}: expected a list of pool objects, got {describe_value(parsed)}")
+
+
+def create_workflow_body(project_id: object, pools: object | None) -> dict[str, Any]:
+    """The exact Create Workflow body, every problem of both arguments reported at once.
+
+    `project_id` as `to_project_id` reads it; `pools` checked by `validate_pools`. With `pools`
+    None the body has no ``workflow`` key at all: the platform then applies its default workflow.
+    """
+    problems: list[str] = []
+    body: dict[str, Any] = {}
+    try:
+        body["projectId"] = to_project_id(project_id)
+    except WorkflowValidationError as err:
+        problems.extend(err.problems)
+    try:
+        if pools is not None:
+            body["workflow"] = {WORKFLOW_POOLS_KEY: validate_pools(pools)}
+    except WorkflowValidationError as err:
+        problems.extend(err.problems)
+    if problems:
+        raise WorkflowValidationError(problems)
+    return body

@@ -2,8 +2,7 @@
 
 Pure standard library, no Airflow import: DAG files reach this module at parse time, and the rules
 are tested on their own. The request body is ``{"projectId": ..., "workflow": {"pools": [...]}}``
-(`create_workflow_body`); the ``pools`` key itself lives in `airflow_provider_annotation.endpoints`
-(the platform later renamed it).
+(built by `coercion.create_workflow_body`); this module only deals with the list of pools.
 
 Checks run before anything is sent so that a bad workflow fails at once with every problem and its
 position, instead of one opaque platform code (5509 / 5523 / 5841) per attempt.
@@ -18,7 +17,6 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
-from airflow_provider_annotation.endpoints import WORKFLOW_POOLS_KEY
 from airflow_provider_annotation.exceptions import AnnotationValidationError
 
 __all__ = [
@@ -29,7 +27,6 @@ __all__ = [
     "RunMode",
     "WorkflowValidationError",
     "build_pools",
-    "create_workflow_body",
     "describe_value",
     "validate_pools",
 ]
@@ -338,12 +335,3 @@ DEFAULT_POOLS: tuple[Mapping[str, Any], ...] = tuple(
         {"name": "Completion pool", "type": int(PoolType.COMPLETION)},
     )
 )
-
-
-def create_workflow_body(project_id: int, pools: object | None) -> dict[str, Any]:
-    """The exact Create Workflow body: `pools` validated, and no ``workflow`` key at all when
-    `pools` is None (the platform then applies its default workflow)."""
-    body: dict[str, Any] = {"projectId": project_id}
-    if pools is not None:
-        body["workflow"] = {WORKFLOW_POOLS_KEY: validate_pools(pools)}
-    return body

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_annotation.coercion import MAX_PROJECT_ID, to_name_list, to_pools, to_project_id
+from airflow_provider_annotation.coercion import (
+    MAX_PROJECT_ID,
+    create_workflow_body,
+    to_name_list,
+    to_pools,
+    to_project_id,
+)
 from airflow_provider_annotation.exceptions import AnnotationValidationError
 from airflow_provider_annotation.workflow import PoolType, WorkflowValidationError, validate_pools
 
@@ -276,3 +282,16 @@ def test_pools_round_trip_through_json_and_repr(value: list[dict[str, Any]]) -> 
     assert to_pools(json.dumps(value)) == value
     assert to_pools(repr(value)) == value
     assert to_pools(value) == value
+
+
+def test_create_workflow_body_reports_both_arguments_at_once():
+    with pytest.raises(WorkflowValidationError) as info:
+        create_workflow_body("0", [{"name": "Labeling pool", "type": 1}])
+    fields = [problem.split(":")[0] for problem in info.value.problems]
+    assert fields[0] == "project_id" and "pools[0].type" in fields
+
+
+def test_create_workflow_body_shapes():
+    assert create_workflow_body("42", None) == {"projectId": 42}
+    pools = [{"name": "Distribution pool", "type": 0}, {"name": "Completion pool", "type": 5}]
+    assert create_workflow_body(42, pools) == {"projectId": 42, "workflow": {"pools": pools}}

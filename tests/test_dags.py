@@ -144,9 +144,10 @@ def test_retry_returns_kept_id_without_second_create(airflow_env, emulator):
     assert "Workflow 18000 was already created by an earlier try" in out
 
 
-def test_retry_with_changed_parameters_creates_anew(airflow_env, emulator):
+def test_retry_with_changed_parameters_refuses_a_second_workflow(airflow_env, emulator):
     code, out = run_dag(airflow_env, emulator, TEST_DAGS, "annotation_test_retry_changed_parameters")
-    assert code == 0, out
+    assert code != 0 or "state=failed" in out, out
     workers = [b["workflow"]["pools"][1]["workers"] for b in created(emulator)]
-    assert workers == [["user1"], ["user2"]]
-    assert "An earlier try created workflow 18000 from different parameters; creating a new one" in out
+    assert workers == [["user1"]]  # the second try rendered user2 and sent nothing
+    assert "An earlier try of this task created workflow 18000, but this try renders different" in out
+    assert "delete the task state key 'annotation_workflow'" in out

@@ -17,7 +17,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_annotation import __version__
 from airflow_provider_annotation.codes import PlatformCode, describe
-from airflow_provider_annotation.coercion import to_project_id
+from airflow_provider_annotation.coercion import create_workflow_body
 from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_LIST
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
@@ -36,7 +36,6 @@ from airflow_provider_annotation.hooks.retry import (
     retrying,
 )
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
-from airflow_provider_annotation.workflow import create_workflow_body
 
 #: HTTP statuses that mean "busy, come back later": the platform did not act.
 _BUSY_STATUSES = frozenset({429, 503})
@@ -110,7 +109,11 @@ class AnnotationHook(BaseHook):
         `pools` is checked against every documented rule before anything is sent. With `pools`
         None the body carries no `workflow` at all, and the platform applies its default.
         """
-        body = create_workflow_body(to_project_id(project_id), pools)
+        return self.send_create_workflow(create_workflow_body(project_id, pools))
+
+    def send_create_workflow(self, body: dict[str, Any]) -> int:
+        """Send a Create Workflow body as `coercion.create_workflow_body` builds it (already
+        checked) and return the new `workflowId`."""
         data, request_id = self._call("POST", CREATE_WORKFLOW, json=body)
         workflow_id = data.get("workflowId") if isinstance(data, dict) else None
         if isinstance(workflow_id, bool) or not isinstance(workflow_id, int):

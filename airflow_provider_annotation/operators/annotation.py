@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_annotation.coercion import to_name_list, to_pools, to_project_id
+from airflow_provider_annotation.coercion import create_workflow_body, to_name_list, to_pools
 from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
-from airflow_provider_annotation.workflow import (
-    WorkflowValidationError,
-    build_pools,
-    create_workflow_body,
-    validate_pools,
-)
+from airflow_provider_annotation.workflow import WorkflowValidationError, build_pools
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -87,35 +82,30 @@ class CreateWorkflowOperator(BaseOperator):
         self.is_dry_run = dry_run
 
     def build_body(self) -> dict[str, Any]:
-        """The exact request body, from the rendered parameters; raises before anything is sent."""
-        return create_workflow_body(*self._rendered_arguments())
+        """The exact request body from the rendered fields, checked before anything is sent; every
+        problem of every argument is reported at once."""
+        pools, parse_problems = None, []
+        try:
+            pools = self._pools()
+        except WorkflowValidationError as err:
+            parse_problems = err.problems
+        try:
+            body = create_workflow_body(self.project_id, pools)
+        except WorkflowValidationError as err:
+            raise WorkflowValidationError(err.problems + parse_problems) from None
+        if parse_problems:
+            raise WorkflowValidationError(parse_problems)
+        return body
 
-    def _rendered_arguments(self) -> tuple[int, list[dict[str, Any]] | None]:
-        """The project id and checked pools from the rendered fields; every problem of every
-        argument is reported at once."""
-        problems: list[str] = []
-
-        def collect(convert: Callable[[], Any]) -> Any:
-            try:
-                return convert()
-            except WorkflowValidationError as err:
-                problems.extend(err.problems)
-                return None
-
-        project_id = collect(lambda: to_project_id(self.project_id))
-        pools = collect(self._pools)
-        if problems:
-            raise WorkflowValidationError(problems)
-        return project_id, pools
-
-    def _pools(self) -> list[dict[str, Any]] | None:
+    def _pools(self) -> list[Any] | None:
+        """`pools` as rendered (parsed, not yet checked), or pools built from the shorthand."""
         given = [name for name in SHORTHAND if getattr(self, name) is not None]
         if self.pools is not None and given:
             raise WorkflowValidationError(
                 f"pools: give either pools or the shorthand ({', '.join(given)}), not both"
             )
         if self.pools is not None:
-            return validate_pools(to_pools(self.pools))
+            return to_pools(self.pools)
         if not given:
             return None
         names: dict[str, list[str] | None] = {}
@@ -131,8 +121,7 @@ class CreateWorkflowOperator(BaseOperator):
 
     def execute(self, context: Context) -> int | None:
         try:
-            project_id, pools = self._rendered_arguments()
-            body = create_workflow_body(project_id, pools)
+            body = self.build_body()
         except WorkflowValidationError as err:
             # A retry renders the same values again: fail now instead of after every retry delay.
             raise AirflowFailException(
@@ -154,7 +143,7 @@ class CreateWorkflowOperator(BaseOperator):
 
         with AnnotationHook(annotation_conn_id=self.annotation_conn_id) as hook:
             try:
-                workflow_id = hook.create_workflow(project_id, pools)
+                workflow_id = hook.send_create_workflow(body)
             except AnnotationMayHaveTakenEffectError as err:
                 if hook.config.retry_ambiguous:
                     raise
@@ -162,14 +151,14 @@ class CreateWorkflowOperator(BaseOperator):
                 # create a second workflow. Stop, and say what to check.
                 raise AirflowFailException(
                     f"{err}\nNot retrying this task: the workflow may exist already. Check project "
-                    f"{project_id} on the platform (quote the requestId to support, if any), then clear "
-                    "the task to create it again if it does not exist."
+                    f"{body['projectId']} on the platform (quote the requestId to support, if any), "
+                    "then clear the task to create it again if it does not exist."
                 ) from err
             except AnnotationValidationError as err:
                 raise AirflowFailException(f"{err}\nThe platform refused the request; not retrying.") from err
         if store is not None:
             store.set(self.state_key, {"workflowId": workflow_id, "body_sha256": digest})
-        self.log.info("Workflow %s created in project %s", workflow_id, project_id)
+        self.log.info("Workflow %s created in project %s", workflow_id, body["projectId"])
         return workflow_id
 
     def _kept_workflow_id(self, store: Any, digest: str) -> int | None:
@@ -184,11 +173,13 @@ class CreateWorkflowOperator(BaseOperator):
         if not isinstance(kept, dict) or not isinstance(kept.get("workflowId"), int):
             return None
         if kept.get("body_sha256") != digest:
-            self.log.info(
-                "An earlier try created workflow %s from different parameters; creating a new one",
-                kept["workflowId"],
+            # Creating again would orphan the first workflow; only a person can tell which is right.
+            raise AirflowFailException(
+                f"An earlier try of this task created workflow {kept['workflowId']}, but this try "
+                "renders different parameters; not creating a second workflow. If a new one is "
+                f"wanted, delete the task state key {self.state_key!r} of this task instance (UI or "
+                "REST API), then clear the task."
             )
-            return None
         self.log.info(
             "Workflow %s was already created by an earlier try of this task; returning it without a second "
             "create",

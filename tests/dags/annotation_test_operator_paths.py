@@ -101,7 +101,8 @@ annotation_test_ambiguous_not_retried()
 
 @dag(schedule=None, start_date=START, catchup=False)
 def annotation_test_retry_changed_parameters():
-    """The labelers render differently on each try, so the kept id must not be reused."""
+    """The labelers render differently on each try: the retry must neither reuse the kept id for
+    other parameters nor orphan it by creating a second workflow."""
     CreateThenLoseWorker(
         task_id="create_workflow",
         project_id=999,
