@@ -95,6 +95,8 @@ def _cases() -> list[Case]:
         Case("HTML 502, acted", lambda k: [Fault.html(502, act=True)], mhte, 1, once),
         Case("truncated JSON, acted", lambda k: [Fault.truncated(act=True)], mhte, 1, once),
         Case("truncated JSON, not acted", lambda k: [Fault.truncated(act=False)], mhte, 0, once),
+        Case("body cut off mid-transfer, acted", lambda k: [Fault.cut(act=True)], mhte, 1, once),
+        Case("body cut off mid-transfer, not acted", lambda k: [Fault.cut(act=False)], mhte, 0, once),
         Case(
             "429 then drop after acting",
             lambda k: [Fault.http(429, retry_after=k.retry_after), Fault.disconnect(act=True)],

@@ -301,9 +301,20 @@ def test_persistent_expiry_is_reported_as_clock_skew(emulator, make_hook):
         (Fault.html(502, act=True), "HTTP 502"),
         (Fault.html(504, act=False), "HTTP 504"),
         (Fault.truncated(act=True), "HTTP 200"),
+        (Fault.cut(act=True), "the answer broke off while it was being read"),
+        (Fault.cut(act=False), "the answer broke off while it was being read"),
         (Fault.empty(200, act=True), "HTTP 200"),
     ],
-    ids=["drop-after-act", "drop-before-act", "html-502", "html-504", "truncated-200", "empty-200"],
+    ids=[
+        "drop-after-act",
+        "drop-before-act",
+        "html-502",
+        "html-504",
+        "truncated-200",
+        "cut-mid-body-after-act",
+        "cut-mid-body-before-act",
+        "empty-200",
+    ],
 )
 def test_lost_answers_not_resent(emulator, make_hook, fault, phrase):
     emulator.inject(fault)
