@@ -18,7 +18,12 @@ import json
 from typing import Any
 
 from airflow_provider_annotation.endpoints import WORKFLOW_POOLS_KEY
-from airflow_provider_annotation.workflow import WorkflowValidationError, describe_value, validate_pools
+from airflow_provider_annotation.workflow import (
+    WorkflowValidationError,
+    check_strings,
+    describe_value,
+    validate_pools,
+)
 
 __all__ = ["MAX_PROJECT_ID", "create_workflow_body", "to_name_list", "to_pools", "to_project_id"]
 
@@ -78,14 +83,11 @@ def _reject_rendered_none(text: str, field: str, instead: str) -> None:
 
 
 def _names(items: list[Any] | tuple[Any, ...], field: str) -> list[str]:
-    problems = [
-        f"{field}[{i}]: expected a non-empty string, got {describe_value(item)}"
-        for i, item in enumerate(items)
-        if not isinstance(item, str) or not item.strip()
-    ]
-    if problems:
+    problems: list[str] = []
+    names = check_strings(items, field, problems)
+    if names is None:
         raise WorkflowValidationError(problems)
-    return [str(item) for item in items]
+    return names
 
 
 def to_name_list(value: object, field: str) -> list[str] | None:

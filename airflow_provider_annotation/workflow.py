@@ -27,6 +27,7 @@ __all__ = [
     "RunMode",
     "WorkflowValidationError",
     "build_pools",
+    "check_strings",
     "describe_value",
     "validate_pools",
 ]
@@ -126,7 +127,7 @@ def _pool_type_label(value: int) -> str:
     return f"{value} ({PoolType(value).label})"
 
 
-def _check_strings(value: object, where: str, problems: list[str]) -> list[str] | None:
+def check_strings(value: object, where: str, problems: list[str]) -> list[str] | None:
     """A list of non-empty strings (a copy), or None after recording what is wrong at `where`."""
     if not isinstance(value, (list, tuple)):
         problems.append(f"{where}: expected a list of strings, got {describe_value(value)}")
@@ -196,7 +197,7 @@ def _check_pool(pool: Mapping[Any, Any], where: str, problems: list[str]) -> dic
             out["runMode"] = int(mode)
 
     if "workers" in pool:
-        workers = _check_strings(pool["workers"], f"{where}.workers", problems)
+        workers = check_strings(pool["workers"], f"{where}.workers", problems)
         if workers is not None:
             out["workers"] = workers
 
@@ -206,7 +207,7 @@ def _check_pool(pool: Mapping[Any, Any], where: str, problems: list[str]) -> dic
                 f"{where}.algorithmList: only allowed on an algorithm pool (type {int(PoolType.ALGORITHM)}), "
                 f"this pool is type {_pool_type_label(pool_type)}"
             )
-        algorithms = _check_strings(pool["algorithmList"], f"{where}.algorithmList", problems)
+        algorithms = check_strings(pool["algorithmList"], f"{where}.algorithmList", problems)
         if algorithms is not None:
             out["algorithmList"] = algorithms
 
@@ -269,7 +270,7 @@ def _builder_names(value: object, param: str, problems: list[str]) -> list[str]:
     """The names given for one builder parameter (None → []), recording problems under `param`."""
     if value is None:
         return []
-    names = _check_strings(value, param, problems)
+    names = check_strings(value, param, problems)
     return names or []
 
 
