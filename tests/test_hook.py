@@ -442,7 +442,7 @@ def test_one_info_line_per_call_with_method_endpoint_request_id_status_duration(
     lines = [line for line in logs.text.splitlines() if "->" in line]
     assert len(lines) == 1, logs.text
     assert f"POST {CREATE_WORKFLOW} -> HTTP 200, code 200, requestId={sent['requestId']}, " in lines[0]
-    assert re.search(r", \d+\.\d ms \(attempt 1\)", lines[0])
+    assert re.search(r", \d+\.\d ms \(attempt 1\): workflowId=18000", lines[0])
     assert "[info" in lines[0]
 
 

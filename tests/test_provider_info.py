@@ -65,3 +65,19 @@ def test_every_extra_the_hook_reads_is_declared_for_the_ui():
 
     (conn_type,) = get_provider_info()["connection-types"]
     assert set(conn_type["conn-fields"]) == set(EXTRA_KEYS)
+
+
+def test_documented_defaults_and_version_match_the_code():
+    """The UI help texts are literals (provider info stays a plain dict, cheap to load): keep
+    them in step with the values the hook really uses."""
+    from airflow_provider_annotation import __version__
+    from airflow_provider_annotation.hooks import config
+
+    info = get_provider_info()
+    assert info["versions"][0] == __version__
+    fields = info["connection-types"][0]["conn-fields"]
+    timeout_help = f"connect {config.DEFAULT_CONNECT_TIMEOUT:g}, read {config.DEFAULT_READ_TIMEOUT:g}"
+    assert timeout_help in fields["timeout"]["description"]
+    assert f"(default {config.DEFAULT_MAX_ATTEMPTS})" in fields["max_attempts"]["description"]
+    assert f"(default {config.DEFAULT_MAX_RETRY_WAIT:g})" in fields["max_retry_wait"]["description"]
+    assert f"(default {config.DEFAULT_RETRY_BASE_DELAY:g})" in fields["retry_base_delay"]["description"]

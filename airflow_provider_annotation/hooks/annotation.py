@@ -263,7 +263,7 @@ class AnnotationHook(BaseHook):
         elapsed_ms = (time.monotonic() - started) * 1000
         envelope = _envelope(response)
         self.log.info(
-            "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)",
+            "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)%s",
             method,
             endpoint,
             response.status_code,
@@ -271,6 +271,7 @@ class AnnotationHook(BaseHook):
             (envelope and envelope.get("requestId")) or "-",
             elapsed_ms,
             attempt,
+            _ids_of(envelope),
         )
         return _unwrap(
             response, envelope, method, endpoint, secrets=(cfg.secret_key, headers[SIGNATURE_HEADER])
@@ -290,6 +291,16 @@ class AnnotationHook(BaseHook):
 
         (conn_type,) = get_provider_info()["connection-types"]
         return conn_type["ui-field-behaviour"]
+
+
+def _ids_of(envelope: dict[str, Any] | None) -> str:
+    """The ids a successful answer carries (``workflowId=18000``), for the call's log line, so the
+    new object and its requestId stand on one line."""
+    data = envelope.get("data") if envelope and envelope.get("success") is True else None
+    if not isinstance(data, dict):
+        return ""
+    ids = [f"{key}={value}" for key, value in data.items() if key.endswith("Id") and isinstance(value, int)]
+    return ": " + ", ".join(ids) if ids else ""
 
 
 def _envelope(response: requests.Response) -> dict[str, Any] | None:
