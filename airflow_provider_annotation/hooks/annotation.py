@@ -125,9 +125,6 @@ class AnnotationHook(BaseHook):
                 endpoint=CREATE_WORKFLOW,
                 method="POST",
             )
-        self.log.debug(
-            "Created workflow %s in project %s (requestId=%s)", workflow_id, body["projectId"], request_id
-        )
         return workflow_id
 
     def test_connection(self) -> tuple[bool, str]:
@@ -232,10 +229,6 @@ class AnnotationHook(BaseHook):
                 f"TLS handshake with {cfg.base_url} failed ({_reason(exc)}); check the 'verify' extra",
                 **where,
             ) from None
-        except (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError) as exc:
-            raise AnnotationUnavailableError(
-                f"could not connect to {cfg.base_url}: {_reason(exc)}", **where
-            ) from None
         except requests.exceptions.ReadTimeout:
             raise AnnotationMayHaveTakenEffectError(
                 f"no answer within {cfg.read_timeout:g} s (read timeout) after the request was sent; "
@@ -247,7 +240,7 @@ class AnnotationHook(BaseHook):
                 f"the answer broke off while it was being read ({_reason(exc)}); the platform may have acted",
                 **where,
             ) from None
-        except requests.exceptions.ConnectionError as exc:
+        except requests.exceptions.ConnectionError as exc:  # also ConnectTimeout and ProxyError
             if _never_connected(exc):
                 raise AnnotationUnavailableError(
                     f"could not connect to {cfg.base_url}: {_reason(exc)}", **where
@@ -370,9 +363,11 @@ def _snippet(text: str, secrets: tuple[str, ...]) -> str:
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
-    """True when the request cannot have reached the server (refused, DNS, connect timeout)."""
+    """True when the request cannot have reached the server (refused, DNS, connect timeout, proxy)."""
     from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError)):
+        return True
     reason = exc.args[0] if exc.args else None
     if isinstance(reason, MaxRetryError):
         reason = reason.reason

@@ -75,15 +75,15 @@ class _WaitForPlatform(tenacity.wait.wait_base):
     expired signature goes at once."""
 
     def __init__(self, base_delay: float, cap: float) -> None:
+        # A base delay of 0 makes every backoff 0: retries at once (tests).
         self._backoff = tenacity.wait_random_exponential(multiplier=base_delay, max=cap)
-        self._base_delay = base_delay
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             return retry_after
-        if is_expired_signature(exc) or self._base_delay <= 0:
+        if is_expired_signature(exc):
             return 0.0
         return self._backoff(retry_state)
 
