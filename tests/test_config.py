@@ -31,8 +31,8 @@ def test_defaults():
     assert (cfg.access_key, cfg.secret_key) == ("AK", "s3cr3t-value")
     assert (cfg.connect_timeout, cfg.read_timeout) == (10.0, 60.0)
     assert cfg.verify is True and cfg.proxies is None
-    assert (cfg.max_attempts, cfg.max_retry_wait, cfg.retry_base_delay) == (5, 60.0, 1.0)
-    assert cfg.allow_insecure_http is False and cfg.retry_ambiguous is False
+    assert (cfg.retry.max_attempts, cfg.retry.max_retry_wait, cfg.retry.base_delay) == (5, 60.0, 1.0)
+    assert cfg.allow_insecure_http is False and cfg.retry.retry_ambiguous is False
 
 
 def test_secret_not_in_repr():
@@ -58,8 +58,8 @@ def test_extras_read():
     assert (cfg.connect_timeout, cfg.read_timeout) == (2.0, 30.0)
     assert cfg.verify is False
     assert cfg.proxies == {"https": "http://proxy:3128"}
-    assert (cfg.max_attempts, cfg.max_retry_wait, cfg.retry_base_delay) == (3, 10.0, 0.0)
-    assert cfg.retry_ambiguous is True
+    assert (cfg.retry.max_attempts, cfg.retry.max_retry_wait, cfg.retry.base_delay) == (3, 10.0, 0.0)
+    assert cfg.retry.retry_ambiguous is True
 
 
 def test_single_timeout_sets_both_phases():
@@ -138,4 +138,4 @@ def test_empty_form_values_mean_default():
 
 def test_legacy_prefixed_form_keys_read():
     cfg = AnnotationConnectionConfig.from_connection(conn(extra={"extra__annotation__max_attempts": 2}))
-    assert cfg.max_attempts == 2
+    assert cfg.retry.max_attempts == 2

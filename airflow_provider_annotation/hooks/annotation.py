@@ -6,6 +6,7 @@ nobody above this module handles HTTP, signatures or JSON envelopes.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from functools import cached_property
@@ -135,9 +136,7 @@ class AnnotationHook(BaseHook):
         """
         try:
             cfg = self.config
-            quick = RetryPolicy(
-                max_attempts=2, max_retry_wait=5.0, base_delay=cfg.retry_base_delay, retry_ambiguous=False
-            )
+            quick = dataclasses.replace(cfg.retry, max_attempts=2, max_retry_wait=5.0, retry_ambiguous=False)
             self._call("POST", PROJECT_LIST, json={"offset": 1, "limit": 1}, policy=quick)
         except AnnotationClockSkewError as err:
             return False, f"Signature expired although freshly signed: this machine's clock is off ({err})"
@@ -186,7 +185,7 @@ class AnnotationHook(BaseHook):
                     expired_before = True
                 raise
 
-        controller = self._retrying(method, policy or self.config.retry_policy)
+        controller = self._retrying(method, policy or self.config.retry)
         try:
             return controller(attempt)
         except AnnotationApiError as err:

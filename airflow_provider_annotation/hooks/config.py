@@ -11,7 +11,6 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,22 +50,13 @@ class AnnotationConnectionConfig:
     base_url: str
     access_key: str
     secret_key: str = field(repr=False)
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    read_timeout: float = DEFAULT_READ_TIMEOUT
-    verify: bool | str = True
-    proxies: dict[str, str] | None = None
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
-    retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY
-    allow_insecure_http: bool = False
-    retry_ambiguous: bool = False
-
-    @cached_property
-    def retry_policy(self) -> RetryPolicy:
-        """The retry settings of this connection, as the retry module takes them."""
-        return RetryPolicy(
-            self.max_attempts, self.max_retry_wait, self.retry_base_delay, self.retry_ambiguous
-        )
+    connect_timeout: float
+    read_timeout: float
+    verify: bool | str
+    proxies: dict[str, str] | None
+    allow_insecure_http: bool
+    #: The extras max_attempts, max_retry_wait, retry_base_delay and retry_ambiguous.
+    retry: RetryPolicy
 
     @classmethod
     def from_connection(cls, conn: Any) -> AnnotationConnectionConfig:
@@ -88,13 +78,15 @@ class AnnotationConnectionConfig:
             read_timeout=read_timeout,
             verify=_verify(extra.get("verify", True), conn_id),
             proxies=_proxies(extra.get("proxies"), conn_id),
-            max_attempts=int(
-                _number(extra, "max_attempts", DEFAULT_MAX_ATTEMPTS, conn_id, integer=True, low=1)
-            ),
-            max_retry_wait=_number(extra, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT, conn_id),
-            retry_base_delay=_number(extra, "retry_base_delay", DEFAULT_RETRY_BASE_DELAY, conn_id),
             allow_insecure_http=allow_insecure,
-            retry_ambiguous=_bool(extra, "retry_ambiguous", False, conn_id),
+            retry=RetryPolicy(
+                max_attempts=int(
+                    _number(extra, "max_attempts", DEFAULT_MAX_ATTEMPTS, conn_id, integer=True, low=1)
+                ),
+                max_retry_wait=_number(extra, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT, conn_id),
+                base_delay=_number(extra, "retry_base_delay", DEFAULT_RETRY_BASE_DELAY, conn_id),
+                retry_ambiguous=_bool(extra, "retry_ambiguous", False, conn_id),
+            ),
         )
 
 

@@ -145,7 +145,7 @@ class CreateWorkflowOperator(BaseOperator):
             try:
                 workflow_id = hook.send_create_workflow(body)
             except AnnotationMayHaveTakenEffectError as err:
-                if hook.config.retry_ambiguous:
+                if hook.config.retry.retry_ambiguous:
                     raise
                 # An Airflow retry would re-send what the hook deliberately did not: it could
                 # create a second workflow. Stop, and say what to check.
