@@ -109,11 +109,12 @@ def _extras(conn: Any, conn_id: str) -> dict[str, Any]:
     return extra
 
 
-def _is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only (a name other than localhost is never assumed to)."""
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(hostname).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 
@@ -135,7 +136,7 @@ def _base_url(conn: Any, conn_id: str, allow_insecure: bool) -> str:
             netloc = f"{netloc}:{conn.port}"
     if conn.schema:
         raise _error(conn_id, "schema", "is not used; put any path prefix in host (https://host/prefix)")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure:
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure:
         raise _error(
             conn_id,
             "host",

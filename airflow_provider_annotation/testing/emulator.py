@@ -16,7 +16,6 @@ Run it in-process (``with Emulator() as emu: ...``) or as a process::
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import socket
 import sys
@@ -27,6 +26,8 @@ from typing import Any
 
 import uvicorn
 
+# One rule for "loopback" with the hook's plain-http check (that module imports no Airflow).
+from airflow_provider_annotation.hooks.config import is_loopback
 from airflow_provider_annotation.testing.asgi import FaultLayer, build_asgi_app
 from airflow_provider_annotation.testing.faults import Fault
 from airflow_provider_annotation.testing.openapi import DEFAULT_SIGNATURE_WINDOW_S, EmulatorState, Settings
@@ -229,16 +230,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clock-offset-ms", type=int, default=0, help="skew the emulator's clock")
     parser.add_argument("--prefix", default="", help="base URL path prefix, e.g. /openapi")
     return parser.parse_args(argv)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` only accepts connections from this machine (names other than localhost: no)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def main(argv: Sequence[str] | None = None) -> None:
