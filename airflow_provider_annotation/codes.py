@@ -88,6 +88,8 @@ VALIDATION_CODES = frozenset(
         PlatformCode.ALGORITHM_MAPPING_ERROR,
     }
 )
+#: Codes meaning "the name is taken".
+CONFLICT_CODES = frozenset({PlatformCode.PROJECT_NAME_EXISTS, PlatformCode.FOLDER_NAME_EXISTS})
 #: Codes meaning "something named in the request does not exist".
 NOT_FOUND_CODES = frozenset(
     {

@@ -6,9 +6,10 @@ and people type ``"alice, bob"`` into Variables. These functions read each of th
 honestly and refuse everything else with a message naming the argument, so a wrong value fails
 before any request instead of being sent half-understood.
 
-Pure standard library, no Airflow import. Python literals are read with `ast.literal_eval`,
-never `eval`. Every error is a `WorkflowValidationError` (a ValueError and an
-AnnotationValidationError): one type for "the input of Create Workflow is wrong".
+`to_project_id` lives with the model (`workflow`), which builds request bodies; it is re-exported
+here for the operators. Pure standard library, no Airflow import. Python literals are read with
+`ast.literal_eval`, never `eval`. Every error is a `WorkflowValidationError` (an
+`AnnotationInputError`, so a ValueError): one type for "the input is wrong, nothing was sent".
 """
 
 from __future__ import annotations
@@ -17,48 +18,17 @@ import ast
 import json
 from typing import Any
 
-from airflow_provider_annotation.endpoints import WORKFLOW_POOLS_KEY
 from airflow_provider_annotation.workflow import (
     WorkflowValidationError,
     check_strings,
     describe_value,
-    validate_pools,
+    to_project_id,
 )
 
-__all__ = ["MAX_PROJECT_ID", "create_workflow_body", "to_name_list", "to_pools", "to_project_id"]
+__all__ = ["to_name_list", "to_pools", "to_project_id"]
 
-#: projectId is a Java ``long`` on the platform.
-MAX_PROJECT_ID = 2**63 - 1
-_MAX_ID_DIGITS = len(str(MAX_PROJECT_ID))
 #: Strings Jinja renders for a missing value (``{{ None }}``, ``{{ None | tojson }}``).
 _RENDERED_NONE = frozenset({"None", "null"})
-
-
-def to_project_id(value: object, field: str = "project_id") -> int:
-    """A positive int from an int or a string of ASCII digits (surrounding whitespace allowed).
-
-    Rejected: bool, float (even 3.0: a float id means something upstream computed it wrongly),
-    zero, negatives, signs, decimals, anything beyond the platform's long range, non-strings.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise WorkflowValidationError(f"{field}: expected a positive integer, got {describe_value(value)}")
-    if isinstance(value, str):
-        text = value.strip()
-        if not (text.isascii() and text.isdigit()):
-            raise WorkflowValidationError(
-                f"{field}: expected a positive integer or a string of digits, got {describe_value(value)}"
-            )
-        digits = text.lstrip("0") or "0"
-        if len(digits) > _MAX_ID_DIGITS:  # checked before int(): no huge conversions
-            raise WorkflowValidationError(f"{field}: {describe_value(value)} is beyond the platform's range")
-        number = int(digits)
-    else:
-        number = int(value)  # plain int from an int subclass (IntEnum, ...)
-    if number <= 0:
-        raise WorkflowValidationError(f"{field}: must be positive, got {describe_value(value)}")
-    if number > MAX_PROJECT_ID:
-        raise WorkflowValidationError(f"{field}: {describe_value(value)} is beyond the platform's range")
-    return number
 
 
 def _parse_literal(text: str, field: str) -> Any:
@@ -157,25 +127,3 @@ def to_pools(value: object, field: str = "pools") -> list[Any]:
             f"{field}: expected a list of pool objects, got an object with keys {keys}; pass the list itself"
         )
     raise WorkflowValidationError(f"{field}: expected a list of pool objects, got {describe_value(parsed)}")
-
-
-def create_workflow_body(project_id: object, pools: object | None) -> dict[str, Any]:
-    """The exact Create Workflow body, every problem of both arguments reported at once.
-
-    `project_id` as `to_project_id` reads it; `pools` checked by `validate_pools`. With `pools`
-    None the body has no ``workflow`` key at all: the platform then applies its default workflow.
-    """
-    problems: list[str] = []
-    body: dict[str, Any] = {}
-    try:
-        body["projectId"] = to_project_id(project_id)
-    except WorkflowValidationError as err:
-        problems.extend(err.problems)
-    try:
-        if pools is not None:
-            body["workflow"] = {WORKFLOW_POOLS_KEY: validate_pools(pools)}
-    except WorkflowValidationError as err:
-        problems.extend(err.problems)
-    if problems:
-        raise WorkflowValidationError(problems)
-    return body

@@ -1,17 +1,107 @@
-"""Endpoint paths and body keys of the platform's API generation this provider speaks.
+"""Every documented endpoint of the platform's 2024 API generation, each as one value.
 
-One place each, because the platform's later docs renamed them (``/workflow/create``, ``vertex``
-instead of ``pools``): moving to that version is a change here, not a hunt through the code.
+An `Endpoint` says how to call it (method, path) and what calling it does (`Effect.READ` or
+`Effect.CREATE`). Retries follow the effect, not the HTTP method: almost every read on this
+platform is a POST, and re-sending a read is harmless while re-sending a create may duplicate.
 """
 
 from __future__ import annotations
 
-#: Create Workflow (the seed): body ``{"projectId": ..., "workflow": {WORKFLOW_POOLS_KEY: [...]}}``.
-CREATE_WORKFLOW = "/annotation/workflow/create"
-#: Project list: the cheap, read-only call used to test a connection.
-PROJECT_LIST = "/project/list"
-#: One project's info, by ``?projectId=``: the API's GET endpoint.
-PROJECT_GET = "/project/get"
+from dataclasses import dataclass
+from enum import Enum
 
-#: The key under ``workflow`` holding the list of pools.
+__all__ = [
+    "ALL_ENDPOINTS",
+    "ANNOTATION_REQUEST",
+    "ANNOTATION_STAT",
+    "CREATE_WORKFLOW",
+    "CREATE_WORKFLOW_2024_08",
+    "Effect",
+    "Endpoint",
+    "FOLDER_CREATE",
+    "PROJECT_CREATE",
+    "PROJECT_GET",
+    "PROJECT_LIST",
+    "PROJECT_TASKS",
+    "TASKS_EXPORT",
+    "TASK_GET",
+    "TASK_SEND",
+    "TASK_SEND_STATUS",
+    "WORKFLOW_POOLS_KEY",
+    "WORKFLOW_VERTEX_KEY",
+    "by_path",
+]
+
+
+class Effect(str, Enum):
+    """What one call does on the platform."""
+
+    #: Changes nothing: a lost answer may be re-sent.
+    READ = "read"
+    #: Makes something: a lost answer may hide a new object, so it is never re-sent by default.
+    CREATE = "create"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One endpoint: ``Endpoint("POST", "/project/list", Effect.READ)``."""
+
+    method: str
+    path: str
+    effect: Effect
+
+    @property
+    def is_read(self) -> bool:
+        return self.effect is Effect.READ
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+#: Create Workflow as the seed page documents it (July 2024): ``{"projectId", "workflow": {"pools"}}``.
+CREATE_WORKFLOW = Endpoint("POST", "/annotation/workflow/create", Effect.CREATE)
+#: Create Workflow as documented from August 2024: the same body with ``workflow.vertex``.
+CREATE_WORKFLOW_2024_08 = Endpoint("POST", "/workflow/create", Effect.CREATE)
+PROJECT_CREATE = Endpoint("POST", "/project/create", Effect.CREATE)
+FOLDER_CREATE = Endpoint("POST", "/folder/create", Effect.CREATE)
+ANNOTATION_REQUEST = Endpoint("POST", "/annotation/request", Effect.CREATE)
+TASK_SEND = Endpoint("POST", "/task/send", Effect.CREATE)
+
+#: One project's info, by ``?projectId=``: the API's only GET endpoint.
+PROJECT_GET = Endpoint("GET", "/project/get", Effect.READ)
+#: Project list, paged: also the cheap call that tests a connection.
+PROJECT_LIST = Endpoint("POST", "/project/list", Effect.READ)
+ANNOTATION_STAT = Endpoint("POST", "/annotation/stat", Effect.READ)
+TASK_SEND_STATUS = Endpoint("POST", "/task/send/status", Effect.READ)
+TASK_GET = Endpoint("POST", "/task/get", Effect.READ)
+PROJECT_TASKS = Endpoint("POST", "/project/tasks", Effect.READ)
+TASKS_EXPORT = Endpoint("POST", "/tasks/export", Effect.READ)
+
+ALL_ENDPOINTS: tuple[Endpoint, ...] = (
+    CREATE_WORKFLOW,
+    CREATE_WORKFLOW_2024_08,
+    PROJECT_CREATE,
+    FOLDER_CREATE,
+    ANNOTATION_REQUEST,
+    TASK_SEND,
+    PROJECT_GET,
+    PROJECT_LIST,
+    ANNOTATION_STAT,
+    TASK_SEND_STATUS,
+    TASK_GET,
+    PROJECT_TASKS,
+    TASKS_EXPORT,
+)
+
+#: The key under ``workflow`` holding the list of pools (July 2024) ...
 WORKFLOW_POOLS_KEY = "pools"
+#: ... and the same list under its August 2024 name.
+WORKFLOW_VERTEX_KEY = "vertex"
+
+
+def by_path(path: str) -> Endpoint | None:
+    """The catalogued endpoint with this path, or None."""
+    for endpoint in ALL_ENDPOINTS:
+        if endpoint.path == path:
+            return endpoint
+    return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from airflow_provider_annotation.codes import (
     AUTH_CODES,
+    CONFLICT_CODES,
     NOT_FOUND_CODES,
     VALIDATION_CODES,
     PlatformCode,
@@ -16,7 +17,28 @@ from airflow_provider_annotation.codes import (
 
 
 class AnnotationError(Exception):
-    """Base of everything this provider raises on purpose."""
+    """Base of everything this provider raises on purpose: catch this to catch them all."""
+
+
+class AnnotationInvalidRequestError(AnnotationError):
+    """The request is wrong and sending it again will not help: fix the input.
+
+    Catches both kinds: `AnnotationInputError` (refused here, before anything was sent) and
+    `AnnotationValidationError` (refused by the platform).
+    """
+
+
+class AnnotationInputError(AnnotationInvalidRequestError, ValueError):
+    """Input refused by this provider's own checks, before any request was sent.
+
+    No requestId, HTTP status or platform code: nothing reached the platform. A ValueError too, so
+    plain Python callers can catch it without knowing this provider's hierarchy.
+    """
+
+
+class AnnotationConnectionConfigError(AnnotationError, ValueError):
+    """The connection's fields or extras are not usable; the message names the field. Raised
+    before any request is sent."""
 
 
 class AnnotationApiError(AnnotationError):
@@ -96,9 +118,12 @@ class AnnotationClockSkewError(AnnotationAuthError):
     """The platform kept calling fresh signatures expired: this machine's clock is off."""
 
 
-class AnnotationValidationError(AnnotationApiError):
-    """The request is malformed: rejected by the platform (400, 55xx/58xx structure codes) or,
-    before anything is sent, by this provider's own checks (then `code` is None)."""
+class AnnotationValidationError(AnnotationInvalidRequestError, AnnotationApiError):
+    """The platform refused the request as malformed (400, 55xx/58xx structure codes)."""
+
+
+class AnnotationConflictError(AnnotationApiError):
+    """The name is taken: a project (5801) or folder (5836) with this name already exists."""
 
 
 class AnnotationNotFoundError(AnnotationApiError):
@@ -132,6 +157,8 @@ def error_class_for_code(code: int | None) -> type[AnnotationApiError]:
         return AnnotationValidationError
     if code in NOT_FOUND_CODES:
         return AnnotationNotFoundError
+    if code in CONFLICT_CODES:
+        return AnnotationConflictError
     if code == PlatformCode.INTERNAL_ERROR:
         return AnnotationUnavailableError
     return AnnotationApiError

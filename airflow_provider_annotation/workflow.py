@@ -2,7 +2,7 @@
 
 Pure standard library, no Airflow import: DAG files reach this module at parse time, and the rules
 are tested on their own. The request body is ``{"projectId": ..., "workflow": {"pools": [...]}}``
-(built by `coercion.create_workflow_body`); this module only deals with the list of pools.
+is built here too (`create_workflow_body`), so the hook needs nothing from the operator side.
 
 Checks run before anything is sent so that a bad workflow fails at once with every problem and its
 position, instead of one opaque platform code (5509 / 5523 / 5841) per attempt.
@@ -17,18 +17,22 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
-from airflow_provider_annotation.exceptions import AnnotationValidationError
+from airflow_provider_annotation.endpoints import WORKFLOW_POOLS_KEY
+from airflow_provider_annotation.exceptions import AnnotationInputError
 
 __all__ = [
     "DEFAULT_POOLS",
     "MAX_NAME_BYTES",
+    "MAX_PROJECT_ID",
     "POOL_KEYS",
     "PoolType",
     "RunMode",
     "WorkflowValidationError",
     "build_pools",
     "check_strings",
+    "create_workflow_body",
     "describe_value",
+    "to_project_id",
     "validate_pools",
 ]
 
@@ -78,13 +82,12 @@ _TYPE_CHOICES = ", ".join(f"{t.value} {t.label}" for t in PoolType)
 _RUN_MODE_CHOICES = " or ".join(f"{m.value} ({m.label})" for m in RunMode)
 
 
-class WorkflowValidationError(AnnotationValidationError, ValueError):
+class WorkflowValidationError(AnnotationInputError):
     """Input for Create Workflow was rejected before anything was sent.
 
     `problems` holds one line per problem, each naming where it is (``pools[2].workers: ...``);
-    the message lists all of them so one run shows everything to fix. A ValueError too, so plain
-    Python callers can catch it without knowing this provider's hierarchy. `code` stays None: no
-    platform code was involved.
+    the message lists all of them so one run shows everything to fix. An `AnnotationInputError`
+    (and so a ValueError): nothing was sent.
     """
 
     def __init__(self, problems: Iterable[str] | str) -> None:
@@ -96,12 +99,9 @@ class WorkflowValidationError(AnnotationValidationError, ValueError):
                 f"  {p}" for p in self.problems
             )
         super().__init__(message)
+        self.message = message
 
-    def __str__(self) -> str:
-        # Not the API error's "request: ...; requestId=-": nothing was requested.
-        return self.message
-
-    def __reduce__(self):  # the parent's reduce passes keyword fields this class does not take
+    def __reduce__(self):
         return (type(self), (self.problems,))
 
 
@@ -336,3 +336,57 @@ DEFAULT_POOLS: tuple[Mapping[str, Any], ...] = tuple(
         {"name": "Completion pool", "type": int(PoolType.COMPLETION)},
     )
 )
+
+
+#: projectId is a Java ``long`` on the platform.
+MAX_PROJECT_ID = 2**63 - 1
+_MAX_ID_DIGITS = len(str(MAX_PROJECT_ID))
+
+
+def to_project_id(value: object, field: str = "project_id") -> int:
+    """A positive int from an int or a string of ASCII digits (surrounding whitespace allowed).
+
+    Rejected: bool, float (even 3.0: a float id means something upstream computed it wrongly),
+    zero, negatives, signs, decimals, anything beyond the platform's long range, non-strings.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise WorkflowValidationError(f"{field}: expected a positive integer, got {describe_value(value)}")
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise WorkflowValidationError(
+                f"{field}: expected a positive integer or a string of digits, got {describe_value(value)}"
+            )
+        digits = text.lstrip("0") or "0"
+        if len(digits) > _MAX_ID_DIGITS:  # checked before int(): no huge conversions
+            raise WorkflowValidationError(f"{field}: {describe_value(value)} is beyond the platform's range")
+        number = int(digits)
+    else:
+        number = int(value)  # plain int from an int subclass (IntEnum, ...)
+    if number <= 0:
+        raise WorkflowValidationError(f"{field}: must be positive, got {describe_value(value)}")
+    if number > MAX_PROJECT_ID:
+        raise WorkflowValidationError(f"{field}: {describe_value(value)} is beyond the platform's range")
+    return number
+
+
+def create_workflow_body(project_id: object, pools: object | None) -> dict[str, Any]:
+    """The exact Create Workflow body, every problem of both arguments reported at once.
+
+    `project_id` as `to_project_id` reads it; `pools` checked by `validate_pools`. With `pools`
+    None the body has no ``workflow`` key at all: the platform then applies its default workflow.
+    """
+    problems: list[str] = []
+    body: dict[str, Any] = {}
+    try:
+        body["projectId"] = to_project_id(project_id)
+    except WorkflowValidationError as err:
+        problems.extend(err.problems)
+    try:
+        if pools is not None:
+            body["workflow"] = {WORKFLOW_POOLS_KEY: validate_pools(pools)}
+    except WorkflowValidationError as err:
+        problems.extend(err.problems)
+    if problems:
+        raise WorkflowValidationError(problems)
+    return body

@@ -196,7 +196,9 @@ def raw_client(url: str) -> Callable[[int], int]:
 
     def call(project_id: int) -> int:
         headers = signed_headers(ACCESS_KEY, SECRET_KEY)
-        response = session.post(url + CREATE_WORKFLOW, json=body_for(project_id), headers=headers, timeout=30)
+        response = session.post(
+            url + CREATE_WORKFLOW.path, json=body_for(project_id), headers=headers, timeout=30
+        )
         return workflow_id_of(response.json())
 
     return call
@@ -226,7 +228,7 @@ def http_hook_client(url: str) -> Callable[[int], int]:
 
     def call(project_id: int) -> int:
         headers = signed_headers(ACCESS_KEY, SECRET_KEY)
-        response = hook.run(CREATE_WORKFLOW, json=body_for(project_id), headers=headers)
+        response = hook.run(CREATE_WORKFLOW.path, json=body_for(project_id), headers=headers)
         return workflow_id_of(response.json())
 
     return call

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_annotation.coercion import (
+from airflow_provider_annotation.coercion import to_name_list, to_pools, to_project_id
+from airflow_provider_annotation.exceptions import AnnotationInputError
+from airflow_provider_annotation.workflow import (
     MAX_PROJECT_ID,
+    PoolType,
+    WorkflowValidationError,
     create_workflow_body,
-    to_name_list,
-    to_pools,
-    to_project_id,
+    validate_pools,
 )
-from airflow_provider_annotation.exceptions import AnnotationValidationError
-from airflow_provider_annotation.workflow import PoolType, WorkflowValidationError, validate_pools
 
 
 def refusal(func: Any, value: Any, *args: Any) -> str:
@@ -25,7 +25,7 @@ def refusal(func: Any, value: Any, *args: Any) -> str:
     with pytest.raises(WorkflowValidationError) as info:
         func(value, *args)
     assert isinstance(info.value, ValueError)
-    assert isinstance(info.value, AnnotationValidationError)
+    assert isinstance(info.value, AnnotationInputError)
     return str(info.value)
 
 

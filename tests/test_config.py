@@ -7,10 +7,8 @@ import json
 import pytest
 from airflow.sdk import Connection
 
-from airflow_provider_annotation.hooks.config import (
-    AnnotationConnectionConfig,
-    AnnotationConnectionConfigError,
-)
+from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
+from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 
 
 def conn(host="https://openapi.example.com/openapi", login="AK", password="s3cr3t-value", extra=None, **kw):

@@ -36,7 +36,7 @@ def run_dag(airflow_env, emulator, dags_folder: Path, dag_id: str, conf: dict | 
 
 
 def created(emulator) -> list[dict]:
-    return [json.loads(r["body"]) for r in emulator.requests if r["endpoint"] == CREATE_WORKFLOW]
+    return [json.loads(r["body"]) for r in emulator.requests if r["endpoint"] == CREATE_WORKFLOW.path]
 
 
 def test_project_setup_with_default_params(airflow_env, emulator):

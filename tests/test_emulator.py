@@ -14,14 +14,16 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_annotation.endpoints import CREATE_WORKFLOW as CREATE_WORKFLOW_PATH
-from airflow_provider_annotation.endpoints import PROJECT_GET
-from airflow_provider_annotation.endpoints import PROJECT_LIST as PROJECT_LIST_PATH
+from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_LIST
+from airflow_provider_annotation.endpoints import PROJECT_GET as _PROJECT_GET
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing import emulator as emulator_module
 from airflow_provider_annotation.workflow import DEFAULT_POOLS
 
+CREATE_WORKFLOW_PATH = CREATE_WORKFLOW.path
+PROJECT_LIST_PATH = PROJECT_LIST.path
+PROJECT_GET = _PROJECT_GET.path
 AK, SK = "ak-test", "sk-test"
 DIST = {"name": "Distribution", "type": 0, "runMode": 0}
 LABEL = {"name": "Labeling", "type": 1, "runMode": 0, "workers": ["alice"]}

@@ -12,11 +12,15 @@ import pytest
 import requests
 
 from airflow_provider_annotation import __version__
-from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_GET, PROJECT_LIST
+from airflow_provider_annotation.endpoints import CREATE_WORKFLOW as _CREATE_WORKFLOW
+from airflow_provider_annotation.endpoints import PROJECT_GET as _PROJECT_GET
+from airflow_provider_annotation.endpoints import PROJECT_LIST as _PROJECT_LIST
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationAuthError,
     AnnotationClockSkewError,
+    AnnotationConnectionConfigError,
+    AnnotationInputError,
     AnnotationMayHaveTakenEffectError,
     AnnotationNotFoundError,
     AnnotationResponseError,
@@ -24,10 +28,13 @@ from airflow_provider_annotation.exceptions import (
     AnnotationValidationError,
 )
 from airflow_provider_annotation.hooks.annotation import AnnotationHook
-from airflow_provider_annotation.hooks.config import AnnotationConnectionConfigError
 from airflow_provider_annotation.signing import signature
 from airflow_provider_annotation.testing import Emulator, Fault
 from tests.conftest import AK, SK
+
+CREATE_WORKFLOW = _CREATE_WORKFLOW.path
+PROJECT_GET = _PROJECT_GET.path
+PROJECT_LIST = _PROJECT_LIST.path
 
 POOLS = [
     {"name": "Distribution pool", "type": 0, "runMode": 0},
@@ -124,14 +131,14 @@ def test_base_url_path_prefix(monkeypatch, make_hook):
 
 @pytest.mark.parametrize("project_id", [0, -3, True, 2.0, "abc", None])
 def test_bad_project_id_rejected_before_sending(emulator, make_hook, project_id):
-    with pytest.raises(AnnotationValidationError, match="project_id"):
+    with pytest.raises(AnnotationInputError, match="project_id"):
         make_hook().create_workflow(project_id, POOLS)
     assert emulator.requests == []
 
 
 def test_bad_pools_rejected_before_sending(emulator, make_hook):
     bad = [{"name": "Labeling pool", "type": 1, "worker": ["x"]}, {"name": "Completion pool", "type": 5}]
-    with pytest.raises(AnnotationValidationError) as info:
+    with pytest.raises(AnnotationInputError) as info:
         make_hook().create_workflow(1, bad)
     text = str(info.value)
     assert "pools[0].type" in text and "pools[0].worker" in text and "'workers'" in text

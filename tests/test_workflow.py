@@ -13,7 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_annotation.exceptions import AnnotationApiError, AnnotationValidationError
+from airflow_provider_annotation.exceptions import (
+    AnnotationApiError,
+    AnnotationInputError,
+    AnnotationInvalidRequestError,
+    AnnotationValidationError,
+)
 from airflow_provider_annotation.workflow import (
     DEFAULT_POOLS,
     MAX_NAME_BYTES,
@@ -75,12 +80,13 @@ def test_enum_members_are_accepted_and_normalized_to_plain_ints() -> None:
         assert "runMode" not in pool or type(pool["runMode"]) is int
 
 
-def test_error_is_a_validation_error_and_a_value_error_with_readable_text() -> None:
+def test_error_is_a_local_input_error_and_a_value_error_with_readable_text() -> None:
     err = WorkflowValidationError(["pools[1].type: bad", "pools[2].name: bad"])
-    assert isinstance(err, AnnotationValidationError)
-    assert isinstance(err, AnnotationApiError)
+    assert isinstance(err, AnnotationInputError)
+    assert isinstance(err, AnnotationInvalidRequestError)  # caught with platform refusals
+    assert not isinstance(err, AnnotationApiError)  # no requestId, status or code: nothing was sent
+    assert not isinstance(err, AnnotationValidationError)
     assert isinstance(err, ValueError)
-    assert err.code is None
     assert str(err) == "invalid workflow input (2 problems):\n  pools[1].type: bad\n  pools[2].name: bad"
     assert "requestId" not in str(err)
     assert str(WorkflowValidationError("pools: bad")) == "invalid workflow input: pools: bad"

@@ -18,7 +18,6 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_annotation import __version__
 from airflow_provider_annotation.codes import PlatformCode, describe
-from airflow_provider_annotation.coercion import create_workflow_body
 from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_LIST
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
@@ -37,6 +36,7 @@ from airflow_provider_annotation.hooks.retry import (
     retrying,
 )
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
+from airflow_provider_annotation.workflow import create_workflow_body
 
 #: HTTP statuses that mean "busy, come back later": the platform did not act.
 _BUSY_STATUSES = frozenset({429, 503})
@@ -113,9 +113,9 @@ class AnnotationHook(BaseHook):
         return self.send_create_workflow(create_workflow_body(project_id, pools))
 
     def send_create_workflow(self, body: dict[str, Any]) -> int:
-        """Send a Create Workflow body as `coercion.create_workflow_body` builds it (already
+        """Send a Create Workflow body as `workflow.create_workflow_body` builds it (already
         checked) and return the new `workflowId`."""
-        data, request_id = self._call("POST", CREATE_WORKFLOW, json=body)
+        data, request_id = self._call(CREATE_WORKFLOW.method, CREATE_WORKFLOW.path, json=body)
         workflow_id = data.get("workflowId") if isinstance(data, dict) else None
         if isinstance(workflow_id, bool) or not isinstance(workflow_id, int):
             raise AnnotationMayHaveTakenEffectError(
@@ -123,7 +123,7 @@ class AnnotationHook(BaseHook):
                 "the workflow may exist: check the project before re-running",
                 code=PlatformCode.SUCCESS,
                 request_id=request_id,
-                endpoint=CREATE_WORKFLOW,
+                endpoint=CREATE_WORKFLOW.path,
                 method="POST",
             )
         return workflow_id
@@ -137,7 +137,7 @@ class AnnotationHook(BaseHook):
         try:
             cfg = self.config
             quick = dataclasses.replace(cfg.retry, max_attempts=2, max_retry_wait=5.0, retry_ambiguous=False)
-            self._call("POST", PROJECT_LIST, json={"offset": 1, "limit": 1}, policy=quick)
+            self._call(PROJECT_LIST.method, PROJECT_LIST.path, json={"offset": 1, "limit": 1}, policy=quick)
         except AnnotationClockSkewError as err:
             return False, f"Signature expired although freshly signed: this machine's clock is off ({err})"
         except AnnotationApiError as err:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_annotation.exceptions import AnnotationError
+from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
 from airflow_provider_annotation.hooks.retry import RetryPolicy
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -37,10 +37,6 @@ EXTRA_KEYS = (
 
 
 _LEGACY_PREFIX = re.compile(r"^extra__annotation__")
-
-
-class AnnotationConnectionConfigError(AnnotationError, ValueError):
-    """The connection's fields or extras are not usable; the message names the field."""
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_annotation.coercion import create_workflow_body, to_name_list, to_pools
+from airflow_provider_annotation.coercion import to_name_list, to_pools
 from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
-from airflow_provider_annotation.workflow import WorkflowValidationError, build_pools
+from airflow_provider_annotation.workflow import WorkflowValidationError, build_pools, create_workflow_body
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

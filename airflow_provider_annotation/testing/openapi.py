@@ -360,10 +360,10 @@ Operation = Callable[[EmulatorState, dict[str, Any], str], Outcome]
 
 #: POST endpoints: path → operation on (state, JSON body, requestId).
 OPERATIONS: dict[str, Operation] = {
-    CREATE_WORKFLOW: create_workflow,
-    PROJECT_LIST: list_projects,
+    CREATE_WORKFLOW.path: create_workflow,
+    PROJECT_LIST.path: list_projects,
 }
 #: GET endpoints: path → operation on (state, query parameters, requestId).
 QUERY_OPERATIONS: dict[str, Operation] = {
-    PROJECT_GET: get_project,
+    PROJECT_GET.path: get_project,
 }
