@@ -96,8 +96,8 @@ def test_plain_http_elsewhere_needs_explicit_opt_in():
     ("kwargs", "message"),
     [
         ({"host": ""}, r"host: the platform's base URL is empty"),
-        ({"host": "openapi.example.com"}, r"host: 'openapi.example.com' is not a base URL with scheme"),
-        ({"host": "ftp://x.example.com"}, r"is not a base URL with scheme"),
+        ({"host": "openapi.example.com"}, r"host: 'openapi.example.com' is not an http:// or https:// URL"),
+        ({"host": "ftp://x.example.com"}, r"is not an http:// or https:// URL"),
         ({"host": "https://x.example.com?a=1"}, r"cannot carry a query"),
         ({"login": ""}, r"login: the Access Key ID is empty"),
         ({"password": ""}, r"password: the Secret Key is empty"),
