@@ -92,6 +92,10 @@ def _check_host_name(host: str) -> None:
     if host.isascii():
         if not _ASCII_HOST.fullmatch(host):
             raise ValueError("has a host name with characters other than letters, digits, '.', '-', '_'")
+        try:
+            host.encode("idna")  # what the socket layer does with it: checks each label's length
+        except UnicodeError:
+            raise ValueError("has a host name with an empty label ('..') or one over 63 characters") from None
         return
     import idna  # requests encodes non-ASCII host names with it, so check them the same way
 

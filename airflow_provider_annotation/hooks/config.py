@@ -247,7 +247,7 @@ def _number(
             raise _error(conn_id, where, f"expected a number, got {_show(value)}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _error(conn_id, where, f"expected a number, got {type(value).__name__}")
-    if not math.isfinite(value):  # JSON and float() both accept NaN and Infinity; 1e999 is inf
+    if isinstance(value, float) and not math.isfinite(value):  # JSON and float() take NaN, Infinity, 1e999
         raise _error(conn_id, where, f"expected a finite number, got {value!r}")
     if integer and value != int(value):
         raise _error(conn_id, where, f"expected a whole number, got {value!r}")
