@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import socket
+import subprocess
 
 import pytest
 from airflow.sdk import Connection
 
 from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError, AnnotationUnavailableError
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
+from tests.conftest import AIRFLOW, connection_json
 
 
 def conn(host="https://openapi.example.com/openapi", login="AK", password="s3cr3t-value", extra=None, **kw):
@@ -439,3 +441,25 @@ def test_proxy_credentials_never_reach_errors_retry_warnings_or_logs(emulator, m
     for shown in (str(info.value), repr(info.value), message, logs.text, repr(hook.config)):
         assert PASSWORD not in shown and "proxyuser" not in shown
     assert emulator.requests == []  # nothing got past the proxy
+
+
+def test_airflow_connections_test_never_shows_the_host_password(airflow_env, emulator):
+    # The way an Airflow operator tests a connection; both the refusal and Airflow's own output.
+    env = {
+        **airflow_env,
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        "AIRFLOW_CONN_ANNOTATION_DEFAULT": connection_json(
+            emulator.url.replace("://", f"://user:{PASSWORD}@")
+        ),
+    }
+    done = subprocess.run(
+        [AIRFLOW, "connections", "test", "annotation_default"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    output = done.stdout + done.stderr
+    assert "host: " in output and "user:password@" in output
+    assert PASSWORD not in output
+    assert emulator.requests == []

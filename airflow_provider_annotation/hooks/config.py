@@ -78,7 +78,8 @@ class Proxies(dict[str, str]):
 
 @dataclass(frozen=True)
 class AnnotationConnectionConfig:
-    """What the hook needs from the connection. `secret_key` is excluded from `repr`."""
+    """What the hook needs from the connection. `repr` leaves out `secret_key` and shows proxies
+    without credentials."""
 
     base_url: str
     access_key: str
