@@ -26,11 +26,12 @@ from typing import Any
 
 import uvicorn
 
-# One rule for "loopback" with the hook's plain-http check (that module imports no Airflow).
-from airflow_provider_annotation.hooks.config import is_loopback
 from airflow_provider_annotation.testing.asgi import FaultLayer, build_asgi_app
 from airflow_provider_annotation.testing.faults import Fault
 from airflow_provider_annotation.testing.openapi import DEFAULT_SIGNATURE_WINDOW_S, EmulatorState, Settings
+
+# One rule for "loopback" with the hook's plain-http check (that module imports no Airflow).
+from airflow_provider_annotation.urls import is_loopback
 
 #: Longer than any client pool's idle time, so the server never closes a connection under a client.
 KEEP_ALIVE_S = 75
