@@ -1,8 +1,8 @@
 """The annotation platform's Open API as the emulator plays it: the contract, free of any server.
 
 The response envelope and its messages, request ids, the signed-header check, the pool and workflow
-rules and the operation behind each endpoint (``shared/platform/api.md``,
-``shared/seed/create-workflow.md``). What the operations store lives in `state`; `asgi` puts this on
+rules and the operation behind each endpoint, as the platform's Open API documentation (2024)
+describes them. What the operations store lives in `state`; `asgi` puts this on
 HTTP and `emulator` serves it. The one server type used here is Starlette's HTTPException: a path
 the chosen API version does not serve answers HTTP 404, exactly like an unknown path.
 """
