@@ -41,8 +41,6 @@ from airflow_provider_annotation.testing.state import (
     check_api_version,
 )
 
-__all__ = ["Emulator", "main", "parse_args"]
-
 #: Longer than any client pool's idle time, so the server never closes a connection under a client.
 KEEP_ALIVE_S = 75
 ACCESS_KEY_ENV = "ANNOTATION_EMULATOR_ACCESS_KEY"
@@ -50,6 +48,8 @@ SECRET_KEY_ENV = "ANNOTATION_EMULATOR_SECRET_KEY"
 DEFAULT_ACCESS_KEY = "emulator-ak"
 DEFAULT_SECRET_KEY = "emulator-sk"
 STARTUP_TIMEOUT_S = 10.0
+
+__all__ = ["Emulator", "main", "parse_args"]
 
 
 # --- Serving --------------------------------------------------------------------------------
