@@ -258,7 +258,7 @@ def _echo(where: str, headers: HeaderDict, state: EmulatorState) -> Answer:
     secret key, with a newline and a forged log line, in the place `where` names."""
     secret = state.settings.secret_key
     sign = headers.get(SIGNATURE_HEADER) or ""
-    echoed = f"echo of {json.dumps(dict(headers))} secret={secret}\n{FORGED_LOG_LINE}"
+    echoed = f"echo: secret={secret} sign={sign}\n{FORGED_LOG_LINE}\nheaders={json.dumps(dict(headers))}"
     now = state.now_ms()
     if where == "location":
         location = f"http://user:{secret}@127.0.0.1:9/{sign}?sign={sign}"
@@ -298,7 +298,10 @@ def _half_success(how: str, answer: Answer | None, now_ms: int) -> Answer:
 
 def _envelope_fields(body: bytes) -> tuple[int | None, str | None]:
     """(code, requestId) of an envelope body, for the request log; (None, None) if not one."""
-    parsed = json_or_none(body)
+    try:
+        parsed = json_or_none(body)
+    except RecursionError:  # a hostile body nested too deeply (a fault): not an envelope
+        return None, None
     if not isinstance(parsed, dict):
         return None, None
     return parsed.get("code"), parsed.get("requestId")
