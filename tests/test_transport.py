@@ -392,3 +392,34 @@ def test_test_connection_on_a_wrong_base_url_path_says_check_the_base_url(make_h
         root = emu.url.removesuffix("/openapi")
         ok, message = make_hook(host=root + ("/openapi" if html else "")).test_connection()
     assert not ok and "check the base URL" in message, message
+
+
+def test_the_core_serves_an_async_httpx_client_unchanged(emulator):
+    """What the async hook will do: the same answer judgement, budget and retry decisions."""
+    import asyncio
+
+    import httpx
+
+    from airflow_provider_annotation.envelope import AnswerBudget
+    from airflow_provider_annotation.hooks.retry import async_retrying
+
+    policy = RetryPolicy(max_attempts=3, max_retry_wait=10, base_delay=0, retry_ambiguous=False)
+    emulator.inject(Fault.http(503), Fault.failure(500))
+
+    async def attempt(client: httpx.AsyncClient) -> object:
+        headers = signed_headers(AK, SK)
+        url = emulator.url + PROJECT_LIST.path
+        async with client.stream("POST", url, json=LIST_BODY, headers=headers) as response:
+            budget = AnswerBudget(PROJECT_LIST.max_answer_bytes, time.monotonic() + 5)
+            async for chunk in response.aiter_bytes():
+                budget.take(chunk)
+        secrets = (SK, headers["X-SIGN"])
+        return judge_answer(PROJECT_LIST, response.status_code, response.headers, budget.body, secrets)
+
+    async def main() -> object:
+        async with httpx.AsyncClient() as client:
+            return await async_retrying(Effect.READ, policy)(attempt, client)
+
+    data, request_id = asyncio.run(main())
+    assert data["count"] == 0 and request_id
+    assert [r["code"] for r in emulator.requests] == [500, 500, 200]
