@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import re
 import socket
 import time
 import tracemalloc
@@ -423,3 +424,12 @@ def test_the_core_serves_an_async_httpx_client_unchanged(emulator):
     data, request_id = asyncio.run(main())
     assert data["count"] == 0 and request_id
     assert [r["code"] for r in emulator.requests] == [500, 500, 200]
+
+
+def test_an_attempt_without_a_usable_answer_is_logged_too(emulator, make_hook, logs):
+    emulator.inject(Fault.disconnect())
+    with pytest.raises(AnnotationMayHaveTakenEffectError):
+        make_hook().create_workflow(1, POOLS)
+    (line,) = [line for line in logs.text.splitlines() if "-> no usable answer" in line]
+    assert f"POST {CREATE_WORKFLOW.path} -> no usable answer, " in line
+    assert re.search(r", \d+\.\d ms \(attempt 1\): connection dropped after the request was sent", line)

@@ -231,12 +231,46 @@ class AnnotationHook(BaseHook):
     def _send_once(
         self, endpoint: Endpoint, json: Any, params: dict[str, Any] | None, attempt: int
     ) -> tuple[Any, str | None]:
+        """One signed attempt: its answer judged, or the typed error of an attempt without one."""
         cfg = self.config
         headers = signed_headers(cfg.access_key, cfg.secret_key)
         secrets = (*self._standing_secrets, headers[SIGNATURE_HEADER])
-        where: dict[str, Any] = {"endpoint": endpoint.path, "method": endpoint.method}
         started = time.monotonic()
         budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout)
+        try:
+            response = self._exchange(endpoint, json, params, headers, secrets, budget)
+        except AnnotationApiError as err:
+            self.log.info(
+                "%s %s -> no usable answer, %.1f ms (attempt %d): %s",
+                endpoint.method,
+                endpoint.path,
+                (time.monotonic() - started) * 1000,
+                attempt,
+                err.message,
+            )
+            raise
+        status = response.status_code
+        try:
+            data, request_id = judge_answer(endpoint, status, response.headers, budget.body, secrets)
+        except AnnotationApiError as err:
+            self._log_call(endpoint, status, err.code, err.request_id, started, attempt, "")
+            raise
+        self._log_call(endpoint, status, PlatformCode.SUCCESS, request_id, started, attempt, _ids_of(data))
+        return data, request_id
+
+    def _exchange(
+        self,
+        endpoint: Endpoint,
+        json: Any,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+        secrets: tuple[str, ...],
+        budget: AnswerBudget,
+    ) -> requests.Response:
+        """Send, then read the whole answer into `budget`; every transport failure becomes the typed
+        error its moment means (before sending, lost after sending, over the budget)."""
+        cfg = self.config
+        where: dict[str, Any] = {"endpoint": endpoint.path, "method": endpoint.method}
         try:
             response = self.get_conn().request(
                 endpoint.method,
@@ -301,13 +335,7 @@ class AnnotationHook(BaseHook):
                 f"the answer broke off while it was being read ({_reason(exc, secrets)})",
                 http_status=status,
             ) from None
-        try:
-            data, request_id = judge_answer(endpoint, status, response.headers, budget.body, secrets)
-        except AnnotationApiError as err:
-            self._log_call(endpoint, status, err.code, err.request_id, started, attempt, "")
-            raise
-        self._log_call(endpoint, status, PlatformCode.SUCCESS, request_id, started, attempt, _ids_of(data))
-        return data, request_id
+        return response
 
     def _log_call(
         self,
@@ -376,6 +404,7 @@ def _read_answer(response: requests.Response, budget: AnswerBudget) -> None:
     hand the connection back to the pool for keep-alive."""
     raw = response.raw
     budget.check_declared(response.headers.get("Content-Length"))
+    budget.check_deadline()  # headers that took past the deadline end the attempt too
     while True:
         chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
         if not chunk:
