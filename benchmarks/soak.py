@@ -443,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     knobs = Knobs(args.read_timeout, args.max_attempts, args.retry_after, args.retry_ambiguous)
     quiet_airflow_logs("ERROR")
     print(
-        f"Soak: {args.calls} create calls, {args.threads} thread(s), seed {args.seed}, "
+        f"Soak: {args.calls} calls, {args.threads} thread(s), seed {args.seed}, "
         f"read timeout {knobs.read_timeout:g} s, total timeout {knobs.total_timeout:g} s, "
         f"slow faults {knobs.slow_delay:g} s, drip a byte every {knobs.drip_every:g} s, "
         f"retry_base_delay 0, Retry-After {knobs.retry_after}"
