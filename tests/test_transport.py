@@ -433,3 +433,27 @@ def test_an_attempt_without_a_usable_answer_is_logged_too(emulator, make_hook, l
     (line,) = [line for line in logs.text.splitlines() if "-> no usable answer" in line]
     assert f"POST {CREATE_WORKFLOW.path} -> no usable answer, " in line
     assert re.search(r", \d+\.\d ms \(attempt 1\): connection dropped after the request was sent", line)
+
+
+@pytest.mark.parametrize("bypass", [False, True], ids=["env-proxy", "no-proxy"])
+def test_proxy_environment_is_honoured_though_read_once(emulator, make_hook, monkeypatch, bypass):
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+    if bypass:
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    hook = make_hook(max_attempts=1)
+    if bypass:
+        assert hook.create_workflow(1, POOLS) == 18000
+    else:
+        with pytest.raises(AnnotationUnavailableError, match="could not connect"):
+            hook.create_workflow(1, POOLS)
+        assert emulator.requests == []
+
+
+def test_the_connections_proxies_win_over_the_environment(emulator, make_hook, monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    hook = make_hook(proxies={"http": f"http://127.0.0.1:{free_port()}"}, max_attempts=1)
+    with pytest.raises(AnnotationUnavailableError, match="could not connect"):
+        hook.create_workflow(1, POOLS)
+    assert emulator.requests == []

@@ -84,6 +84,8 @@ class AnnotationHook(BaseHook):
         super().__init__(**kwargs)
         self.annotation_conn_id = annotation_conn_id
         self._session: requests.Session | None = None
+        #: proxies and verify for every request: the connection's, else the environment's.
+        self._transport: dict[str, Any] = {}
         self._controllers: dict[tuple[Effect, RetryPolicy], tenacity.Retrying] = {}
 
     # -- connection and session -------------------------------------------------------------
@@ -103,8 +105,14 @@ class AnnotationHook(BaseHook):
     def get_conn(self) -> requests.Session:
         """The hook's one `requests.Session`, made on first use."""
         if self._session is None:
-            self._session = requests.Session()
-            self._session.headers["User-Agent"] = _user_agent()
+            session = requests.Session()
+            session.headers["User-Agent"] = _user_agent()
+            self._transport = _transport_settings(session, self.config)
+            # The environment (proxy variables, REQUESTS_CA_BUNDLE) was read once just above; not
+            # re-reading it on every call is most of what a call costs beyond the network. Nor is a
+            # ~/.netrc login ever sent: the platform authenticates by signature.
+            session.trust_env = False
+            self._session = session
         return self._session
 
     def close(self) -> None:
@@ -271,17 +279,18 @@ class AnnotationHook(BaseHook):
         error its moment means (before sending, lost after sending, over the budget)."""
         cfg = self.config
         where: dict[str, Any] = {"endpoint": endpoint.path, "method": endpoint.method}
+        session = self.get_conn()
         try:
-            response = self.get_conn().request(
+            response = session.request(
                 endpoint.method,
                 cfg.base_url + endpoint.path,
                 json=json,
                 params=params,
                 headers=headers,
                 timeout=(cfg.connect_timeout, cfg.read_timeout),
-                # Per request, so the connection's settings win over REQUESTS_CA_BUNDLE / *_PROXY.
-                verify=cfg.verify,
-                proxies=cfg.proxies,
+                # The connection's settings win over REQUESTS_CA_BUNDLE / *_PROXY (_transport_settings).
+                verify=self._transport["verify"],
+                proxies=self._transport["proxies"],
                 # A redirect would carry the signed headers to another host (requests strips only
                 # Authorization) and turn the POST into a GET: refuse it (envelope.judge_answer).
                 allow_redirects=False,
@@ -386,6 +395,14 @@ def _ids_of(data: Any) -> str:
         if isinstance(key, str) and key.endswith("Id") and type(value) is int
     ]
     return scrub(": " + ", ".join(ids), limit=120) if ids else ""
+
+
+def _transport_settings(session: requests.Session, cfg: AnnotationConnectionConfig) -> dict[str, Any]:
+    """Proxies and TLS verification for the base URL, as requests would work them out on each call:
+    the connection's `proxies` and `verify` first, then the environment (``HTTPS_PROXY``,
+    ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...)."""
+    merged = session.merge_environment_settings(cfg.base_url, dict(cfg.proxies or {}), True, cfg.verify, None)
+    return {"proxies": merged["proxies"], "verify": merged["verify"]}
 
 
 def _endpoint_for(method: str, path: str) -> Endpoint:
