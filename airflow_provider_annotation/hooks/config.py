@@ -91,6 +91,9 @@ class AnnotationConnectionConfig:
     allow_insecure_http: bool
     #: The extras max_attempts, max_retry_wait, retry_base_delay and retry_ambiguous.
     retry: RetryPolicy
+    #: Seconds one attempt may take in all (extra `timeout.total`, default connect + read): a server
+    #: dripping its answer cannot hold an attempt beyond it.
+    total_timeout: float = DEFAULT_CONNECT_TIMEOUT + DEFAULT_READ_TIMEOUT
 
     @classmethod
     def from_connection(cls, conn: Any) -> AnnotationConnectionConfig:
@@ -109,6 +112,7 @@ class AnnotationConnectionConfig:
             verify=_verify(extra.get("verify", True), conn_id),
             proxies=_proxies(extra.get("proxies"), conn_id, base_url.partition(":")[0]),
             allow_insecure_http=allow_insecure,
+            total_timeout=_total_timeout(extra.get("timeout"), connect_timeout + read_timeout, conn_id),
             retry=RetryPolicy(
                 max_attempts=int(
                     _number(
@@ -275,10 +279,10 @@ def _timeouts(value: Any, conn_id: str) -> tuple[float, float]:
     if value is None:
         return DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
     if isinstance(value, dict):
-        unknown = set(value) - {"connect", "read"}
+        unknown = set(value) - {"connect", "read", "total"}
         if unknown:
             raise _error(
-                conn_id, "extra 'timeout'", f"unknown keys {sorted(unknown)}; use 'connect' and 'read'"
+                conn_id, "extra 'timeout'", f"unknown keys {sorted(unknown)}; use 'connect', 'read', 'total'"
             )
         connect = _number(
             value, "connect", DEFAULT_CONNECT_TIMEOUT, conn_id, where="extra 'timeout.connect'", positive=True
@@ -289,6 +293,13 @@ def _timeouts(value: Any, conn_id: str) -> tuple[float, float]:
         return connect, read
     connect = read = _number({"timeout": value}, "timeout", 0, conn_id, positive=True)
     return connect, read
+
+
+def _total_timeout(value: Any, default: float, conn_id: str) -> float:
+    """`timeout.total`: the most seconds one attempt may take, answer included."""
+    if not isinstance(value, dict) or "total" not in value:
+        return default
+    return _number(value, "total", default, conn_id, where="extra 'timeout.total'", positive=True)
 
 
 def _verify(value: Any, conn_id: str) -> bool | str:

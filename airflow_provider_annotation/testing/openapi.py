@@ -132,8 +132,36 @@ def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def auth_failure(settings: Settings, headers: Mapping[str, str], now_ms: int) -> PlatformCode | None:
-    """Why the signed headers are refused, or None. The secret never leaves this function."""
+class SignatureLog:
+    """The signatures accepted within the signature window: the same X-SIGN again is a replay
+    (someone resending captured headers), refused like an expired signature."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, int] = {}  # X-SIGN -> when it was first accepted (ms), oldest first
+
+    def replayed(self, sign: str, now_ms: int, window_s: float) -> bool:
+        """Whether `sign` was accepted before within the window; remembers it otherwise."""
+        with self._lock:
+            horizon = now_ms - window_s * 1000
+            while self._seen:
+                oldest = next(iter(self._seen))
+                if self._seen[oldest] >= horizon:
+                    break
+                del self._seen[oldest]
+            if sign in self._seen:
+                return True
+            self._seen[sign] = now_ms
+            return False
+
+
+def auth_failure(
+    settings: Settings, headers: Mapping[str, str], now_ms: int, seen: SignatureLog | None = None
+) -> PlatformCode | None:
+    """Why the signed headers are refused, or None. The secret never leaves this function.
+
+    With `seen`, a signature used before within the window is refused as expired (code 403).
+    """
     key, ts, sign = (headers.get(h) for h in (KEY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER))
     if not key or not ts or not sign or key != settings.access_key:
         return PlatformCode.AUTHENTICATION_FAILED
@@ -144,6 +172,8 @@ def auth_failure(settings: Settings, headers: Mapping[str, str], now_ms: int) ->
     if not ts.isdecimal():
         return PlatformCode.INVALID_PARAMETER
     if abs(now_ms - int(ts)) > settings.signature_window_s * 1000:
+        return PlatformCode.SIGNATURE_EXPIRED
+    if seen is not None and seen.replayed(sign, now_ms, settings.signature_window_s):
         return PlatformCode.SIGNATURE_EXPIRED
     return None
 
