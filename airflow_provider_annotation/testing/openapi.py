@@ -45,6 +45,7 @@ from airflow_provider_annotation.testing.state import (
     EmulatorState,
     HeaderDict,
     Settings,
+    SignatureLog,
     json_or_none,
     redact_headers,
 )
@@ -130,29 +131,6 @@ def _is_int(value: Any) -> TypeGuard[int]:
 
 def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
-class SignatureLog:
-    """The signatures accepted within the signature window: the same X-SIGN again is a replay
-    (someone resending captured headers), refused like an expired signature."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: dict[str, int] = {}  # X-SIGN -> when it was first accepted (ms), oldest first
-
-    def replayed(self, sign: str, now_ms: int, window_s: float) -> bool:
-        """Whether `sign` was accepted before within the window; remembers it otherwise."""
-        with self._lock:
-            horizon = now_ms - window_s * 1000
-            while self._seen:
-                oldest = next(iter(self._seen))
-                if self._seen[oldest] >= horizon:
-                    break
-                del self._seen[oldest]
-            if sign in self._seen:
-                return True
-            self._seen[sign] = now_ms
-            return False
 
 
 def auth_failure(
