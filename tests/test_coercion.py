@@ -321,3 +321,12 @@ def test_huge_comma_separated_string_is_not_echoed() -> None:
 def test_object_of_huge_keys_is_not_echoed() -> None:
     says = refusal(to_pools, json.dumps({"k" * 1_000_000: 1}), "pools")
     assert "expected a list of pool objects, got an object with keys 'kkk" in says and len(says) < 300
+
+
+def test_deeply_nested_python_lists_are_refused_naming_the_item() -> None:
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    says = refusal(to_name_list, deep, "labelers")
+    assert says == "invalid workflow input: labelers[0]: expected a non-empty string, got list [[[[...]]]]"
+    assert to_pools(deep) == [deep[0]]  # items are checked by validate_pools (see test_workflow.py)
