@@ -664,7 +664,20 @@ def test_deeply_nested_pools_are_a_validation_error_not_recursion() -> None:
         ("a\ud800", "not encodable as UTF-8 (lone surrogate?)"),
         (1 + 2j, "got complex"),
     ],
-    ids=repr,
+    ids=[
+        "set",
+        "frozenset",
+        "nan",
+        "inf",
+        "-inf",
+        "bytes",
+        "bytearray",
+        "object",
+        "2**63",
+        "-2**63-1",
+        "lone surrogate",
+        "complex",
+    ],
 )
 def test_free_form_field_refuses_what_json_cannot_carry(item: Any, says: str) -> None:
     [problem] = problems_of(with_middle(name="x", type=1, disableOperationItem=["ok", item]))
