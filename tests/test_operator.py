@@ -239,3 +239,11 @@ def test_a_bad_connection_fails_without_retry_and_sends_nothing(emulator, monkey
     assert isinstance(info.value.__cause__, AnnotationConnectionConfigError)
     assert "Nothing was sent; not retrying: fix the connection 'annotation_bad'" in str(info.value)
     assert emulator.requests == []
+
+
+def test_counts_of_every_argument_add_up_in_one_bounded_message():
+    says = fails_before_sending(
+        op(project_id="0", labelers=[None] * 30, inspectors=[3] * 5, annotation_conn_id="nowhere")
+    )
+    assert says.startswith("invalid workflow input (36 problems, the first 20 shown):\n  project_id: ")
+    assert "\n  labelers[0]: " in says and "\n  ... and 16 more\n" in says

@@ -26,6 +26,7 @@ from airflow_provider_annotation.workflow import (
     MAX_PROBLEMS,
     POOL_KEYS,
     PoolType,
+    Problems,
     RunMode,
     WorkflowValidationError,
     build_pools,
@@ -712,3 +713,14 @@ def test_name_lists_refuse_sets_bytes_and_lone_surrogates(field: str) -> None:
         f"pools[1].{field}[0]: expected a non-empty string, got bytes b'alice'",
         f"pools[1].{field}[1]: not encodable as UTF-8 (lone surrogate?): str 'b\\udc80'",
     ]
+
+
+def test_problem_collector_keeps_the_first_and_counts_the_rest() -> None:
+    """Checking a huge input holds at most MAX_PROBLEMS lines in memory, whatever its size."""
+    problems = Problems()
+    problems.extend(f"p{i}: bad" for i in range(MAX_PROBLEMS + 80))
+    problems.append("one more: bad")
+    assert list(problems) == [f"p{i}: bad" for i in range(MAX_PROBLEMS)] and problems.more == 81
+    problems.add(WorkflowValidationError(["x: bad"], more=4))
+    assert len(problems) == MAX_PROBLEMS and problems.more == 86
+    assert WorkflowValidationError(problems).more == 86
