@@ -207,7 +207,7 @@ def test_a_template_rendering_to_none_is_refused_not_taken_as_left_out(field):
     task = op(project_id=1, annotation_conn_id="nowhere", **{field: "{{ params.missing }}"})
     setattr(task, field, None)  # what native rendering makes of a missing value
     says = fails_before_sending(task)
-    assert f"{field}: given as a template that rendered to None" in says
+    assert f"{field}: given as a template or XCom that rendered to None" in says
 
 
 @pytest.mark.parametrize(

@@ -119,8 +119,8 @@ class CreateWorkflowOperator(BaseOperator):
         if vanished:
             raise WorkflowValidationError(
                 [
-                    f"{name}: given as a template that rendered to None (a missing upstream value?); "
-                    "pass None itself to leave it out"
+                    f"{name}: given as a template or XCom that rendered to None (a missing upstream "
+                    "value?); pass None itself to leave it out"
                     for name in vanished
                 ]
             )
