@@ -15,6 +15,11 @@ for version in "$@"; do
   trap 'rm -rf "$tmp"' EXIT
   "$PYTHON" -m venv "$tmp/venv"
   reqs=("apache-airflow==$version" apache-airflow-providers-common-compat "${TOOLS[@]}")
+  if [ "$version" = "3.0.6" ]; then
+    # 3.0 sets no upper bounds on its API stack, and with today's cadwyn/FastAPI/Starlette its
+    # execution API refuses every task start (HTTP 422): keep to the releases of its time.
+    reqs+=("cadwyn<5.5" "fastapi<0.118" "starlette<0.49")
+  fi
   if [ "$version" = "3.3.2" ]; then
     reqs=("apache-airflow[celery,postgres]==$version" "celery[redis]==5.6.3" apache-airflow-providers-http
           apache-airflow-providers-common-compat playwright "${TOOLS[@]}")

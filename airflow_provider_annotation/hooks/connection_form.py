@@ -8,9 +8,11 @@ every version shows the same labels, help texts and widgets.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from airflow_provider_annotation.get_provider_info import get_provider_info
+from airflow_provider_annotation.version_compat import AIRFLOW_V_3_0_PLUS
 
 
 def _connection_type() -> dict[str, Any]:
@@ -39,16 +41,25 @@ def field_behaviour() -> dict[str, Any]:
 def form_widgets() -> dict[str, Any]:
     """``get_connection_form_widgets``: one WTForms field per extra, a checkbox for booleans, a
     number box for whole numbers; other numbers are text boxes (Airflow accepts no float field),
-    which the hook reads as numbers. Objects (``proxies``, a per-phase ``timeout``) go in Extra."""
-    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-    from flask_babel import lazy_gettext
+    which the hook reads as numbers. Objects (``proxies``, a per-phase ``timeout``) go in Extra.
+
+    Airflow 2 renders them with Flask-AppBuilder. Airflow 3.0 and 3.1 turn them into form fields
+    when WTForms is installed (it comes with the FAB provider) and show only Extra otherwise."""
+    if importlib.util.find_spec("wtforms") is None:
+        return {}
     from wtforms import BooleanField, IntegerField, StringField
     from wtforms.validators import NumberRange, Optional
+
+    text_widget: dict[str, Any] = {}
+    if not AIRFLOW_V_3_0_PLUS:  # Flask-AppBuilder comes with Airflow 2
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+
+        text_widget = {"widget": BS3TextFieldWidget()}
 
     widgets: dict[str, Any] = {}
     for name, field in _connection_type()["conn-fields"].items():
         schema = field["schema"]
-        label, description = lazy_gettext(field["label"]), field["description"]
+        label, description = field["label"], field["description"]
         json_type = _json_type(schema)
         if json_type == "object":
             continue  # no form widget for objects in these versions: set them in Extra
@@ -56,9 +67,9 @@ def form_widgets() -> dict[str, Any]:
             widgets[name] = BooleanField(label, description=description, default=schema.get("default"))
         elif json_type == "integer":
             validators = [Optional(), NumberRange(min=schema.get("minimum"))]
-            widgets[name] = IntegerField(
-                label, validators=validators, widget=BS3TextFieldWidget(), description=description
-            )
+            widgets[name] = IntegerField(label, validators=validators, description=description, **text_widget)
         else:
-            widgets[name] = StringField(label, widget=BS3TextFieldWidget(), description=description)
+            widgets[name] = StringField(
+                label, validators=[Optional()], description=description, **text_widget
+            )
     return widgets
