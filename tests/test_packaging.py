@@ -16,12 +16,11 @@ import pytest
 from airflow_provider_annotation import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.dags  # slow: builds in an isolated environment (~30-60 s)
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """sdist and wheel built by `python -m build` from a copy of the source (the build writes
+    """sdist and wheel built by `python -m build` (about a minute) from a copy of the source (the build writes
     egg-info next to the sources); the wheel is built from the sdist, as an index user's pip would."""
     src = tmp_path_factory.mktemp("src") / "project"
     shutil.copytree(
