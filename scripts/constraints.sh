@@ -20,6 +20,11 @@ for version in "$@"; do
     # execution API refuses every task start (HTTP 422): keep to the releases of its time.
     reqs+=("cadwyn<5.5" "fastapi<0.118" "starlette<0.49")
   fi
+  if [ "$version" = "3.2.2" ]; then
+    # With FastAPI >= 0.137 (3.3 caps it) and svcs 26, its in-process execution API fails in
+    # `airflow dags test` (a discriminator error, then "State has no attribute svcs_registry").
+    reqs+=("fastapi<0.137" "svcs<26")
+  fi
   if [ "$version" = "3.3.2" ]; then
     reqs=("apache-airflow[celery,postgres]==$version" "celery[redis]==5.6.3" apache-airflow-providers-http
           apache-airflow-providers-common-compat playwright "${TOOLS[@]}")
