@@ -3,6 +3,7 @@ exactly what users need (the code, py.typed, the license), not the repository's 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -31,11 +32,14 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         ),
     )
     out = src / "dist"
+    # (PYTHONDONTWRITEBYTECODE, set on some machines, makes setuptools warn that it skips byte-compiling)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     done = subprocess.run(
         [sys.executable, "-m", "build", "--outdir", str(out), str(src)],
         capture_output=True,
         text=True,
         timeout=600,
+        env=env,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     return out, done.stdout + done.stderr
@@ -104,4 +108,5 @@ def test_sdist_holds_no_tests_so_it_needs_none_of_their_files(dist):
         names = archive.getnames()
     top = f"airflow_provider_annotation-{__version__}"
     assert f"{top}/LICENSE" in names and f"{top}/pyproject.toml" in names
+    assert f"{top}/CHANGELOG.md" in names
     assert not [n for n in names if n.startswith((f"{top}/tests", f"{top}/dags", f"{top}/scripts"))]
