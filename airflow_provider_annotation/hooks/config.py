@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
 from airflow_provider_annotation.hooks.retry import RetryPolicy
+from airflow_provider_annotation.project import API_VERSIONS, DEFAULT_API_VERSION
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
@@ -33,6 +34,7 @@ EXTRA_KEYS = (
     "retry_base_delay",
     "allow_insecure_http",
     "retry_ambiguous",
+    "api_version",
 )
 
 
@@ -53,6 +55,8 @@ class AnnotationConnectionConfig:
     allow_insecure_http: bool
     #: The extras max_attempts, max_retry_wait, retry_base_delay and retry_ambiguous.
     retry: RetryPolicy
+    #: Which documented form of Create Workflow to send: "2024-07" (default) or "2024-08".
+    api_version: str = DEFAULT_API_VERSION
 
     @classmethod
     def from_connection(cls, conn: Any) -> AnnotationConnectionConfig:
@@ -83,6 +87,7 @@ class AnnotationConnectionConfig:
                 base_delay=_number(extra, "retry_base_delay", DEFAULT_RETRY_BASE_DELAY, conn_id),
                 retry_ambiguous=_bool(extra, "retry_ambiguous", False, conn_id),
             ),
+            api_version=_api_version(extra.get("api_version", DEFAULT_API_VERSION), conn_id),
         )
 
 
@@ -223,3 +228,11 @@ def _proxies(value: Any, conn_id: str) -> dict[str, str] | None:
     ):
         raise _error(conn_id, "extra 'proxies'", 'expected an object like {"https": "http://proxy:3128"}')
     return dict(value)
+
+
+def _api_version(value: Any, conn_id: str) -> str:
+    if value not in API_VERSIONS:
+        raise _error(
+            conn_id, "extra 'api_version'", f"expected one of {', '.join(API_VERSIONS)}, got {value!r}"
+        )
+    return str(value)
