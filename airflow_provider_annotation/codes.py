@@ -1,4 +1,4 @@
-"""The platform's envelope codes, named once (api.md, "The response envelope").
+"""The platform's envelope codes, named once, as its API documentation lists them.
 
 Everything that decides on a code (error classes, retry policy, the emulator) reads this table,
 so no code number appears as a bare literal elsewhere.
@@ -7,6 +7,16 @@ so no code number appears as a bare literal elsewhere.
 from __future__ import annotations
 
 from enum import IntEnum
+
+__all__ = [
+    "AUTH_CODES",
+    "CONFLICT_CODES",
+    "DESCRIPTIONS",
+    "NOT_FOUND_CODES",
+    "VALIDATION_CODES",
+    "PlatformCode",
+    "describe",
+]
 
 
 class PlatformCode(IntEnum):

@@ -58,7 +58,7 @@ class Endpoint:
         return f"{self.method} {self.path}"
 
 
-#: Create Workflow as the seed page documents it (July 2024): ``{"projectId", "workflow": {"pools"}}``.
+#: Create Workflow as its July 2024 page documents it: ``{"projectId", "workflow": {"pools"}}``.
 CREATE_WORKFLOW = Endpoint("POST", "/annotation/workflow/create", Effect.CREATE)
 #: Create Workflow as documented from August 2024: the same body with ``workflow.vertex``.
 CREATE_WORKFLOW_2024_08 = Endpoint("POST", "/workflow/create", Effect.CREATE)

@@ -15,6 +15,23 @@ from airflow_provider_annotation.codes import (
     describe,
 )
 
+__all__ = [
+    "AnnotationApiError",
+    "AnnotationAuthError",
+    "AnnotationClockSkewError",
+    "AnnotationConflictError",
+    "AnnotationConnectionConfigError",
+    "AnnotationError",
+    "AnnotationInputError",
+    "AnnotationInvalidRequestError",
+    "AnnotationMayHaveTakenEffectError",
+    "AnnotationNotFoundError",
+    "AnnotationResponseError",
+    "AnnotationUnavailableError",
+    "AnnotationValidationError",
+    "error_class_for_code",
+]
+
 
 class AnnotationError(Exception):
     """Base of everything this provider raises on purpose: catch this to catch them all."""
