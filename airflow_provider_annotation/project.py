@@ -255,15 +255,7 @@ def to_operators(value: object, field: str = "operators") -> list[dict[str, Any]
     """The labeling-tool configuration: a non-empty list of objects, from a list or its JSON (what
     a templated ``.json`` file or ``| tojson`` renders to). Items are not interpreted: their
     structure is the platform's (5839 when wrong)."""
-    parsed = value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            parsed = json.loads(text)
-        except ValueError as err:
-            raise SetupInputError(
-                f"{field}: not valid JSON ({err}); pass the list itself, its JSON or a .json file"
-            ) from None
+    parsed = _collect_one(lambda: _parse_literal(value.strip(), field)) if isinstance(value, str) else value
     if not isinstance(parsed, (list, tuple)) or not parsed:
         raise SetupInputError(
             f"{field}: expected a non-empty list of labeling-tool objects, got {describe_value(parsed)}"

@@ -186,3 +186,20 @@ class CreateWorkflowOperator(BaseOperator):
             kept["workflowId"],
         )
         return kept["workflowId"]
+
+
+# The project-setup operators live in their own module; importable from here too.
+from airflow_provider_annotation.operators.project_setup import (  # noqa: E402
+    AnnotationStatsOperator,
+    CreateFolderOperator,
+    CreateProjectOperator,
+    SubmitAnnotationDataOperator,
+)
+
+__all__ = [
+    "AnnotationStatsOperator",
+    "CreateFolderOperator",
+    "CreateProjectOperator",
+    "CreateWorkflowOperator",
+    "SubmitAnnotationDataOperator",
+]
