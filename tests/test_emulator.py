@@ -151,7 +151,7 @@ def test_workflow_rules(emu: Emulator, pools: Any, expected: int) -> None:
     assert emu.workflows == {}
 
 
-@pytest.mark.parametrize("workflow", [[], "w", 3, {}, {"vertex": POOLS}], ids=repr)
+@pytest.mark.parametrize("workflow", [[], "w", 3, {}], ids=repr)
 def test_malformed_workflow_object_is_5841(emu: Emulator, workflow: Any) -> None:
     assert code_of(create(emu, {"projectId": 7, "workflow": workflow})) == 5841
 

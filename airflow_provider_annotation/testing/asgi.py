@@ -77,6 +77,17 @@ def _control_router(state: EmulatorState) -> APIRouter:
         state.reset()
         return JSONResponse({"reset": True})
 
+    async def set_task_status(task_id: str, request: Request) -> JSONResponse:
+        status = (json_or_none(await request.body()) or {}).get("status")
+        try:
+            state.set_task_status(task_id, status, state.now_ms())
+        except KeyError:
+            return JSONResponse({"error": f"no task {task_id!r}"}, status_code=404)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"taskId": task_id, "status": status})
+
+    router.add_api_route(CONTROL_PREFIX + "/tasks/{task_id}/status", set_task_status, methods=["POST"])
     router.add_api_route(CONTROL_PREFIX + "/faults", queue_faults, methods=["POST"])
     router.add_api_route(CONTROL_PREFIX + "/state", read_state, methods=["GET"])
     router.add_api_route(CONTROL_PREFIX + "/reset", reset, methods=["POST"])

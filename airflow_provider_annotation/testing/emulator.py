@@ -16,6 +16,7 @@ Run it in-process (``with Emulator() as emu: ...``) or as a process::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import sys
@@ -30,7 +31,16 @@ import uvicorn
 from airflow_provider_annotation.hooks.config import is_loopback
 from airflow_provider_annotation.testing.asgi import FaultLayer, build_asgi_app
 from airflow_provider_annotation.testing.faults import Fault
-from airflow_provider_annotation.testing.openapi import DEFAULT_SIGNATURE_WINDOW_S, EmulatorState, Settings
+from airflow_provider_annotation.testing.state import (
+    API_VERSIONS,
+    DEFAULT_API_VERSION,
+    DEFAULT_SIGNATURE_WINDOW_S,
+    EmulatorState,
+    Settings,
+    check_api_version,
+)
+
+__all__ = ["Emulator", "main", "parse_args"]
 
 #: Longer than any client pool's idle time, so the server never closes a connection under a client.
 KEEP_ALIVE_S = 75
@@ -83,7 +93,10 @@ def _server(app: FaultLayer, log_config: Any = None) -> uvicorn.Server:
 class Emulator:
     """The platform emulator on a loopback port: ``with Emulator(port=0) as emu: emu.url``.
 
-    Each instance has its own state, so several can run in one process.
+    Each instance has its own state, so several can run in one process. `api_version` picks which
+    Create Workflow it serves ("2024-07": ``/annotation/workflow/create`` with ``workflow.pools``;
+    "2024-08": ``/workflow/create`` with ``workflow.vertex``). `data_ids` lists the data that
+    exists; by default every data id does except those starting with ``missing-``/``unknown-``.
     """
 
     def __init__(
@@ -98,6 +111,8 @@ class Emulator:
         clock_offset_ms: int = 0,
         known_projects: Iterable[int] | None = None,
         projects: Iterable[Mapping[str, Any]] = (),
+        api_version: str = DEFAULT_API_VERSION,
+        data_ids: Iterable[str] | None = None,
     ) -> None:
         settings = Settings(
             access_key=access_key or os.environ.get(ACCESS_KEY_ENV) or DEFAULT_ACCESS_KEY,
@@ -106,6 +121,8 @@ class Emulator:
             clock_offset_ms=clock_offset_ms,
             known_projects=None if known_projects is None else frozenset(known_projects),
             prefix=_normalize_prefix(prefix),
+            api_version=api_version,
+            known_data_ids=None if data_ids is None else frozenset(data_ids),
         )
         self.host = host
         self.port = port
@@ -189,6 +206,16 @@ class Emulator:
     def clock_offset_ms(self, value: int) -> None:
         self.state.settings.clock_offset_ms = value
 
+    @property
+    def api_version(self) -> str:
+        """Which Create Workflow is served ("2024-07" or "2024-08"); may be switched while running."""
+        return self.state.settings.api_version
+
+    @api_version.setter
+    def api_version(self, value: str) -> None:
+        check_api_version(value)
+        self.state.settings.api_version = value
+
     def inject(self, *faults: Fault) -> None:
         """Queue faults (FIFO) for the coming platform requests."""
         self.state.queue(faults)
@@ -197,6 +224,37 @@ class Emulator:
     def workflows(self) -> dict[int, dict[str, Any]]:
         """Copy of the created workflows: id → {projectId, pools, default, requestId}."""
         return self.state.workflows
+
+    @property
+    def projects(self) -> dict[int, dict[str, Any]]:
+        """Copy of the projects, seeded and created, by id (created ones carry their workflowId)."""
+        return self.state.projects
+
+    @property
+    def folders(self) -> dict[int, dict[str, Any]]:
+        """Copy of the created folders: id → {folderId, name, externalId, createdTime, requestId}."""
+        return self.state.folders
+
+    @property
+    def tasks(self) -> dict[str, dict[str, Any]]:
+        """Copy of the tasks by id (a numeric string): projectId, workflowId, dataId, status, ..."""
+        return self.state.tasks
+
+    @property
+    def batches(self) -> dict[str, dict[str, Any]]:
+        """Copy of the task import batches by id."""
+        return self.state.batches
+
+    def add_projects(self, projects: Iterable[Mapping[str, Any]]) -> list[int]:
+        """Add projects as if created (e.g. `state.decoy_projects()`); `reset` forgets them."""
+        return [self.state.add_project(project) for project in projects]
+
+    def set_task_status(self, task_id: str, status: int) -> None:
+        """Move a task to a status (1-10), as the platform's workers would."""
+        try:
+            self.state.set_task_status(str(task_id), status, self.state.now_ms())
+        except KeyError:
+            raise KeyError(f"no task {task_id!r} in the emulator") from None
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -210,7 +268,7 @@ class Emulator:
         return self.state.pending_faults
 
     def reset(self) -> None:
-        """Forget workflows, requests and queued faults."""
+        """Forget everything created (seeded projects come back), the requests and queued faults."""
         self.state.reset()
 
 
@@ -229,11 +287,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--signature-window", type=float, default=DEFAULT_SIGNATURE_WINDOW_S, help="seconds")
     parser.add_argument("--clock-offset-ms", type=int, default=0, help="skew the emulator's clock")
     parser.add_argument("--prefix", default="", help="base URL path prefix, e.g. /openapi")
+    parser.add_argument(
+        "--api-version",
+        choices=API_VERSIONS,
+        default=DEFAULT_API_VERSION,
+        help="which Create Workflow to serve: 2024-07 (/annotation/workflow/create, pools) "
+        "or 2024-08 (/workflow/create, vertex)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Print the base URL (one flushed line) and serve until killed. Never prints the secret."""
+    """Print the base URL (one flushed line) and serve until interrupted. Never prints the secret."""
     args = parse_args(argv)
     emulator = Emulator(
         args.access_key,
@@ -243,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         prefix=args.prefix,
         signature_window=args.signature_window,
         clock_offset_ms=args.clock_offset_ms,
+        api_version=args.api_version,
     )
     emulator.bind()
     if not is_loopback(args.host):
@@ -254,7 +320,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             flush=True,
         )
     print(f"Annotation emulator listening on {emulator.url}", flush=True)
-    emulator.serve_forever()
+    # uvicorn shuts down cleanly on Ctrl-C, then re-raises it: nothing is left to report.
+    with contextlib.suppress(KeyboardInterrupt):
+        emulator.serve_forever()
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess in the tests

@@ -1,0 +1,384 @@
+"""What one emulator remembers: its settings, the account's objects, the request log, queued faults.
+
+Folders, projects, workflows, tasks and import batches live here behind one lock, because tests
+read them from another thread while the server writes them. The rules that decide what gets
+stored are in `openapi`; this module only keeps, copies and forgets.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_annotation.signing import SIGNATURE_HEADER
+from airflow_provider_annotation.testing.faults import Fault
+
+__all__ = [
+    "API_VERSIONS",
+    "DEFAULT_API_VERSION",
+    "DEFAULT_SIGNATURE_WINDOW_S",
+    "FIRST_FOLDER_ID",
+    "FIRST_PROJECT_ID",
+    "FIRST_TASK_ID",
+    "FIRST_WORKFLOW_ID",
+    "REDACTED",
+    "EmulatorState",
+    "HeaderDict",
+    "Settings",
+    "check_api_version",
+    "decoy_projects",
+    "json_or_none",
+    "redact_headers",
+]
+
+FIRST_WORKFLOW_ID = 18000
+FIRST_PROJECT_ID = 1000
+FIRST_FOLDER_ID = 500
+#: Task ids exceed 2**53 on the platform (documented sample ``"358183635683250176"``).
+FIRST_TASK_ID = 358183635683250176
+FIRST_BATCH_ID = 1790000000000000001
+DEFAULT_SIGNATURE_WINDOW_S = 300.0
+#: The two documented forms of Create Workflow: July 2024 (the seed page) and August 2024.
+API_VERSIONS = ("2024-07", "2024-08")
+DEFAULT_API_VERSION = API_VERSIONS[0]
+REDACTED = "<redacted>"
+
+
+class HeaderDict(dict):
+    """Recorded request headers: a plain dict (JSON-ready) whose lookups ignore case.
+
+    ASGI lowercases header names; tests naturally write ``headers["X-SIGN"]``.
+    """
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)
+
+
+@dataclass
+class Settings:
+    """How this emulator instance behaves; fields may be changed while it runs."""
+
+    access_key: str
+    secret_key: str = field(repr=False)
+    signature_window_s: float = DEFAULT_SIGNATURE_WINDOW_S
+    clock_offset_ms: int = 0
+    known_projects: frozenset[int] | None = None
+    prefix: str = ""
+    api_version: str = DEFAULT_API_VERSION
+    #: Data ids that exist; None: every id except those starting with ``missing-``/``unknown-``.
+    known_data_ids: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        check_api_version(self.api_version)
+
+
+def check_api_version(value: str) -> None:
+    """ValueError unless `value` is one of `API_VERSIONS`."""
+    if value not in API_VERSIONS:
+        raise ValueError(f"api_version must be one of {', '.join(API_VERSIONS)}, not {value!r}")
+
+
+def decoy_projects(count: int = 250, *, start_id: int = 1, name: str = "decoy-{index:03d}") -> list[dict]:
+    """`count` project records spread over every status (0-3) and both data types (2, 3).
+
+    For ``Emulator(projects=...)`` or `Emulator.add_projects`: finding a project by name among
+    many pages and statuses is what a lookup must get right.
+    """
+    return [
+        {
+            "projectId": start_id + index,
+            "name": name.format(index=index),
+            "status": index % 4,
+            "dataType": 2 + (index // 4) % 2,
+        }
+        for index in range(count)
+    ]
+
+
+class EmulatorState:
+    """Everything one emulator remembers, behind one re-entrant lock (`locked`).
+
+    Seeded projects (``projects=``) survive `reset`; everything created over the API does not.
+    """
+
+    def __init__(self, settings: Settings, projects: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._seeded = [copy.deepcopy(dict(p)) for p in projects]
+        self._requests: list[dict[str, Any]] = []
+        self._faults: list[Fault] = []
+        self._clear_objects()
+
+    def _clear_objects(self) -> None:
+        self._workflows: dict[int, dict[str, Any]] = {}
+        self._projects: dict[int, dict[str, Any]] = {p["projectId"]: copy.deepcopy(p) for p in self._seeded}
+        self._folders: dict[int, dict[str, Any]] = {}
+        self._tasks: dict[str, dict[str, Any]] = {}
+        self._batches: dict[str, dict[str, Any]] = {}
+        self._next_workflow_id = FIRST_WORKFLOW_ID
+        self._next_project_id = max([FIRST_PROJECT_ID - 1, *self._projects]) + 1
+        self._next_folder_id = FIRST_FOLDER_ID
+        self._next_task_id = FIRST_TASK_ID
+        self._next_batch_id = FIRST_BATCH_ID
+
+    @contextmanager
+    def locked(self) -> Iterator[EmulatorState]:
+        """Hold the lock across a check-then-store (a unique name, one task per data id)."""
+        with self._lock:
+            yield self
+
+    def now_ms(self) -> int:
+        """The emulator's clock, off by `clock_offset_ms` to provoke clock-skew failures."""
+        return time.time_ns() // 1_000_000 + self.settings.clock_offset_ms
+
+    def project_exists(self, project_id: int) -> bool:
+        """Whether the project is known: seeded or created, or any positive id unless
+        `known_projects` is set (then only those)."""
+        known = self.settings.known_projects
+        with self._lock:
+            return project_id in self._projects or known is None or project_id in known
+
+    def data_id_exists(self, data_id: str) -> bool:
+        """Whether a data id names existing data (see `Settings.known_data_ids`)."""
+        known = self.settings.known_data_ids
+        if known is not None:
+            return data_id in known
+        return bool(data_id) and not data_id.startswith(("missing-", "unknown-"))
+
+    # -- storing (callers hold `locked` when they checked something first)
+
+    def add_workflow(self, project_id: int, pools: list[Any], *, default: bool, request_id: str) -> int:
+        """Store a created workflow; ids are sequential from 18000, like the documented sample."""
+        with self._lock:
+            workflow_id = self._next_workflow_id
+            self._next_workflow_id += 1
+            self._workflows[workflow_id] = {
+                "projectId": project_id,
+                "pools": copy.deepcopy(pools),
+                "default": default,
+                "requestId": request_id,
+            }
+        return workflow_id
+
+    def add_project(self, project: Mapping[str, Any]) -> int:
+        """Store a project; without a ``projectId`` it gets the next free one (from 1000)."""
+        with self._lock:
+            record = copy.deepcopy(dict(project))
+            if "projectId" not in record:
+                record["projectId"] = self._next_project_id
+            self._projects[record["projectId"]] = record
+            self._next_project_id = max(self._next_project_id, record["projectId"] + 1)
+            return record["projectId"]
+
+    def add_folder(self, folder: Mapping[str, Any]) -> int:
+        """Store a folder under the next id (from 500)."""
+        with self._lock:
+            folder_id = self._next_folder_id
+            self._next_folder_id += 1
+            self._folders[folder_id] = {"folderId": folder_id, **copy.deepcopy(dict(folder))}
+            return folder_id
+
+    def add_task(self, task: Mapping[str, Any]) -> str:
+        """Store a task under the next id: a numeric string above 2**53."""
+        with self._lock:
+            task_id = str(self._next_task_id)
+            self._next_task_id += 1
+            self._tasks[task_id] = {"taskId": task_id, **copy.deepcopy(dict(task))}
+            return task_id
+
+    def add_batch(self, batch: Mapping[str, Any]) -> str:
+        """Store an import batch under the next id (a numeric string)."""
+        with self._lock:
+            batch_id = str(self._next_batch_id)
+            self._next_batch_id += 1
+            self._batches[batch_id] = {"batchId": batch_id, **copy.deepcopy(dict(batch))}
+            return batch_id
+
+    def set_task_status(self, task_id: str, status: Any, now_ms: int) -> None:
+        """Move a task to `status` (an int from 1 to 10, else ValueError); KeyError for an unknown task."""
+        if isinstance(status, bool) or not isinstance(status, int) or not 1 <= status <= 10:
+            raise ValueError(f"a task status is an int from 1 to 10, not {status!r}")
+        with self._lock:
+            task = self._tasks[task_id]
+            task["status"] = status
+            task["updatedTime"] = now_ms
+
+    # -- reading (live objects: callers hold `locked`; properties below give copies)
+
+    def project(self, project_id: int) -> dict[str, Any] | None:
+        return self._projects.get(project_id)
+
+    def task(self, task_id: str) -> dict[str, Any] | None:
+        return self._tasks.get(task_id)
+
+    def batch(self, batch_id: str) -> dict[str, Any] | None:
+        return self._batches.get(batch_id)
+
+    def project_named(self, name: str) -> dict[str, Any] | None:
+        return next((p for p in self._projects.values() if p.get("name") == name), None)
+
+    def folder_named(self, name: str) -> dict[str, Any] | None:
+        return next((f for f in self._folders.values() if f.get("name") == name), None)
+
+    def folder_exists(self, folder_id: int) -> bool:
+        return folder_id in self._folders
+
+    def workflow(self, workflow_id: int) -> dict[str, Any] | None:
+        return self._workflows.get(workflow_id)
+
+    def workflows_of(self, project_id: int) -> list[int]:
+        """The project's workflow ids, oldest first."""
+        return [wid for wid, wf in self._workflows.items() if wf["projectId"] == project_id]
+
+    def tasks_of(self, project_id: int) -> list[dict[str, Any]]:
+        """The project's tasks, oldest first (live objects)."""
+        return [t for t in self._tasks.values() if t["projectId"] == project_id]
+
+    # -- faults and the request log
+
+    def queue(self, faults: Iterable[Fault]) -> int:
+        """Append faults to the FIFO queue; returns how many are pending."""
+        with self._lock:
+            self._faults.extend(copy.deepcopy(list(faults)))
+            return len(self._faults)
+
+    def take_fault(self, endpoint: str) -> Fault | None:
+        """Consume one use of the first queued fault matching `endpoint`."""
+        with self._lock:
+            for index, fault in enumerate(self._faults):
+                if fault.matches(endpoint):
+                    fault.times -= 1
+                    if fault.times == 0:
+                        del self._faults[index]
+                    return _one_use(fault)
+        return None
+
+    def open_record(self, method: str, path: str, endpoint: str, headers: HeaderDict, body: bytes) -> dict:
+        """Log a request on arrival, so even one never answered (dropped, slow) is visible."""
+        record = {
+            "method": method,
+            "path": path,
+            "endpoint": endpoint,
+            "headers": headers,
+            "body": body,
+            "json": json_or_none(body),
+            "fault": None,
+            "requestId": None,
+            "status": None,
+            "code": None,
+            "received_at": time.time(),
+        }
+        with self._lock:
+            self._requests.append(record)
+        return record
+
+    def update_record(self, record: MutableMapping[str, Any], **values: Any) -> None:
+        """Fill in a logged request's outcome (under the lock, as readers copy it concurrently)."""
+        with self._lock:
+            record.update(values)
+
+    # -- copies for tests
+
+    @property
+    def workflows(self) -> dict[int, dict[str, Any]]:
+        """A copy of the created workflows by id."""
+        with self._lock:
+            return copy.deepcopy(self._workflows)
+
+    @property
+    def projects(self) -> dict[int, dict[str, Any]]:
+        """A copy of the projects (seeded and created) by id."""
+        with self._lock:
+            return copy.deepcopy(self._projects)
+
+    @property
+    def folders(self) -> dict[int, dict[str, Any]]:
+        """A copy of the created folders by id."""
+        with self._lock:
+            return copy.deepcopy(self._folders)
+
+    @property
+    def tasks(self) -> dict[str, dict[str, Any]]:
+        """A copy of the created tasks by id (numeric strings)."""
+        with self._lock:
+            return copy.deepcopy(self._tasks)
+
+    @property
+    def batches(self) -> dict[str, dict[str, Any]]:
+        """A copy of the import batches by id."""
+        with self._lock:
+            return copy.deepcopy(self._batches)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """A copy of the platform request log, oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._requests)
+
+    @property
+    def pending_faults(self) -> list[Fault]:
+        """A copy of the faults not yet used up."""
+        with self._lock:
+            return copy.deepcopy(self._faults)
+
+    def reset(self) -> None:
+        """Forget everything created, the requests and the faults; seeded projects come back and
+        ids restart. Settings are kept."""
+        with self._lock:
+            self._requests.clear()
+            self._faults.clear()
+            self._clear_objects()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything, JSON-ready, for ``GET /_emulator/state`` (bodies decoded as UTF-8 text).
+
+        The control plane is unauthenticated, so a fresh X-SIGN (replayable within the signature
+        window) is redacted here; in-process `requests` keeps it for tests that check signing.
+        """
+        with self._lock:
+            requests = self.requests
+            objects = {
+                "workflows": {str(k): v for k, v in self.workflows.items()},
+                "projects": {str(k): v for k, v in self.projects.items()},
+                "folders": {str(k): v for k, v in self.folders.items()},
+                "tasks": self.tasks,
+                "batches": self.batches,
+            }
+            faults = [f.to_dict() for f in self.pending_faults]
+        for record in requests:
+            record["body"] = record["body"].decode("utf-8", errors="replace")
+            record["headers"] = redact_headers(record["headers"])
+        return {**objects, "requests": requests, "faults": faults}
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of recorded headers with the signature replaced by `REDACTED`."""
+    secret = SIGNATURE_HEADER.lower()
+    return {name: REDACTED if name.lower() == secret else value for name, value in headers.items()}
+
+
+def _one_use(fault: Fault) -> Fault:
+    """A copy of `fault` describing the single use just taken (for the request log)."""
+    taken = copy.deepcopy(fault)
+    taken.times = 1
+    return taken
+
+
+def json_or_none(body: bytes) -> Any:
+    """The parsed JSON body, or None when there is none or it is not JSON."""
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
