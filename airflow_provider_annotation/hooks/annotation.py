@@ -406,7 +406,9 @@ class AnnotationHook(BaseHook):
             page_size,
         )
 
-    def find_project_by_name(self, name: str, *, data_type: int) -> dict[str, Any] | None:
+    def find_project_by_name(
+        self, name: str, *, data_type: int, page_size: int = 100
+    ) -> dict[str, Any] | None:
         """The one project named exactly `name` (case and spaces count), over every status and page;
         None when there is none.
 
@@ -414,7 +416,7 @@ class AnnotationHook(BaseHook):
         """
         found: dict[Any, dict[str, Any]] = {}
         for status in ProjectStatus:
-            for project in self.iter_projects(status=int(status), data_type=data_type):
+            for project in self.iter_projects(status=int(status), data_type=data_type, page_size=page_size):
                 if project.get("name") == name:
                     found[project.get("projectId", project.get("id"))] = project
         if len(found) > 1:
@@ -454,7 +456,7 @@ class AnnotationHook(BaseHook):
         data, request_id = self._setup_call(ANNOTATION_STAT, body)
         return read_object(data, ANNOTATION_STAT, request_id)
 
-    def getread_task(self, project_id: int | str, task_id: str) -> dict[str, Any]:
+    def get_task(self, project_id: int | str, task_id: str) -> dict[str, Any]:
         """One task, with its `status`; `task_id` is a string of digits (or an exact int)."""
         body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
         data, request_id = self._setup_call(TASK_GET, body)
