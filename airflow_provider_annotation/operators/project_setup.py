@@ -490,7 +490,8 @@ class AnnotationStatsOperator(BaseOperator):
         project_id = _gather(problems, lambda: to_project_id(self.project_id))
         workflow_id = _gather(problems, lambda: to_project_id(self.workflow_id, "workflow_id"))
         if problems:
-            raise input_failure(SetupInputError(problems))
+            err = SetupInputError(problems)
+            raise input_failure(err) from err
         from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
         with AnnotationHook(annotation_conn_id=self.annotation_conn_id) as hook:
