@@ -54,7 +54,7 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Timeout (seconds)",
                         "description": "Read timeout for each request; connect timeout too unless given as "
                         '{"connect": s, "read": s} in Extra. Default: connect 10, read 60.',
-                        "schema": {"type": ["number", "object", "null"]},
+                        "schema": {"type": ["number", "object", "null"], "maximum": 600},
                     },
                     "verify": {
                         "label": "Verify TLS",
@@ -70,17 +70,17 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Max attempts",
                         "description": "How many times a request may be sent in all (default 5). Only "
                         "requests that cannot have acted twice are re-sent.",
-                        "schema": {"type": ["integer", "null"], "minimum": 1},
+                        "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 20},
                     },
                     "max_retry_wait": {
                         "label": "Max total retry wait (seconds)",
                         "description": "Upper bound on time spent waiting between attempts (default 60).",
-                        "schema": {"type": ["number", "null"], "minimum": 0},
+                        "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 3600},
                     },
                     "retry_base_delay": {
                         "label": "Retry base delay (seconds)",
                         "description": "First step of the exponential backoff with jitter (default 1).",
-                        "schema": {"type": ["number", "null"], "minimum": 0},
+                        "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 3600},
                     },
                     "allow_insecure_http": {
                         "label": "Allow plain http://",

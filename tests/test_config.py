@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
+import subprocess
 
 import pytest
 from airflow.sdk import Connection
 
-from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
+from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError, AnnotationUnavailableError
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
+from tests.conftest import AIRFLOW, connection_json
 
 
 def conn(host="https://openapi.example.com/openapi", login="AK", password="s3cr3t-value", extra=None, **kw):
@@ -96,8 +100,8 @@ def test_plain_http_elsewhere_needs_explicit_opt_in():
     ("kwargs", "message"),
     [
         ({"host": ""}, r"host: the platform's base URL is empty"),
-        ({"host": "openapi.example.com"}, r"host: 'openapi.example.com' is not a base URL with scheme"),
-        ({"host": "ftp://x.example.com"}, r"is not a base URL with scheme"),
+        ({"host": "openapi.example.com"}, r"host: 'openapi.example.com' is not an http:// or https:// URL"),
+        ({"host": "ftp://x.example.com"}, r"is not an http:// or https:// URL"),
         ({"host": "https://x.example.com?a=1"}, r"cannot carry a query"),
         ({"login": ""}, r"login: the Access Key ID is empty"),
         ({"password": ""}, r"password: the Secret Key is empty"),
@@ -137,3 +141,325 @@ def test_empty_form_values_mean_default():
 def test_legacy_prefixed_form_keys_read():
     cfg = AnnotationConnectionConfig.from_connection(conn(extra={"extra__annotation__max_attempts": 2}))
     assert cfg.retry.max_attempts == 2
+
+
+# -- numbers: finite, bounded, never a bool ----------------------------------------------------
+
+#: Every numeric extra, as (extra to set, the field name messages use).
+NUMERIC_FIELDS = [
+    (lambda v: {"timeout": v}, "extra 'timeout'"),
+    (lambda v: {"timeout": {"connect": v}}, "extra 'timeout.connect'"),
+    (lambda v: {"timeout": {"read": v}}, "extra 'timeout.read'"),
+    (lambda v: {"max_attempts": v}, "extra 'max_attempts'"),
+    (lambda v: {"max_retry_wait": v}, "extra 'max_retry_wait'"),
+    (lambda v: {"retry_base_delay": v}, "extra 'retry_base_delay'"),
+]
+
+
+def refused(**kwargs) -> str:
+    """The message of the config error `conn(**kwargs)` raises; it must name the connection."""
+    with pytest.raises(AnnotationConnectionConfigError) as info:
+        AnnotationConnectionConfig.from_connection(conn(**kwargs))
+    message = str(info.value)
+    assert message.startswith("connection 'annotation_default', ")
+    return message
+
+
+@pytest.mark.parametrize(("extra", "where"), NUMERIC_FIELDS)
+@pytest.mark.parametrize(
+    "value", ["nan", "NaN", "inf", "-inf", "Infinity", "1e999", float("nan"), float("inf"), -float("inf")]
+)
+def test_non_finite_numbers_refused(extra, where, value):
+    assert f"{where}: expected a finite number" in refused(extra=extra(value))
+
+
+@pytest.mark.parametrize(("key", "literal"), [("max_retry_wait", "1e999"), ("timeout", "NaN")])
+def test_non_finite_json_literals_refused(key, literal):
+    # JSON text as a user writes it: Python's json reads 1e999 as inf and accepts NaN.
+    raw = Connection(
+        conn_id="annotation_default",
+        conn_type="annotation",
+        host="https://openapi.example.com",
+        login="AK",
+        password="s3cr3t-value",
+        extra=f'{{"{key}": {literal}}}',
+    )
+    with pytest.raises(AnnotationConnectionConfigError, match=rf"extra '{key}': expected a finite number"):
+        AnnotationConnectionConfig.from_connection(raw)
+
+
+@pytest.mark.parametrize(
+    ("extra", "where", "highest"),
+    [
+        (lambda v: {"timeout": v}, "extra 'timeout'", 600),
+        (lambda v: {"timeout": {"connect": v}}, "extra 'timeout.connect'", 600),
+        (lambda v: {"timeout": {"read": v}}, "extra 'timeout.read'", 600),
+        (lambda v: {"max_attempts": v}, "extra 'max_attempts'", 20),
+        (lambda v: {"max_retry_wait": v}, "extra 'max_retry_wait'", 3600),
+        (lambda v: {"retry_base_delay": v}, "extra 'retry_base_delay'", 3600),
+    ],
+)
+def test_upper_bounds(extra, where, highest):
+    AnnotationConnectionConfig.from_connection(conn(extra=extra(highest)))  # the bound itself is fine
+    assert f"{where}: must be at most {highest}, got {highest + 1}" in refused(extra=extra(highest + 1))
+    assert f"{where}: must be at most {highest}" in refused(extra=extra(str(highest + 1)))
+
+
+@pytest.mark.parametrize(("extra", "where"), NUMERIC_FIELDS)
+def test_huge_integer_refused_briefly(extra, where):
+    # No OverflowError converting it, and the message does not echo 400 digits.
+    message = refused(extra=extra(10**400))
+    assert f"{where}: must be at most" in message
+    assert len(message) < 200
+
+
+@pytest.mark.parametrize(("extra", "where"), NUMERIC_FIELDS)
+@pytest.mark.parametrize("value", [True, False])
+def test_bool_is_not_a_number(extra, where, value):
+    assert f"{where}: expected a number, got bool" in refused(extra=extra(value))
+
+
+def test_bounds_match_the_provider_info_schemas():
+    from airflow_provider_annotation.get_provider_info import get_provider_info
+    from airflow_provider_annotation.hooks import config
+
+    fields = get_provider_info()["connection-types"][0]["conn-fields"]
+    assert fields["timeout"]["schema"]["maximum"] == config.MAX_TIMEOUT
+    assert fields["max_attempts"]["schema"]["maximum"] == config.MAX_ATTEMPTS
+    assert fields["max_retry_wait"]["schema"]["maximum"] == config.MAX_WAIT
+    assert fields["retry_base_delay"]["schema"]["maximum"] == config.MAX_WAIT
+
+
+# -- host and port -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("https://[::1", "malformed IPv6 address"),
+        ("https://[::1]x/openapi", "malformed IPv6 address: nothing but ':port' may follow"),
+        ("https://[not-an-ip]:8443", "malformed IPv6 address"),
+        ("https://[12345::1]", "malformed IPv6 address"),
+        ("https://::1:8443", "IPv6 address without brackets"),
+        ("https://h.example.com:99999", "port that is not a number from 1 to 65535"),
+        ("https://[::1]:65536", "port that is not a number from 1 to 65535"),
+        ("https://h.example.com:0", "port that is not a number from 1 to 65535"),
+        ("https://h.example.com:abc/openapi", "port that is not a number from 1 to 65535"),
+        ("https://h.example.com:-1", "port that is not a number from 1 to 65535"),
+        ("https://h.example.com:+443", "port that is not a number from 1 to 65535"),
+        ("https://h.example.com:", "port that is not a number from 1 to 65535"),
+        ("https://h.example.com:\u0663", "port that is not a number from 1 to 65535"),
+        ("https://h example.com", "character 10 (U+0020) is a space or control character"),
+        ("https://h.example.com\t/openapi", "(U+0009) is a space or control character"),
+        ("https://h.example.com/open\napi", "(U+000A) is a space or control character"),
+        ("https://h.example.com\x00", "(U+0000) is a space or control character"),
+        ("https://h.exa\u200bmple.com", "(U+200B) is a space or control character"),
+        ("https://h\\x.example.com", "character 10 is a backslash"),
+        ("https://h.example.com\\@evil.example", "is a backslash"),
+        ("https://:443/openapi", "has no host name"),
+        ("https:///openapi", "has no host name"),
+        ("https://h%41.example.com", "characters other than letters, digits"),
+        ("https://h!.example.com", "characters other than letters, digits"),
+        ("https://a..example.com", "empty label"),
+        ("https://" + "a" * 64 + ".example.com", "over 63 characters"),
+        ("https://\u2603.example", "not a valid internationalised domain name"),
+        ("https:openapi.example.com", "is not an http:// or https:// URL"),
+        ("mailto:x@example.com", "user:password@"),
+    ],
+)
+def test_bad_host_refused(host, reason):
+    message = refused(host=host)
+    assert message.startswith("connection 'annotation_default', host: ")
+    assert reason in message
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url"),
+    [
+        ("https://[2001:db8::1]:8443/api", "https://[2001:db8::1]:8443/api"),
+        ("https://b\u00fccher.example/openapi", "https://b\u00fccher.example/openapi"),
+        ("https://my_host.internal:65535", "https://my_host.internal:65535"),
+        ("  https://h.example.com/openapi/  ", "https://h.example.com/openapi"),
+    ],
+)
+def test_good_hosts_accepted(host, base_url):
+    assert AnnotationConnectionConfig.from_connection(conn(host=host)).base_url == base_url
+
+
+PASSWORD = "pw-Very-Secret-42"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        f"https://user:{PASSWORD}@h.example.com/openapi",
+        f"https://{PASSWORD}@h.example.com",
+        "https://@h.example.com",
+        f"https://user:{PASSWORD}@h.example.com:99999",
+        # A '/' in the password moves the parser's idea of the host into the password.
+        f"https://user:pw/{PASSWORD}@h.example.com/openapi",
+        f"https://user:{PASSWORD}@[::1",
+        f"https://user:{PASSWORD}@h.example.com/a b",
+    ],
+)
+def test_credentials_in_host_refused_without_echo(host):
+    message = refused(host=host)
+    assert message.startswith("connection 'annotation_default', host: ")
+    assert PASSWORD not in message and "//user" not in message
+
+
+@pytest.mark.parametrize(
+    ("port", "expected"),
+    [(70000, "got 70000"), (0, "got 0"), (-1, "got -1"), (True, "got True"), ("abc", "got 'abc'")],
+)
+def test_bad_port_field_refused(port, expected):
+    message = refused(host="https://h.example.com", port=port)
+    assert "port: expected a number from 1 to 65535" in message and expected in message
+
+
+# -- login and password ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("login", "reason"),
+    [
+        ("   ", "login: the Access Key ID is only whitespace"),
+        ("\t\n", "login: the Access Key ID is only whitespace"),
+        ("AK\r\nX-Injected: 1", "login: character 3 (U+000D) cannot be in an Access Key ID"),
+        ("AK\x00", "login: character 3 (U+0000)"),
+        ("AK\x7f", "login: character 3 (U+007F)"),
+        ("A K", "login: character 2 (U+0020)"),
+        ("AK\u00e9", "login: character 3 (U+00E9)"),
+        ("AK\u4e2d", "login: character 3 (U+4E2D)"),
+        ("AK\ud800", "login: character 3 (U+D800)"),
+    ],
+)
+def test_bad_login_refused(login, reason):
+    message = refused(login=login)
+    assert reason in message
+    assert "s3cr3t" not in message
+
+
+def test_login_surrounding_whitespace_removed():
+    assert AnnotationConnectionConfig.from_connection(conn(login="  AK-123\n")).access_key == "AK-123"
+
+
+@pytest.mark.parametrize("password", ["p\u00e4ss w\u00f6rd \u4e2d\u6587", " lead&trail ", "tab\there\r\n"])
+def test_any_text_is_a_secret(password):
+    # The secret is only hashed as UTF-8, never sent, so every character it may hold works.
+    from airflow_provider_annotation.signing import signature
+
+    cfg = AnnotationConnectionConfig.from_connection(conn(password=password))
+    assert cfg.secret_key == password
+    assert len(signature(1, cfg.secret_key, cfg.access_key)) == 32
+
+
+def test_secret_that_utf8_cannot_encode_refused_without_echo():
+    message = refused(password="s3cr3t\udc80tail")
+    assert "password: character 7 cannot be encoded as UTF-8" in message
+    assert "s3cr3t" not in message and "tail" not in message
+
+
+# -- proxies -----------------------------------------------------------------------------------
+
+
+def test_proxy_credentials_kept_for_requests_but_never_shown():
+    url = f"http://proxyuser:{PASSWORD}@proxy.example.com:3128"
+    cfg = AnnotationConnectionConfig.from_connection(conn(extra={"proxies": {"https": url}}))
+    assert cfg.proxies == {"https": url}  # requests needs them to authenticate to the proxy
+    for shown in (repr(cfg), str(cfg), repr(cfg.proxies), str(cfg.proxies), f"{cfg.proxies}"):
+        assert PASSWORD not in shown and "proxyuser" not in shown
+    assert "'https': 'http://***@proxy.example.com:3128'" in repr(cfg)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "message"),
+    [
+        ({"https": "proxy.example.com:3128"}, r"extra 'proxies'.https: .* is not an http:// or https:// URL"),
+        ({"https": "socks5://proxy.example.com:1080"}, r"extra 'proxies'.https: .* is not an http://"),
+        (
+            {"https": "http://proxy.example.com:99999"},
+            r"extra 'proxies'.https: .* not a number from 1 to 65535",
+        ),
+        ({"all": "http://pro xy:3128"}, r"extra 'proxies'.all: .* space or control character"),
+        ({"https": "http://[::1:3128"}, r"extra 'proxies'.https: .* malformed IPv6"),
+        ({"https": "http://"}, r"extra 'proxies'.https: .* has no host name"),
+        ({"http": "http://proxy.example.com:3128"}, r"extra 'proxies'.http: would never be used"),
+        ({"htps": "http://proxy.example.com:3128"}, r"extra 'proxies': unknown key 'htps'; use 'https'"),
+        ({"https": 3128}, r"extra 'proxies': expected an object"),
+    ],
+)
+def test_bad_proxies_refused(proxies, message):
+    assert re.search(message, refused(extra={"proxies": proxies}))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://proxyuser:{PASSWORD}@proxy.example.com:abc",
+        f"http://proxyuser:{PASSWORD}@[::1",
+        f"http://proxyuser:{PASSWORD}@pro xy:3128",
+        f"proxyuser:{PASSWORD}@proxy.example.com:3128",
+        f"http://proxyuser:pw/{PASSWORD}@proxy.example.com:3128",
+        f"http://proxyuser:{PASSWORD}@proxy.example.com:3128/\\",
+    ],
+)
+def test_bad_proxy_url_refused_without_echoing_credentials(url):
+    message = refused(extra={"proxies": {"https": url}})
+    assert message.startswith("connection 'annotation_default', extra 'proxies'.https: ")
+    assert PASSWORD not in message and "proxyuser" not in message
+
+
+# -- through the hook: what a person sees --------------------------------------------------------
+
+
+def test_credentials_in_host_never_reach_test_connection_or_logs(emulator, make_hook, logs):
+    host = emulator.url.replace("://", f"://user:{PASSWORD}@")
+    ok, message = make_hook(host=host).test_connection()
+    assert not ok
+    assert "host: " in message and "user:password@" in message
+    assert PASSWORD not in message and PASSWORD not in logs.text
+    assert emulator.requests == []  # refused before anything was sent
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_proxy_credentials_never_reach_errors_retry_warnings_or_logs(emulator, make_hook, logs):
+    # The proxy refuses connections: the hook retries (a WARNING per retry) and then gives up.
+    proxy = f"http://proxyuser:{PASSWORD}@127.0.0.1:{closed_port()}"
+    hook = make_hook(proxies={"http": proxy}, max_attempts=3)
+    with pytest.raises(AnnotationUnavailableError) as info:
+        hook.request("POST", "/project/list", json={"offset": 1, "limit": 1})
+    assert info.value.attempts == 3
+    ok, message = hook.test_connection()
+    assert not ok
+    assert "WARNING" in logs.text or "warning" in logs.text  # the retries were logged
+    for shown in (str(info.value), repr(info.value), message, logs.text, repr(hook.config)):
+        assert PASSWORD not in shown and "proxyuser" not in shown
+    assert emulator.requests == []  # nothing got past the proxy
+
+
+def test_airflow_connections_test_never_shows_the_host_password(airflow_env, emulator):
+    # The way an Airflow operator tests a connection; both the refusal and Airflow's own output.
+    env = {
+        **airflow_env,
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        "AIRFLOW_CONN_ANNOTATION_DEFAULT": connection_json(
+            emulator.url.replace("://", f"://user:{PASSWORD}@")
+        ),
+    }
+    done = subprocess.run(
+        [AIRFLOW, "connections", "test", "annotation_default"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    output = done.stdout + done.stderr
+    assert "host: " in output and "user:password@" in output
+    assert PASSWORD not in output
+    assert emulator.requests == []

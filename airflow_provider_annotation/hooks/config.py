@@ -7,22 +7,43 @@ is reported with the connection field or extra key it came from, before any requ
 from __future__ import annotations
 
 import difflib
-import ipaddress
+import math
 import os
 import re
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
 from airflow_provider_annotation.hooks.retry import RetryPolicy
 from airflow_provider_annotation.project import API_VERSIONS, DEFAULT_API_VERSION
+from airflow_provider_annotation.urls import check_http_url, is_loopback, redact_url
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_MAX_RETRY_WAIT",
+    "DEFAULT_READ_TIMEOUT",
+    "DEFAULT_RETRY_BASE_DELAY",
+    "EXTRA_KEYS",
+    "MAX_ATTEMPTS",
+    "MAX_TIMEOUT",
+    "MAX_WAIT",
+    "AnnotationConnectionConfig",
+    "Proxies",
+]
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_MAX_RETRY_WAIT = 60.0
 DEFAULT_RETRY_BASE_DELAY = 1.0
+
+# Upper bounds: beyond them a value is a typo or a unit mix-up (ms for s), and it would hold a
+# worker for hours. Timeouts are per phase (connect, read), waits are seconds.
+MAX_ATTEMPTS = 20
+MAX_WAIT = 3600.0
+MAX_TIMEOUT = 600.0
 
 #: Connection extras this provider reads; anything else in `extra` is refused, not ignored.
 EXTRA_KEYS = (
@@ -39,11 +60,28 @@ EXTRA_KEYS = (
 
 
 _LEGACY_PREFIX = re.compile(r"^extra__annotation__")
+#: Proxy keys requests reads for one base URL: its scheme, or "all".
+_PROXY_KEYS = ("http", "https", "all")
+
+# Values quoted in messages are shortened: a pasted file must not become a huge error.
+_short = reprlib.Repr()
+_short.maxstring = 80
+_short.maxlong = 24
+_show = _short.repr
+
+
+class Proxies(dict[str, str]):
+    """The `proxies` extra, as requests takes it; shown (repr, str, messages) without any
+    `user:password@` in its URLs."""
+
+    def __repr__(self) -> str:
+        return repr({key: redact_url(url) for key, url in self.items()})
 
 
 @dataclass(frozen=True)
 class AnnotationConnectionConfig:
-    """What the hook needs from the connection. `secret_key` is excluded from `repr`."""
+    """What the hook needs from the connection. `repr` leaves out `secret_key` and shows proxies
+    without credentials."""
 
     base_url: str
     access_key: str
@@ -65,26 +103,34 @@ class AnnotationConnectionConfig:
         extra = _extras(conn, conn_id)
         allow_insecure = _bool(extra, "allow_insecure_http", False, conn_id)
         base_url = _base_url(conn, conn_id, allow_insecure)
-        if not conn.login:
-            raise _error(conn_id, "login", "the Access Key ID is empty")
-        if not conn.password:
-            raise _error(conn_id, "password", "the Secret Key is empty")
         connect_timeout, read_timeout = _timeouts(extra.get("timeout"), conn_id)
         return cls(
             base_url=base_url,
-            access_key=str(conn.login).strip(),
-            secret_key=str(conn.password),
+            access_key=_access_key(conn.login, conn_id),
+            secret_key=_secret_key(conn.password, conn_id),
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             verify=_verify(extra.get("verify", True), conn_id),
-            proxies=_proxies(extra.get("proxies"), conn_id),
+            proxies=_proxies(extra.get("proxies"), conn_id, base_url.partition(":")[0]),
             allow_insecure_http=allow_insecure,
             retry=RetryPolicy(
                 max_attempts=int(
-                    _number(extra, "max_attempts", DEFAULT_MAX_ATTEMPTS, conn_id, integer=True, low=1)
+                    _number(
+                        extra,
+                        "max_attempts",
+                        DEFAULT_MAX_ATTEMPTS,
+                        conn_id,
+                        integer=True,
+                        low=1,
+                        high=MAX_ATTEMPTS,
+                    )
                 ),
-                max_retry_wait=_number(extra, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT, conn_id),
-                base_delay=_number(extra, "retry_base_delay", DEFAULT_RETRY_BASE_DELAY, conn_id),
+                max_retry_wait=_number(
+                    extra, "max_retry_wait", DEFAULT_MAX_RETRY_WAIT, conn_id, high=MAX_WAIT
+                ),
+                base_delay=_number(
+                    extra, "retry_base_delay", DEFAULT_RETRY_BASE_DELAY, conn_id, high=MAX_WAIT
+                ),
                 retry_ambiguous=_bool(extra, "retry_ambiguous", False, conn_id),
             ),
             api_version=_api_version(extra.get("api_version", DEFAULT_API_VERSION), conn_id),
@@ -110,41 +156,78 @@ def _extras(conn: Any, conn_id: str) -> dict[str, Any]:
     return extra
 
 
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine only (a name other than localhost is never assumed to)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _base_url(conn: Any, conn_id: str, allow_insecure: bool) -> str:
     host = (conn.host or "").strip()
     if not host:
         raise _error(conn_id, "host", "the platform's base URL is empty (e.g. https://host/openapi)")
-    parts = urlsplit(host)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _error(conn_id, "host", f"{host!r} is not a base URL with scheme, e.g. https://host/openapi")
+    try:
+        parts = check_http_url(host, example="https://host/openapi")
+    except ValueError as exc:
+        raise _error(conn_id, "host", f"{_show(redact_url(host))} {exc}") from None
     if parts.query or parts.fragment:
-        raise _error(conn_id, "host", f"{host!r}: a base URL cannot carry a query or fragment")
+        raise _error(conn_id, "host", f"{_show(host)}: a base URL cannot carry a query or fragment")
     netloc = parts.netloc
-    if conn.port:
-        if parts.port and parts.port != conn.port:
-            raise _error(conn_id, "port", f"{conn.port} contradicts the port in host {host!r}")
+    port = _port(conn.port, conn_id)
+    if port:
+        if parts.port and parts.port != port:
+            raise _error(conn_id, "port", f"{port} contradicts the port in host {_show(host)}")
         if not parts.port:
-            netloc = f"{netloc}:{conn.port}"
+            netloc = f"{netloc}:{port}"
     if conn.schema:
         raise _error(conn_id, "schema", "is not used; put any path prefix in host (https://host/prefix)")
-    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure:
+    hostname = parts.hostname or ""
+    if parts.scheme == "http" and not is_loopback(hostname) and not allow_insecure:
         raise _error(
             conn_id,
             "host",
-            f"plain http:// to {parts.hostname!r} would send the signature in clear; use https:// "
+            f"plain http:// to {hostname!r} would send the signature in clear; use https:// "
             'or set extra "allow_insecure_http": true',
         )
     return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _port(value: Any, conn_id: str) -> int | None:
+    """The Port field (hidden in the form, but settable by URI, JSON or CLI): 1 to 65535."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise _error(conn_id, "port", f"expected a number from 1 to 65535, got {_show(value)}")
+    return value
+
+
+def _access_key(login: Any, conn_id: str) -> str:
+    """The Access Key ID travels in a header and is signed as UTF-8: printable ASCII only, since
+    anything else would be sent in one encoding and signed in another."""
+    if not login:
+        raise _error(conn_id, "login", "the Access Key ID is empty")
+    key = str(login).strip()
+    if not key:
+        raise _error(conn_id, "login", "the Access Key ID is only whitespace")
+    for position, char in enumerate(key, 1):
+        if not "!" <= char <= "~":
+            raise _error(
+                conn_id,
+                "login",
+                f"character {position} (U+{ord(char):04X}) cannot be in an Access Key ID, which goes in "
+                "an HTTP header: printable ASCII without spaces only",
+            )
+    return key
+
+
+def _secret_key(password: Any, conn_id: str) -> str:
+    """Any text works as a secret (it is only hashed, as UTF-8), except what UTF-8 cannot encode."""
+    if not password:
+        raise _error(conn_id, "password", "the Secret Key is empty")
+    secret = str(password)
+    try:
+        secret.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _error(
+            conn_id, "password", f"character {exc.start + 1} cannot be encoded as UTF-8, so cannot be signed"
+        ) from None
+    return secret
 
 
 def _number(
@@ -156,25 +239,30 @@ def _number(
     where: str | None = None,
     integer: bool = False,
     low: float = 0,
+    high: float = MAX_TIMEOUT,
     positive: bool = False,
 ) -> float:
-    """`extra[key]` as a number (strings of digits accepted, forms store them); `where` names the
-    field in messages when it is not a top-level extra."""
+    """`extra[key]` as a finite number from `low` to `high` (strings of digits accepted, forms
+    store them); `where` names the field in messages when it is not a top-level extra."""
     where = where or f"extra {key!r}"
     value = extra.get(key, default)
     if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
-            raise _error(conn_id, where, f"expected a number, got {value!r}") from None
+            raise _error(conn_id, where, f"expected a number, got {_show(value)}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _error(conn_id, where, f"expected a number, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):  # JSON and float() take NaN, Infinity, 1e999
+        raise _error(conn_id, where, f"expected a finite number, got {value!r}")
     if integer and value != int(value):
         raise _error(conn_id, where, f"expected a whole number, got {value!r}")
     if positive and value <= 0:
         raise _error(conn_id, where, f"must be greater than 0 seconds, got {value!r}")
     if value < low:
-        raise _error(conn_id, where, f"must be at least {low}, got {value!r}")
+        raise _error(conn_id, where, f"must be at least {low:g}, got {_show(value)}")
+    if value > high:
+        raise _error(conn_id, where, f"must be at most {high:g}, got {_show(value)}")
     return float(value)
 
 
@@ -220,19 +308,35 @@ def _verify(value: Any, conn_id: str) -> bool | str:
     raise _error(conn_id, "extra 'verify'", f"expected true, false or a CA-bundle path, got {value!r}")
 
 
-def _proxies(value: Any, conn_id: str) -> dict[str, str] | None:
+def _proxies(value: Any, conn_id: str, scheme: str) -> Proxies | None:
+    """Proxy URLs for the base URL's `scheme` (or "all"), http(s) only; credentials allowed, and
+    never shown."""
     if value is None:
         return None
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
         raise _error(conn_id, "extra 'proxies'", 'expected an object like {"https": "http://proxy:3128"}')
-    return dict(value)
+    for key, url in value.items():
+        if key not in _PROXY_KEYS:
+            raise _error(
+                conn_id,
+                "extra 'proxies'",
+                f"unknown key {_show(key)}; use {scheme!r} (the base URL's scheme) or 'all'",
+            )
+        where = f"extra 'proxies'.{key}"
+        if key not in (scheme, "all"):
+            raise _error(conn_id, where, f"would never be used: the base URL is {scheme}://")
+        try:
+            check_http_url(url, example="http://proxy:3128", credentials=True)
+        except ValueError as exc:
+            raise _error(conn_id, where, f"{_show(redact_url(url))} {exc}") from None
+    return Proxies(value)
 
 
 def _api_version(value: Any, conn_id: str) -> str:
     if value not in API_VERSIONS:
         raise _error(
-            conn_id, "extra 'api_version'", f"expected one of {', '.join(API_VERSIONS)}, got {value!r}"
+            conn_id, "extra 'api_version'", f"expected one of {', '.join(API_VERSIONS)}, got {_show(value)}"
         )
     return str(value)

@@ -27,8 +27,6 @@ from typing import Any
 
 import uvicorn
 
-# One rule for "loopback" with the hook's plain-http check (that module imports no Airflow).
-from airflow_provider_annotation.hooks.config import is_loopback
 from airflow_provider_annotation.testing.asgi import FaultLayer, build_asgi_app
 from airflow_provider_annotation.testing.faults import Fault
 from airflow_provider_annotation.testing.state import (
@@ -41,6 +39,9 @@ from airflow_provider_annotation.testing.state import (
 )
 
 __all__ = ["Emulator", "main", "parse_args"]
+
+# One rule for "loopback" with the hook's plain-http check (that module imports no Airflow).
+from airflow_provider_annotation.urls import is_loopback
 
 #: Longer than any client pool's idle time, so the server never closes a connection under a client.
 KEEP_ALIVE_S = 75
