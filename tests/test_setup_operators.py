@@ -17,6 +17,7 @@ from airflow_provider_annotation.operators.annotation import (
     SubmitAnnotationDataOperator,
 )
 from airflow_provider_annotation.project import SetupInputError
+from tests.conftest import connection_json
 
 OPERATORS = [{"type": "box", "label": "car"}]
 
@@ -175,3 +176,31 @@ def test_setup_operator_module_imports_no_http_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_arguments_rendered_to_none_are_refused_not_left_out() -> None:
+    task = project(folder_id="{{ ti.xcom_pull('folder') }}", description="{{ params.d }}")
+    task.folder_id = task.description = None  # what native rendering of a missing value leaves
+    with pytest.raises(AirflowFailException) as info:
+        task.execute({})
+    assert [p.split(":")[0] for p in info.value.__cause__.problems] == ["description", "folder_id"]
+    assert "rendered to None (a missing upstream value?)" in str(info.value)
+    task = submit(data_ids=["a"], workflow_id="{{ x }}")
+    task.workflow_id = None
+    with pytest.raises(AirflowFailException, match="workflow_id: given as a template or XCom that rendered"):
+        task.execute({})
+
+
+def test_bad_connection_fails_without_retry_and_sends_nothing(emulator, monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_BAD", connection_json(emulator.url, max_attempts=0))
+    tasks = [
+        CreateFolderOperator(task_id="f", name="Q3", annotation_conn_id="annotation_bad"),
+        submit(data_ids=["a"], annotation_conn_id="annotation_bad"),
+        AnnotationStatsOperator(
+            task_id="s", project_id=1, workflow_id=2, annotation_conn_id="annotation_bad"
+        ),
+    ]
+    for task in tasks:
+        with pytest.raises(AirflowFailException, match="not retrying: fix the connection 'annotation_bad'"):
+            task.execute({})
+    assert emulator.requests == []

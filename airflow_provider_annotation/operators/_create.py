@@ -24,10 +24,13 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_annotation.exceptions import (
     AnnotationConflictError,
+    AnnotationConnectionConfigError,
     AnnotationInputError,
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
+from airflow_provider_annotation.project import SetupInputError
+from airflow_provider_annotation.workflow import WorkflowValidationError
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -46,6 +49,36 @@ def body_digest(body: Any) -> str:
 def input_failure(err: AnnotationInputError) -> AirflowFailException:
     """Bad input fails now instead of after every retry delay: a retry renders the same values."""
     return AirflowFailException(f"{err}\n{NOT_RETRYING_INPUT}")
+
+
+def connection_failure(err: AnnotationConnectionConfigError, conn_id: str) -> AirflowFailException:
+    """A connection that breaks a rule fails at once: a retry would read the same connection."""
+    return AirflowFailException(
+        f"{err}\nNothing was sent; not retrying: fix the connection {conn_id!r}, then clear the task."
+    )
+
+
+def open_hook(conn_id: str) -> AnnotationHook:
+    """A hook whose connection is already resolved and checked, so a bad one fails before sending."""
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+    hook = AnnotationHook(annotation_conn_id=conn_id)
+    try:
+        hook.config  # noqa: B018 - resolves and checks the connection
+    except AnnotationConnectionConfigError as err:
+        raise connection_failure(err, conn_id) from err
+    return hook
+
+
+def vanished_fields(task: BaseOperator, given: frozenset[str]) -> list[str]:
+    """Problems for arguments given in the DAG that rendered to None (a missing upstream value
+    with native rendering, or an XCom of None): never taken as "leave it out"."""
+    return [
+        f"{name}: given as a template or XCom that rendered to None (a missing upstream value?); "
+        "pass None itself to leave it out"
+        for name in task.template_fields
+        if name in given and getattr(task, name) is None
+    ]
 
 
 class AnnotationCreateOperator(BaseOperator):
@@ -112,11 +145,22 @@ class AnnotationCreateOperator(BaseOperator):
 
     # -- the protocol ---------------------------------------------------------------------------
 
+    def note_given(self) -> None:
+        """Subclasses call this at the end of ``__init__``: which templated arguments were given."""
+        self._given = frozenset(name for name in self.template_fields if getattr(self, name) is not None)
+
     def checked_body(self) -> dict[str, Any]:
+        vanished = vanished_fields(self, getattr(self, "_given", frozenset()))
+        failure: AnnotationInputError | None = SetupInputError(vanished) if vanished else None
         try:
-            return self.build_body()
+            body = self.build_body()
+        except WorkflowValidationError as err:
+            failure = SetupInputError(vanished + err.problems) if vanished else err
         except AnnotationInputError as err:
-            raise input_failure(err) from err
+            failure = err
+        if failure is not None:
+            raise input_failure(failure) from failure
+        return body
 
     def execute(self, context: Context) -> Any:
         body = self.checked_body()
@@ -139,9 +183,7 @@ class AnnotationCreateOperator(BaseOperator):
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send the create through a hook, turning the outcomes the protocol owns into failures."""
-        from airflow_provider_annotation.hooks.annotation import AnnotationHook
-
-        with AnnotationHook(annotation_conn_id=self.annotation_conn_id) as hook:
+        with open_hook(self.annotation_conn_id) as hook:
             try:
                 return self.send(hook, body)
             except AnnotationMayHaveTakenEffectError as err:

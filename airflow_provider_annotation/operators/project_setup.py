@@ -27,6 +27,8 @@ from airflow_provider_annotation.operators._create import (
     AnnotationCreateOperator,
     body_digest,
     input_failure,
+    open_hook,
+    vanished_fields,
 )
 from airflow_provider_annotation.project import (
     SetupInputError,
@@ -103,6 +105,7 @@ class CreateFolderOperator(AnnotationCreateOperator):
         super().__init__(**kwargs)
         self.name = name
         self.external_id = external_id
+        self.note_given()
 
     def build_body(self) -> dict[str, Any]:
         return folder_body(self.name, self.external_id)
@@ -209,6 +212,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
         self.spot_checkers = spot_checkers
         self.algorithms = algorithms
         self.if_exists = if_exists
+        self.note_given()
 
     def build_body(self) -> dict[str, Any]:
         problems: list[str] = []
@@ -340,10 +344,11 @@ class SubmitAnnotationDataOperator(BaseOperator):
         self.on_rejected = on_rejected
         self.annotation_conn_id = annotation_conn_id
         self.is_dry_run = dry_run
+        self._given = frozenset(name for name in self.template_fields if getattr(self, name) is not None)
 
     def build_chunks(self) -> list[dict[str, Any]]:
         """The exact bodies, one per chunk, every problem of every argument reported at once."""
-        problems: list[str] = []
+        problems = vanished_fields(self, self._given)
         size = self.batch_size
         if isinstance(size, str) and size.strip().isdigit():
             size = int(size)
@@ -396,10 +401,8 @@ class SubmitAnnotationDataOperator(BaseOperator):
             store.set(self.state_key, {"body_sha256": digest, "chunks": count})
 
     def _send_chunks(self, chunks: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
-        from airflow_provider_annotation.hooks.annotation import AnnotationHook
-
         answers: list[dict[str, Any]] = []
-        with AnnotationHook(annotation_conn_id=self.annotation_conn_id) as hook:
+        with open_hook(self.annotation_conn_id) as hook:
             for n, chunk in enumerate(chunks):
                 key = f"{self.state_key}.{n}"
                 kept = store.get(key) if store is not None else None
@@ -492,9 +495,7 @@ class AnnotationStatsOperator(BaseOperator):
         if problems:
             err = SetupInputError(problems)
             raise input_failure(err) from err
-        from airflow_provider_annotation.hooks.annotation import AnnotationHook
-
-        with AnnotationHook(annotation_conn_id=self.annotation_conn_id) as hook:
+        with open_hook(self.annotation_conn_id) as hook:
             try:
                 return hook.run_stat(project_id, workflow_id)
             except AnnotationValidationError as err:
