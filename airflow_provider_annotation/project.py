@@ -381,7 +381,11 @@ def project_body(
     if folder_id is not None:
         body["folderId"] = _optional_id(folder_id, "folder_id", problems)
     if project_manager is not None:
-        body["projectManager"] = _text(project_manager, "project_manager", 200, problems, required=True)
+        if not isinstance(project_manager, str) or not project_manager.strip():  # no documented limit
+            problems.append(
+                f"project_manager: expected a non-empty string, got {describe_value(project_manager)}"
+            )
+        body["projectManager"] = project_manager
     if team_names is not None:
         body["teamNames"] = check_strings(team_names, "team_names", problems)
     if pools is not None:
