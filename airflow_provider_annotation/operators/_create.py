@@ -74,7 +74,7 @@ def vanished_fields(task: BaseOperator, given: frozenset[str]) -> list[str]:
     """Problems for arguments given in the DAG that rendered to None (a missing upstream value
     with native rendering, or an XCom of None): never taken as "leave it out"."""
     return [
-        f"{name}: given as a template or XCom that rendered to None (a missing upstream value?); "
+        f"{name}: given as a template that rendered to None (a missing upstream value?); "
         "pass None itself to leave it out"
         for name in task.template_fields
         if name in given and getattr(task, name) is None
