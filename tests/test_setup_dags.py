@@ -157,7 +157,16 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
         Fault.http(503, endpoint=ANNOTATION_REQUEST.path, times=5),
     )
     emu.add_projects(
-        [{"projectId": 7000 + i, "name": f"decoy-{i}", "status": i % 4, "dataType": 2} for i in range(250)]
+        # 150 drafts (status 0, where new projects land), so a lookup needs page 2 of the drafts
+        [
+            {
+                "projectId": 7000 + i,
+                "name": f"decoy-{i}",
+                "status": 0 if i < 150 else 1 + i % 3,
+                "dataType": 2,
+            }
+            for i in range(250)
+        ]
     )
     code, out = run_dag(airflow_env, emu, TEST_DAGS, "setup_test_faults")
     states = task_states(airflow_env, "setup_test_faults")
@@ -214,7 +223,8 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
     assert report["project_kept"] == projects["kept-project"]
     assert report["project_kept.workflow_id"] in emu.workflows
     assert sent(emu, PROJECT_CREATE.path)[-1]["folderId"] == folders["kept-folder"]
-    assert len(sent(emu, PROJECT_LIST.path)) == 2 * 4  # two lookups by name, each over the four statuses
+    lookups = [(b["status"], b["offset"]) for b in sent(emu, PROJECT_LIST.path)]
+    assert lookups == [(0, 1), (0, 2), (1, 1), (2, 1), (3, 1)] * 2  # two lookups, every status and page
 
     # Annotation requests: exactly which data ids were sent, in which chunks.
     chunks = [b["dataIds"] for b in sent(emu, ANNOTATION_REQUEST.path)]
