@@ -1,11 +1,12 @@
 """A local stand-in for the annotation platform's Open API, over real HTTP on loopback.
 
-No platform instance is reachable from development machines, so demos, this project's tests and
-users' own DAG tests talk to this emulator instead: same paths, same signed headers, same response
-envelope and codes (``shared/platform/api.md``, ``shared/seed/create-workflow.md``), plus injectable
-faults (``faults.Fault``) to exercise the client's error handling. Deliberately free of Airflow.
+Demos, this project's tests and users' own DAG tests talk to this emulator instead of the platform:
+same paths, same signed headers, same response envelope and codes as the platform's documented
+Open API, plus injectable faults (``faults.Fault``) to exercise the client's error handling.
+Deliberately free of Airflow.
 
-The platform's rules and state are in `openapi`, the ASGI app (routes, fault layer) in `asgi`;
+The platform's rules are in `openapi`, what it remembers in `state`, the ASGI app (routes, fault
+layer) in `asgi`;
 this module serves them: the listening socket, uvicorn, the `Emulator` class and the CLI.
 
 Run it in-process (``with Emulator() as emu: ...``) or as a process::
@@ -38,8 +39,6 @@ from airflow_provider_annotation.testing.state import (
     check_api_version,
 )
 
-__all__ = ["Emulator", "main", "parse_args"]
-
 # One rule for "loopback" with the hook's plain-http check (that module imports no Airflow).
 from airflow_provider_annotation.urls import is_loopback
 
@@ -50,6 +49,8 @@ SECRET_KEY_ENV = "ANNOTATION_EMULATOR_SECRET_KEY"
 DEFAULT_ACCESS_KEY = "emulator-ak"
 DEFAULT_SECRET_KEY = "emulator-sk"
 STARTUP_TIMEOUT_S = 10.0
+
+__all__ = ["Emulator", "main", "parse_args"]
 
 
 # --- Serving --------------------------------------------------------------------------------

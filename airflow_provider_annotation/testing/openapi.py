@@ -1,8 +1,8 @@
 """The annotation platform's Open API as the emulator plays it: the contract, free of any server.
 
 The response envelope and its messages, request ids, the signed-header check, the pool and workflow
-rules and the operation behind each endpoint (``shared/platform/api.md``,
-``shared/seed/create-workflow.md``). What the operations store lives in `state`; `asgi` puts this on
+rules and the operation behind each endpoint, as the platform's Open API documentation (2024)
+describes them. What the operations store lives in `state`; `asgi` puts this on
 HTTP and `emulator` serves it. The one server type used here is Starlette's HTTPException: a path
 the chosen API version does not serve answers HTTP 404, exactly like an unknown path.
 """
@@ -341,8 +341,8 @@ def list_projects(state: EmulatorState, payload: dict[str, Any], request_id: str
         return PlatformCode.INVALID_PARAMETER, None
     offset, limit = page
     with state.locked():
-        matching = [p for p in state.projects.values() if all(p.get(k) == v for k, v in filters.items())]
-    chosen = [_public(p) for p in matching[(offset - 1) * limit : offset * limit]]
+        matching = [p for p in state.project_records() if all(p.get(k) == v for k, v in filters.items())]
+        chosen = [_public(p) for p in matching[(offset - 1) * limit : offset * limit]]
     return PlatformCode.SUCCESS, {"count": len(matching), "data": chosen}
 
 
@@ -354,7 +354,7 @@ def get_project(state: EmulatorState, query: dict[str, Any], request_id: str) ->
         return PlatformCode.INVALID_PARAMETER, None
     project_id = int(raw)
     with state.locked():
-        project, any_project = state.project(project_id), bool(state.projects)
+        project, any_project = state.project(project_id), bool(state.project_records())
         if project is not None:
             return PlatformCode.SUCCESS, _public(project)
     if any_project or not state.project_exists(project_id):

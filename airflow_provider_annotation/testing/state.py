@@ -226,6 +226,10 @@ class EmulatorState:
     def batch(self, batch_id: str) -> dict[str, Any] | None:
         return self._batches.get(batch_id)
 
+    def project_records(self) -> list[dict[str, Any]]:
+        """Every project, seeded first, then in creation order (live objects)."""
+        return list(self._projects.values())
+
     def project_named(self, name: str) -> dict[str, Any] | None:
         return next((p for p in self._projects.values() if p.get("name") == name), None)
 
