@@ -399,3 +399,19 @@ def test_project_tasks_stats_get_project_and_imports(emu: Emulator, make_hook) -
         hook.get_task(1, "12a")
     with pytest.raises(SetupInputError, match="resource_url"):
         hook.send_tasks(1, "")
+
+
+def test_platform_refusals_are_typed(emu: Emulator, make_hook) -> None:
+    from airflow_provider_annotation.exceptions import AnnotationNotFoundError
+
+    hook = make_hook()
+    created = hook.create_project("Cars", data_type=2, deadline="2030-12-31", operators=OPERATORS)
+    with pytest.raises(AnnotationConflictError) as info:
+        hook.create_project("Cars", data_type=3, deadline="2030-12-31", operators=OPERATORS)
+    assert info.value.code == 5801
+    with pytest.raises(AnnotationNotFoundError) as info:
+        hook.request_annotation(created.project_id, ["a"], workflow_id=created.workflow_id + 99)
+    assert info.value.code == 5845
+    with pytest.raises(AnnotationNotFoundError) as info:
+        hook.get_project(created.project_id + 1)
+    assert info.value.code == 5802
