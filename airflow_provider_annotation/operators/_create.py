@@ -102,7 +102,7 @@ class AnnotationCreateOperator(BaseOperator):
 
     def __init__(
         self, *, annotation_conn_id: str = "annotation_default", dry_run: bool = False, **kwargs: Any
-    ):
+    ) -> None:
         super().__init__(**kwargs)
         self.annotation_conn_id = annotation_conn_id
         # Not `self.dry_run`: that name is BaseOperator's dry_run() method.
