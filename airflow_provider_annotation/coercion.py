@@ -19,9 +19,11 @@ import json
 from typing import Any
 
 from airflow_provider_annotation.workflow import (
+    Problems,
     WorkflowValidationError,
     check_strings,
     describe_value,
+    shorten,
     to_project_id,
 )
 
@@ -32,9 +34,17 @@ _RENDERED_NONE = frozenset({"None", "null"})
 
 
 def _parse_literal(text: str, field: str) -> Any:
-    """JSON first (``| tojson``, templated .json files), then a Python literal (non-native Jinja)."""
+    """JSON first (``| tojson``, templated .json files), then a Python literal (non-native Jinja).
+
+    Nesting deeper than the parsers can follow is refused with the field named, never a
+    RecursionError (both parsers recurse).
+    """
     try:
         return json.loads(text)
+    except RecursionError:
+        raise WorkflowValidationError(
+            f"{field}: nested too deeply to read ({describe_value(text)})"
+        ) from None
     except ValueError as json_error:
         try:
             return ast.literal_eval(text)
@@ -53,7 +63,7 @@ def _reject_rendered_none(text: str, field: str, instead: str) -> None:
 
 
 def _names(items: list[Any] | tuple[Any, ...], field: str) -> list[str]:
-    problems: list[str] = []
+    problems = Problems()
     names = check_strings(items, field, problems)
     if names is None:
         raise WorkflowValidationError(problems)
@@ -93,8 +103,9 @@ def to_name_list(value: object, field: str) -> list[str] | None:
     names = [part.strip() for part in text.split(",")]
     empty = [i for i, name in enumerate(names) if not name]
     if empty:
+        where = ", ".join(map(str, empty[:10])) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
         raise WorkflowValidationError(
-            f"{field}: empty name at position {', '.join(map(str, empty))} in comma-separated {text!r}"
+            f"{field}: empty name at position {where} in comma-separated {shorten(text)!r}"
         )
     return names
 
@@ -122,7 +133,7 @@ def to_pools(value: object, field: str = "pools") -> list[Any]:
     if isinstance(parsed, (list, tuple)):
         return list(parsed)
     if isinstance(parsed, dict):
-        keys = ", ".join(repr(k) for k in list(parsed)[:5])
+        keys = ", ".join(repr(shorten(str(k))) for k in list(parsed)[:5])
         raise WorkflowValidationError(
             f"{field}: expected a list of pool objects, got an object with keys {keys}; pass the list itself"
         )

@@ -12,6 +12,8 @@ from enum import Enum
 
 __all__ = [
     "ALL_ENDPOINTS",
+    "ENVELOPE_ANSWER_LIMIT",
+    "EXPORT_ANSWER_LIMIT",
     "ANNOTATION_REQUEST",
     "ANNOTATION_STAT",
     "CREATE_WORKFLOW",
@@ -33,6 +35,13 @@ __all__ = [
 ]
 
 
+#: The most bytes (after decompression) an answer may have: an envelope is small, so a few MiB is
+#: generous, and a bigger answer is cut off instead of filling a worker's memory.
+ENVELOPE_ANSWER_LIMIT = 4 * 1024 * 1024
+#: The export endpoint returns annotation results in bulk: its own, larger limit.
+EXPORT_ANSWER_LIMIT = 256 * 1024 * 1024
+
+
 class Effect(str, Enum):
     """What one call does on the platform."""
 
@@ -49,6 +58,8 @@ class Endpoint:
     method: str
     path: str
     effect: Effect
+    #: Answers larger than this (decompressed) are refused with a typed error.
+    max_answer_bytes: int = ENVELOPE_ANSWER_LIMIT
 
     @property
     def is_read(self) -> bool:
@@ -75,7 +86,7 @@ ANNOTATION_STAT = Endpoint("POST", "/annotation/stat", Effect.READ)
 TASK_SEND_STATUS = Endpoint("POST", "/task/send/status", Effect.READ)
 TASK_GET = Endpoint("POST", "/task/get", Effect.READ)
 PROJECT_TASKS = Endpoint("POST", "/project/tasks", Effect.READ)
-TASKS_EXPORT = Endpoint("POST", "/tasks/export", Effect.READ)
+TASKS_EXPORT = Endpoint("POST", "/tasks/export", Effect.READ, max_answer_bytes=EXPORT_ANSWER_LIMIT)
 
 ALL_ENDPOINTS: tuple[Endpoint, ...] = (
     CREATE_WORKFLOW,

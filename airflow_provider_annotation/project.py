@@ -64,7 +64,6 @@ __all__ = [
     "to_operators",
     "to_task_id",
     "workflow_for_api",
-    "created_id",
     "id_text",
     "optional_long",
     "project_filters",
@@ -437,13 +436,6 @@ def _bad_answer(
 
 def _is_long(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def created_id(data: Any, key: str, endpoint: Endpoint, request_id: str | None) -> int:
-    value = data.get(key) if isinstance(data, dict) else None
-    if not _is_long(value) or value <= 0:  # type: ignore[operator]
-        raise _bad_answer(f"no integer {key} (data={data!r})", endpoint, request_id, created=True)
-    return int(value)  # type: ignore[arg-type]
 
 
 def optional_long(data: dict[str, Any], key: str, endpoint: Endpoint, request_id: str | None) -> int | None:

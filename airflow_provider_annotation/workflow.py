@@ -10,8 +10,9 @@ position, instead of one opaque platform code (5509 / 5523 / 5841) per attempt.
 
 from __future__ import annotations
 
-import copy
 import difflib
+import math
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
 from types import MappingProxyType
@@ -22,13 +23,17 @@ from airflow_provider_annotation.exceptions import AnnotationInputError
 
 __all__ = [
     "DEFAULT_POOLS",
+    "MAX_DEPTH",
     "MAX_NAME_BYTES",
+    "MAX_PROBLEMS",
     "MAX_PROJECT_ID",
     "POOL_KEYS",
     "PoolType",
+    "Problems",
     "RunMode",
     "WorkflowValidationError",
     "build_pools",
+    "check_plain_json",
     "check_strings",
     "create_workflow_body",
     "describe_value",
@@ -82,35 +87,100 @@ _TYPE_CHOICES = ", ".join(f"{t.value} {t.label}" for t in PoolType)
 _RUN_MODE_CHOICES = " or ".join(f"{m.value} ({m.label})" for m in RunMode)
 
 
+#: An error lists at most this many problems, then a count of the rest: a huge wrong input gives a
+#: message a person can read, not one echoing megabytes of it.
+MAX_PROBLEMS = 20
+
+#: How deep lists and objects may nest inside a free-form pool field. The documented fields nest
+#: two levels at most; the limit keeps every check iterative-safe (no RecursionError) and bounded.
+MAX_DEPTH = 32
+
+#: Ints the platform (Java) can read: signed 64 bits.
+_MIN_LONG, _MAX_LONG = -(2**63), 2**63 - 1
+
+
+class Problems(list[str]):
+    """A problem list that keeps the first `MAX_PROBLEMS` lines and only counts the rest (`more`),
+    so checking a huge input takes bounded memory for its report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more = 0
+
+    def append(self, problem: str) -> None:
+        if len(self) < MAX_PROBLEMS:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def extend(self, problems: Iterable[str]) -> None:
+        for problem in problems:
+            self.append(problem)
+        self.more += getattr(problems, "more", 0)
+
+    def add(self, err: WorkflowValidationError) -> None:
+        """Take over every problem `err` reported, counted ones included."""
+        self.extend(err.problems)
+        self.more += err.more
+
+
 class WorkflowValidationError(AnnotationInputError):
     """Input for Create Workflow was rejected before anything was sent.
 
-    `problems` holds one line per problem, each naming where it is (``pools[2].workers: ...``);
-    the message lists all of them so one run shows everything to fix. An `AnnotationInputError`
-    (and so a ValueError): nothing was sent.
+    `problems` holds one line per problem, each naming where it is (``pools[2].workers: ...``), at
+    most `MAX_PROBLEMS` of them; `more` counts the problems beyond those. The message lists them so
+    one run shows what to fix. An `AnnotationInputError` (and so a ValueError): nothing was sent.
     """
 
-    def __init__(self, problems: Iterable[str] | str) -> None:
-        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
-        if len(self.problems) == 1:
+    def __init__(self, problems: Iterable[str] | str, more: int = 0) -> None:
+        listed: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        more += getattr(problems, "more", 0) + max(0, len(listed) - MAX_PROBLEMS)
+        self.problems: list[str] = listed[:MAX_PROBLEMS]
+        self.more: int = more
+        total = len(self.problems) + more
+        if total == 1:
             message = f"invalid workflow input: {self.problems[0]}"
         else:
-            message = f"invalid workflow input ({len(self.problems)} problems):\n" + "\n".join(
+            shown = f", the first {len(self.problems)} shown" if more else ""
+            message = f"invalid workflow input ({total} problems{shown}):\n" + "\n".join(
                 f"  {p}" for p in self.problems
             )
+            if more:
+                message += f"\n  ... and {more} more"
         super().__init__(message)
         self.message = message
 
     def __reduce__(self):
-        return (type(self), (self.problems,))
+        return (type(self), (self.problems, self.more))
+
+
+_repr = reprlib.Repr()
+_repr.maxlevel = 3
+_repr.maxstring = _REPR_CHARS
+_repr.maxother = _REPR_CHARS
+_repr.maxlong = 24
 
 
 def describe_value(value: object) -> str:
-    """``str 'alice'``, ``bool True``: the type and a shortened repr, for error messages."""
-    text = repr(value)
+    """``str 'alice'``, ``bool True``: the type and a shortened repr, for error messages.
+
+    Bounded for any input: long strings, huge ints, deep nesting and objects whose repr fails
+    are shortened or named by type, never echoed whole.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"{type(value).__name__} of {value.bit_length()} bits"
+    try:
+        text = _repr.repr(value)
+    except Exception:  # a user object's __repr__ may raise anything; its type still names it
+        text = "<unprintable>"
     if len(text) > _REPR_CHARS:
         text = text[: _REPR_CHARS - 3] + "..."
     return f"{type(value).__name__} {text}"
+
+
+def shorten(text: str, limit: int = _REPR_CHARS) -> str:
+    """`text` cut to `limit` characters (with ``...``), for names echoed inside messages."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_int(value: object) -> bool:
@@ -127,6 +197,15 @@ def _pool_type_label(value: int) -> str:
     return f"{value} ({PoolType(value).label})"
 
 
+def _utf8_problem(text: str) -> str | None:
+    """Why `text` cannot go in the UTF-8 JSON body (a lone surrogate), or None when it can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"not encodable as UTF-8 (lone surrogate?): {describe_value(text)}"
+    return None
+
+
 def check_strings(value: object, where: str, problems: list[str]) -> list[str] | None:
     """A list of non-empty strings (a copy), or None after recording what is wrong at `where`."""
     if not isinstance(value, (list, tuple)):
@@ -137,12 +216,69 @@ def check_strings(value: object, where: str, problems: list[str]) -> list[str] |
         if not isinstance(item, str) or not item.strip():
             problems.append(f"{where}[{j}]: expected a non-empty string, got {describe_value(item)}")
             bad = True
+        elif (why := _utf8_problem(item)) is not None:
+            problems.append(f"{where}[{j}]: {why}")
+            bad = True
     return None if bad else [str(item) for item in value]
+
+
+def _not_plain_json(value: object) -> str:
+    hint = {
+        "set": "; a set has no JSON form and no order: pass a list",
+        "frozenset": "; a set has no JSON form and no order: pass a list",
+        "bytes": "; pass text (str)",
+        "bytearray": "; pass text (str)",
+    }.get(type(value).__name__, "")
+    return f"not plain JSON (null, bool, number, string, list or object), got {describe_value(value)}{hint}"
+
+
+def check_plain_json(value: object, where: str, problems: list[str], depth: int = 0) -> Any:
+    """A plain-JSON copy of `value` (tuples become lists, int/str/float subclasses plain), or None
+    after recording at `where` each part JSON cannot carry faithfully.
+
+    Refused: sets, bytes and other objects; NaN and infinities (not JSON); objects with non-string
+    keys (JSON would silently turn ``1`` into ``"1"``); ints beyond 64 bits (the platform's range);
+    strings that are not valid UTF-8; nesting deeper than `MAX_DEPTH`.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if not _MIN_LONG <= value <= _MAX_LONG:
+            problems.append(f"{where}: {describe_value(value)} is beyond the platform's 64-bit integer range")
+            return None
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            problems.append(f"{where}: {value!r} is not a JSON number (NaN and infinities are not JSON)")
+            return None
+        return float(value)
+    if isinstance(value, str):
+        if (why := _utf8_problem(value)) is not None:
+            problems.append(f"{where}: {why}")
+            return None
+        return str(value)
+    if isinstance(value, (list, tuple, Mapping)) and depth >= MAX_DEPTH:
+        problems.append(f"{where}: nested more than {MAX_DEPTH} levels deep")
+        return None
+    if isinstance(value, (list, tuple)):
+        return [check_plain_json(item, f"{where}[{j}]", problems, depth + 1) for j, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                problems.append(f"{where}: keys must be strings, got key {describe_value(key)}")
+                continue
+            out[str(key)] = check_plain_json(item, f"{where}.{shorten(key)}", problems, depth + 1)
+        return out
+    problems.append(f"{where}: {_not_plain_json(value)}")
+    return None
 
 
 def _unknown_key(key: object, where: str) -> str:
     if not isinstance(key, str):
         return f"{where}: keys must be strings, got key {describe_value(key)}"
+    if len(key) > _REPR_CHARS:  # no fuzzy matching of a huge key, and no echoing it whole
+        return f"{where}.{shorten(key)}: unknown key; known keys are {', '.join(POOL_KEYS)}"
     lowered = {k.lower(): k for k in POOL_KEYS}
     match = difflib.get_close_matches(key, POOL_KEYS, n=1, cutoff=0.6) or (
         [lowered[key.lower()]] if key.lower() in lowered else []
@@ -216,7 +352,7 @@ def _check_pool(pool: Mapping[Any, Any], where: str, problems: list[str]) -> dic
         if not isinstance(items, (list, tuple)):
             problems.append(f"{where}.disableOperationItem: expected a list, got {describe_value(items)}")
         else:
-            out["disableOperationItem"] = copy.deepcopy(list(items))
+            out["disableOperationItem"] = check_plain_json(items, f"{where}.disableOperationItem", problems)
     return out
 
 
@@ -244,7 +380,7 @@ def validate_pools(pools: object, *, field: str = "pools") -> list[dict[str, Any
     if not pools:
         raise WorkflowValidationError(f"{expected} an empty list")
 
-    problems: list[str] = []
+    problems = Problems()
     normalized: list[dict[str, Any]] = []
     ends = ((0, PoolType.DISTRIBUTION, "first"), (len(pools) - 1, PoolType.COMPLETION, "last"))
     for i, pool in enumerate(pools):
@@ -291,7 +427,7 @@ def build_pools(
 
     :raises WorkflowValidationError: naming the parameter and item, e.g. ``labelers[1]: ...``.
     """
-    problems: list[str] = []
+    problems = Problems()
     labeler_names = _builder_names(labelers, "labelers", problems)
     inspector_names = _builder_names(inspectors, "inspectors", problems)
     spot_checker_names = _builder_names(spot_checkers, "spot_checkers", problems)
@@ -376,17 +512,17 @@ def create_workflow_body(project_id: object, pools: object | None) -> dict[str, 
     `project_id` as `to_project_id` reads it; `pools` checked by `validate_pools`. With `pools`
     None the body has no ``workflow`` key at all: the platform then applies its default workflow.
     """
-    problems: list[str] = []
+    problems = Problems()
     body: dict[str, Any] = {}
     try:
         body["projectId"] = to_project_id(project_id)
     except WorkflowValidationError as err:
-        problems.extend(err.problems)
+        problems.add(err)
     try:
         if pools is not None:
             body["workflow"] = {WORKFLOW_POOLS_KEY: validate_pools(pools)}
     except WorkflowValidationError as err:
-        problems.extend(err.problems)
+        problems.add(err)
     if problems:
         raise WorkflowValidationError(problems)
     return body

@@ -1,10 +1,11 @@
-"""Fault-injection soak: thousands of creates through AnnotationHook, nothing lost or doubled.
+"""Fault-injection soak: thousands of calls through AnnotationHook, nothing lost or doubled.
 
-Every call gets its own projectId, so the emulator's workflows and request log say exactly what
-each call caused. A seeded random mix of faults is injected; each call must end the way the hook's
-default policy promises for its fault: retryable faults succeed after re-sending, ambiguous ones
-raise AnnotationMayHaveTakenEffectError without re-sending (0 or 1 workflow, as the fault acted),
-exhausted or persistent ones raise their typed error having created nothing.
+Every create gets its own projectId (every read its own page number), so the emulator's workflows
+and request log say exactly what each call caused. A seeded random mix of faults is injected; each
+call must end the way the hook's default policy promises for its fault: retryable faults succeed
+after re-sending, ambiguous ones raise AnnotationMayHaveTakenEffectError without re-sending (0 or 1
+workflow, as the fault acted), exhausted or persistent ones raise their typed error having created
+nothing. Reads (`POST /project/list`) whose answer was lost are re-sent and succeed.
 
 Concurrency: faults are a per-emulator FIFO, so with a shared emulator a fault meant for one
 thread's call would be taken by whichever request arrived first. Each worker thread therefore has
@@ -56,6 +57,16 @@ class Knobs:
         """Just past the read timeout, so the client gives up while the platform has acted."""
         return self.read_timeout + 0.15
 
+    @property
+    def total_timeout(self) -> float:
+        """Each attempt's total deadline: a few read timeouts, so a drip of a byte per
+        `drip_every` (under the read timeout) is ended by it and not by the read timeout."""
+        return self.read_timeout * 3
+
+    @property
+    def drip_every(self) -> float:
+        return self.read_timeout / 2
+
 
 @dataclass(frozen=True)
 class Case:
@@ -66,6 +77,7 @@ class Case:
     outcome: str  # OK or the short name of the typed error
     created: int  # workflows the emulator must hold for the call afterwards
     sends: Callable[[Knobs], int]  # requests the emulator must have received for the call
+    read: bool = False  # a read (POST /project/list), not a create
 
 
 def _cases() -> list[Case]:
@@ -104,6 +116,52 @@ def _cases() -> list[Case]:
             1,
             twice,
         ),
+        Case("code 500 under HTTP 502", lambda k: [Fault.http(502, code=500)], OK, 1, twice),
+        Case(
+            "half success: code 200, success false",
+            lambda k: [Fault.half_claimed("success-false")],
+            mhte,
+            1,
+            once,
+        ),
+        Case('half success: code "200"', lambda k: [Fault.half_claimed("code-string")], mhte, 1, once),
+        Case(
+            "half success: success true, code 500",
+            lambda k: [Fault.half_claimed("other-code")],
+            mhte,
+            1,
+            once,
+        ),
+        Case("half success: id a string", lambda k: [Fault.half_claimed("id-string")], mhte, 1, once),
+        Case("half success: id over 2**63", lambda k: [Fault.half_claimed("id-huge")], mhte, 1, once),
+        Case("HTML 500, acted", lambda k: [Fault.html(500, act=True)], mhte, 1, once),
+        Case("proxy 503 text, acted", lambda k: [Fault.text(503, act=True)], mhte, 1, once),
+        Case("empty 500, acted", lambda k: [Fault.empty(500, act=True)], mhte, 1, once),
+        Case("drip past total timeout, acted", lambda k: [Fault.drip_feed(k.drip_every)], mhte, 1, once),
+        Case("oversized answer (8 MiB), acted", lambda k: [Fault.oversized(8 * 2**20)], mhte, 1, once),
+        Case("gzip bomb (500 MiB), acted", lambda k: [Fault.gzip()], mhte, 1, once),
+        Case("read: drop after acting", lambda k: [Fault.disconnect(act=True)], OK, 0, twice, read=True),
+        Case("read: HTML 502", lambda k: [Fault.html(502)], OK, 0, twice, read=True),
+        Case("read: proxy 503 text", lambda k: [Fault.text(503)], OK, 0, twice, read=True),
+        Case("read: slow past read timeout", lambda k: [Fault.slow(k.slow_delay)], OK, 0, twice, read=True),
+        Case("read: cut mid-body", lambda k: [Fault.cut(act=True)], OK, 0, twice, read=True),
+        Case(
+            "read: drip past total timeout",
+            lambda k: [Fault.drip_feed(k.drip_every)],
+            OK,
+            0,
+            twice,
+            read=True,
+        ),
+        Case("read: code 500", lambda k: [Fault.failure(500)], OK, 0, twice, read=True),
+        Case(
+            "read: half success",
+            lambda k: [Fault.half_claimed("success-false")],
+            "Response",
+            0,
+            once,
+            read=True,
+        ),
     ]
 
 
@@ -117,7 +175,8 @@ def short_error_name(exc: BaseException) -> str:
 
 @dataclass
 class Call:
-    """One create call: what it met, what it returned or raised, on which emulator."""
+    """One call (a create, or a read of page `project_id`): what it met, what it returned or
+    raised, on which emulator."""
 
     index: int
     case: Case
@@ -140,12 +199,16 @@ def plan(calls: int, seed: int, clean_share: float, cases: Sequence[Case]) -> li
 
 def run_worker(emulator, hook, calls: list[Call], knobs: Knobs) -> None:
     """Inject each call's faults into this worker's own emulator, then make the call."""
+    from airflow_provider_annotation.endpoints import PROJECT_LIST
     from airflow_provider_annotation.exceptions import AnnotationError
 
     for call in calls:
         emulator.inject(*call.case.faults(knobs))
         try:
-            call.workflow_id = hook.create_workflow(call.project_id)
+            if call.case.read:
+                hook.call(PROJECT_LIST, json={"offset": call.project_id, "limit": 1})
+            else:
+                call.workflow_id = hook.create_workflow(call.project_id)
             call.outcome = OK
         except AnnotationError as exc:
             call.outcome = short_error_name(exc)
@@ -181,7 +244,8 @@ class EmulatorRecord:
         record.created.update(wf["projectId"] for wf in record.workflows.values())
         for request in emulator.requests:
             body = request["json"] if isinstance(request["json"], dict) else {}
-            record.sends[body.get("projectId")] += 1
+            # A create names its projectId, a read its page: both unique to one call.
+            record.sends[body.get("projectId", body.get("offset"))] += 1
         return record
 
 
@@ -189,7 +253,9 @@ def judge(call: Call, seen: EmulatorRecord, knobs: Knobs) -> Verdict:
     """Lost: an outcome the emulator cannot account for. Off-policy: anything the policy did not promise."""
     pid, case = call.project_id, call.case
     created, sends = seen.created[pid], seen.sends[pid]
-    if call.outcome == OK:
+    if case.read:
+        lost = created > 0
+    elif call.outcome == OK:
         workflow = seen.workflows.get(call.workflow_id)  # type: ignore[arg-type]
         lost = workflow is None or workflow["projectId"] != pid
     else:
@@ -235,7 +301,7 @@ def soak(
                     "max_attempts": knobs.max_attempts,
                     "max_retry_wait": 5,
                     "retry_ambiguous": knobs.retry_ambiguous,
-                    "timeout": {"connect": 5, "read": knobs.read_timeout},
+                    "timeout": {"connect": 5, "read": knobs.read_timeout, "total": knobs.total_timeout},
                 },
             )
             hooks.append(AnnotationHook(annotation_conn_id=conn_id))
@@ -263,7 +329,7 @@ def soak(
 
 
 def policy_text(case: Case, knobs: Knobs) -> str:
-    outcome = "workflow id" if case.outcome == OK else case.outcome
+    outcome = ("data" if case.read else "workflow id") if case.outcome == OK else case.outcome
     return f"{outcome}, {case.created} made, {case.sends(knobs)} sent"
 
 
@@ -353,7 +419,7 @@ def report(calls: Sequence[Call], records: Sequence, wall: float, knobs: Knobs) 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=2000, help="create calls in all (default 2000)")
+    parser.add_argument("--calls", type=int, default=2000, help="calls in all (default 2000)")
     parser.add_argument("--threads", type=int, default=8, help="workers, each with its own hook and emulator")
     parser.add_argument("--seed", type=int, default=1, help="seed of the fault mix")
     parser.add_argument("--clean-share", type=float, default=0.3, help="share of calls with no fault")
@@ -377,8 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     knobs = Knobs(args.read_timeout, args.max_attempts, args.retry_after, args.retry_ambiguous)
     quiet_airflow_logs("ERROR")
     print(
-        f"Soak: {args.calls} create calls, {args.threads} thread(s), seed {args.seed}, "
-        f"read timeout {knobs.read_timeout:g} s, slow faults {knobs.slow_delay:g} s, "
+        f"Soak: {args.calls} calls, {args.threads} thread(s), seed {args.seed}, "
+        f"read timeout {knobs.read_timeout:g} s, total timeout {knobs.total_timeout:g} s, "
+        f"slow faults {knobs.slow_delay:g} s, drip a byte every {knobs.drip_every:g} s, "
         f"retry_base_delay 0, Retry-After {knobs.retry_after}"
         + (", retry_ambiguous ON" if knobs.retry_ambiguous else ""),
         flush=True,

@@ -34,8 +34,12 @@ def annotation_workflow_per_project():
 
     @task
     def report(ids: list[int]) -> list[int]:
-        print(f"Created workflows: {sorted(ids)}")
-        return sorted(ids)
+        # `ids` is a lazy sequence over the mapped results: one slice reads them all in a single
+        # request. Iterating it (sorted(ids), list(ids), a for loop) reads item by item until one
+        # past the end, which Airflow logs as an "[error] XCom not found" line on a green run.
+        created = sorted(ids[:])
+        print(f"Created workflows: {created}")
+        return created
 
     report(workflow_ids)
 

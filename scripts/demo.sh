@@ -21,8 +21,13 @@ airflow db migrate >/dev/null 2>&1
 DAG_ID="${1:-annotation_project_setup}"
 status=0
 airflow dags test "$DAG_ID" >"$AIRFLOW_HOME/dag.log" 2>&1 || status=$?
-grep -E "requestId=|Workflow [0-9]+|workflow id|Dry run|\[error|Error" "$AIRFLOW_HOME/dag.log" || true
+# `airflow dags test` can exit 0 for a failed run: read the run's final state too.
+if [ "$status" -eq 0 ] && grep -q "DagRun Finished: .*state=failed" "$AIRFLOW_HOME/dag.log"; then status=1; fi
+# The provider's own lines: each call (method, endpoint, requestId, duration) and the outcome.
+grep -E "requestId=|Workflow [0-9]+|workflow id|Dry run" "$AIRFLOW_HOME/dag.log" || true
 if [ "$status" -ne 0 ]; then
+  # Error lines only for a failed run: Airflow also logs some at error level on green runs.
+  grep -E "\[error|Error:|Exception:" "$AIRFLOW_HOME/dag.log" || true
   tail -n 40 "$AIRFLOW_HOME/dag.log"
   echo "airflow dags test $DAG_ID failed (exit $status)" >&2
   exit "$status"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -102,9 +104,31 @@ def make_hook(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Callable[.
         hook.close()
 
 
+def _migrated_db(shared: Path, env: dict[str, str]) -> Path:
+    """The metadata DB migrated once for the whole run, however many pytest-xdist workers ask:
+    the first takes the lock and migrates, the others wait and reuse its result."""
+    shared.mkdir(parents=True, exist_ok=True)
+    db = shared / "airflow.db"
+    with open(shared / "migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "migrated").exists():
+            subprocess.run(
+                [AIRFLOW, "db", "migrate"],
+                env={**env, "AIRFLOW_HOME": str(shared)},
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+            (shared / "migrated").touch()
+    return db
+
+
 @pytest.fixture(scope="session")
 def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A scratch AIRFLOW_HOME with a migrated metadata DB, shared by the tests that run Airflow."""
+    """A scratch AIRFLOW_HOME per test process, holding a copy of one metadata DB migrated once for
+    the whole run (pytest-xdist workers share the migration, not the DB: no sqlite lock contention)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "airflow_migrated"
     home = tmp_path_factory.mktemp("airflow_home")
     env = {
         **os.environ,
@@ -113,5 +137,5 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "NO_COLOR": "1",
     }
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    shutil.copyfile(_migrated_db(shared, env), home / "airflow.db")
     return env

@@ -295,3 +295,38 @@ def test_create_workflow_body_shapes():
     assert create_workflow_body("42", None) == {"projectId": 42}
     pools = [{"name": "Distribution pool", "type": 0}, {"name": "Completion pool", "type": 5}]
     assert create_workflow_body(42, pools) == {"projectId": 42, "workflow": {"pools": pools}}
+
+
+# --- deep and huge rendered strings --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 100_000 + "]" * 100_000, "[" * 100_000, "(" * 100_000 + ")" * 100_000, "{'a': " * 50_000],
+    ids=["deep JSON list", "deep unclosed", "deep tuple", "deep dict"],
+)
+@pytest.mark.parametrize("func", [to_pools, to_name_list])
+def test_deeply_nested_strings_are_refused_naming_the_field_never_recursion(func: Any, text: str) -> None:
+    says = refusal(func, text, "the_field")
+    assert says.startswith("invalid workflow input: the_field: ")
+    assert len(says) < 400
+
+
+def test_huge_comma_separated_string_is_not_echoed() -> None:
+    says = refusal(to_name_list, ",".join(["x"] * 10) + "," * 1_000_000, "labelers")
+    assert "empty name at position 10, 11, 12, 13, 14, 15, 16, 17, 18, 19 and 999990 more in " in says
+    assert len(says) < 300
+
+
+def test_object_of_huge_keys_is_not_echoed() -> None:
+    says = refusal(to_pools, json.dumps({"k" * 1_000_000: 1}), "pools")
+    assert "expected a list of pool objects, got an object with keys 'kkk" in says and len(says) < 300
+
+
+def test_deeply_nested_python_lists_are_refused_naming_the_item() -> None:
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    says = refusal(to_name_list, deep, "labelers")
+    assert says == "invalid workflow input: labelers[0]: expected a non-empty string, got list [[[[...]]]]"
+    assert to_pools(deep) == [deep[0]]  # items are checked by validate_pools (see test_workflow.py)

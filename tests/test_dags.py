@@ -7,6 +7,7 @@ user would run it, with the connection given as `AIRFLOW_CONN_ANNOTATION_DEFAULT
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -22,11 +23,12 @@ TEST_DAGS = ROOT / "tests" / "dags"
 pytestmark = pytest.mark.dags
 
 
-def run_dag(airflow_env, emulator, dags_folder: Path, dag_id: str, conf: dict | None = None):
+def run_dag(airflow_env, emulator, dags_folder: Path, dag_id: str, conf: dict | None = None, **extra: object):
+    """`airflow dags test dag_id` (exit code, output); `extra` goes into the connection's extras."""
     env = {
         **airflow_env,
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
-        "AIRFLOW_CONN_ANNOTATION_DEFAULT": connection_json(emulator.url, retry_base_delay=0),
+        "AIRFLOW_CONN_ANNOTATION_DEFAULT": connection_json(emulator.url, **{"retry_base_delay": 0, **extra}),
     }
     cmd = [AIRFLOW, "dags", "test", dag_id]
     if conf is not None:
@@ -56,6 +58,8 @@ def test_one_workflow_per_project_with_mapping(airflow_env, emulator):
     assert code == 0, out
     assert sorted(b["projectId"] for b in created(emulator)) == [101, 102, 103]  # XCom strings → ints
     assert "Created workflows: [18000, 18001, 18002]" in out
+    # A green run shows no error line (reading the mapped results one past the end logs one).
+    assert "[error" not in out and "XCom not found" not in out, out
 
 
 def test_hook_in_task(airflow_env, emulator):
@@ -119,3 +123,52 @@ def test_retry_with_changed_parameters_refuses_a_second_workflow(airflow_env, em
     assert workers == [["user1"]]  # the second try rendered user2 and sent nothing
     assert "An earlier try of this task created workflow 18000, but this try renders different" in out
     assert "delete the task state key 'annotation_workflow'" in out
+
+
+def tries(out: str) -> list[int]:
+    """The try numbers `LogTryNumber` logged, in order."""
+    return [int(n) for n in re.findall(r"Create workflow, try number (\d+)", out)]
+
+
+def test_retry_ambiguous_lets_airflow_retry_an_ambiguous_create(airflow_env, emulator):
+    """Opted in: the ambiguous error propagates as is, so the task's retries apply (and may
+    create a second workflow, which is what the option accepts)."""
+    from airflow_provider_annotation.testing import Fault
+
+    emulator.inject(Fault.disconnect(act=True))
+    code, out = run_dag(
+        airflow_env,
+        emulator,
+        TEST_DAGS,
+        "annotation_test_one_airflow_retry",
+        retry_ambiguous=True,
+        max_attempts=1,
+    )
+    assert code == 0, out
+    assert tries(out) == [1, 2], out
+    assert "AnnotationMayHaveTakenEffectError" in out and "up_for_retry" in out
+    assert "Not retrying this task" not in out
+    assert len(created(emulator)) == 2 and len(emulator.workflows) == 2  # try 1 acted, try 2 created again
+
+
+def test_without_retry_ambiguous_an_ambiguous_create_is_not_retried_by_airflow(airflow_env, emulator):
+    from airflow_provider_annotation.testing import Fault
+
+    emulator.inject(Fault.disconnect(act=True))
+    code, out = run_dag(airflow_env, emulator, TEST_DAGS, "annotation_test_one_airflow_retry", max_attempts=1)
+    assert code != 0 or "state=failed" in out, out
+    assert tries(out) == [1], out
+    assert "Not retrying this task: the workflow may exist already" in out and "up_for_retry" not in out
+    assert len(created(emulator)) == 1 and len(emulator.workflows) == 1
+
+
+def test_platform_refusal_fails_without_airflow_retries(airflow_env, emulator):
+    from airflow_provider_annotation.codes import PlatformCode
+    from airflow_provider_annotation.testing import Fault
+
+    emulator.inject(Fault.failure(PlatformCode.WORKFLOW_STRUCTURE_ERROR, status=400))
+    code, out = run_dag(airflow_env, emulator, TEST_DAGS, "annotation_test_one_airflow_retry")
+    assert code != 0 or "state=failed" in out, out
+    assert tries(out) == [1], out
+    assert "The platform refused the request; not retrying." in out and "up_for_retry" not in out
+    assert len(created(emulator)) == 1 and emulator.workflows == {}

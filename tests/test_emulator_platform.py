@@ -580,9 +580,12 @@ def test_cli_api_version_flag() -> None:
     proc, url = _start_cli("--api-version", "2024-08")
     try:
         body = json.dumps({"projectId": 7, "workflow": {"vertex": POOLS}})
-        headers = {**signed_headers(AK, SK), "Content-Type": "application/json"}
-        new = requests.post(url + CREATE_WORKFLOW_2024_08.path, data=body, headers=headers, timeout=5)
-        old = requests.post(url + CREATE_WORKFLOW.path, data=body, headers=headers, timeout=5)
+
+        def headers() -> dict[str, str]:  # signed afresh: the emulator refuses a replayed signature
+            return {**signed_headers(AK, SK), "Content-Type": "application/json"}
+
+        new = requests.post(url + CREATE_WORKFLOW_2024_08.path, data=body, headers=headers(), timeout=5)
+        old = requests.post(url + CREATE_WORKFLOW.path, data=body, headers=headers(), timeout=5)
         assert new.json()["data"] == {"workflowId": 18000} and old.status_code == 404
     finally:
         proc.send_signal(signal.SIGINT)

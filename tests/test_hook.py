@@ -159,9 +159,9 @@ def test_insecure_http_refused_before_sending(make_hook):
     [
         Fault.http(503, retry_after=2),
         Fault.http(429, retry_after=2),
-        Fault(status=503, body="<html>busy</html>", content_type="text/html", headers={"Retry-After": "2"}),
+        Fault(status=429, body="<html>busy</html>", content_type="text/html", headers={"Retry-After": "2"}),
     ],
-    ids=["503", "429", "503-html"],
+    ids=["503", "429", "429-html"],
 )
 def test_busy_answers_retried_honouring_retry_after(emulator, make_hook, fault):
     hook = make_hook()
@@ -311,6 +311,7 @@ def test_persistent_expiry_is_reported_as_clock_skew(emulator, make_hook):
         (Fault.cut(act=True), "the answer broke off while it was being read"),
         (Fault.cut(act=False), "the answer broke off while it was being read"),
         (Fault.empty(200, act=True), "HTTP 200"),
+        (Fault(status=503, body="<html>busy</html>", content_type="text/html"), "HTTP 503"),
     ],
     ids=[
         "drop-after-act",
@@ -321,6 +322,7 @@ def test_persistent_expiry_is_reported_as_clock_skew(emulator, make_hook):
         "cut-mid-body-after-act",
         "cut-mid-body-before-act",
         "empty-200",
+        "html-503-no-envelope",
     ],
 )
 def test_lost_answers_not_resent(emulator, make_hook, fault, phrase):
@@ -435,7 +437,9 @@ def test_success_without_workflow_id_is_reported_not_guessed(emulator, make_hook
     emulator.inject(
         Fault(status=200, body=json.dumps({"code": 200, "success": True, "data": {}, "requestId": "r1"}))
     )
-    with pytest.raises(AnnotationMayHaveTakenEffectError, match="no integer workflowId") as info:
+    with pytest.raises(
+        AnnotationMayHaveTakenEffectError, match="workflowId is not a positive integer"
+    ) as info:
         make_hook().create_workflow(1, POOLS)
     assert info.value.request_id == "r1"
 

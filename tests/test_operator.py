@@ -145,3 +145,105 @@ def test_without_task_state_store_creates_and_warns_that_retries_may_duplicate(e
     assert task.execute({}) == 18000  # a context without task_state_store, as on Airflow < 3.3
     assert "No task_state_store" in logs.text and "the retry creates a second one" in logs.text
     assert len(emulator.workflows) == 1
+
+
+# --- every failure before a request: AirflowFailException (no retries), the field named ----------
+
+
+def fails_before_sending(task: CreateWorkflowOperator) -> str:
+    """The message a task fails with, checking it is the no-retry kind with the input error kept."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException) as info:
+        task.execute({})
+    assert isinstance(info.value.__cause__, WorkflowValidationError)
+    assert "Nothing was sent; not retrying" in str(info.value)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+@pytest.mark.parametrize(
+    "item, says",
+    [
+        ({"a"}, "pools[1].disableOperationItem[0]: not plain JSON"),
+        (float("nan"), "pools[1].disableOperationItem[0]: nan is not a JSON number"),
+        ({1: "a"}, "pools[1].disableOperationItem[0]: keys must be strings, got key int 1"),
+        (b"x", "pools[1].disableOperationItem[0]: not plain JSON"),
+    ],
+    ids=["set", "nan", "int key", "bytes"],
+)
+def test_values_json_cannot_carry_fail_before_sending_also_in_dry_run(item, says, dry_run, logs):
+    pools = [POOLS[0], {**POOLS[1], "disableOperationItem": [item]}, POOLS[2]]
+    # No connection "nowhere" exists: had anything got as far as sending, the lookup would fail.
+    says_ = fails_before_sending(op(project_id=1, pools=pools, dry_run=dry_run, annotation_conn_id="nowhere"))
+    assert says in says_
+    assert "Dry run" not in logs.text
+
+
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        ({"pools": "[" * 100_000 + "]" * 100_000}, "pools: nested too deeply to read"),
+        ({"labelers": "[" * 100_000}, "labelers: "),
+    ],
+    ids=["pools", "labelers"],
+)
+def test_deep_nesting_fails_the_task_naming_the_field(kwargs, says):
+    # Deep Python lists never reach execute(): Airflow's own constructor and rendering walk template
+    # fields recursively. The model's checks of them are in test_workflow.py and test_coercion.py.
+    assert says in fails_before_sending(op(project_id=1, annotation_conn_id="nowhere", **kwargs))
+
+
+def test_huge_input_fails_with_a_bounded_message():
+    pools = [POOLS[0], {"name": "x" * 3_000_000, "type": 1, "workers": [None] * 100_000}, POOLS[2]]
+    says = fails_before_sending(op(project_id="9" * 3_000_000, pools=pools, annotation_conn_id="nowhere"))
+    assert says.startswith("invalid workflow input (100002 problems, the first 20 shown):\n  project_id: ")
+    assert "\n  pools[1].name: 3000000 bytes in UTF-8" in says and "\n  ... and 99982 more\n" in says
+    assert len(says) < 4_000
+
+
+@pytest.mark.parametrize("field", ["pools", "labelers", "inspectors", "spot_checkers", "algorithms"])
+def test_a_template_rendering_to_none_is_refused_not_taken_as_left_out(field):
+    task = op(project_id=1, annotation_conn_id="nowhere", **{field: "{{ params.missing }}"})
+    setattr(task, field, None)  # what native rendering makes of a missing value
+    says = fails_before_sending(task)
+    assert f"{field}: given as a template or XCom that rendered to None" in says
+
+
+@pytest.mark.parametrize(
+    "rendered, says",
+    [
+        ({"project_id": {"id": 1}}, "project_id: expected a positive integer, got dict"),
+        ({"project_id": None}, "project_id: expected a positive integer, got NoneType None"),
+        ({"pools": {"pools": []}}, "pools: expected a list of pool objects or its JSON, got dict"),
+        ({"pools": 5}, "pools: expected a list of pool objects or its JSON, got int 5"),
+        ({"labelers": {"alice": 1}}, "labelers: expected a list of names"),
+        ({"inspectors": 3.5}, "inspectors: expected a list of names"),
+    ],
+)
+def test_templates_rendering_to_unexpected_types_fail_naming_the_field(rendered, says):
+    task = op(project_id=1, annotation_conn_id="nowhere", labelers=["a"] if "pools" not in rendered else None)
+    for field, value in rendered.items():
+        setattr(task, field, value)
+    assert says in fails_before_sending(task)
+
+
+def test_a_bad_connection_fails_without_retry_and_sends_nothing(emulator, monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
+
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_BAD", connection_json(emulator.url, max_attempts="lots"))
+    with pytest.raises(AirflowFailException, match="max_attempts") as info:
+        op(project_id=1, labelers=["a"], annotation_conn_id="annotation_bad").execute({})
+    assert isinstance(info.value.__cause__, AnnotationConnectionConfigError)
+    assert "Nothing was sent; not retrying: fix the connection 'annotation_bad'" in str(info.value)
+    assert emulator.requests == []
+
+
+def test_counts_of_every_argument_add_up_in_one_bounded_message():
+    says = fails_before_sending(
+        op(project_id="0", labelers=[None] * 30, inspectors=[3] * 5, annotation_conn_id="nowhere")
+    )
+    assert says.startswith("invalid workflow input (36 problems, the first 20 shown):\n  project_id: ")
+    assert "\n  labelers[0]: " in says and "\n  ... and 16 more\n" in says

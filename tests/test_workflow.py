@@ -21,12 +21,16 @@ from airflow_provider_annotation.exceptions import (
 )
 from airflow_provider_annotation.workflow import (
     DEFAULT_POOLS,
+    MAX_DEPTH,
     MAX_NAME_BYTES,
+    MAX_PROBLEMS,
     POOL_KEYS,
     PoolType,
+    Problems,
     RunMode,
     WorkflowValidationError,
     build_pools,
+    describe_value,
     validate_pools,
 )
 
@@ -579,3 +583,144 @@ def test_any_unknown_key_is_rejected_never_dropped(key: str) -> None:
     pools = [DIST, {"name": "x", "type": 1, key: 1}, DONE]
     [problem] = problems_of(pools)
     assert problem.startswith(f"pools[1].{key}: unknown key; ")
+
+
+# --- huge, deep and non-JSON input ---------------------------------------------------------------
+
+
+def nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_huge_input_gives_the_first_problems_and_a_count() -> None:
+    """6 MB of wrong workers: a readable message, not one echoing the input."""
+    bad_workers = [7] * 300_000 + ["x" * 5_000_000]
+    with pytest.raises(WorkflowValidationError) as info:
+        validate_pools(with_middle(name="n" * 1_000_000, type=1, workers=bad_workers, **{"k" * 1_000_000: 1}))
+    err = info.value
+    assert len(err.problems) == MAX_PROBLEMS
+    assert err.more == 300_002 - MAX_PROBLEMS  # unknown key + name + 300,000 workers, all counted
+    assert err.problems[0].startswith("pools[1].kkkkk") and err.problems[0].endswith(
+        "known keys are " + ", ".join(POOL_KEYS)
+    )
+    assert "pools[1].name: 1000000 bytes in UTF-8" in err.problems[1]
+    assert str(err).startswith("invalid workflow input (300002 problems, the first 20 shown):\n")
+    assert str(err).endswith(f"\n  ... and {300_002 - MAX_PROBLEMS} more")
+    assert len(str(err)) < 4_000
+
+
+def test_bounded_error_pickles_with_its_count() -> None:
+    err = WorkflowValidationError([f"p{i}: x" for i in range(25)], more=5)
+    assert (err.problems, err.more) == ([f"p{i}: x" for i in range(MAX_PROBLEMS)], 10)
+    copy = pickle.loads(pickle.dumps(err))
+    assert (copy.problems, copy.more, str(copy)) == (err.problems, 10, str(err))
+    assert "(30 problems, the first 20 shown)" in str(err)
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("x" * 10_000_000, "str 'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx'"),
+        (10**5000, "int of 16610 bits"),
+        (nested(100_000), "list [[[[...]]]]"),
+        ({"a": {"b": {"c": {"d": 1}}}}, "dict {'a': {'b': {'c': {...}}}}"),
+    ],
+    ids=["10MB str", "huge int", "deep list", "deep dict"],
+)
+def test_describe_value_is_bounded_for_any_input(value: Any, shown: str) -> None:
+    assert describe_value(value) == shown
+
+
+def test_describe_value_survives_a_failing_repr() -> None:
+    class Hostile:
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    assert describe_value(Hostile()).startswith("Hostile <Hostile instance at 0x")
+
+
+def test_deeply_nested_pools_are_a_validation_error_not_recursion() -> None:
+    assert problems_of(nested(100_000)) == ["pools[0]: expected a pool object (dict), got list [[[[...]]]]"]
+    assert problems_of(with_middle(name="x", type=1, workers=nested(100_000))) == [
+        "pools[1].workers[0]: expected a non-empty string, got list [[[[...]]]]"
+    ]
+
+
+@pytest.mark.parametrize(
+    "item, says",
+    [
+        ({"a", "b"}, "not plain JSON (null, bool, number, string, list or object), got set"),
+        (frozenset({1}), "a set has no JSON form and no order: pass a list"),
+        (float("nan"), "nan is not a JSON number (NaN and infinities are not JSON)"),
+        (float("inf"), "inf is not a JSON number"),
+        (float("-inf"), "-inf is not a JSON number"),
+        (b"bytes", "got bytes b'bytes'; pass text (str)"),
+        (bytearray(b"x"), "got bytearray"),
+        (object(), "not plain JSON (null, bool, number, string, list or object), got object"),
+        (2**63, "int 9223372036854775808 is beyond the platform's 64-bit integer range"),
+        (-(2**63) - 1, "beyond the platform's 64-bit integer range"),
+        ("a\ud800", "not encodable as UTF-8 (lone surrogate?)"),
+        (1 + 2j, "got complex"),
+    ],
+    ids=[
+        "set",
+        "frozenset",
+        "nan",
+        "inf",
+        "-inf",
+        "bytes",
+        "bytearray",
+        "object",
+        "2**63",
+        "-2**63-1",
+        "lone surrogate",
+        "complex",
+    ],
+)
+def test_free_form_field_refuses_what_json_cannot_carry(item: Any, says: str) -> None:
+    [problem] = problems_of(with_middle(name="x", type=1, disableOperationItem=["ok", item]))
+    assert problem.startswith("pools[1].disableOperationItem[1]: ") and says in problem
+
+
+def test_free_form_field_refuses_non_string_keys_and_deep_values_by_path() -> None:
+    items = [{"ok": [{"a": 1, 2: "b"}]}, {"deep": nested(1000)}, {"nan": [0.5, float("nan")]}]
+    assert problems_of(with_middle(name="x", type=1, disableOperationItem=items)) == [
+        "pools[1].disableOperationItem[0].ok[0]: keys must be strings, got key int 2",
+        "pools[1].disableOperationItem[1].deep"
+        + "[0]" * (MAX_DEPTH - 2)
+        + f": nested more than {MAX_DEPTH} levels deep",
+        "pools[1].disableOperationItem[2].nan[1]: nan is not a JSON number (NaN and infinities are not JSON)",
+    ]
+
+
+def test_free_form_field_plain_json_is_copied_as_plain_json() -> None:
+    items = ("a", PoolType.LABELING, {"k": (1.5, None, True)}, nested(MAX_DEPTH - 2))
+    [_, pool, _] = validate_pools(with_middle(name="x", type=1, disableOperationItem=items))
+    assert pool["disableOperationItem"] == ["a", 1, {"k": [1.5, None, True]}, nested(MAX_DEPTH - 2)]
+    assert type(pool["disableOperationItem"][1]) is int
+    assert pool["disableOperationItem"][2] is not items[2]
+
+
+@pytest.mark.parametrize("field", ["workers", "algorithmList"])
+def test_name_lists_refuse_sets_bytes_and_lone_surrogates(field: str) -> None:
+    pool_type = 4 if field == "algorithmList" else 1
+    [problem] = problems_of(with_middle(name="x", type=pool_type, **{field: {"alice"}}))
+    assert problem == f"pools[1].{field}: expected a list of strings, got set {{'alice'}}"
+    assert problems_of(with_middle(name="x", type=pool_type, **{field: [b"alice", "b\udc80"]})) == [
+        f"pools[1].{field}[0]: expected a non-empty string, got bytes b'alice'",
+        f"pools[1].{field}[1]: not encodable as UTF-8 (lone surrogate?): str 'b\\udc80'",
+    ]
+
+
+def test_problem_collector_keeps_the_first_and_counts_the_rest() -> None:
+    """Checking a huge input holds at most MAX_PROBLEMS lines in memory, whatever its size."""
+    problems = Problems()
+    problems.extend(f"p{i}: bad" for i in range(MAX_PROBLEMS + 80))
+    problems.append("one more: bad")
+    assert list(problems) == [f"p{i}: bad" for i in range(MAX_PROBLEMS)] and problems.more == 81
+    problems.add(WorkflowValidationError(["x: bad"], more=4))
+    assert len(problems) == MAX_PROBLEMS and problems.more == 86
+    assert WorkflowValidationError(problems).more == 86

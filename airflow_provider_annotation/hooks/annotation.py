@@ -1,25 +1,29 @@
 """AnnotationHook: signed calls to the annotation platform's Open API, envelope unwrapped.
 
 Callers get the envelope's `data` or a typed error from `airflow_provider_annotation.exceptions`;
-nobody above this module handles HTTP, signatures or JSON envelopes.
+nobody above this module handles HTTP, signatures or JSON envelopes. The hook is a thin `requests`
+adapter: what an answer means and whether to re-send it is decided by `envelope` and `hooks.retry`,
+which an async client shares.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import tenacity
 from airflow.sdk import BaseHook
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from airflow_provider_annotation import __version__
-from airflow_provider_annotation.codes import PlatformCode, describe
+from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.endpoints import (
+    ALL_ENDPOINTS,
     ANNOTATION_REQUEST,
     ANNOTATION_STAT,
     FOLDER_CREATE,
@@ -30,24 +34,29 @@ from airflow_provider_annotation.endpoints import (
     TASK_GET,
     TASK_SEND,
     TASK_SEND_STATUS,
+    Effect,
     Endpoint,
+)
+from airflow_provider_annotation.envelope import (
+    AnswerBudget,
+    AnswerTooLarge,
+    AttemptDeadlinePassed,
+    created_id,
+    created_text_id,
+    judge_answer,
+    lost_answer,
+    too_large,
 )
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationClockSkewError,
     AnnotationError,
-    AnnotationMayHaveTakenEffectError,
+    AnnotationNotFoundError,
     AnnotationResponseError,
     AnnotationUnavailableError,
-    error_class_for_code,
 )
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
-from airflow_provider_annotation.hooks.retry import (
-    RetryPolicy,
-    is_expired_signature,
-    parse_retry_after,
-    retrying,
-)
+from airflow_provider_annotation.hooks.retry import RetryPolicy, is_expired_signature, retrying
 from airflow_provider_annotation.project import (
     AnnotationRequestResult,
     CreatedProject,
@@ -55,9 +64,7 @@ from airflow_provider_annotation.project import (
     SetupInputError,
     annotation_request_body,
     create_workflow_endpoint,
-    created_id,
     folder_body,
-    id_text,
     optional_long,
     project_body,
     project_filters,
@@ -69,14 +76,16 @@ from airflow_provider_annotation.project import (
     to_task_id,
     workflow_for_api,
 )
+from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
 from airflow_provider_annotation.workflow import create_workflow_body, describe_value, to_project_id
 
-#: HTTP statuses that mean "busy, come back later": the platform did not act.
-_BUSY_STATUSES = frozenset({429, 503})
-#: Gateway statuses that may hide an answer: the platform may have acted.
-_GATEWAY_STATUSES = frozenset({502, 504})
-_SNIPPET_CHARS = 200
+__all__ = ["AnnotationHook"]
+
+#: Methods the HTTP spec calls safe: an uncatalogued call with one of them is treated as a read.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Bytes read from the socket at a time; the answer budget is checked between reads.
+_CHUNK_BYTES = 64 * 1024
 
 
 class AnnotationHook(BaseHook):
@@ -85,6 +94,10 @@ class AnnotationHook(BaseHook):
     Host is the platform's openAPI base URL, Login the Access Key ID, Password the Secret Key.
     The connection is read once, on first use (never at DAG parse time), and one HTTP session is
     kept per hook for keep-alive. Use one hook per thread, as with a `requests.Session`.
+
+    Methods for one endpoint are built on `_call(endpoint, json=..., params=...)`, which returns
+    ``(data, request_id)`` of a success or raises the typed error, re-sending as `hooks.retry`
+    decides for the endpoint's effect; `_created_id` takes the new id out of a create's data.
 
     :param annotation_conn_id: the Airflow connection to use.
     """
@@ -100,7 +113,9 @@ class AnnotationHook(BaseHook):
         super().__init__(**kwargs)
         self.annotation_conn_id = annotation_conn_id
         self._session: requests.Session | None = None
-        self._controllers: dict[tuple[str, RetryPolicy], tenacity.Retrying] = {}
+        #: proxies and verify for every request: the connection's, else the environment's.
+        self._transport: dict[str, Any] = {}
+        self._controllers: dict[tuple[Effect, RetryPolicy], tenacity.Retrying] = {}
 
     # -- connection and session -------------------------------------------------------------
 
@@ -109,14 +124,28 @@ class AnnotationHook(BaseHook):
         """The connection, resolved and checked once."""
         return AnnotationConnectionConfig.from_connection(self.get_connection(self.annotation_conn_id))
 
+    @cached_property
+    def _standing_secrets(self) -> tuple[str, ...]:
+        """What must never show in a log line or error: the secret key and proxy passwords."""
+        cfg = self.config
+        passwords = [urlsplit(url).password or "" for url in (cfg.proxies or {}).values()]
+        return (cfg.secret_key, *(p for p in passwords if p))
+
     def get_conn(self) -> requests.Session:
         """The hook's one `requests.Session`, made on first use."""
         if self._session is None:
-            self._session = requests.Session()
-            self._session.headers["User-Agent"] = _user_agent()
+            session = requests.Session()
+            session.headers["User-Agent"] = _user_agent()
+            self._transport = _transport_settings(session, self.config)
+            # The environment (proxy variables, REQUESTS_CA_BUNDLE) was read once just above; not
+            # re-reading it on every call is most of what a call costs beyond the network. Nor is a
+            # ~/.netrc login ever sent: the platform authenticates by signature.
+            session.trust_env = False
+            self._session = session
         return self._session
 
     def close(self) -> None:
+        """Close the HTTP session (its kept-alive connections); the next call opens a new one."""
         if self._session is not None:
             self._session.close()
             self._session = None
@@ -129,14 +158,20 @@ class AnnotationHook(BaseHook):
 
     # -- calls -------------------------------------------------------------------------------
 
+    def call(self, endpoint: Endpoint, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        """Call a catalogued endpoint (`airflow_provider_annotation.endpoints`) and return the
+        envelope's `data`; raise a typed error otherwise. Re-sent as its effect allows."""
+        return self._call(endpoint, json=json, params=params)[0]
+
     def request(
         self, method: str, endpoint: str, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
-        """Send a signed request and return the envelope's `data`; raise a typed error otherwise.
+        """Send a signed request to a path and return the envelope's `data`.
 
-        Retries follow `hooks.retry`: each attempt is signed afresh.
+        A catalogued path is re-sent as its effect allows; any other path is treated as a create
+        (never re-sent once it may have reached the platform) unless `method` is GET, HEAD or OPTIONS.
         """
-        return self._call(method, endpoint, json=json, params=params)[0]
+        return self._call(_endpoint_for(method, endpoint), json=json, params=params)[0]
 
     def create_workflow(self, project_id: int, pools: list[dict[str, Any]] | None = None) -> int:
         """Create a workflow in `project_id` and return its `workflowId`.
@@ -150,20 +185,8 @@ class AnnotationHook(BaseHook):
         """Send a Create Workflow body as `workflow.create_workflow_body` builds it (already
         checked) and return the new `workflowId`."""
         endpoint = create_workflow_endpoint(self.config.api_version)
-        data, request_id = self._call(
-            endpoint.method, endpoint.path, json=workflow_for_api(body, self.config.api_version)
-        )
-        workflow_id = data.get("workflowId") if isinstance(data, dict) else None
-        if isinstance(workflow_id, bool) or not isinstance(workflow_id, int):
-            raise AnnotationMayHaveTakenEffectError(
-                f"the platform reported success but no integer workflowId (data={data!r}); "
-                "the workflow may exist: check the project before re-running",
-                code=PlatformCode.SUCCESS,
-                request_id=request_id,
-                endpoint=endpoint.path,
-                method="POST",
-            )
-        return workflow_id
+        data, request_id = self._call(endpoint, json=workflow_for_api(body, self.config.api_version))
+        return self._created_id(endpoint, data, request_id, "workflowId")
 
     def test_connection(self) -> tuple[bool, str]:
         """One cheap, read-only signed call (list one project); a message a person can act on.
@@ -174,7 +197,7 @@ class AnnotationHook(BaseHook):
         try:
             cfg = self.config
             quick = dataclasses.replace(cfg.retry, max_attempts=2, max_retry_wait=5.0, retry_ambiguous=False)
-            self._call(PROJECT_LIST.method, PROJECT_LIST.path, json={"offset": 1, "limit": 1}, policy=quick)
+            self._call(PROJECT_LIST, json={"offset": 1, "limit": 1}, policy=quick)
         except AnnotationClockSkewError as err:
             return False, f"Signature expired although freshly signed: this machine's clock is off ({err})"
         except AnnotationApiError as err:
@@ -185,20 +208,18 @@ class AnnotationHook(BaseHook):
             self.close()  # Airflow's connection test never closes the hook
         return True, f"Connected to {cfg.base_url} with Access Key ID {cfg.access_key!r}."
 
-    # -- one call, one attempt ----------------------------------------------------------------
+    # -- the entry point for endpoint methods ---------------------------------------------------
 
     def _call(
         self,
-        method: str,
-        endpoint: str,
+        endpoint: Endpoint,
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
         policy: RetryPolicy | None = None,
     ) -> tuple[Any, str | None]:
-        method = method.upper()
-        if not endpoint.startswith("/"):
-            endpoint = "/" + endpoint
+        """``(data, request_id)`` of a successful call to `endpoint`, attempts signed afresh and
+        re-sent as `hooks.retry` decides for its effect; the last attempt's typed error otherwise."""
         attempts = 0
         expired_before = False
 
@@ -206,7 +227,7 @@ class AnnotationHook(BaseHook):
             nonlocal attempts, expired_before
             attempts += 1
             try:
-                return self._send_once(method, endpoint, json, params, attempts)
+                return self._send_once(endpoint, json, params, attempts)
             except AnnotationApiError as err:
                 if is_expired_signature(err):
                     if expired_before:
@@ -216,94 +237,165 @@ class AnnotationHook(BaseHook):
                             code=err.code,
                             request_id=err.request_id,
                             http_status=err.http_status,
-                            endpoint=endpoint,
-                            method=method,
+                            endpoint=endpoint.path,
+                            method=endpoint.method,
                         ) from err
                     expired_before = True
                 raise
 
-        controller = self._retrying(method, policy or self.config.retry)
+        controller = self._retrying(endpoint.effect, policy or self.config.retry)
         try:
             return controller(attempt)
         except AnnotationApiError as err:
             err.attempts = attempts
             raise
 
-    def _retrying(self, method: str, policy: RetryPolicy) -> tenacity.Retrying:
-        """The tenacity controller for `method` under `policy`, built once per hook."""
-        key = (method, policy)
+    @staticmethod
+    def _created_id(endpoint: Endpoint, data: Any, request_id: str | None, key: str) -> int:
+        """The id a create returned under `key`: a positive 64-bit int, else "may have taken effect"."""
+        return created_id(endpoint, data, key, request_id)
+
+    def _retrying(self, effect: Effect, policy: RetryPolicy) -> tenacity.Retrying:
+        """The tenacity controller for `effect` under `policy`, built once per hook."""
+        key = (effect, policy)
         if key not in self._controllers:
             self._controllers[key] = retrying(
-                method, policy, before_sleep=self._log_retry, sleep=lambda seconds: self._sleep(seconds)
+                effect, policy, before_sleep=self._log_retry, sleep=lambda seconds: self._sleep(seconds)
             )
         return self._controllers[key]
 
+    # -- one attempt ----------------------------------------------------------------------------
+
     def _send_once(
-        self, method: str, endpoint: str, json: Any, params: dict[str, Any] | None, attempt: int
+        self, endpoint: Endpoint, json: Any, params: dict[str, Any] | None, attempt: int
     ) -> tuple[Any, str | None]:
+        """One signed attempt: its answer judged, or the typed error of an attempt without one."""
         cfg = self.config
         headers = signed_headers(cfg.access_key, cfg.secret_key)
-        where: dict[str, Any] = {"endpoint": endpoint, "method": method}
+        secrets = (*self._standing_secrets, headers[SIGNATURE_HEADER])
         started = time.monotonic()
+        budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout)
         try:
-            response = self.get_conn().request(
-                method,
-                cfg.base_url + endpoint,
+            response = self._exchange(endpoint, json, params, headers, secrets, budget)
+        except AnnotationApiError as err:
+            self.log.info(
+                "%s %s -> no usable answer, %.1f ms (attempt %d): %s",
+                endpoint.method,
+                endpoint.path,
+                (time.monotonic() - started) * 1000,
+                attempt,
+                err.message,
+            )
+            raise
+        status = response.status_code
+        try:
+            data, request_id = judge_answer(endpoint, status, response.headers, budget.body, secrets)
+        except AnnotationApiError as err:
+            self._log_call(endpoint, status, err.code, err.request_id, started, attempt, "")
+            raise
+        self._log_call(endpoint, status, PlatformCode.SUCCESS, request_id, started, attempt, _ids_of(data))
+        return data, request_id
+
+    def _exchange(
+        self,
+        endpoint: Endpoint,
+        json: Any,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+        secrets: tuple[str, ...],
+        budget: AnswerBudget,
+    ) -> requests.Response:
+        """Send, then read the whole answer into `budget`; every transport failure becomes the typed
+        error its moment means (before sending, lost after sending, over the budget)."""
+        cfg = self.config
+        where: dict[str, Any] = {"endpoint": endpoint.path, "method": endpoint.method}
+        session = self.get_conn()
+        try:
+            response = session.request(
+                endpoint.method,
+                cfg.base_url + endpoint.path,
                 json=json,
                 params=params,
                 headers=headers,
                 timeout=(cfg.connect_timeout, cfg.read_timeout),
-                # Per request, so the connection's settings win over REQUESTS_CA_BUNDLE / *_PROXY.
-                verify=cfg.verify,
-                proxies=cfg.proxies,
+                # The connection's settings win over REQUESTS_CA_BUNDLE / *_PROXY (_transport_settings).
+                verify=self._transport["verify"],
+                proxies=self._transport["proxies"],
                 # A redirect would carry the signed headers to another host (requests strips only
-                # Authorization) and turn the POST into a GET: refuse it, see _unwrap.
+                # Authorization) and turn the POST into a GET: refuse it (envelope.judge_answer).
                 allow_redirects=False,
+                stream=True,  # read below, bounded in size and time
             )
         except requests.exceptions.SSLError as exc:
             raise AnnotationApiError(
-                f"TLS handshake with {cfg.base_url} failed ({_reason(exc)}); check the 'verify' extra",
+                f"TLS handshake with {cfg.base_url} failed ({_reason(exc, secrets)}); "
+                "check the 'verify' extra",
                 **where,
             ) from None
         except requests.exceptions.ReadTimeout:
-            raise AnnotationMayHaveTakenEffectError(
-                f"no answer within {cfg.read_timeout:g} s (read timeout) after the request was sent; "
-                "the platform may have acted",
-                **where,
-            ) from None
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            raise AnnotationMayHaveTakenEffectError(
-                f"the answer broke off while it was being read ({_reason(exc)}); the platform may have acted",
-                **where,
+            raise lost_answer(
+                endpoint, f"no answer within {cfg.read_timeout:g} s (read timeout) after the request was sent"
             ) from None
         except requests.exceptions.ConnectionError as exc:  # also ConnectTimeout and ProxyError
             if _never_connected(exc):
                 raise AnnotationUnavailableError(
-                    f"could not connect to {cfg.base_url}: {_reason(exc)}", **where
+                    f"could not connect to {cfg.base_url}: {_reason(exc, secrets)}", **where
                 ) from None
-            raise AnnotationMayHaveTakenEffectError(
-                f"connection dropped after the request was sent ({_reason(exc)}); "
-                "the platform may have acted",
-                **where,
+            raise lost_answer(
+                endpoint, f"connection dropped after the request was sent ({_reason(exc, secrets)})"
             ) from None
         except requests.exceptions.RequestException as exc:
             # What is left fails before sending (an invalid URL or header, a body that is not JSON).
-            raise AnnotationApiError(f"the request could not be sent: {_reason(exc)}", **where) from None
-        elapsed_ms = (time.monotonic() - started) * 1000
-        envelope = _envelope(response)
+            raise AnnotationApiError(
+                f"the request could not be sent: {_reason(exc, secrets)}", **where
+            ) from None
+        status = response.status_code
+        try:
+            _read_answer(response, budget)
+        except AnswerTooLarge as exc:
+            response.close()
+            raise too_large(endpoint, exc, http_status=status) from None
+        except AttemptDeadlinePassed:
+            response.close()
+            raise lost_answer(
+                endpoint,
+                f"the answer was still arriving after {cfg.total_timeout:g} s (the attempt's total timeout)",
+                http_status=status,
+            ) from None
+        except ReadTimeoutError:
+            response.close()
+            raise lost_answer(
+                endpoint, f"the answer stalled for {cfg.read_timeout:g} s (read timeout)", http_status=status
+            ) from None
+        except (ProtocolError, DecodeError, OSError) as exc:
+            response.close()
+            raise lost_answer(
+                endpoint,
+                f"the answer broke off while it was being read ({_reason(exc, secrets)})",
+                http_status=status,
+            ) from None
+        return response
+
+    def _log_call(
+        self,
+        endpoint: Endpoint,
+        status: int,
+        code: int | None,
+        request_id: str | None,
+        started: float,
+        attempt: int,
+        ids: str,
+    ) -> None:
         self.log.info(
             "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)%s",
-            method,
-            endpoint,
-            response.status_code,
-            envelope["code"] if envelope else "-",
-            (envelope and envelope.get("requestId")) or "-",
-            elapsed_ms,
+            endpoint.method,
+            endpoint.path,
+            status,
+            "-" if code is None else int(code),
+            request_id or "-",
+            (time.monotonic() - started) * 1000,
             attempt,
-            _ids_of(envelope),
-        )
-        return _unwrap(
-            response, envelope, method, endpoint, secrets=(cfg.secret_key, headers[SIGNATURE_HEADER])
+            ids,
         )
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
@@ -323,20 +415,14 @@ class AnnotationHook(BaseHook):
 
     # -- project setup: one method per endpoint (bodies from `airflow_provider_annotation.project`) --
 
-    def _setup_call(
-        self, endpoint: Endpoint, body: dict[str, Any] | None = None, params: dict[str, Any] | None = None
-    ) -> tuple[Any, str | None]:
-        """One call of the setup methods: the envelope's data and requestId."""
-        return self._call(endpoint.method, endpoint.path, json=body, params=params)
-
     def create_folder(self, name: str, *, external_id: str | None = None) -> int:
         """Create a folder and return its `folderId`; names are unique (5836 otherwise)."""
         return self.send_create_folder(folder_body(name, external_id))
 
     def send_create_folder(self, body: dict[str, Any]) -> int:
         """Send a body `project.folder_body` built; return the new `folderId`."""
-        data, request_id = self._setup_call(FOLDER_CREATE, body)
-        return created_id(data, "folderId", FOLDER_CREATE, request_id)
+        data, request_id = self._call(FOLDER_CREATE, json=body)
+        return self._created_id(FOLDER_CREATE, data, request_id, "folderId")
 
     def create_project(
         self,
@@ -371,8 +457,8 @@ class AnnotationHook(BaseHook):
 
     def send_create_project(self, body: dict[str, Any]) -> CreatedProject:
         """Send a body `project.project_body` built (in the connection's API version)."""
-        data, request_id = self._setup_call(PROJECT_CREATE, workflow_for_api(body, self.config.api_version))
-        project_id = created_id(data, "projectId", PROJECT_CREATE, request_id)
+        data, request_id = self._call(PROJECT_CREATE, json=workflow_for_api(body, self.config.api_version))
+        project_id = self._created_id(PROJECT_CREATE, data, request_id, "projectId")
         return CreatedProject(
             project_id=project_id,
             status=optional_long(data, "status", PROJECT_CREATE, request_id),
@@ -382,7 +468,7 @@ class AnnotationHook(BaseHook):
     def get_project(self, project_id: int | str) -> dict[str, Any]:
         """One project's info (``GET /project/get?projectId=``)."""
         params = {"projectId": str(to_project_id(project_id))}
-        data, request_id = self._setup_call(PROJECT_GET, params=params)
+        data, request_id = self._call(PROJECT_GET, params=params)
         return read_object(data, PROJECT_GET, request_id)
 
     def list_projects(
@@ -392,7 +478,7 @@ class AnnotationHook(BaseHook):
         from 1; `status` and `data_type` filter only when given."""
         body = project_filters(status=status, data_type=data_type)
         body.update(offset=to_count(offset, "offset"), limit=to_count(limit, "limit"))
-        data, request_id = self._setup_call(PROJECT_LIST, body)
+        data, request_id = self._call(PROJECT_LIST, json=body)
         return read_page(data, PROJECT_LIST, request_id)
 
     def iter_projects(
@@ -444,7 +530,7 @@ class AnnotationHook(BaseHook):
 
     def send_annotation_request(self, body: dict[str, Any]) -> AnnotationRequestResult:
         """Send a body `project.annotation_request_body` built; task ids come back as strings."""
-        data, request_id = self._setup_call(ANNOTATION_REQUEST, body)
+        data, request_id = self._call(ANNOTATION_REQUEST, json=body)
         return read_annotation_result(data, request_id)
 
     def run_stat(self, project_id: int | str, workflow_id: int | str) -> dict[str, Any]:
@@ -453,13 +539,13 @@ class AnnotationHook(BaseHook):
             "projectId": to_project_id(project_id),
             "workflowId": to_project_id(workflow_id, "workflow_id"),
         }
-        data, request_id = self._setup_call(ANNOTATION_STAT, body)
+        data, request_id = self._call(ANNOTATION_STAT, json=body)
         return read_object(data, ANNOTATION_STAT, request_id)
 
     def get_task(self, project_id: int | str, task_id: str) -> dict[str, Any]:
         """One task, with its `status`; `task_id` is a string of digits (or an exact int)."""
         body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
-        data, request_id = self._setup_call(TASK_GET, body)
+        data, request_id = self._call(TASK_GET, json=body)
         return read_task(read_object(data, TASK_GET, request_id), TASK_GET, request_id)
 
     def list_project_tasks(
@@ -478,7 +564,7 @@ class AnnotationHook(BaseHook):
             if value is not None:
                 body[key] = to_count(value, key, low=0)
         body.update(offset=to_count(offset, "offset"), limit=to_count(limit, "limit"))
-        data, request_id = self._setup_call(PROJECT_TASKS, body)
+        data, request_id = self._call(PROJECT_TASKS, json=body)
         page = read_page(data, PROJECT_TASKS, request_id)
         page["data"] = [read_task(item, PROJECT_TASKS, request_id) for item in page["data"]]
         return page
@@ -505,16 +591,16 @@ class AnnotationHook(BaseHook):
         if not isinstance(resource_url, str) or not resource_url.strip():
             raise SetupInputError(f"resource_url: expected a URL, got {describe_value(resource_url)}")
         body = {"projectId": to_project_id(project_id), "resourceUrl": resource_url.strip()}
-        data, request_id = self._setup_call(TASK_SEND, body)
+        data, request_id = self._call(TASK_SEND, json=body)
         answer = read_object(data, TASK_SEND, request_id)
-        answer["batchId"] = id_text(answer.get("batchId"), "batchId", TASK_SEND, request_id, created=True)
+        answer["batchId"] = created_text_id(TASK_SEND, answer, "batchId", request_id)
         return answer
 
     def get_send_status(self, batch_id: str) -> dict[str, Any]:
         """How an import started by `send_tasks` is doing: ``{taskCount, importFailCount, status,
         errors}``; its status values are not documented, so they are passed on as they come."""
         body = {"batchId": to_task_id(batch_id, "batch_id")}
-        data, request_id = self._setup_call(TASK_SEND_STATUS, body)
+        data, request_id = self._call(TASK_SEND_STATUS, json=body)
         return read_object(data, TASK_SEND_STATUS, request_id)
 
     @staticmethod
@@ -537,80 +623,50 @@ class AnnotationHook(BaseHook):
             yield from page["data"]
 
 
-def _ids_of(envelope: dict[str, Any] | None) -> str:
-    """The ids a successful answer carries (``workflowId=18000``), for the call's log line, so the
-    new object and its requestId stand on one line."""
-    data = envelope.get("data") if envelope and envelope.get("success") is True else None
+def _ids_of(data: Any) -> str:
+    """The ids a successful answer carries (``: workflowId=18000``), for the call's log line, so
+    the new object and its requestId stand on one line."""
     if not isinstance(data, dict):
         return ""
-    ids = [f"{key}={value}" for key, value in data.items() if key.endswith("Id") and isinstance(value, int)]
-    return ": " + ", ".join(ids) if ids else ""
+    ids = [
+        f"{key}={value}"
+        for key, value in data.items()
+        if isinstance(key, str) and key.endswith("Id") and type(value) is int
+    ]
+    return scrub(": " + ", ".join(ids), limit=120) if ids else ""
 
 
-def _envelope(response: requests.Response) -> dict[str, Any] | None:
-    """The platform's JSON envelope, or None when the body is something else."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if isinstance(body, dict) and "code" in body and "success" in body:
-        return body
-    return None
+def _transport_settings(session: requests.Session, cfg: AnnotationConnectionConfig) -> dict[str, Any]:
+    """Proxies and TLS verification for the base URL, as requests would work them out on each call:
+    the connection's `proxies` and `verify` first, then the environment (``HTTPS_PROXY``,
+    ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...)."""
+    merged = session.merge_environment_settings(cfg.base_url, dict(cfg.proxies or {}), True, cfg.verify, None)
+    return {"proxies": merged["proxies"], "verify": merged["verify"]}
 
 
-def _unwrap(
-    response: requests.Response,
-    envelope: dict[str, Any] | None,
-    method: str,
-    endpoint: str,
-    secrets: tuple[str, ...],
-) -> tuple[Any, str | None]:
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    where: dict[str, Any] = {"endpoint": endpoint, "method": method, "http_status": status}
-    if response.is_redirect:
-        raise AnnotationResponseError(
-            f"HTTP {status} redirect to {response.headers.get('Location')!r}, not followed (the signed "
-            "headers would go along); set the connection's Host to the final base URL",
-            **where,
-        )
-    if envelope is None:
-        snippet = _snippet(response.text, secrets)
-        if status in _BUSY_STATUSES or status == 500:
-            raise AnnotationUnavailableError(
-                f"platform busy or failing (HTTP {status}); body: {snippet}", retry_after=retry_after, **where
-            )
-        if 200 <= status < 300 or status in _GATEWAY_STATUSES:
-            raise AnnotationMayHaveTakenEffectError(
-                f"HTTP {status} with a body that is not the platform's JSON envelope, so the outcome is "
-                f"unknown and the platform may have acted; body: {snippet}",
-                **where,
-            )
-        raise AnnotationResponseError(
-            f"HTTP {status} with a body that is not the platform's JSON envelope "
-            f"(is the base URL right?); body: {snippet}",
-            **where,
-        )
-    code = envelope.get("code")
-    request_id = envelope.get("requestId") or None
-    if envelope.get("success") is True and code == PlatformCode.SUCCESS:
-        return envelope.get("data"), request_id
-    message = str(envelope.get("message") or describe(code))
-    where.update(code=code, request_id=request_id)
-    cls = AnnotationUnavailableError if status in _BUSY_STATUSES else error_class_for_code(code)
-    raise cls(message, retry_after=retry_after, **where)
+def _endpoint_for(method: str, path: str) -> Endpoint:
+    """The catalogued endpoint for (method, path), or an uncatalogued one: a create unless the
+    method is safe, because re-sending an unknown create could duplicate."""
+    method = method.upper()
+    path = path if path.startswith("/") else "/" + path
+    for known in ALL_ENDPOINTS:
+        if known.path == path and known.method == method:
+            return known
+    return Endpoint(method, path, Effect.READ if method in _SAFE_METHODS else Effect.CREATE)
 
 
-def _snippet(text: str, secrets: tuple[str, ...]) -> str:
-    """A short, single-line excerpt of a body, with anything secret blanked (a proxy page might
-    echo request headers back)."""
-    text = re.sub(r"\s+", " ", text or "").strip()
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    if not text:
-        return "(empty)"
-    return repr(text[:_SNIPPET_CHARS] + ("..." if len(text) > _SNIPPET_CHARS else ""))
+def _read_answer(response: requests.Response, budget: AnswerBudget) -> None:
+    """Read the body into `budget` as it arrives (decompressed a bounded piece at a time), then
+    hand the connection back to the pool for keep-alive."""
+    raw = response.raw
+    budget.check_declared(response.headers.get("Content-Length"))
+    budget.check_deadline()  # headers that took past the deadline end the attempt too
+    while True:
+        chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
+        if not chunk:
+            break
+        budget.take(chunk)
+    raw.release_conn()
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
@@ -625,11 +681,12 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
-def _reason(exc: BaseException) -> str:
-    """The innermost cause's text, without urllib3's long wrapper."""
+def _reason(exc: BaseException, secrets: tuple[str, ...]) -> str:
+    """The innermost cause's text, without urllib3's long wrapper, scrubbed (a proxy URL in it may
+    carry credentials)."""
     reason: Any = exc.args[0] if exc.args else exc
     reason = getattr(reason, "reason", reason)
-    return str(reason)[:_SNIPPET_CHARS]
+    return scrub(reason, secrets)
 
 
 def _advice(err: AnnotationApiError, cfg: AnnotationConnectionConfig) -> str:
@@ -641,10 +698,17 @@ def _advice(err: AnnotationApiError, cfg: AnnotationConnectionConfig) -> str:
     }
     if err.code in advice:
         return advice[err.code]
+    if err.http_status == 404 or (
+        isinstance(err, AnnotationNotFoundError) and err.code == PlatformCode.NOT_FOUND
+    ):
+        return (
+            f"{cfg.base_url} has no {PROJECT_LIST.path} (HTTP {err.http_status}, not found): check the base "
+            "URL in Host, including its path (e.g. https://host/openapi)."
+        )
     if isinstance(err, AnnotationUnavailableError) and err.code is None and err.http_status is None:
         return f"Platform unreachable at {cfg.base_url}: check Host and the network."
     if isinstance(err, AnnotationResponseError):
-        return f"{cfg.base_url} did not answer like the platform: check Host (the openAPI base URL)."
+        return f"{cfg.base_url} did not answer like the platform: check the base URL (Host)."
     return "The platform refused the test call."
 
 

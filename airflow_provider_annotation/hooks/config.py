@@ -95,6 +95,9 @@ class AnnotationConnectionConfig:
     retry: RetryPolicy
     #: Which documented form of Create Workflow to send: "2024-07" (default) or "2024-08".
     api_version: str = DEFAULT_API_VERSION
+    #: Seconds one attempt may take in all (extra `timeout.total`, default connect + read): a server
+    #: dripping its answer cannot hold an attempt beyond it.
+    total_timeout: float = DEFAULT_CONNECT_TIMEOUT + DEFAULT_READ_TIMEOUT
 
     @classmethod
     def from_connection(cls, conn: Any) -> AnnotationConnectionConfig:
@@ -113,6 +116,7 @@ class AnnotationConnectionConfig:
             verify=_verify(extra.get("verify", True), conn_id),
             proxies=_proxies(extra.get("proxies"), conn_id, base_url.partition(":")[0]),
             allow_insecure_http=allow_insecure,
+            total_timeout=_total_timeout(extra.get("timeout"), connect_timeout + read_timeout, conn_id),
             retry=RetryPolicy(
                 max_attempts=int(
                     _number(
@@ -280,10 +284,10 @@ def _timeouts(value: Any, conn_id: str) -> tuple[float, float]:
     if value is None:
         return DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
     if isinstance(value, dict):
-        unknown = set(value) - {"connect", "read"}
+        unknown = set(value) - {"connect", "read", "total"}
         if unknown:
             raise _error(
-                conn_id, "extra 'timeout'", f"unknown keys {sorted(unknown)}; use 'connect' and 'read'"
+                conn_id, "extra 'timeout'", f"unknown keys {sorted(unknown)}; use 'connect', 'read', 'total'"
             )
         connect = _number(
             value, "connect", DEFAULT_CONNECT_TIMEOUT, conn_id, where="extra 'timeout.connect'", positive=True
@@ -294,6 +298,13 @@ def _timeouts(value: Any, conn_id: str) -> tuple[float, float]:
         return connect, read
     connect = read = _number({"timeout": value}, "timeout", 0, conn_id, positive=True)
     return connect, read
+
+
+def _total_timeout(value: Any, default: float, conn_id: str) -> float:
+    """`timeout.total`: the most seconds one attempt may take, answer included."""
+    if not isinstance(value, dict) or "total" not in value:
+        return default
+    return _number(value, "total", default, conn_id, where="extra 'timeout.total'", positive=True)
 
 
 def _verify(value: Any, conn_id: str) -> bool | str:

@@ -1,21 +1,26 @@
 """The hook's retry policy: what is re-sent, how long to wait, when to give up.
 
-Re-sent: nothing reached the platform (connect failure) or it said "try again later" (429, 503,
-code 500), and an expired signature once, re-signed. Not re-sent by default: answers lost after
-the request was sent, because a second create could duplicate the first (GET excepted).
+Decided by what an endpoint does (`endpoints.Effect`), not by its HTTP method. Re-sent: nothing
+reached the platform (connect failure) or it said "try again later" (429, code 500, a 503 with its
+envelope), an expired signature once, re-signed, and any lost answer of a read. A create whose
+answer was lost is not re-sent by default, because a second create could duplicate the first.
+
+Transport-free: the same decisions drive the `requests` hook (`retrying`) and an async client
+(`async_retrying`, tenacity's AsyncRetrying).
 """
 
 from __future__ import annotations
 
-import email.utils
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import tenacity
 
 from airflow_provider_annotation.codes import PlatformCode
+from airflow_provider_annotation.endpoints import Effect
+from airflow_provider_annotation.envelope import claims_success
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationClockSkewError,
@@ -23,8 +28,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationUnavailableError,
 )
 
-#: Methods the HTTP spec calls safe: re-sending them cannot create anything.
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+__all__ = ["RetryPolicy", "async_retrying", "is_expired_signature", "retrying", "should_retry"]
 
 
 @dataclass(frozen=True)
@@ -34,26 +38,11 @@ class RetryPolicy:
     max_attempts: int
     max_retry_wait: float  # seconds of waiting between attempts, in total
     base_delay: float  # first backoff step; 0 makes retries instant (tests)
-    retry_ambiguous: bool  # opt-in: re-send requests that may have taken effect
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds a `Retry-After` header asks for (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    retry_ambiguous: bool  # opt-in: re-send creates that may have taken effect
 
 
 def is_expired_signature(exc: BaseException | None) -> bool:
+    """A 403 "signature expired" that a fresh signature may cure (not yet called clock skew)."""
     return (
         isinstance(exc, AnnotationApiError)
         and not isinstance(exc, AnnotationClockSkewError)
@@ -61,12 +50,13 @@ def is_expired_signature(exc: BaseException | None) -> bool:
     )
 
 
-def should_retry(exc: BaseException, method: str, policy: RetryPolicy) -> bool:
-    """Whether one failed attempt may be sent again."""
+def should_retry(exc: BaseException, effect: Effect, policy: RetryPolicy) -> bool:
+    """Whether one failed attempt of an endpoint with `effect` may be sent again."""
     if isinstance(exc, AnnotationUnavailableError) or is_expired_signature(exc):
         return True
     if isinstance(exc, AnnotationMayHaveTakenEffectError):
-        return method in SAFE_METHODS or policy.retry_ambiguous
+        # An answer that claimed success is never re-sent: the platform most likely acted.
+        return not claims_success(exc) and (effect is Effect.READ or policy.retry_ambiguous)
     return False
 
 
@@ -82,10 +72,10 @@ class _WaitForPlatform(tenacity.wait.wait_base):
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
-            return retry_after
+            return float(retry_after)
         if is_expired_signature(exc):
             return 0.0
-        return self._backoff(retry_state)
+        return float(self._backoff(retry_state))
 
 
 class _StopWhenBudgetSpent(tenacity.stop.stop_base):
@@ -95,22 +85,36 @@ class _StopWhenBudgetSpent(tenacity.stop.stop_base):
         self._budget = budget
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        return retry_state.idle_for + retry_state.upcoming_sleep > self._budget
+        return retry_state.idle_for + (retry_state.upcoming_sleep or 0.0) > self._budget
+
+
+def _controller_args(effect: Effect, policy: RetryPolicy) -> dict[str, Any]:
+    return {
+        "retry": tenacity.retry_if_exception(lambda exc: should_retry(exc, effect, policy)),
+        "wait": _WaitForPlatform(policy.base_delay, cap=policy.max_retry_wait),
+        "stop": tenacity.stop_after_attempt(policy.max_attempts)
+        | _StopWhenBudgetSpent(policy.max_retry_wait),
+        "reraise": True,
+    }
 
 
 def retrying(
-    method: str,
+    effect: Effect,
     policy: RetryPolicy,
     before_sleep: Callable[[tenacity.RetryCallState], Any] | None = None,
     sleep: Callable[[float], Any] = time.sleep,
 ) -> tenacity.Retrying:
     """A tenacity controller; the last error is re-raised as is. Reusable call after call (tenacity
-    keeps each call's state thread-locally), so a hook builds one per method and policy."""
-    return tenacity.Retrying(
-        retry=tenacity.retry_if_exception(lambda exc: should_retry(exc, method, policy)),
-        wait=_WaitForPlatform(policy.base_delay, cap=policy.max_retry_wait),
-        stop=tenacity.stop_after_attempt(policy.max_attempts) | _StopWhenBudgetSpent(policy.max_retry_wait),
-        before_sleep=before_sleep,
-        sleep=sleep,
-        reraise=True,
-    )
+    keeps each call's state thread-locally), so a hook builds one per effect and policy."""
+    return tenacity.Retrying(before_sleep=before_sleep, sleep=sleep, **_controller_args(effect, policy))
+
+
+def async_retrying(
+    effect: Effect,
+    policy: RetryPolicy,
+    before_sleep: Callable[[tenacity.RetryCallState], Any] | None = None,
+    sleep: Callable[[float], Awaitable[Any]] | None = None,
+) -> tenacity.AsyncRetrying:
+    """The same decisions for an async client (``await controller(coroutine_function)``)."""
+    extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+    return tenacity.AsyncRetrying(before_sleep=before_sleep, **extra, **_controller_args(effect, policy))

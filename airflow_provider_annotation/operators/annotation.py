@@ -16,10 +16,16 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_annotation.coercion import to_name_list, to_pools
 from airflow_provider_annotation.exceptions import (
+    AnnotationConnectionConfigError,
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
-from airflow_provider_annotation.workflow import WorkflowValidationError, build_pools, create_workflow_body
+from airflow_provider_annotation.workflow import (
+    Problems,
+    WorkflowValidationError,
+    build_pools,
+    create_workflow_body,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -80,25 +86,44 @@ class CreateWorkflowOperator(BaseOperator):
         self.annotation_conn_id = annotation_conn_id
         # Not `self.dry_run`: that name is BaseOperator's dry_run() method.
         self.is_dry_run = dry_run
+        # Only noted, not checked: a field given here that renders to None is a missing value
+        # upstream (native rendering), not a request for the default.
+        self._given = frozenset(name for name in ("pools", *SHORTHAND) if getattr(self, name) is not None)
 
     def build_body(self) -> dict[str, Any]:
         """The exact request body from the rendered fields, checked before anything is sent; every
-        problem of every argument is reported at once."""
-        pools, parse_problems = None, []
+        problem of every argument is reported at once (the first `MAX_PROBLEMS`, and a count)."""
+        problems = Problems()
+        pools = None
         try:
             pools = self._pools()
         except WorkflowValidationError as err:
-            parse_problems = err.problems
+            problems.add(err)
         try:
             body = create_workflow_body(self.project_id, pools)
         except WorkflowValidationError as err:
-            raise WorkflowValidationError(err.problems + parse_problems) from None
-        if parse_problems:
-            raise WorkflowValidationError(parse_problems)
+            # project_id's problems first: the order the arguments are documented in.
+            first = Problems()
+            first.add(err)
+            first.extend(problems)  # carries the count of problems beyond the listed ones
+            raise WorkflowValidationError(first) from None
+        if problems:
+            raise WorkflowValidationError(problems)
         return body
 
     def _pools(self) -> list[Any] | None:
         """`pools` as rendered (parsed, not yet checked), or pools built from the shorthand."""
+        vanished = [
+            name for name in ("pools", *SHORTHAND) if name in self._given and getattr(self, name) is None
+        ]
+        if vanished:
+            raise WorkflowValidationError(
+                [
+                    f"{name}: given as a template or XCom that rendered to None (a missing upstream "
+                    "value?); pass None itself to leave it out"
+                    for name in vanished
+                ]
+            )
         given = [name for name in SHORTHAND if getattr(self, name) is not None]
         if self.pools is not None and given:
             raise WorkflowValidationError(
@@ -109,12 +134,12 @@ class CreateWorkflowOperator(BaseOperator):
         if not given:
             return None
         names: dict[str, list[str] | None] = {}
-        problems: list[str] = []
+        problems = Problems()
         for name in SHORTHAND:
             try:
                 names[name] = to_name_list(getattr(self, name), name)
             except WorkflowValidationError as err:
-                problems.extend(err.problems)
+                problems.add(err)
         if problems:
             raise WorkflowValidationError(problems)
         return build_pools(**names)
@@ -143,9 +168,17 @@ class CreateWorkflowOperator(BaseOperator):
 
         with AnnotationHook(annotation_conn_id=self.annotation_conn_id) as hook:
             try:
+                # Resolved before sending: a bad connection is refused with nothing sent.
+                retry_ambiguous = hook.config.retry.retry_ambiguous
+            except AnnotationConnectionConfigError as err:
+                raise AirflowFailException(
+                    f"{err}\nNothing was sent; not retrying: fix the connection {self.annotation_conn_id!r}, "
+                    "then clear the task."
+                ) from err
+            try:
                 workflow_id = hook.send_create_workflow(body)
             except AnnotationMayHaveTakenEffectError as err:
-                if hook.config.retry.retry_ambiguous:
+                if retry_ambiguous:
                     raise
                 # An Airflow retry would re-send what the hook deliberately did not: it could
                 # create a second workflow. Stop, and say what to check.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,18 +18,23 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from airflow_provider_annotation.codes import PlatformCode
+from airflow_provider_annotation.signing import SIGNATURE_HEADER
 from airflow_provider_annotation.testing.faults import Fault
 from airflow_provider_annotation.testing.openapi import (
+    FIRST_WORKFLOW_ID,
     OPERATIONS,
     QUERY_OPERATIONS,
     EmulatorState,
     HeaderDict,
     Outcome,
+    SignatureLog,
     auth_failure,
     envelope,
     json_or_none,
     new_request_id,
 )
+
+__all__ = ["CONTROL_PREFIX", "Answer", "FaultLayer", "build_asgi_app", "create_app"]
 
 #: Control plane for tests in other processes; never signed, never recorded.
 CONTROL_PREFIX = "/_emulator"
@@ -38,14 +44,18 @@ CONTROL_PREFIX = "/_emulator"
 
 
 def _platform_route(
-    state: EmulatorState, operation: Callable[..., Outcome], *, from_query: bool = False
+    state: EmulatorState,
+    operation: Callable[..., Outcome],
+    seen: SignatureLog,
+    *,
+    from_query: bool = False,
 ) -> Callable[..., Awaitable[Any]]:
-    """Wrap an operation with what every platform endpoint does: authenticate, parse, envelope.
-    GET endpoints (`from_query`) take their parameters from the query string."""
+    """Wrap an operation with what every platform endpoint does: authenticate (a replayed signature
+    is refused), parse, envelope. GET endpoints (`from_query`) take parameters from the query."""
 
     async def route(request: Request) -> JSONResponse:
         request_id = new_request_id()
-        code: int | None = auth_failure(state.settings, request.headers, state.now_ms())
+        code: int | None = auth_failure(state.settings, request.headers, state.now_ms(), seen)
         data = None
         if code is None:
             payload = dict(request.query_params) if from_query else json_or_none(await request.body())
@@ -98,10 +108,13 @@ def create_app(state: EmulatorState) -> FastAPI:
     """The routes alone: platform endpoints under the prefix, control endpoints at both roots."""
     app = FastAPI(title="Annotation platform emulator", openapi_url=None, docs_url=None, redoc_url=None)
     platform = APIRouter(prefix=state.settings.prefix)
+    seen = SignatureLog()
     for path, operation in OPERATIONS.items():
-        platform.add_api_route(path, _platform_route(state, operation), methods=["POST"])
+        platform.add_api_route(path, _platform_route(state, operation, seen), methods=["POST"])
     for path, operation in QUERY_OPERATIONS.items():
-        platform.add_api_route(path, _platform_route(state, operation, from_query=True), methods=["GET"])
+        platform.add_api_route(
+            path, _platform_route(state, operation, seen, from_query=True), methods=["GET"]
+        )
     app.include_router(platform)
     control = _control_router(state)
     app.include_router(control)
@@ -127,6 +140,11 @@ class Answer:
     body: bytes
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    #: How it is sent: a byte every `drip` s; after `padding` bytes of whitespace (no length
+    #: announced); or gzip-compressed after `gzip_padding` bytes of whitespace.
+    drip: float = 0.0
+    padding: int = 0
+    gzip_padding: int = 0
 
 
 class FaultLayer:
@@ -154,7 +172,7 @@ class FaultLayer:
             answer = await self._call_app(scope, body)
         else:
             self.state.update_record(record, fault=fault.to_dict())
-            answer = await self._faulty_answer(scope, body, fault)
+            answer = await self._faulty_answer(scope, body, fault, headers)
         if answer is None:
             await _drop_connection(send)
             return
@@ -165,19 +183,32 @@ class FaultLayer:
         if fault is not None and fault.cut_mid_body:
             await _cut_answer(send, answer)
             return
+        if answer.drip or answer.padding or answer.gzip_padding:
+            await _send_slowly_or_padded(send, answer)
+            return
         await _send_answer(send, answer)
 
-    async def _faulty_answer(self, scope: dict, body: bytes, fault: Fault) -> Answer | None:
+    async def _faulty_answer(
+        self, scope: dict, body: bytes, fault: Fault, headers: HeaderDict
+    ) -> Answer | None:
         """Act (or not), wait, then make the answer the fault asks for; None means drop."""
         real = await self._call_app(scope, body) if fault.act else None
         await asyncio.sleep(fault.delay)
-        if real is None and not fault.replaces_answer:
+        if real is None and not fault.replaces_answer and fault.half_success is None:
             real = await self._call_app(scope, body)
         if fault.drop:
             return None
-        answer = _replacement(fault, self.state.now_ms()) or real
+        if fault.echo is not None:
+            answer: Answer | None = _echo(fault.echo, headers, self.state)
+        else:
+            answer = _replacement(fault, self.state.now_ms()) or real
+        if fault.half_success is not None:
+            answer = _half_success(fault.half_success, answer, self.state.now_ms())
         assert answer is not None  # a fault that replaces nothing has acted above
         answer.headers.update(fault.headers)
+        answer.drip, answer.padding, answer.gzip_padding = fault.drip, fault.pad_to, fault.gzip_bomb
+        if answer.padding:
+            answer.padding = max(0, answer.padding - len(answer.body))
         return answer
 
     async def _call_app(self, scope: dict, body: bytes) -> Answer:
@@ -229,9 +260,59 @@ def _replacement(fault: Fault, now_ms: int) -> Answer | None:
     return None
 
 
+#: A log line an echoed value tries to forge, after a newline.
+FORGED_LOG_LINE = "2026-01-01T00:00:00.000000Z [info     ] FORGED: task succeeded"
+
+
+def _echo(where: str, headers: HeaderDict, state: EmulatorState) -> Answer:
+    """What a server echoing the request back answers: its headers (X-SIGN included) and the
+    secret key, with a newline and a forged log line, in the place `where` names."""
+    secret = state.settings.secret_key
+    sign = headers.get(SIGNATURE_HEADER) or ""
+    echoed = f"echo: secret={secret} sign={sign}\n{FORGED_LOG_LINE}\nheaders={json.dumps(dict(headers))}"
+    now = state.now_ms()
+    if where == "location":
+        location = f"http://user:{secret}@127.0.0.1:9/{sign}?sign={sign}"
+        return Answer(302, b"", headers={"Location": location})
+    if where == "body":
+        return Answer(400, echoed.encode("utf-8"), "text/plain; charset=utf-8")
+    failure = envelope(PlatformCode.INVALID_PARAMETER, now_ms=now)
+    if where == "message":
+        failure["message"] = echoed
+    else:  # requestId
+        failure["requestId"] = f"{sign}\n{FORGED_LOG_LINE} secret={secret}"
+    return Answer(200, json.dumps(failure).encode("utf-8"))
+
+
+def _half_success(how: str, answer: Answer | None, now_ms: int) -> Answer:
+    """`answer` (or a made-up success) rewritten to half-claim success, as `Fault.half_claimed`."""
+    parsed = json_or_none(answer.body) if answer is not None else None
+    if not (isinstance(parsed, dict) and parsed.get("success") is True):
+        parsed = envelope(PlatformCode.SUCCESS, {"workflowId": FIRST_WORKFLOW_ID}, now_ms=now_ms)
+    data: dict[str, Any] = parsed["data"] if isinstance(parsed.get("data"), dict) else {}
+    id_key = next((k for k in data if k.endswith("Id")), "workflowId")
+    value = data.get(id_key, FIRST_WORKFLOW_ID)
+    rewrite: dict[str, Callable[[], None]] = {
+        "success-false": lambda: parsed.update(success=False),
+        "code-string": lambda: parsed.update(code="200"),
+        "other-code": lambda: parsed.update(code=int(PlatformCode.INTERNAL_ERROR)),
+        "id-string": lambda: data.update({id_key: str(value)}),
+        "id-float": lambda: data.update({id_key: float(value)}),
+        "id-bool": lambda: data.update({id_key: True}),
+        "id-negative": lambda: data.update({id_key: -abs(int(value))}),
+        "id-huge": lambda: data.update({id_key: 2**63}),
+    }
+    rewrite[how]()
+    parsed["data"] = data
+    return Answer(200, json.dumps(parsed).encode("utf-8"))
+
+
 def _envelope_fields(body: bytes) -> tuple[int | None, str | None]:
     """(code, requestId) of an envelope body, for the request log; (None, None) if not one."""
-    parsed = json_or_none(body)
+    try:
+        parsed = json_or_none(body)
+    except RecursionError:  # a hostile body nested too deeply (a fault): not an envelope
+        return None, None
     if not isinstance(parsed, dict):
         return None, None
     return parsed.get("code"), parsed.get("requestId")
@@ -257,6 +338,57 @@ def _start_message(answer: Answer) -> dict[str, Any]:
 async def _send_answer(send: Callable[[dict], Awaitable[None]], answer: Answer) -> None:
     await send(_start_message(answer))
     await send({"type": "http.response.body", "body": answer.body})
+
+
+def _disconnected(send: Callable[..., Any]) -> bool:
+    """Whether the client has gone (uvicorn's cycle marks it), so a long answer can stop."""
+    return bool(getattr(getattr(send, "__self__", None), "disconnected", False))
+
+
+_MIB = 1024 * 1024
+
+
+async def _send_slowly_or_padded(send: Callable[..., Any], answer: Answer) -> None:
+    """Send `answer` dripping, padded or as a gzip bomb, stopping when the client hangs up."""
+    headers = [(b"content-type", answer.content_type.encode("latin-1"))]
+    headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items())
+    if answer.drip:
+        headers.append((b"content-length", str(len(answer.body)).encode("latin-1")))
+    if answer.gzip_padding:
+        headers.append((b"content-encoding", b"gzip"))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+
+    async def part(data: bytes) -> bool:
+        if _disconnected(send):
+            return False
+        if data:
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+        return True
+
+    if answer.drip:
+        for index in range(len(answer.body)):
+            if not await part(answer.body[index : index + 1]):
+                return
+            await asyncio.sleep(answer.drip)
+    elif answer.padding:
+        left = answer.padding
+        while left > 0:
+            if not await part(b" " * min(_MIB, left)):
+                return
+            left -= _MIB
+        await part(answer.body)
+    else:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
+        block = b" " * _MIB
+        left = answer.gzip_padding
+        while left > 0:
+            if not await part(compressor.compress(block[: min(_MIB, left)])):
+                return
+            left -= _MIB
+            await asyncio.sleep(0)
+        await part(compressor.compress(answer.body) + compressor.flush())
+    if not _disconnected(send):
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _cut_answer(send: Callable[..., Any], answer: Answer) -> None:

@@ -13,10 +13,31 @@ from typing import Any
 
 from airflow_provider_annotation.codes import PlatformCode
 
+__all__ = ["ECHO_PLACES", "HALF_SUCCESSES", "KINDS", "PROXY_ERROR_PAGE", "PROXY_RESET_TEXT", "Fault"]
+
 #: What a reverse proxy in front of the platform answers when the platform is down.
 PROXY_ERROR_PAGE = (
     "<html><head><title>{status} Bad Gateway</title></head><body><center><h1>{status} Bad Gateway"
     "</h1></center><hr><center>nginx</center></body></html>"
+)
+#: What Envoy-style proxies answer (plain text, HTTP 503) when the upstream dies mid-request.
+PROXY_RESET_TEXT = (
+    "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+)
+#: Where an echoing server puts what the request carried (its headers, signature, the secret).
+ECHO_PLACES = frozenset({"message", "requestId", "location", "body"})
+#: Answers that half-claim success (see `Fault.half_success`).
+HALF_SUCCESSES = frozenset(
+    {
+        "success-false",
+        "code-string",
+        "other-code",
+        "id-string",
+        "id-float",
+        "id-bool",
+        "id-negative",
+        "id-huge",
+    }
 )
 
 
@@ -29,6 +50,11 @@ class Fault:
     connection instead of answering; `truncate` sends only the first half of the answer's bytes;
     `cut_mid_body` announces the full Content-Length, sends half the body, then resets the connection.
     `act` means the platform performs the real operation first and the fault hits the answer only.
+    `drip` sends the answer's body one byte every `drip` seconds; `gzip_bomb` answers with that many
+    bytes of whitespace before the true envelope, gzip-compressed (Content-Encoding: gzip); `pad_to`
+    pads the answer with whitespace to that many bytes; `echo` puts what the request carried (its
+    headers, the signature, the emulator's secret key) into the answer (see `ECHO_PLACES`);
+    `half_success` rewrites the answer into one that half-claims success (see `HALF_SUCCESSES`).
     A fault that replaces nothing (e.g. only a `delay`) always acts: it waits `delay`, then acts and
     answers truly. `delay` is slept after acting and before answering (or dropping).
 
@@ -47,6 +73,11 @@ class Fault:
     act: bool = False
     truncate: bool = False
     cut_mid_body: bool = False
+    drip: float = 0.0
+    gzip_bomb: int = 0
+    pad_to: int = 0
+    echo: str | None = None
+    half_success: str | None = None
     endpoint: str | None = None
     times: int = 1
 
@@ -54,14 +85,26 @@ class Fault:
         """Reject values that would only fail later, inside the server, where tests cannot see it."""
         if not isinstance(self.times, int) or isinstance(self.times, bool) or self.times < 1:
             raise ValueError(f"Fault.times must be a positive int, not {self.times!r}")
-        if self.delay < 0:
-            raise ValueError(f"Fault.delay must be >= 0, not {self.delay!r}")
+        if self.delay < 0 or self.drip < 0 or self.gzip_bomb < 0 or self.pad_to < 0:
+            raise ValueError("Fault.delay, drip, gzip_bomb and pad_to must be >= 0")
+        if self.echo is not None and self.echo not in ECHO_PLACES:
+            raise ValueError(f"Fault.echo must be one of {sorted(ECHO_PLACES)}, not {self.echo!r}")
+        if self.half_success is not None and self.half_success not in HALF_SUCCESSES:
+            raise ValueError(
+                f"Fault.half_success must be one of {sorted(HALF_SUCCESSES)}, not {self.half_success!r}"
+            )
         self.headers = {str(k): str(v) for k, v in dict(self.headers).items()}
 
     @property
     def replaces_answer(self) -> bool:
         """Whether the answer (or its absence) comes from the fault rather than the platform."""
-        return self.drop or self.body is not None or self.code is not None or self.status is not None
+        return (
+            self.drop
+            or self.body is not None
+            or self.code is not None
+            or self.status is not None
+            or self.echo is not None
+        )
 
     def matches(self, endpoint: str) -> bool:
         """Whether this fault applies to a request for `endpoint` (path without the base prefix)."""
@@ -169,6 +212,86 @@ class Fault:
         code = None if act else int(PlatformCode.INTERNAL_ERROR)
         return cls(code=code, cut_mid_body=True, act=act, endpoint=endpoint, times=times)
 
+    @classmethod
+    def text(
+        cls,
+        status: int = 503,
+        text: str = PROXY_RESET_TEXT,
+        *,
+        act: bool = False,
+        endpoint: str | None = None,
+        times: int = 1,
+    ) -> Fault:
+        """A plain-text answer (default: a proxy's 503 "upstream reset before headers"); with `act`,
+        after the platform acted, as when the proxy loses the platform's answer."""
+        return cls(
+            status=status, body=text, content_type="text/plain", act=act, endpoint=endpoint, times=times
+        )
+
+    @classmethod
+    def drip_feed(
+        cls, every: float = 0.4, *, act: bool = True, endpoint: str | None = None, times: int = 1
+    ) -> Fault:
+        """The true answer, its body sent one byte every `every` seconds: each byte comes well within
+        a read timeout, so only a total deadline ends the wait."""
+        return cls(drip=every, act=act, endpoint=endpoint, times=times)
+
+    @classmethod
+    def gzip(
+        cls,
+        inflated_bytes: int = 500 * 1024 * 1024,
+        *,
+        act: bool = True,
+        endpoint: str | None = None,
+        times: int = 1,
+    ) -> Fault:
+        """A gzip bomb: about 0.5 MB on the wire that inflates to `inflated_bytes` of whitespace
+        followed by the true envelope (valid JSON, if a client read it all)."""
+        return cls(gzip_bomb=inflated_bytes, act=act, endpoint=endpoint, times=times)
+
+    @classmethod
+    def oversized(
+        cls, size: int = 64 * 1024 * 1024, *, act: bool = True, endpoint: str | None = None, times: int = 1
+    ) -> Fault:
+        """The true envelope padded with whitespace to `size` bytes, streamed without Content-Length."""
+        return cls(pad_to=size, act=act, endpoint=endpoint, times=times)
+
+    @classmethod
+    def echoing(
+        cls, where: str = "message", *, act: bool = False, endpoint: str | None = None, times: int = 1
+    ) -> Fault:
+        """A server that echoes the request's headers, its X-SIGN and the secret key back, with a
+        newline and a fake log line, in the envelope `message` (code 400), the `requestId` (code
+        400), a redirect's ``Location`` (HTTP 302) or a plain-text HTTP 400 body."""
+        return cls(echo=where, act=act, endpoint=endpoint, times=times)
+
+    @classmethod
+    def half_claimed(
+        cls, how: str = "success-false", *, act: bool = True, endpoint: str | None = None, times: int = 1
+    ) -> Fault:
+        """An answer that half-claims success: code 200 with ``success: false`` (``success-false``),
+        the code as a string (``code-string``), ``success: true`` with code 500 (``other-code``), or
+        the new id as a string, float, bool, negative or over 2**63 (``id-...``)."""
+        return cls(half_success=how, act=act, endpoint=endpoint, times=times)
+
 
 #: Constructor names, usable as ``{"kind": "<name>", ...}`` over HTTP.
-KINDS = frozenset({"http", "failure", "expired", "disconnect", "slow", "html", "truncated", "empty", "cut"})
+KINDS = frozenset(
+    {
+        "http",
+        "failure",
+        "expired",
+        "disconnect",
+        "slow",
+        "html",
+        "truncated",
+        "empty",
+        "cut",
+        "text",
+        "drip_feed",
+        "gzip",
+        "oversized",
+        "echoing",
+        "half_claimed",
+    }
+)

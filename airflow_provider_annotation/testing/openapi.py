@@ -45,6 +45,7 @@ from airflow_provider_annotation.testing.state import (
     EmulatorState,
     HeaderDict,
     Settings,
+    SignatureLog,
     json_or_none,
     redact_headers,
 )
@@ -132,8 +133,13 @@ def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def auth_failure(settings: Settings, headers: Mapping[str, str], now_ms: int) -> PlatformCode | None:
-    """Why the signed headers are refused, or None. The secret never leaves this function."""
+def auth_failure(
+    settings: Settings, headers: Mapping[str, str], now_ms: int, seen: SignatureLog | None = None
+) -> PlatformCode | None:
+    """Why the signed headers are refused, or None. The secret never leaves this function.
+
+    With `seen`, a signature used before within the window is refused as expired (code 403).
+    """
     key, ts, sign = (headers.get(h) for h in (KEY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER))
     if not key or not ts or not sign or key != settings.access_key:
         return PlatformCode.AUTHENTICATION_FAILED
@@ -144,6 +150,8 @@ def auth_failure(settings: Settings, headers: Mapping[str, str], now_ms: int) ->
     if not ts.isdecimal():
         return PlatformCode.INVALID_PARAMETER
     if abs(now_ms - int(ts)) > settings.signature_window_s * 1000:
+        return PlatformCode.SIGNATURE_EXPIRED
+    if seen is not None and seen.replayed(sign, now_ms, settings.signature_window_s):
         return PlatformCode.SIGNATURE_EXPIRED
     return None
 

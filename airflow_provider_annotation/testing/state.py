@@ -20,6 +20,7 @@ from airflow_provider_annotation.signing import SIGNATURE_HEADER
 from airflow_provider_annotation.testing.faults import Fault
 
 __all__ = [
+    "SignatureLog",
     "API_VERSIONS",
     "DEFAULT_API_VERSION",
     "DEFAULT_SIGNATURE_WINDOW_S",
@@ -386,3 +387,26 @@ def json_or_none(body: bytes) -> Any:
         return json.loads(body) if body else None
     except ValueError:
         return None
+
+
+class SignatureLog:
+    """The signatures accepted within the signature window: the same X-SIGN again is a replay
+    (someone resending captured headers), refused like an expired signature."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, int] = {}  # X-SIGN -> when it was first accepted (ms), oldest first
+
+    def replayed(self, sign: str, now_ms: int, window_s: float) -> bool:
+        """Whether `sign` was accepted before within the window; remembers it otherwise."""
+        with self._lock:
+            horizon = now_ms - window_s * 1000
+            while self._seen:
+                oldest = next(iter(self._seen))
+                if self._seen[oldest] >= horizon:
+                    break
+                del self._seen[oldest]
+            if sign in self._seen:
+                return True
+            self._seen[sign] = now_ms
+            return False

@@ -113,3 +113,27 @@ def annotation_test_retry_changed_parameters():
 
 
 annotation_test_retry_changed_parameters()
+
+
+class LogTryNumber(CreateWorkflowOperator):
+    """Logs which try of the task this is, so a test can count the tries Airflow made."""
+
+    def execute(self, context):
+        self.log.info("Create workflow, try number %s", context["ti"].try_number)
+        return super().execute(context)
+
+
+@dag(schedule=None, start_date=START, catchup=False)
+def annotation_test_one_airflow_retry():
+    """retries=1: the tests decide with the connection's extras and the emulator's faults whether
+    the failure of the first try may be retried by Airflow."""
+    LogTryNumber(
+        task_id="create_workflow",
+        project_id=4242,
+        labelers=["alice"],
+        retries=1,
+        retry_delay=timedelta(seconds=0),
+    )
+
+
+annotation_test_one_airflow_retry()
