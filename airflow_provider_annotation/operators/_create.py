@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_annotation.coercion import to_name_list, to_pools
 from airflow_provider_annotation.exceptions import (
     AnnotationConflictError,
     AnnotationConnectionConfigError,
@@ -30,12 +31,15 @@ from airflow_provider_annotation.exceptions import (
     AnnotationValidationError,
 )
 from airflow_provider_annotation.project import SetupInputError
-from airflow_provider_annotation.workflow import WorkflowValidationError
+from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+#: Shorthand parameters of the operators that carry a workflow, each a list of names, for `build_pools`.
+SHORTHAND = ("labelers", "inspectors", "spot_checkers", "algorithms")
 
 NOT_RETRYING_INPUT = "Nothing was sent; not retrying: fix the task's arguments."
 NOT_RETRYING_REFUSAL = "The platform refused the request; not retrying."
@@ -70,11 +74,35 @@ def open_hook(conn_id: str) -> AnnotationHook:
     return hook
 
 
+def workflow_pools(pools: object, shorthand: Mapping[str, object]) -> list[Any] | None:
+    """The pools as given (parsed from a rendered string, not yet checked), or built from the
+    shorthand lists, or None for the platform's default workflow. Giving both is an error."""
+    given = [name for name in SHORTHAND if shorthand.get(name) is not None]
+    if pools is not None and given:
+        raise WorkflowValidationError(
+            f"pools: give either pools or the shorthand ({', '.join(given)}), not both"
+        )
+    if pools is not None:
+        return to_pools(pools)
+    if not given:
+        return None
+    names: dict[str, list[str] | None] = {}
+    problems = Problems()
+    for name in SHORTHAND:
+        try:
+            names[name] = to_name_list(shorthand.get(name), name)
+        except WorkflowValidationError as err:
+            problems.add(err)
+    if problems:
+        raise WorkflowValidationError(problems)
+    return build_pools(**names)
+
+
 def vanished_fields(task: BaseOperator, given: frozenset[str]) -> list[str]:
     """Problems for arguments given in the DAG that rendered to None (a missing upstream value
     with native rendering, or an XCom of None): never taken as "leave it out"."""
     return [
-        f"{name}: given as a template that rendered to None (a missing upstream value?); "
+        f"{name}: given as a template or XCom that rendered to None (a missing upstream value?); "
         "pass None itself to leave it out"
         for name in task.template_fields
         if name in given and getattr(task, name) is None
@@ -139,6 +167,11 @@ class AnnotationCreateOperator(BaseOperator):
         """The name is taken (5801/5836): by default, fail without retries."""
         raise AirflowFailException(f"{err}\nThe name is taken; not retrying: choose another name.") from err
 
+    def describe_created(self, record: Mapping[str, Any], body: dict[str, Any]) -> str:
+        """The log line after a create (or an adoption)."""
+        verb = "adopted (it existed already)" if record.get("adopted") else "created"
+        return f"{self.object_name.capitalize()} {record[self.id_key]} {verb}"
+
     def result(self, record: Mapping[str, Any], context: Context) -> Any:
         """The task's return value (XCom ``return_value``) from the kept record."""
         return record[self.id_key]
@@ -146,11 +179,14 @@ class AnnotationCreateOperator(BaseOperator):
     # -- the protocol ---------------------------------------------------------------------------
 
     def note_given(self) -> None:
-        """Subclasses call this at the end of ``__init__``: which templated arguments were given."""
-        self._given = frozenset(name for name in self.template_fields if getattr(self, name) is not None)
+        """Subclasses call this at the end of ``__init__``: which templated arguments were given, so
+        one that renders to None is refused rather than left out."""
+        self._given_fields = frozenset(
+            name for name in self.template_fields if getattr(self, name) is not None
+        )
 
     def checked_body(self) -> dict[str, Any]:
-        vanished = vanished_fields(self, getattr(self, "_given", frozenset()))
+        vanished = vanished_fields(self, getattr(self, "_given_fields", frozenset()))
         failure: AnnotationInputError | None = SetupInputError(vanished) if vanished else None
         try:
             body = self.build_body()
@@ -176,9 +212,7 @@ class AnnotationCreateOperator(BaseOperator):
             record = {**self.create(body), "body_sha256": digest}
             if store is not None:
                 store.set(self.state_key, record)  # first thing after the answer
-            self.log.info(
-                "%s %s %s", self.object_name.capitalize(), record[self.id_key], self.done_verb(record)
-            )
+            self.log.info("%s", self.describe_created(record, body))
         return self.result(record, context)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -204,10 +238,6 @@ class AnnotationCreateOperator(BaseOperator):
                 raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
             except AnnotationInputError as err:
                 raise input_failure(err) from err
-
-    @staticmethod
-    def done_verb(record: Mapping[str, Any]) -> str:
-        return "adopted (it existed already)" if record.get("adopted") else "created"
 
     def kept_record(self, store: Any, digest: str) -> dict[str, Any] | None:
         """The record an earlier try of this task instance kept for the same body, if any."""

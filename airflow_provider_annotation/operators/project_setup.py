@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_annotation.coercion import to_name_list, to_pools
+from airflow_provider_annotation.coercion import to_name_list
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationConflictError,
@@ -24,11 +24,13 @@ from airflow_provider_annotation.exceptions import (
 )
 from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_REFUSAL,
+    SHORTHAND,
     AnnotationCreateOperator,
     body_digest,
     input_failure,
     open_hook,
     vanished_fields,
+    workflow_pools,
 )
 from airflow_provider_annotation.project import (
     SetupInputError,
@@ -37,41 +39,15 @@ from airflow_provider_annotation.project import (
     project_body,
     to_count,
 )
-from airflow_provider_annotation.workflow import WorkflowValidationError, build_pools, to_project_id
+from airflow_provider_annotation.workflow import WorkflowValidationError, to_project_id
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
-#: Shorthand parameters, each a list of names, for `build_pools`.
-SHORTHAND = ("labelers", "inspectors", "spot_checkers", "algorithms")
 IF_EXISTS = ("fail", "adopt")
 ON_REJECTED = ("fail", "warn")
-
-
-def workflow_pools(pools: object, shorthand: Mapping[str, object]) -> list[Any] | None:
-    """The pools as given (parsed from a rendered string, not yet checked), or built from the
-    shorthand lists, or None for the platform's default workflow. Giving both is an error."""
-    given = [name for name in SHORTHAND if shorthand.get(name) is not None]
-    if pools is not None and given:
-        raise WorkflowValidationError(
-            f"pools: give either pools or the shorthand ({', '.join(given)}), not both"
-        )
-    if pools is not None:
-        return to_pools(pools)
-    if not given:
-        return None
-    names: dict[str, list[str] | None] = {}
-    problems: list[str] = []
-    for name in SHORTHAND:
-        try:
-            names[name] = to_name_list(shorthand.get(name), name)
-        except WorkflowValidationError as err:
-            problems.extend(err.problems)
-    if problems:
-        raise WorkflowValidationError(problems)
-    return build_pools(**names)
 
 
 def _gather(problems: list[str], read: Any) -> Any:
@@ -344,11 +320,13 @@ class SubmitAnnotationDataOperator(BaseOperator):
         self.on_rejected = on_rejected
         self.annotation_conn_id = annotation_conn_id
         self.is_dry_run = dry_run
-        self._given = frozenset(name for name in self.template_fields if getattr(self, name) is not None)
+        self._given_fields = frozenset(
+            name for name in self.template_fields if getattr(self, name) is not None
+        )
 
     def build_chunks(self) -> list[dict[str, Any]]:
         """The exact bodies, one per chunk, every problem of every argument reported at once."""
-        problems = vanished_fields(self, self._given)
+        problems = vanished_fields(self, self._given_fields)
         size = self.batch_size
         if isinstance(size, str) and size.strip().isdigit():
             size = int(size)
