@@ -96,6 +96,13 @@ def get_provider_info() -> dict[str, Any]:
                         "timeout, dropped connection, 502/504). May create duplicates. Default false.",
                         "schema": {"type": ["boolean", "null"], "default": False},
                     },
+                    "api_version": {
+                        "label": "Workflow API version",
+                        "description": "2024-07 (default): POST /annotation/workflow/create with "
+                        "workflow.pools. 2024-08: POST /workflow/create with workflow.vertex (also for "
+                        "Create Project's workflow). Ask the platform which one your account's server takes.",
+                        "schema": {"type": ["string", "null"], "enum": ["2024-07", "2024-08", None]},
+                    },
                 },
             }
         ],

@@ -1,15 +1,23 @@
-"""Set a project's labeling workflow up from DAG params, then hand the workflow id on.
+"""A whole project setup from DAG params: folder -> project with its workflow -> data sent for
+labeling -> stats, then a line saying what was created.
 
-The README's main job. Trigger with other people or algorithms from the UI ("Trigger DAG w/ config")
-or the CLI: ``airflow dags test annotation_project_setup -c '{"labelers": ["dana"]}'``.
+The README's main job. Trigger with other values from the UI ("Trigger DAG w/ config") or the CLI:
+``airflow dags test annotation_project_setup -c '{"project_name": "Cars Q4", "data_ids": ["f1"]}'``.
+Folder and project names are unique on the platform, so a second run needs new names (or
+``if_exists="adopt"`` on the project, which then has no known workflow id for the stats).
 """
 
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import Param, dag, task
+from airflow.providers.common.compat.sdk import Param, XComArg, dag, task
 
-from airflow_provider_annotation.operators.annotation import CreateWorkflowOperator
+from airflow_provider_annotation.operators.annotation import (
+    AnnotationStatsOperator,
+    CreateFolderOperator,
+    CreateProjectOperator,
+    SubmitAnnotationDataOperator,
+)
 
 NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
@@ -20,29 +28,56 @@ NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
     catchup=False,
     tags=["annotation", "example"],
     params={
-        "project_id": Param(4242, type="integer", minimum=1, description="Project id from Create Project"),
+        "folder_name": Param("Autonomous driving", type="string", minLength=1, description="Folder (new)"),
+        "project_name": Param("Cars 2D", type="string", minLength=1, description="Project (unique name)"),
+        "data_type": Param(2, enum=[2, 3], description="2 for 2D, 3 for 3D"),
+        "deadline": Param("2030-12-31", type="string", format="date", description="YYYY-MM-DD"),
+        "operators": Param(
+            [{"type": "box", "label": "car"}],
+            type="array",
+            description="Labeling-tool configuration, as the platform documents it",
+        ),
         "labelers": Param(["alice", "bob"], **NAMES, description="Accounts of the labeling pool"),
         "inspectors": Param(["carol"], **NAMES, description="Accounts of the inspection pool (empty: none)"),
-        "algorithms": Param([], **NAMES, description="Pre-labeling algorithms, e.g. 3D-MOT-V1 (empty: none)"),
+        "data_ids": Param(["frame-0001", "frame-0002", "frame-0003"], **NAMES, description="Data to label"),
     },
 )
 def annotation_project_setup():
-    workflow_id = CreateWorkflowOperator(
-        task_id="create_workflow",
-        project_id="{{ params.project_id }}",
+    folder = CreateFolderOperator(task_id="create_folder", name="{{ params.folder_name }}")
+    project = CreateProjectOperator(
+        task_id="create_project",
+        name="{{ params.project_name }}",
+        data_type="{{ params.data_type }}",
+        deadline="{{ params.deadline }}",
+        operators="{{ params.operators | tojson }}",
+        folder_id=folder.output,
         labelers="{{ params.labelers }}",
         inspectors="{{ params.inspectors }}",
-        algorithms="{{ params.algorithms }}",
-    ).output
+    )
+    workflow_id = XComArg(project, key="workflow_id")  # the project's default workflow
+    submitted = SubmitAnnotationDataOperator(
+        task_id="submit_data",
+        project_id=project.output,
+        workflow_id=workflow_id,
+        data_ids="{{ params.data_ids | tojson }}",
+    )
+    stats = AnnotationStatsOperator(task_id="stats", project_id=project.output, workflow_id=workflow_id)
+    submitted >> stats
 
     @task
-    def announce(workflow_id: int, params: dict | None = None) -> str:
-        """Stands for what comes next (sending data, notifying the team): it gets the id via XCom."""
-        message = f"Project {params['project_id']} is ready: workflow id {workflow_id}"
+    def announce(
+        folder_id: int, project_id: int, workflow_id: int | None, submitted: dict, stats: dict
+    ) -> str:
+        """Stands for what comes next (notifying the team): every id arrives through XCom."""
+        message = (
+            f"Setup done: folder {folder_id} -> project {project_id} (workflow id {workflow_id}) -> "
+            f"{len(submitted['task_ids'])} tasks {submitted['task_ids']}, "
+            f"{len(submitted['rejected_data_ids'])} data ids rejected; stats: {stats}"
+        )
         print(message)
         return message
 
-    announce(workflow_id)
+    announce(folder.output, project.output, workflow_id, submitted.output, stats.output)
 
 
 annotation_project_setup()

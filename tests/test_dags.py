@@ -41,38 +41,6 @@ def created(emulator) -> list[dict]:
     return [json.loads(r["body"]) for r in emulator.requests if r["endpoint"] == CREATE_WORKFLOW.path]
 
 
-def test_project_setup_with_default_params(airflow_env, emulator):
-    code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_project_setup")
-    assert code == 0, out
-    (body,) = created(emulator)
-    assert body == {
-        "projectId": 4242,
-        "workflow": {
-            "pools": [
-                {"name": "Distribution pool", "type": 0, "runMode": 0},
-                {"name": "Labeling pool", "type": 1, "workers": ["alice", "bob"]},
-                {"name": "Inspection pool", "type": 2, "workers": ["carol"]},
-                {"name": "Completion pool", "type": 5},
-            ]
-        },
-    }
-    assert "Project 4242 is ready: workflow id 18000" in out  # downstream got it through XCom
-
-
-def test_project_setup_with_conf(airflow_env, emulator):
-    conf = {"project_id": 5150, "labelers": ["dana"], "inspectors": [], "algorithms": ["3D-MOT-V1"]}
-    code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_project_setup", conf)
-    assert code == 0, out
-    (body,) = created(emulator)
-    assert body["projectId"] == 5150
-    assert [(p["name"], p.get("workers"), p.get("algorithmList")) for p in body["workflow"]["pools"]] == [
-        ("Distribution pool", None, None),
-        ("Algorithm pool", None, ["3D-MOT-V1"]),
-        ("Labeling pool", ["dana"], None),
-        ("Completion pool", None, None),
-    ]
-
-
 def test_workflow_from_pools_and_json_template(airflow_env, emulator):
     from dags.annotation_workflow_from_pools import PRE_LABELING
 

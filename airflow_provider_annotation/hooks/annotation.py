@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,8 +24,16 @@ from airflow_provider_annotation import __version__
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.endpoints import (
     ALL_ENDPOINTS,
-    CREATE_WORKFLOW,
+    ANNOTATION_REQUEST,
+    ANNOTATION_STAT,
+    FOLDER_CREATE,
+    PROJECT_CREATE,
+    PROJECT_GET,
     PROJECT_LIST,
+    PROJECT_TASKS,
+    TASK_GET,
+    TASK_SEND,
+    TASK_SEND_STATUS,
     Effect,
     Endpoint,
 )
@@ -33,6 +42,7 @@ from airflow_provider_annotation.envelope import (
     AnswerTooLarge,
     AttemptDeadlinePassed,
     created_id,
+    created_text_id,
     judge_answer,
     lost_answer,
     too_large,
@@ -48,10 +58,29 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import RetryPolicy, is_expired_signature, retrying
+from airflow_provider_annotation.project import (
+    AnnotationRequestResult,
+    CreatedProject,
+    ProjectStatus,
+    SetupInputError,
+    annotation_request_body,
+    create_workflow_endpoint,
+    folder_body,
+    optional_long,
+    project_body,
+    project_filters,
+    read_annotation_result,
+    read_object,
+    read_page,
+    read_task,
+    to_count,
+    to_task_id,
+    workflow_for_api,
+)
 from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_2_PLUS
-from airflow_provider_annotation.workflow import create_workflow_body
+from airflow_provider_annotation.workflow import create_workflow_body, describe_value, to_project_id
 
 __all__ = ["AnnotationHook"]
 
@@ -157,8 +186,9 @@ class AnnotationHook(BaseHook):
     def send_create_workflow(self, body: dict[str, Any]) -> int:
         """Send a Create Workflow body as `workflow.create_workflow_body` builds it (already
         checked) and return the new `workflowId`."""
-        data, request_id = self._call(CREATE_WORKFLOW, json=body)
-        return self._created_id(CREATE_WORKFLOW, data, request_id, "workflowId")
+        endpoint = create_workflow_endpoint(self.config.api_version)
+        data, request_id = self._call(endpoint, json=workflow_for_api(body, self.config.api_version))
+        return self._created_id(endpoint, data, request_id, "workflowId")
 
     def test_connection(self) -> tuple[bool, str]:
         """One cheap, read-only signed call (list one project); a message a person can act on.
@@ -387,6 +417,215 @@ class AnnotationHook(BaseHook):
         @classmethod
         def get_ui_field_behaviour(cls) -> dict[str, Any]:
             return connection_form.field_behaviour()
+
+    # -- project setup: one method per endpoint (bodies from `airflow_provider_annotation.project`) --
+
+    def create_folder(self, name: str, *, external_id: str | None = None) -> int:
+        """Create a folder and return its `folderId`; names are unique (5836 otherwise)."""
+        return self.send_create_folder(folder_body(name, external_id))
+
+    def send_create_folder(self, body: dict[str, Any]) -> int:
+        """Send a body `project.folder_body` built; return the new `folderId`."""
+        data, request_id = self._call(FOLDER_CREATE, json=body)
+        return self._created_id(FOLDER_CREATE, data, request_id, "folderId")
+
+    def create_project(
+        self,
+        name: str,
+        *,
+        data_type: int,
+        deadline: Any,
+        operators: Any,
+        description: str | None = None,
+        folder_id: int | None = None,
+        project_manager: str | None = None,
+        team_names: list[str] | None = None,
+        pools: list[dict[str, Any]] | None = None,
+    ) -> CreatedProject:
+        """Create a project; returns its id, status and default workflow id.
+
+        `pools` is its workflow, checked like Create Workflow's; the connection's `api_version`
+        decides whether it travels as ``workflow.pools`` or ``workflow.vertex``.
+        """
+        body = project_body(
+            name=name,
+            data_type=data_type,
+            deadline=deadline,
+            operators=operators,
+            description=description,
+            folder_id=folder_id,
+            project_manager=project_manager,
+            team_names=team_names,
+            pools=pools,
+        )
+        return self.send_create_project(body)
+
+    def send_create_project(self, body: dict[str, Any]) -> CreatedProject:
+        """Send a body `project.project_body` built (in the connection's API version)."""
+        data, request_id = self._call(PROJECT_CREATE, json=workflow_for_api(body, self.config.api_version))
+        project_id = self._created_id(PROJECT_CREATE, data, request_id, "projectId")
+        return CreatedProject(
+            project_id=project_id,
+            status=optional_long(data, "status", PROJECT_CREATE, request_id),
+            workflow_id=optional_long(data, "workflowId", PROJECT_CREATE, request_id),
+        )
+
+    def get_project(self, project_id: int | str) -> dict[str, Any]:
+        """One project's info (``GET /project/get?projectId=``)."""
+        params = {"projectId": str(to_project_id(project_id))}
+        data, request_id = self._call(PROJECT_GET, params=params)
+        return read_object(data, PROJECT_GET, request_id)
+
+    def list_projects(
+        self, *, status: int | None = None, data_type: int | None = None, offset: int = 1, limit: int = 100
+    ) -> dict[str, Any]:
+        """One page of projects: ``{"count": total, "data": [...]}``. `offset` is the page number,
+        from 1; `status` and `data_type` filter only when given."""
+        body = project_filters(status=status, data_type=data_type)
+        body.update(offset=to_count(offset, "offset"), limit=to_count(limit, "limit"))
+        data, request_id = self._call(PROJECT_LIST, json=body)
+        return read_page(data, PROJECT_LIST, request_id)
+
+    def iter_projects(
+        self, *, status: int | None = None, data_type: int | None = None, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Every project matching the filters, page after page."""
+        return self._pages(
+            lambda offset: self.list_projects(
+                status=status, data_type=data_type, offset=offset, limit=page_size
+            ),
+            page_size,
+        )
+
+    def find_project_by_name(
+        self, name: str, *, data_type: int, page_size: int = 100
+    ) -> dict[str, Any] | None:
+        """The one project named exactly `name` (case and spaces count), over every status and page;
+        None when there is none.
+
+        :raises AnnotationApiError: when more than one project carries the name.
+        """
+        found: dict[Any, dict[str, Any]] = {}
+        for status in ProjectStatus:
+            for project in self.iter_projects(status=int(status), data_type=data_type, page_size=page_size):
+                if project.get("name") == name:
+                    found[project.get("projectId", project.get("id"))] = project
+        if len(found) > 1:
+            ids = ", ".join(str(i) for i in found)
+            raise AnnotationApiError(
+                f"{len(found)} projects are named {name!r} (ids {ids}), although the platform keeps "
+                "project names unique; pick one by its id",
+                endpoint=PROJECT_LIST.path,
+                method=PROJECT_LIST.method,
+            )
+        return next(iter(found.values()), None)
+
+    def request_annotation(
+        self,
+        project_id: int | str,
+        data_ids: list[str],
+        *,
+        workflow_id: int | None = None,
+        dataset_id: int | None = None,
+    ) -> AnnotationRequestResult:
+        """Make one task per data id in the project's workflow (its default one when
+        `workflow_id` is None). Data ids that made no task come back in `rejected_data_ids`."""
+        body = annotation_request_body(project_id, data_ids, workflow_id=workflow_id, dataset_id=dataset_id)
+        return self.send_annotation_request(body)
+
+    def send_annotation_request(self, body: dict[str, Any]) -> AnnotationRequestResult:
+        """Send a body `project.annotation_request_body` built; task ids come back as strings."""
+        data, request_id = self._call(ANNOTATION_REQUEST, json=body)
+        return read_annotation_result(data, request_id)
+
+    def run_stat(self, project_id: int | str, workflow_id: int | str) -> dict[str, Any]:
+        """The effort and efficiency statistics of one workflow of a project."""
+        body = {
+            "projectId": to_project_id(project_id),
+            "workflowId": to_project_id(workflow_id, "workflow_id"),
+        }
+        data, request_id = self._call(ANNOTATION_STAT, json=body)
+        return read_object(data, ANNOTATION_STAT, request_id)
+
+    def get_task(self, project_id: int | str, task_id: str) -> dict[str, Any]:
+        """One task, with its `status`; `task_id` is a string of digits (or an exact int)."""
+        body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
+        data, request_id = self._call(TASK_GET, json=body)
+        return read_task(read_object(data, TASK_GET, request_id), TASK_GET, request_id)
+
+    def list_project_tasks(
+        self,
+        project_id: int | str,
+        *,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        offset: int = 1,
+        limit: int = 100,
+    ) -> dict[str, Any]:
+        """One page of a project's tasks: ``{"count", "data"}``, each task's ``id`` a string.
+        `start_time`/`end_time` are epoch milliseconds, sent only when given."""
+        body: dict[str, Any] = {"projectId": to_project_id(project_id)}
+        for key, value in (("startTime", start_time), ("endTime", end_time)):
+            if value is not None:
+                body[key] = to_count(value, key, low=0)
+        body.update(offset=to_count(offset, "offset"), limit=to_count(limit, "limit"))
+        data, request_id = self._call(PROJECT_TASKS, json=body)
+        page = read_page(data, PROJECT_TASKS, request_id)
+        page["data"] = [read_task(item, PROJECT_TASKS, request_id) for item in page["data"]]
+        return page
+
+    def iter_project_tasks(
+        self,
+        project_id: int | str,
+        *,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        page_size: int = 100,
+    ) -> Iterator[dict[str, Any]]:
+        """Every task of the project in the time range, page after page."""
+        return self._pages(
+            lambda offset: self.list_project_tasks(
+                project_id, start_time=start_time, end_time=end_time, offset=offset, limit=page_size
+            ),
+            page_size,
+        )
+
+    def send_tasks(self, project_id: int | str, resource_url: str) -> dict[str, Any]:
+        """Start importing a JSON-lines file of records; ``{"importStatus", "batchId"}`` with the
+        batch id as a string, for `get_send_status`."""
+        if not isinstance(resource_url, str) or not resource_url.strip():
+            raise SetupInputError(f"resource_url: expected a URL, got {describe_value(resource_url)}")
+        body = {"projectId": to_project_id(project_id), "resourceUrl": resource_url.strip()}
+        data, request_id = self._call(TASK_SEND, json=body)
+        answer = read_object(data, TASK_SEND, request_id)
+        answer["batchId"] = created_text_id(TASK_SEND, answer, "batchId", request_id)
+        return answer
+
+    def get_send_status(self, batch_id: str) -> dict[str, Any]:
+        """How an import started by `send_tasks` is doing: ``{taskCount, importFailCount, status,
+        errors}``; its status values are not documented, so they are passed on as they come."""
+        body = {"batchId": to_task_id(batch_id, "batch_id")}
+        data, request_id = self._call(TASK_SEND_STATUS, json=body)
+        return read_object(data, TASK_SEND_STATUS, request_id)
+
+    @staticmethod
+    def _pages(fetch: Callable[[int], dict[str, Any]], page_size: int) -> Iterator[dict[str, Any]]:
+        """Items of page 1, 2, ... until `count` items were seen or a page comes back short; at
+        most as many pages as the first page's `count` needs, so a server ignoring `offset`
+        cannot keep this looping."""
+        first = fetch(1)
+        yield from first["data"]
+        count = first["count"]
+        pages = -(-count // page_size) if isinstance(count, int) else 1
+        seen = len(first["data"])
+        for offset in range(2, pages + 1):
+            if seen >= count:
+                return
+            page = fetch(offset)
+            if not page["data"]:
+                return
+            seen += len(page["data"])
+            yield from page["data"]
 
 
 def _ids_of(data: Any) -> str:

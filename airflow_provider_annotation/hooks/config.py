@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
 from airflow_provider_annotation.hooks.retry import RetryPolicy
+from airflow_provider_annotation.project import API_VERSIONS, DEFAULT_API_VERSION
 from airflow_provider_annotation.urls import check_http_url, is_loopback, redact_url
 
 __all__ = [
@@ -54,6 +55,7 @@ EXTRA_KEYS = (
     "retry_base_delay",
     "allow_insecure_http",
     "retry_ambiguous",
+    "api_version",
 )
 
 
@@ -91,6 +93,8 @@ class AnnotationConnectionConfig:
     allow_insecure_http: bool
     #: The extras max_attempts, max_retry_wait, retry_base_delay and retry_ambiguous.
     retry: RetryPolicy
+    #: Which documented form of Create Workflow to send: "2024-07" (default) or "2024-08".
+    api_version: str = DEFAULT_API_VERSION
     #: Seconds one attempt may take in all (extra `timeout.total`, default connect + read): a server
     #: dripping its answer cannot hold an attempt beyond it.
     total_timeout: float = DEFAULT_CONNECT_TIMEOUT + DEFAULT_READ_TIMEOUT
@@ -133,6 +137,7 @@ class AnnotationConnectionConfig:
                 ),
                 retry_ambiguous=_bool(extra, "retry_ambiguous", False, conn_id),
             ),
+            api_version=_api_version(extra.get("api_version", DEFAULT_API_VERSION), conn_id),
         )
 
 
@@ -338,3 +343,11 @@ def _proxies(value: Any, conn_id: str, scheme: str) -> Proxies | None:
         except ValueError as exc:
             raise _error(conn_id, where, f"{_show(redact_url(url))} {exc}") from None
     return Proxies(value)
+
+
+def _api_version(value: Any, conn_id: str) -> str:
+    if value not in API_VERSIONS:
+        raise _error(
+            conn_id, "extra 'api_version'", f"expected one of {', '.join(API_VERSIONS)}, got {_show(value)}"
+        )
+    return str(value)

@@ -6,34 +6,17 @@ it parse at near-zero cost.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
-
-from airflow_provider_annotation.coercion import to_name_list, to_pools
-from airflow_provider_annotation.exceptions import (
-    AnnotationConnectionConfigError,
-    AnnotationMayHaveTakenEffectError,
-    AnnotationValidationError,
-)
-from airflow_provider_annotation.workflow import (
-    Problems,
-    WorkflowValidationError,
-    build_pools,
-    create_workflow_body,
-)
+from airflow_provider_annotation.operators._create import SHORTHAND, AnnotationCreateOperator, workflow_pools
+from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, create_workflow_body
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context
-
-#: Shorthand parameters, each a list of names, for `build_pools`.
-SHORTHAND = ("labelers", "inspectors", "spot_checkers", "algorithms")
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
 
-class CreateWorkflowOperator(BaseOperator):
+class CreateWorkflowOperator(AnnotationCreateOperator):
     """Create a workflow (the pools annotation tasks go through) in a platform project.
 
     Give either `pools` (full control, as in the platform docs) or the shorthand lists
@@ -59,6 +42,9 @@ class CreateWorkflowOperator(BaseOperator):
     template_fields_renderers = {"pools": "json"}
     ui_color = "#e8f4ea"
 
+    object_name = "workflow"
+    id_key = "workflowId"
+    endpoint_name = "Create Workflow"
     #: task_state_store key of the created workflow. Renaming it breaks in-flight retries.
     state_key = "annotation_workflow"
 
@@ -75,16 +61,13 @@ class CreateWorkflowOperator(BaseOperator):
         dry_run: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(annotation_conn_id=annotation_conn_id, dry_run=dry_run, **kwargs)
         self.project_id = project_id
         self.pools = pools
         self.labelers = labelers
         self.inspectors = inspectors
         self.spot_checkers = spot_checkers
         self.algorithms = algorithms
-        self.annotation_conn_id = annotation_conn_id
-        # Not `self.dry_run`: that name is BaseOperator's dry_run() method.
-        self.is_dry_run = dry_run
         # Only noted, not checked: a field given here that renders to None is a missing value
         # upstream (native rendering), not a request for the default.
         self._given = frozenset(name for name in ("pools", *SHORTHAND) if getattr(self, name) is not None)
@@ -123,98 +106,33 @@ class CreateWorkflowOperator(BaseOperator):
                     for name in vanished
                 ]
             )
-        given = [name for name in SHORTHAND if getattr(self, name) is not None]
-        if self.pools is not None and given:
-            raise WorkflowValidationError(
-                f"pools: give either pools or the shorthand ({', '.join(given)}), not both"
-            )
-        if self.pools is not None:
-            return to_pools(self.pools)
-        if not given:
-            return None
-        names: dict[str, list[str] | None] = {}
-        problems = Problems()
-        for name in SHORTHAND:
-            try:
-                names[name] = to_name_list(getattr(self, name), name)
-            except WorkflowValidationError as err:
-                problems.add(err)
-        if problems:
-            raise WorkflowValidationError(problems)
-        return build_pools(**names)
+        return workflow_pools(self.pools, {name: getattr(self, name) for name in SHORTHAND})
 
-    def execute(self, context: Context) -> int | None:
-        try:
-            body = self.build_body()
-        except WorkflowValidationError as err:
-            # A retry renders the same values again: fail now instead of after every retry delay.
-            raise AirflowFailException(
-                f"{err}\nNothing was sent; not retrying: fix the task's arguments."
-            ) from err
-        if self.is_dry_run:
-            self.log.info(
-                "Dry run: would POST this Create Workflow body (nothing sent):\n%s", json.dumps(body)
-            )
-            return None
+    def send(self, hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:
+        return {"workflowId": hook.send_create_workflow(body)}
 
-        store = context.get("task_state_store")
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        kept = self._kept_workflow_id(store, digest)
-        if kept is not None:
-            return kept
-
-        from airflow_provider_annotation.hooks.annotation import AnnotationHook
-
-        with AnnotationHook(annotation_conn_id=self.annotation_conn_id) as hook:
-            try:
-                # Resolved before sending: a bad connection is refused with nothing sent.
-                retry_ambiguous = hook.config.retry.retry_ambiguous
-            except AnnotationConnectionConfigError as err:
-                raise AirflowFailException(
-                    f"{err}\nNothing was sent; not retrying: fix the connection {self.annotation_conn_id!r}, "
-                    "then clear the task."
-                ) from err
-            try:
-                workflow_id = hook.send_create_workflow(body)
-            except AnnotationMayHaveTakenEffectError as err:
-                if retry_ambiguous:
-                    raise
-                # An Airflow retry would re-send what the hook deliberately did not: it could
-                # create a second workflow. Stop, and say what to check.
-                raise AirflowFailException(
-                    f"{err}\nNot retrying this task: the workflow may exist already. Check project "
-                    f"{body['projectId']} on the platform (quote the requestId to support, if any), "
-                    "then clear the task to create it again if it does not exist."
-                ) from err
-            except AnnotationValidationError as err:
-                raise AirflowFailException(f"{err}\nThe platform refused the request; not retrying.") from err
-        if store is not None:
-            store.set(self.state_key, {"workflowId": workflow_id, "body_sha256": digest})
-        self.log.info("Workflow %s created in project %s", workflow_id, body["projectId"])
-        return workflow_id
-
-    def _kept_workflow_id(self, store: Any, digest: str) -> int | None:
-        """The id an earlier try of this task instance created for the same body, if any."""
-        if store is None:
-            self.log.warning(
-                "No task_state_store (Airflow < 3.3): if this task is retried after the platform created "
-                "the workflow, the retry creates a second one"
-            )
-            return None
-        kept = store.get(self.state_key)
-        if not isinstance(kept, dict) or not isinstance(kept.get("workflowId"), int):
-            return None
-        if kept.get("body_sha256") != digest:
-            # Creating again would orphan the first workflow; only a person can tell which is right.
-            raise AirflowFailException(
-                f"An earlier try of this task created workflow {kept['workflowId']}, but this try "
-                "renders different parameters; not creating a second workflow. If a new one is "
-                f"wanted, delete the task state key {self.state_key!r} of this task instance (UI or "
-                "REST API), then clear the task."
-            )
-        self.log.info(
-            "Workflow %s was already created by an earlier try of this task; returning it without a second "
-            "create",
-            kept["workflowId"],
+    def lost_advice(self, body: dict[str, Any]) -> str:
+        return (
+            f"Check project {body['projectId']} on the platform (quote the requestId to support, if any), "
+            "then clear the task to create it again if it does not exist."
         )
-        return kept["workflowId"]
+
+    def describe_created(self, record: Mapping[str, Any], body: dict[str, Any]) -> str:
+        return f"Workflow {record['workflowId']} created in project {body['projectId']}"
+
+
+# The project-setup operators live in their own module; importable from here too.
+from airflow_provider_annotation.operators.project_setup import (  # noqa: E402
+    AnnotationStatsOperator,
+    CreateFolderOperator,
+    CreateProjectOperator,
+    SubmitAnnotationDataOperator,
+)
+
+__all__ = [
+    "AnnotationStatsOperator",
+    "CreateFolderOperator",
+    "CreateProjectOperator",
+    "CreateWorkflowOperator",
+    "SubmitAnnotationDataOperator",
+]

@@ -1,0 +1,479 @@
+"""Operators for the rest of a project setup: folder, project, data sent for labeling, stats.
+
+The creates follow one protocol (`operators._create`): checked input, dry run, a kept id per task
+instance, fail closed on a lost answer. Importable from
+`airflow_provider_annotation.operators.annotation` too. Imports no HTTP library at module level.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+
+from airflow_provider_annotation.coercion import to_name_list
+from airflow_provider_annotation.exceptions import (
+    AnnotationApiError,
+    AnnotationConflictError,
+    AnnotationInputError,
+    AnnotationMayHaveTakenEffectError,
+    AnnotationValidationError,
+)
+from airflow_provider_annotation.operators._create import (
+    NOT_RETRYING_REFUSAL,
+    SHORTHAND,
+    AnnotationCreateOperator,
+    body_digest,
+    input_failure,
+    open_hook,
+    vanished_fields,
+    workflow_pools,
+)
+from airflow_provider_annotation.project import (
+    SetupInputError,
+    annotation_request_body,
+    folder_body,
+    project_body,
+    to_count,
+)
+from airflow_provider_annotation.workflow import WorkflowValidationError, to_project_id
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+IF_EXISTS = ("fail", "adopt")
+ON_REJECTED = ("fail", "warn")
+
+
+def _gather(problems: list[str], read: Any) -> Any:
+    try:
+        return read()
+    except WorkflowValidationError as err:
+        problems.extend(err.problems)
+        return None
+
+
+class CreateFolderOperator(AnnotationCreateOperator):
+    """Create a folder for projects; returns its ``folderId`` (an int, in XCom).
+
+    Folder names are unique on the platform and cannot be looked up: a taken name (5836) fails
+    the task without retries, and so does a lost answer, saying what to check.
+
+    :param name: the folder's name, at most 60 bytes of UTF-8.
+    :param external_id: your own id for the folder, at most 60 bytes.
+    :param annotation_conn_id: the Airflow connection holding the access-key pair.
+    :param dry_run: validate and log the exact JSON body, send nothing, return None.
+    """
+
+    template_fields: Sequence[str] = ("name", "external_id")
+    ui_color = "#e8f4ea"
+    object_name = "folder"
+    id_key = "folderId"
+    endpoint_name = "Create Folder"
+    state_key = "annotation_folder"
+
+    def __init__(self, *, name: str, external_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.external_id = external_id
+        self.note_given()
+
+    def build_body(self) -> dict[str, Any]:
+        return folder_body(self.name, self.external_id)
+
+    def send(self, hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:
+        return {"folderId": hook.send_create_folder(body)}
+
+    def lost_advice(self, body: dict[str, Any]) -> str:
+        return (
+            f"The platform has no folder lookup: look for a folder named {body['name']!r} in its web UI "
+            "(quote the requestId to support, if any), then clear the task to create it if it does not exist."
+        )
+
+    def on_conflict(
+        self, hook: AnnotationHook, body: dict[str, Any], err: AnnotationConflictError
+    ) -> dict[str, Any]:
+        raise AirflowFailException(
+            f"{err}\nA folder named {body['name']!r} exists already; not retrying. The platform cannot look "
+            "folders up by name: choose another name, or pass the existing folder's id (from the web UI) "
+            "to the tasks that need it."
+        ) from err
+
+
+class CreateProjectOperator(AnnotationCreateOperator):
+    """Create a project, optionally with its workflow; returns its ``projectId`` (an int).
+
+    XCom key ``workflow_id`` holds the default workflow's id, or None when the project was adopted.
+    The workflow is given as in `CreateWorkflowOperator`: `pools`, or the shorthand lists, or
+    neither for the platform's default. With ``if_exists="adopt"`` an existing project of the
+    same name and data type is returned (with a warning) instead of failing on 5801, and so is
+    the project found by name after a lost answer.
+
+    :param name: unique project name, at most 60 bytes of UTF-8.
+    :param data_type: 2 (2D) or 3 (3D).
+    :param deadline: ``YYYY-MM-DD``, or a date (a datetime only at midnight).
+    :param operators: the labeling-tool configuration: a list, its JSON, or a ``.json`` template.
+    :param description: at most 200 bytes.
+    :param folder_id: the folder to put the project in (e.g. CreateFolderOperator's XCom).
+    :param project_manager: the account managing the project.
+    :param team_names: team names, as a list or as the shorthand lists are given.
+    :param pools: the workflow's pools list, its JSON, or a ``.json`` template.
+    :param labelers: account names for the labeling pool (shorthand).
+    :param inspectors: account names for an inspection pool (shorthand; omitted when empty).
+    :param spot_checkers: account names for a spot-check pool (shorthand; omitted when empty).
+    :param algorithms: algorithms for a pre-labeling algorithm pool (shorthand; omitted when empty).
+    :param if_exists: ``"fail"`` (default) or ``"adopt"``.
+    :param annotation_conn_id: the Airflow connection holding the access-key pair.
+    :param dry_run: validate and log the exact JSON body, send nothing, return None.
+    """
+
+    template_fields: Sequence[str] = (
+        "name",
+        "data_type",
+        "deadline",
+        "operators",
+        "description",
+        "folder_id",
+        "project_manager",
+        "team_names",
+        "pools",
+        *SHORTHAND,
+    )
+    template_ext: Sequence[str] = (".json",)
+    template_fields_renderers = {"operators": "json", "pools": "json"}
+    ui_color = "#e8f4ea"
+    object_name = "project"
+    id_key = "projectId"
+    endpoint_name = "Create Project"
+    state_key = "annotation_project"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        data_type: int | str,
+        deadline: Any,
+        operators: list[dict[str, Any]] | str,
+        description: str | None = None,
+        folder_id: int | str | None = None,
+        project_manager: str | None = None,
+        team_names: list[str] | str | None = None,
+        pools: list[dict[str, Any]] | str | None = None,
+        labelers: list[str] | str | None = None,
+        inspectors: list[str] | str | None = None,
+        spot_checkers: list[str] | str | None = None,
+        algorithms: list[str] | str | None = None,
+        if_exists: str = "fail",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if if_exists not in IF_EXISTS:  # not templated: a wrong choice is a DAG error
+            raise ValueError(f"if_exists: expected 'fail' or 'adopt', got {if_exists!r}")
+        self.name = name
+        self.data_type = data_type
+        self.deadline = deadline
+        self.operators = operators
+        self.description = description
+        self.folder_id = folder_id
+        self.project_manager = project_manager
+        self.team_names = team_names
+        self.pools = pools
+        self.labelers = labelers
+        self.inspectors = inspectors
+        self.spot_checkers = spot_checkers
+        self.algorithms = algorithms
+        self.if_exists = if_exists
+        self.note_given()
+
+    def build_body(self) -> dict[str, Any]:
+        problems: list[str] = []
+        shorthand = {name: getattr(self, name) for name in SHORTHAND}
+        pools = _gather(problems, lambda: workflow_pools(self.pools, shorthand))
+        team_names = _gather(problems, lambda: to_name_list(self.team_names, "team_names"))
+        try:
+            body = project_body(
+                name=self.name,
+                data_type=self.data_type,
+                deadline=self.deadline,
+                operators=self.operators,
+                description=self.description,
+                folder_id=self.folder_id,
+                project_manager=self.project_manager,
+                team_names=team_names,
+                pools=pools,
+            )
+        except WorkflowValidationError as err:
+            problems = err.problems + problems
+        if problems:
+            raise SetupInputError(problems)
+        return body
+
+    def send(self, hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:
+        created = hook.send_create_project(body)
+        return {"projectId": created.project_id, "workflowId": created.workflow_id, "status": created.status}
+
+    def result(self, record: Mapping[str, Any], context: Context) -> Any:
+        context["ti"].xcom_push(key="workflow_id", value=record.get("workflowId"))
+        return record["projectId"]
+
+    def lost_advice(self, body: dict[str, Any]) -> str:
+        return (
+            f"Look for a project named {body['name']!r} on the platform (quote the requestId to support, if "
+            "any), then clear the task to create it if it does not exist; with if_exists='adopt' the task "
+            "looks it up by name itself."
+        )
+
+    def _adopt(self, hook: AnnotationHook, body: dict[str, Any], why: str) -> dict[str, Any] | None:
+        try:
+            project = hook.find_project_by_name(body["name"], data_type=body["dataType"])
+        except AnnotationApiError as err:
+            raise AirflowFailException(f"{why}; looking the project up by name failed: {err}") from err
+        if project is None:
+            return None
+        project_id = to_project_id(project.get("projectId", project.get("id")), "projectId")
+        self.log.warning(
+            "%s; adopting the existing project %s named %r (if_exists='adopt'). Its workflow id is not "
+            "known: XCom workflow_id is None.",
+            why,
+            project_id,
+            body["name"],
+        )
+        return {"projectId": project_id, "workflowId": None, "status": project.get("status"), "adopted": True}
+
+    def recover_lost(
+        self, hook: AnnotationHook, body: dict[str, Any], err: AnnotationMayHaveTakenEffectError
+    ) -> dict[str, Any] | None:
+        if self.if_exists != "adopt":
+            return None
+        return self._adopt(hook, body, f"The answer to Create Project was lost ({err})")
+
+    def on_conflict(
+        self, hook: AnnotationHook, body: dict[str, Any], err: AnnotationConflictError
+    ) -> dict[str, Any]:
+        if self.if_exists == "adopt":
+            adopted = self._adopt(hook, body, f"A project named {body['name']!r} exists already")
+            if adopted is not None:
+                return adopted
+            raise AirflowFailException(
+                f"{err}\nThe platform says the name {body['name']!r} is taken, but no project of data type "
+                f"{body['dataType']} with that exact name is visible to this key; not retrying. It may "
+                "belong to another data type or to a project this key cannot see."
+            ) from err
+        raise AirflowFailException(
+            f"{err}\nA project named {body['name']!r} exists already; not retrying. Choose another name, or "
+            "set if_exists='adopt' to use the existing project."
+        ) from err
+
+
+class SubmitAnnotationDataOperator(BaseOperator):
+    """Send data for labeling: one task per data id, in chunks of `batch_size` requests.
+
+    Returns ``{"task_ids": [...], "tasks": [{"taskId", "dataId"}], "rejected_data_ids": [...]}``,
+    task ids as strings. Each chunk's answer is kept in ``task_state_store`` at once, so a retry
+    sends only the chunks without a kept answer; a chunk whose answer was lost fails the task
+    without retries, naming exactly the data ids in doubt.
+
+    :param project_id: the project (an int or a string of digits, e.g. from XCom).
+    :param data_ids: the data ids: a list of strings (ints are sent as strings), or its JSON.
+    :param workflow_id: the workflow to use; None for the project's default workflow.
+    :param dataset_id: the dataset the data ids belong to; sent only when given.
+    :param batch_size: data ids per request (default 500).
+    :param on_rejected: ``"fail"`` (default) or ``"warn"`` when the platform made no task for
+        some data ids (its ``errorDataIdList``).
+    :param annotation_conn_id: the Airflow connection holding the access-key pair.
+    :param dry_run: validate and log the exact JSON bodies, send nothing, return None.
+    """
+
+    template_fields: Sequence[str] = ("project_id", "data_ids", "workflow_id", "dataset_id", "batch_size")
+    template_fields_renderers = {"data_ids": "json"}
+    ui_color = "#e8f4ea"
+    #: task_state_store keys: this one holds the body digest and chunk count, and
+    #: ``<state_key>.<n>`` the answer of chunk n (from 0). Renaming them breaks in-flight retries.
+    state_key = "annotation_request"
+
+    def __init__(
+        self,
+        *,
+        project_id: int | str,
+        data_ids: list[str] | str,
+        workflow_id: int | str | None = None,
+        dataset_id: int | str | None = None,
+        batch_size: int | str = 500,
+        on_rejected: str = "fail",
+        annotation_conn_id: str = "annotation_default",
+        dry_run: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if on_rejected not in ON_REJECTED:  # not templated: a wrong choice is a DAG error
+            raise ValueError(f"on_rejected: expected 'fail' or 'warn', got {on_rejected!r}")
+        self.project_id = project_id
+        self.data_ids = data_ids
+        self.workflow_id = workflow_id
+        self.dataset_id = dataset_id
+        self.batch_size = batch_size
+        self.on_rejected = on_rejected
+        self.annotation_conn_id = annotation_conn_id
+        self.is_dry_run = dry_run
+        self._given_fields = frozenset(
+            name for name in self.template_fields if getattr(self, name) is not None
+        )
+
+    def build_chunks(self) -> list[dict[str, Any]]:
+        """The exact bodies, one per chunk, every problem of every argument reported at once."""
+        problems = vanished_fields(self, self._given_fields)
+        size = self.batch_size
+        if isinstance(size, str) and size.strip().isdigit():
+            size = int(size)
+        size = _gather(problems, lambda: to_count(size, "batch_size"))
+        body = _gather(
+            problems,
+            lambda: annotation_request_body(
+                self.project_id, self.data_ids, workflow_id=self.workflow_id, dataset_id=self.dataset_id
+            ),
+        )
+        if problems:
+            raise SetupInputError(problems)
+        ids = body["dataIds"]
+        return [{**body, "dataIds": ids[i : i + size]} for i in range(0, len(ids), size)]
+
+    def execute(self, context: Context) -> dict[str, Any] | None:
+        try:
+            chunks = self.build_chunks()
+        except AnnotationInputError as err:
+            raise input_failure(err) from err
+        if self.is_dry_run:
+            for n, chunk in enumerate(chunks):
+                self.log.info(
+                    "Dry run: would POST this Annotation Request body, chunk %d of %d (nothing sent):\n%s",
+                    n + 1,
+                    len(chunks),
+                    json.dumps(chunk),
+                )
+            return None
+        store = context.get("task_state_store")
+        self._check_kept(store, body_digest(chunks), len(chunks))
+        answers = self._send_chunks(chunks, store)
+        return self._outcome(answers)
+
+    def _check_kept(self, store: Any, digest: str, count: int) -> None:
+        if store is None:
+            self.log.warning(
+                "No task_state_store (Airflow < 3.3): a retry of this task sends every chunk again"
+            )
+            return
+        kept = store.get(self.state_key)
+        if isinstance(kept, dict) and kept.get("body_sha256") != digest:
+            raise AirflowFailException(
+                "An earlier try of this task sent annotation requests for different parameters; not "
+                "sending these. If they are wanted, delete the task state keys "
+                f"{self.state_key!r} and {self.state_key + '.<n>'!r} of this task instance (UI or REST API), "
+                "then clear the task."
+            )
+        if kept is None:
+            store.set(self.state_key, {"body_sha256": digest, "chunks": count})
+
+    def _send_chunks(self, chunks: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
+        answers: list[dict[str, Any]] = []
+        with open_hook(self.annotation_conn_id) as hook:
+            for n, chunk in enumerate(chunks):
+                key = f"{self.state_key}.{n}"
+                kept = store.get(key) if store is not None else None
+                if isinstance(kept, dict):
+                    self.log.info(
+                        "Chunk %d of %d was answered on an earlier try: not sent again", n + 1, len(chunks)
+                    )
+                    answers.append(kept)
+                    continue
+                answer = self._send_chunk(hook, chunk, n, chunks)
+                if store is not None:
+                    store.set(key, answer)  # first thing after the answer
+                answers.append(answer)
+                self.log.info(
+                    "Chunk %d of %d: %d tasks made, %d data ids rejected",
+                    n + 1,
+                    len(chunks),
+                    len(answer["tasks"]),
+                    len(answer["rejected_data_ids"]),
+                )
+        return answers
+
+    def _send_chunk(
+        self, hook: AnnotationHook, chunk: dict[str, Any], n: int, chunks: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        try:
+            return hook.send_annotation_request(chunk).to_dict()
+        except AnnotationMayHaveTakenEffectError as err:
+            unsent = sum(len(c["dataIds"]) for c in chunks[n + 1 :])
+            raise AirflowFailException(
+                f"{err}\nNot retrying this task: the answer to chunk {n + 1} of {len(chunks)} was lost, so "
+                f"the platform may have made tasks for these {len(chunk['dataIds'])} data ids: "
+                f"{', '.join(chunk['dataIds'])}. The answers of the {n} chunks before it are kept and will "
+                f"not be sent again; {unsent} data ids of later chunks were not sent. Check the project's "
+                "tasks for the data ids in doubt, then clear the task: it sends only the chunks without a "
+                "kept answer (the docs say a project makes only one task per data id)."
+            ) from err
+        except (AnnotationValidationError, AnnotationConflictError) as err:
+            raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
+        except AnnotationInputError as err:
+            raise input_failure(err) from err
+
+    def _outcome(self, answers: list[dict[str, Any]]) -> dict[str, Any]:
+        tasks = [task for answer in answers for task in answer["tasks"]]
+        rejected = [data_id for answer in answers for data_id in answer["rejected_data_ids"]]
+        result = {"task_ids": [t["taskId"] for t in tasks], "tasks": tasks, "rejected_data_ids": rejected}
+        self.log.info("%d tasks made, %d data ids rejected", len(tasks), len(rejected))
+        if rejected:
+            message = (
+                f"The platform made no task for {len(rejected)} data ids: {', '.join(rejected)} "
+                f"({len(tasks)} tasks were made)"
+            )
+            if self.on_rejected == "fail":
+                raise AirflowFailException(
+                    f"{message}. Not retrying: every chunk's answer is kept, a retry would send nothing. "
+                    "Use on_rejected='warn' to accept rejected data ids."
+                )
+            self.log.warning("%s", message)
+        return result
+
+
+class AnnotationStatsOperator(BaseOperator):
+    """Fetch a workflow's effort and efficiency statistics; returns the stat ``data`` dict.
+
+    :param project_id: the project (an int or a string of digits, e.g. from XCom).
+    :param workflow_id: the workflow (e.g. CreateProjectOperator's XCom ``workflow_id``).
+    :param annotation_conn_id: the Airflow connection holding the access-key pair.
+    """
+
+    template_fields: Sequence[str] = ("project_id", "workflow_id")
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        project_id: int | str,
+        workflow_id: int | str,
+        annotation_conn_id: str = "annotation_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.project_id = project_id
+        self.workflow_id = workflow_id
+        self.annotation_conn_id = annotation_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        problems: list[str] = []
+        project_id = _gather(problems, lambda: to_project_id(self.project_id))
+        workflow_id = _gather(problems, lambda: to_project_id(self.workflow_id, "workflow_id"))
+        if problems:
+            err = SetupInputError(problems)
+            raise input_failure(err) from err
+        with open_hook(self.annotation_conn_id) as hook:
+            try:
+                return hook.run_stat(project_id, workflow_id)
+            except AnnotationValidationError as err:
+                raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err

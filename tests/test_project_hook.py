@@ -1,0 +1,417 @@
+"""The project-setup model (bodies, checks, ids) and the hook's setup methods against the emulator
+over real HTTP: exact wire bodies in both API versions, paging, lookups by name, exact ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+import pendulum
+import pytest
+
+from airflow_provider_annotation.endpoints import (
+    ANNOTATION_REQUEST,
+    CREATE_WORKFLOW,
+    CREATE_WORKFLOW_2024_08,
+    FOLDER_CREATE,
+    PROJECT_CREATE,
+    PROJECT_LIST,
+    TASK_GET,
+)
+from airflow_provider_annotation.exceptions import (
+    AnnotationApiError,
+    AnnotationConflictError,
+    AnnotationConnectionConfigError,
+    AnnotationInputError,
+    AnnotationMayHaveTakenEffectError,
+    AnnotationResponseError,
+    AnnotationValidationError,
+)
+from airflow_provider_annotation.project import (
+    SetupInputError,
+    annotation_request_body,
+    folder_body,
+    project_body,
+    to_data_ids,
+    to_deadline,
+    to_operators,
+    workflow_for_api,
+)
+from airflow_provider_annotation.testing import Emulator, Fault
+from airflow_provider_annotation.testing.state import FIRST_TASK_ID, decoy_projects
+
+OPERATORS = [{"type": "box", "label": "car"}]
+POOLS = [
+    {"name": "Distribution pool", "type": 0, "runMode": 0},
+    {"name": "Labeling pool", "type": 1, "workers": ["alice"]},
+    {"name": "Completion pool", "type": 5},
+]
+
+
+@pytest.fixture
+def emu(emulator: Emulator) -> Iterator[Emulator]:
+    emulator.api_version = "2024-07"
+    yield emulator
+    emulator.api_version = "2024-07"
+
+
+def bodies(emu: Emulator, path: str) -> list[dict]:
+    return [json.loads(r["body"]) for r in emu.requests if r["endpoint"] == path]
+
+
+# --- the model, no HTTP -------------------------------------------------------------------------
+
+
+def test_folder_body_limits_count_utf8_bytes() -> None:
+    assert folder_body("Q3 cars") == {"name": "Q3 cars"}
+    assert folder_body("Q3 cars", "ext-1") == {"name": "Q3 cars", "externalId": "ext-1"}
+    assert folder_body("车" * 20) == {"name": "车" * 20}  # 60 bytes
+    with pytest.raises(SetupInputError) as info:
+        folder_body("车" * 21, "x" * 61)
+    assert info.value.problems == [
+        "name: 63 bytes in UTF-8, the platform allows at most 60",
+        "external_id: 61 bytes in UTF-8, the platform allows at most 60",
+    ]
+    assert isinstance(info.value, AnnotationInputError) and isinstance(info.value, ValueError)
+
+
+def test_project_body_has_documented_keys_in_order_and_optional_ones_only_when_given() -> None:
+    assert project_body(name="P", data_type=2, deadline="2024-06-01", operators=OPERATORS) == {
+        "name": "P",
+        "dataType": 2,
+        "deadline": "2024-06-01",
+        "operators": OPERATORS,
+    }
+    body = project_body(
+        name="P",
+        data_type="3",
+        deadline=dt.date(2024, 6, 1),
+        operators=json.dumps(OPERATORS),
+        description="d",
+        folder_id="500",
+        project_manager="pm",
+        team_names=["t1"],
+        pools=POOLS,
+    )
+    assert list(body) == [
+        "name",
+        "dataType",
+        "description",
+        "deadline",
+        "operators",
+        "folderId",
+        "projectManager",
+        "teamNames",
+        "workflow",
+    ]
+    assert body["folderId"] == 500 and body["dataType"] == 3 and body["workflow"] == {"pools": POOLS}
+
+
+def test_project_body_reports_every_problem_at_once() -> None:
+    with pytest.raises(SetupInputError) as info:
+        project_body(
+            name="n" * 61,
+            data_type=4,
+            deadline="2024-02-30",
+            operators=[],
+            description="é" * 101,
+            folder_id=2.0,
+            pools=[{"name": "x", "type": 1}],
+        )
+    problems = info.value.problems
+    assert problems[0] == "name: 61 bytes in UTF-8, the platform allows at most 60"
+    assert problems[1] == "data_type: expected 2 (2D) or 3 (3D), got int 4"
+    assert problems[2] == "description: 202 bytes in UTF-8, the platform allows at most 200"
+    assert problems[3].startswith("deadline: '2024-02-30' is not a calendar date")
+    assert problems[4] == "operators: expected a non-empty list of labeling-tool objects, got list []"
+    assert problems[5] == "folder_id: expected a positive integer, got float 2.0"
+    assert "pools[0].type: the first pool must be a distribution pool" in problems[6]
+    assert str(info.value).startswith(f"invalid input ({len(problems)} problems):")
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2024-06-01", "2024-06-01"),
+        (" 2024-06-01 ", "2024-06-01"),
+        (dt.date(2024, 6, 1), "2024-06-01"),
+        (dt.datetime(2024, 6, 1), "2024-06-01"),
+        (pendulum.datetime(2024, 6, 1, tz="UTC"), "2024-06-01"),
+        (pendulum.date(2024, 6, 1), "2024-06-01"),
+    ],
+)
+def test_deadline_forms(value: object, expected: str) -> None:
+    assert to_deadline(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (
+            pendulum.datetime(2024, 6, 1, 13, 45, tz="UTC"),
+            "a date is expected, got a datetime with time 13:45",
+        ),
+        ("2024-6-1", "expected a date as 'YYYY-MM-DD'"),
+        ("2024-06-01T00:00:00", "expected a date as 'YYYY-MM-DD'"),
+        (20240601, "expected a date as 'YYYY-MM-DD'"),
+        (None, "expected a date as 'YYYY-MM-DD'"),
+    ],
+)
+def test_deadline_refusals(value: object, message: str) -> None:
+    with pytest.raises(SetupInputError, match=message):
+        to_deadline(value)
+
+
+def test_operators_from_list_json_and_python_repr() -> None:
+    assert to_operators(OPERATORS) == OPERATORS
+    assert to_operators(json.dumps(OPERATORS)) == OPERATORS
+    assert to_operators(repr(OPERATORS)) == OPERATORS  # a list param rendered without native Jinja
+    with pytest.raises(SetupInputError, match=r"operators\[1\]: expected an object, got str 'x'"):
+        to_operators([{"type": "box"}, "x"])
+    with pytest.raises(SetupInputError, match="operators: neither valid JSON"):
+        to_operators("{oops")
+
+
+def test_data_ids_are_strings_and_never_floats_or_repeats() -> None:
+    assert to_data_ids(["a", 7, " b "]) == ["a", "7", "b"]
+    assert to_data_ids('["a", "b"]') == ["a", "b"]
+    assert to_data_ids("['a', 'b']") == ["a", "b"]
+    assert to_data_ids([358183635683250176]) == ["358183635683250176"]  # exact, not 3.5818e17
+    with pytest.raises(SetupInputError) as info:
+        to_data_ids(["a", 1.0, "", "a", True])
+    assert info.value.problems == [
+        "data_ids[1]: expected a string (or an integer), got float 1.0",
+        "data_ids[2]: expected a non-empty string, got str ''",
+        "data_ids[3]: 'a' repeats data_ids[0]",
+        "data_ids[4]: expected a string (or an integer), got bool True",
+    ]
+    for bad in ([], "a, b", None):
+        with pytest.raises(SetupInputError, match="data_ids: expected"):
+            to_data_ids(bad)
+
+
+def test_annotation_request_body_sends_optional_ids_only_when_given() -> None:
+    assert annotation_request_body("4242", ["a"]) == {"projectId": 4242, "dataIds": ["a"]}
+    assert annotation_request_body(4242, ["a"], workflow_id="18000", dataset_id=9) == {
+        "projectId": 4242,
+        "workflowId": 18000,
+        "datasetId": 9,
+        "dataIds": ["a"],
+    }
+    with pytest.raises(SetupInputError) as info:
+        annotation_request_body(0, [], workflow_id="x", dataset_id=-1)
+    assert [p.split(":")[0] for p in info.value.problems] == [
+        "project_id",
+        "workflow_id",
+        "dataset_id",
+        "data_ids",
+    ]
+
+
+def test_workflow_for_api_renames_only_the_pools_key_in_2024_08() -> None:
+    body = {"projectId": 1, "workflow": {"pools": POOLS}}
+    assert workflow_for_api(body, "2024-07") == body
+    assert workflow_for_api(body, "2024-08") == {"projectId": 1, "workflow": {"vertex": POOLS}}
+    assert workflow_for_api({"name": "P"}, "2024-08") == {"name": "P"}
+    assert body == {"projectId": 1, "workflow": {"pools": POOLS}}  # not changed in place
+
+
+# --- the hook against the emulator ----------------------------------------------------------------
+
+
+def test_api_version_extra_is_checked(make_hook) -> None:
+    assert make_hook().config.api_version == "2024-07"
+    assert make_hook(api_version="2024-08").config.api_version == "2024-08"
+    with pytest.raises(AnnotationConnectionConfigError, match="extra 'api_version': expected one of 2024-07"):
+        make_hook(api_version="2024-09").config  # noqa: B018
+
+
+def test_create_folder_wire_body_and_conflict(emu: Emulator, make_hook) -> None:
+    hook = make_hook()
+    folder_id = hook.create_folder("Q3 cars", external_id="ext-1")
+    assert isinstance(folder_id, int) and emu.folders[folder_id]["name"] == "Q3 cars"
+    with pytest.raises(AnnotationConflictError) as info:
+        hook.create_folder("Q3 cars")
+    assert info.value.code == 5836
+    assert bodies(emu, FOLDER_CREATE.path) == [
+        {"name": "Q3 cars", "externalId": "ext-1"},
+        {"name": "Q3 cars"},
+    ]
+    with pytest.raises(SetupInputError):
+        hook.create_folder("x" * 61)
+    assert len(emu.requests) == 2  # nothing sent for bad input
+
+
+@pytest.mark.parametrize("version, key", [("2024-07", "pools"), ("2024-08", "vertex")])
+def test_create_project_wire_body_in_both_api_versions(emu: Emulator, make_hook, version, key) -> None:
+    emu.api_version = version
+    created = make_hook(api_version=version).create_project(
+        "Cars", data_type=2, deadline="2024-06-01", operators=OPERATORS, folder_id=None, pools=POOLS
+    )
+    assert created.project_id in emu.projects and created.status == 0
+    assert isinstance(created.workflow_id, int) and created.workflow_id in emu.workflows
+    (body,) = bodies(emu, PROJECT_CREATE.path)
+    assert body == {
+        "name": "Cars",
+        "dataType": 2,
+        "deadline": "2024-06-01",
+        "operators": OPERATORS,
+        "workflow": {key: POOLS},
+    }
+
+
+@pytest.mark.parametrize(
+    "version, endpoint, key",
+    [("2024-07", CREATE_WORKFLOW, "pools"), ("2024-08", CREATE_WORKFLOW_2024_08, "vertex")],
+)
+def test_create_workflow_follows_the_api_version(emu: Emulator, make_hook, version, endpoint, key) -> None:
+    emu.api_version = version
+    workflow_id = make_hook(api_version=version).create_workflow(4242, POOLS)
+    assert emu.workflows[workflow_id]["projectId"] == 4242
+    assert [(r["method"], r["endpoint"]) for r in emu.requests] == [("POST", endpoint.path)]
+    assert json.loads(emu.requests[0]["body"]) == {"projectId": 4242, "workflow": {key: POOLS}}
+
+
+def test_a_connection_on_the_wrong_api_version_is_refused_not_guessed(emu: Emulator, make_hook) -> None:
+    emu.api_version = "2024-08"
+    with pytest.raises(AnnotationApiError) as info:
+        make_hook().create_workflow(4242, POOLS)  # the seed's path: a 404 on this server
+    assert info.value.http_status == 404
+    with pytest.raises(AnnotationValidationError) as info:  # the seed's key on Create Project: 400
+        make_hook().create_project("P", data_type=2, deadline="2024-06-01", operators=OPERATORS, pools=POOLS)
+    assert info.value.code == 400
+    assert emu.workflows == {} and emu.projects == {}
+
+
+def test_list_projects_pages_from_1_and_filters_only_when_given(emu: Emulator, make_hook) -> None:
+    emu.add_projects(decoy_projects(25))
+    hook = make_hook()
+    page = hook.list_projects(limit=10)
+    assert page["count"] == 25 and len(page["data"]) == 10
+    assert hook.list_projects(status=0, data_type=2, offset=2, limit=3)["count"] == 4
+    assert bodies(emu, PROJECT_LIST.path) == [
+        {"offset": 1, "limit": 10},
+        {"status": 0, "dataType": 2, "offset": 2, "limit": 3},
+    ]
+    assert [p["projectId"] for p in hook.iter_projects(page_size=7)] == list(range(1, 26))
+    assert [json.loads(r["body"])["offset"] for r in emu.requests[2:]] == [1, 2, 3, 4]
+
+
+def test_find_project_by_name_among_250_decoys_over_pages_and_statuses(emu: Emulator, make_hook) -> None:
+    emu.add_projects(decoy_projects(250))
+    emu.add_projects([{"projectId": 9001, "name": "Cars", "status": 2, "dataType": 3}])
+    emu.add_projects([{"projectId": 9002, "name": "Cars", "status": 1, "dataType": 2}])  # other data type
+    emu.add_projects([{"projectId": 9003, "name": "cars", "status": 2, "dataType": 3}])  # other case
+    emu.add_projects([{"projectId": 9004, "name": "Cars ", "status": 3, "dataType": 3}])  # other spaces
+    hook = make_hook()
+    found = hook.find_project_by_name("Cars", data_type=3, page_size=10)
+    assert found is not None and found["projectId"] == 9001
+    sent = bodies(emu, PROJECT_LIST.path)
+    # 31-33 projects per status of data type 3: four pages of 10 for each of the four statuses
+    assert sorted((b["status"], b["offset"]) for b in sent) == [(s, o) for s in range(4) for o in range(1, 5)]
+    assert all(b["dataType"] == 3 and b["limit"] == 10 for b in sent)
+    last = decoy_projects(250)[-1]
+    assert hook.find_project_by_name(last["name"], data_type=last["dataType"]) == last
+    assert hook.find_project_by_name("nowhere", data_type=2) is None
+
+
+def test_find_project_by_name_pages_through_small_pages(emu: Emulator, make_hook) -> None:
+    emu.add_projects(decoy_projects(250))
+    hook = make_hook()
+    pages = list(hook.iter_projects(status=3, data_type=3, page_size=5))
+    assert len(pages) == 31 and all(p["status"] == 3 and p["dataType"] == 3 for p in pages)
+
+
+def test_two_projects_with_one_name_is_an_error(emu: Emulator, make_hook) -> None:
+    emu.add_projects(
+        [
+            {"projectId": 1, "name": "Twin", "status": 0, "dataType": 2},
+            {"projectId": 2, "name": "Twin", "status": 3, "dataType": 2},
+        ]
+    )
+    with pytest.raises(AnnotationApiError, match=r"2 projects are named 'Twin' \(ids 1, 2\)"):
+        make_hook().find_project_by_name("Twin", data_type=2)
+
+
+def test_request_annotation_keeps_task_ids_exact_strings(emu: Emulator, make_hook) -> None:
+    hook = make_hook()
+    workflow_id = hook.create_workflow(4242, POOLS)  # a bare project's default: its oldest workflow
+    result = hook.request_annotation("4242", ["a", "b", "missing-c"])
+    assert bodies(emu, ANNOTATION_REQUEST.path) == [{"projectId": 4242, "dataIds": ["a", "b", "missing-c"]}]
+    assert result.rejected_data_ids == ["missing-c"]
+    assert [t["dataId"] for t in result.tasks] == ["a", "b"]
+    assert all(isinstance(t, str) and int(t) > 2**53 for t in result.task_ids)
+    assert result.task_ids[0] == str(FIRST_TASK_ID)
+    task = hook.get_task(4242, result.task_ids[0])
+    assert json.loads(emu.requests[-1]["body"]) == {"projectId": 4242, "taskId": result.task_ids[0]}
+    assert task["status"] == 1
+    hook.request_annotation(4242, ["d"], workflow_id=workflow_id, dataset_id=77)
+    assert json.loads(emu.requests[-1]["body"]) == {
+        "projectId": 4242,
+        "workflowId": workflow_id,
+        "datasetId": 77,
+        "dataIds": ["d"],
+    }
+
+
+def test_answer_ids_through_a_float_or_missing_are_typed_errors(emu: Emulator, make_hook) -> None:
+    float_task = json.dumps(
+        {
+            "code": 200,
+            "success": True,
+            "message": "Succeed",
+            "requestId": "r1",
+            "data": {
+                "successTaskList": [{"taskId": 3.5818363568325018e17, "dataId": "a"}],
+                "errorDataIdList": [],
+            },
+        }
+    )
+    emu.inject(
+        Fault(status=200, body=float_task, content_type="application/json", endpoint=ANNOTATION_REQUEST.path)
+    )
+    with pytest.raises(AnnotationMayHaveTakenEffectError, match="taskId is 3.58"):
+        make_hook().request_annotation(4242, ["a"])
+    not_an_object = json.dumps({"code": 200, "success": True, "message": "ok", "requestId": "r2", "data": []})
+    emu.inject(Fault(status=200, body=not_an_object, content_type="application/json", endpoint=TASK_GET.path))
+    with pytest.raises(AnnotationResponseError, match="data is not an object"):
+        make_hook().get_task(4242, "1")
+
+
+def test_project_tasks_stats_get_project_and_imports(emu: Emulator, make_hook) -> None:
+    hook = make_hook()
+    created = hook.create_project("Cars", data_type=2, deadline="2024-06-01", operators=OPERATORS)
+    result = hook.request_annotation(created.project_id, [f"f{i}" for i in range(5)])
+    emu.set_task_status(result.task_ids[0], 9)
+    tasks = list(hook.iter_project_tasks(created.project_id, page_size=2))
+    assert [t["id"] for t in tasks] == result.task_ids
+    assert hook.list_project_tasks(created.project_id, start_time=0, limit=2)["count"] == 5
+    stat = hook.run_stat(str(created.project_id), created.workflow_id)
+    assert stat["taskCount"] == 5 and stat["completedTaskCount"] == 1
+    assert hook.get_project(created.project_id)["name"] == "Cars"
+    send = hook.send_tasks(created.project_id, "https://example.com/records.jsonl")
+    assert isinstance(send["batchId"], str)
+    status = hook.get_send_status(send["batchId"])
+    assert status["status"] == 3
+    assert json.loads(emu.requests[-1]["body"]) == {"batchId": send["batchId"]}
+    with pytest.raises(SetupInputError, match="task_id: expected a string of digits"):
+        hook.get_task(1, "12a")
+    with pytest.raises(SetupInputError, match="resource_url"):
+        hook.send_tasks(1, "")
+
+
+def test_platform_refusals_are_typed(emu: Emulator, make_hook) -> None:
+    from airflow_provider_annotation.exceptions import AnnotationNotFoundError
+
+    hook = make_hook()
+    created = hook.create_project("Cars", data_type=2, deadline="2030-12-31", operators=OPERATORS)
+    with pytest.raises(AnnotationConflictError) as info:
+        hook.create_project("Cars", data_type=3, deadline="2030-12-31", operators=OPERATORS)
+    assert info.value.code == 5801
+    with pytest.raises(AnnotationNotFoundError) as info:
+        hook.request_annotation(created.project_id, ["a"], workflow_id=created.workflow_id + 99)
+    assert info.value.code == 5845
+    with pytest.raises(AnnotationNotFoundError) as info:
+        hook.get_project(created.project_id + 1)
+    assert info.value.code == 5802

@@ -1,0 +1,253 @@
+"""The project-setup operators through real `airflow dags test` against the emulator: the example
+DAG in both API versions with its exact wire bodies, and every create's fault cases in one run.
+
+What each task ended as is read from the run's metadata database, as the UI would show it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_annotation.endpoints import (
+    ANNOTATION_REQUEST,
+    ANNOTATION_STAT,
+    FOLDER_CREATE,
+    PROJECT_CREATE,
+    PROJECT_LIST,
+)
+from airflow_provider_annotation.testing import Emulator, Fault
+from tests.conftest import AIRFLOW, connection_json
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "dags"
+TEST_DAGS = ROOT / "tests" / "dags"
+OPERATORS = [{"type": "box", "label": "car"}]
+
+pytestmark = pytest.mark.dags
+
+
+@pytest.fixture
+def emu(emulator: Emulator) -> Iterator[Emulator]:
+    emulator.api_version = "2024-07"
+    yield emulator
+    emulator.api_version = "2024-07"
+
+
+def run_dag(airflow_env, emulator, dags_folder: Path, dag_id: str, conf: dict | None = None, **extra):
+    env = {
+        **airflow_env,
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW_CONN_ANNOTATION_DEFAULT": connection_json(emulator.url, retry_base_delay=0, **extra),
+    }
+    cmd = [AIRFLOW, "dags", "test", dag_id]
+    if conf is not None:
+        cmd += ["--conf", json.dumps(conf)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def task_states(airflow_env, dag_id: str) -> dict[str, tuple[str, int]]:
+    """task_id -> (state, try_number) of the DAG's latest run."""
+    with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
+        (run_id,) = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+        ).fetchone()
+        rows = db.execute(
+            "SELECT task_id, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ?",
+            (dag_id, run_id),
+        ).fetchall()
+    return {task_id: (state, tries) for task_id, state, tries in rows}
+
+
+def sent(emu: Emulator, path: str) -> list[dict]:
+    return [json.loads(r["body"]) for r in emu.requests if r["endpoint"] == path]
+
+
+EXPECTED_POOLS = [
+    {"name": "Distribution pool", "type": 0, "runMode": 0},
+    {"name": "Labeling pool", "type": 1, "workers": ["alice", "bob"]},
+    {"name": "Inspection pool", "type": 2, "workers": ["carol"]},
+    {"name": "Completion pool", "type": 5},
+]
+
+
+def test_example_setup_with_default_params(airflow_env, emu):
+    code, out = run_dag(airflow_env, emu, EXAMPLES, "annotation_project_setup")
+    assert code == 0, out
+    assert sent(emu, FOLDER_CREATE.path) == [{"name": "Autonomous driving"}]
+    ((folder_id, _),) = emu.folders.items()
+    assert sent(emu, PROJECT_CREATE.path) == [
+        {
+            "name": "Cars 2D",
+            "dataType": 2,
+            "deadline": "2030-12-31",
+            "operators": OPERATORS,
+            "folderId": folder_id,
+            "workflow": {"pools": EXPECTED_POOLS},
+        }
+    ]
+    ((project_id, project),) = emu.projects.items()
+    (workflow_id,) = emu.workflows
+    assert sent(emu, ANNOTATION_REQUEST.path) == [
+        {
+            "projectId": project_id,
+            "workflowId": workflow_id,
+            "dataIds": ["frame-0001", "frame-0002", "frame-0003"],
+        }
+    ]
+    assert sent(emu, ANNOTATION_STAT.path) == [{"projectId": project_id, "workflowId": workflow_id}]
+    task_ids = sorted(emu.tasks)
+    assert len(task_ids) == 3 and all(int(t) > 2**53 for t in task_ids)
+    assert (
+        f"Setup done: folder {folder_id} -> project {project_id} (workflow id {workflow_id}) -> 3 tasks"
+        in out
+    )
+    assert all(t in out for t in task_ids)  # the exact task ids reached the last task through XCom
+
+
+def test_example_setup_on_the_2024_08_api_with_conf(airflow_env, emu):
+    emu.api_version = "2024-08"
+    conf = {
+        "folder_name": "Lidar",
+        "project_name": "Lidar 3D",
+        "data_type": 3,
+        "deadline": "2031-01-15",
+        "labelers": ["dana"],
+        "inspectors": [],
+        "data_ids": ["scan-1", "missing-scan-2"],
+    }
+    code, out = run_dag(airflow_env, emu, EXAMPLES, "annotation_project_setup", conf, api_version="2024-08")
+    # one data id does not exist on the platform: the default on_rejected="fail" fails that task
+    assert code != 0 or "state=failed" in out, out
+    (body,) = sent(emu, PROJECT_CREATE.path)
+    assert body["dataType"] == 3 and body["deadline"] == "2031-01-15"
+    assert body["workflow"] == {
+        "vertex": [
+            {"name": "Distribution pool", "type": 0, "runMode": 0},
+            {"name": "Labeling pool", "type": 1, "workers": ["dana"]},
+            {"name": "Completion pool", "type": 5},
+        ]
+    }
+    ((project_id, _),) = emu.projects.items()
+    assert sent(emu, ANNOTATION_REQUEST.path)[0]["dataIds"] == ["scan-1", "missing-scan-2"]
+    assert len(emu.tasks) == 1
+    states = task_states(airflow_env, "annotation_project_setup")
+    assert states["submit_data"] == ("failed", 1)  # not retried: a retry would send nothing new
+    assert "The platform made no task for 1 data ids: missing-scan-2 (1 tasks were made)" in out
+
+
+def test_every_create_fault_case_in_one_run(airflow_env, emu):
+    drop = Fault.disconnect  # the platform commits, then the answer is lost
+    emu.inject(
+        drop(act=True, endpoint=FOLDER_CREATE.path),
+        drop(act=True, endpoint=PROJECT_CREATE.path),
+        drop(act=True, endpoint=PROJECT_CREATE.path),
+        # submit_lost: chunk 1 answered, chunk 2 committed and lost
+        Fault.slow(0, endpoint=ANNOTATION_REQUEST.path),
+        drop(act=True, endpoint=ANNOTATION_REQUEST.path),
+        # submit_resumed: chunk 1 answered, chunk 2 busy through every attempt of the first try
+        Fault.slow(0, endpoint=ANNOTATION_REQUEST.path),
+        Fault.http(503, endpoint=ANNOTATION_REQUEST.path, times=5),
+    )
+    emu.add_projects(
+        # 150 drafts (status 0, where new projects land), so a lookup needs page 2 of the drafts
+        [
+            {
+                "projectId": 7000 + i,
+                "name": f"decoy-{i}",
+                "status": 0 if i < 150 else 1 + i % 3,
+                "dataType": 2,
+            }
+            for i in range(250)
+        ]
+    )
+    code, out = run_dag(airflow_env, emu, TEST_DAGS, "setup_test_faults")
+    states = task_states(airflow_env, "setup_test_faults")
+    assert emu.faults == [], out
+    assert states == {
+        "folder_lost": ("failed", 1),
+        "folder_taken": ("failed", 1),
+        "folder_kept": ("success", 2),
+        "project_lost": ("failed", 1),
+        "project_lost_adopt": ("success", 1),
+        "project_taken": ("failed", 1),
+        "project_taken_adopt": ("success", 1),
+        "project_kept": ("success", 2),
+        "submit_lost": ("failed", 1),
+        "submit_resumed": ("success", 2),
+        "submit_kept": ("success", 2),
+        "submit_rejected": ("failed", 1),
+        "stats": ("success", 1),
+        "report": ("success", 1),
+    }, out
+    report = json.loads(re.search(r"REPORT (\{.*\})", out).group(1))
+
+    # Exactly one object per name, whatever happened to the answers.
+    folders = {f["name"]: folder_id for folder_id, f in emu.folders.items()}
+    assert sorted(folders) == ["kept-folder", "lost-folder"]
+    assert [b["name"] for b in sent(emu, FOLDER_CREATE.path)] == ["lost-folder", "lost-folder", "kept-folder"]
+    assert report["folder_kept"] == folders["kept-folder"]
+    assert "Not retrying this task: the folder may exist already. The platform has no folder lookup" in out
+    assert "A folder named 'lost-folder' exists already; not retrying." in out
+    assert f"Folder {folders['kept-folder']} was already created by an earlier try" in out
+
+    projects = {
+        p["name"]: project_id
+        for project_id, p in emu.projects.items()
+        if p["name"].startswith(("lost", "kept"))
+    }
+    assert sorted(projects) == ["kept-project", "lost-adopt", "lost-project"]
+    assert [b["name"] for b in sent(emu, PROJECT_CREATE.path)] == [
+        "lost-project",
+        "lost-adopt",
+        "lost-project",
+        "lost-project",
+        "kept-project",
+    ]
+    assert (
+        "Not retrying this task: the project may exist already. Look for a project named 'lost-project'"
+        in out
+    )
+    assert report["project_lost_adopt"] == projects["lost-adopt"]
+    assert report["project_lost_adopt.workflow_id"] is None
+    assert "adopting the existing project" in out
+    assert "A project named 'lost-project' exists already; not retrying. Choose another name" in out
+    assert report["project_taken_adopt"] == projects["lost-project"]
+    assert report["project_kept"] == projects["kept-project"]
+    assert report["project_kept.workflow_id"] in emu.workflows
+    assert sent(emu, PROJECT_CREATE.path)[-1]["folderId"] == folders["kept-folder"]
+    lookups = [(b["status"], b["offset"]) for b in sent(emu, PROJECT_LIST.path)]
+    assert lookups == [(0, 1), (0, 2), (1, 1), (2, 1), (3, 1)] * 2  # two lookups, every status and page
+
+    # Annotation requests: exactly which data ids were sent, in which chunks.
+    chunks = [b["dataIds"] for b in sent(emu, ANNOTATION_REQUEST.path)]
+    assert chunks == [
+        ["a", "b"],
+        ["c", "d"],  # lost: the task failed closed; ["e", "f"] never sent
+        ["g", "h"],
+        *[["i", "j"]] * 5,  # 503 through every attempt of the first try
+        ["i", "j"],  # the retry: chunk 1 kept, not sent again
+        ["k"],
+        ["m", "n", "missing-o"],  # the worker-lost retry sent nothing
+        ["m", "p"],
+    ]
+    assert "the platform may have made tasks for these 2 data ids: c, d." in out
+    assert "2 data ids of later chunks were not sent" in out
+    data_of_tasks = sorted(t["dataId"] for t in emu.tasks.values())
+    assert data_of_tasks == ["a", "b", "c", "d", "g", "h", "i", "j", "k", "m", "n", "p"]
+    resumed = report["submit_resumed"]
+    assert [t["dataId"] for t in resumed["tasks"]] == ["g", "h", "i", "j", "k"]
+    assert resumed["task_ids"] == [t["taskId"] for t in resumed["tasks"]]
+    assert all(
+        emu.tasks[t]["dataId"] == d for t, d in zip(resumed["task_ids"], "ghijk", strict=True)
+    )  # exact ids
+    assert report["submit_kept"]["rejected_data_ids"] == ["missing-o"]
+    assert "The platform made no task for 1 data ids: m (1 tasks were made)" in out
+    assert report["stats"]["taskCount"] == 12

@@ -1,0 +1,208 @@
+"""The project-setup operators without a scheduler: construction, templating, bodies, every problem
+at once, dry runs, import cost. Their runs through real Airflow are in test_setup_dags.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_annotation.operators.annotation import (
+    AnnotationStatsOperator,
+    CreateFolderOperator,
+    CreateProjectOperator,
+    SubmitAnnotationDataOperator,
+)
+from airflow_provider_annotation.project import SetupInputError
+from tests.conftest import connection_json
+
+OPERATORS = [{"type": "box", "label": "car"}]
+
+
+def project(**kwargs) -> CreateProjectOperator:
+    kwargs = {"name": "Cars", "data_type": 2, "deadline": "2030-12-31", "operators": OPERATORS, **kwargs}
+    return CreateProjectOperator(task_id="create_project", **kwargs)
+
+
+def submit(**kwargs) -> SubmitAnnotationDataOperator:
+    return SubmitAnnotationDataOperator(task_id="submit", **{"project_id": 4242, **kwargs})
+
+
+def test_operators_are_importable_from_the_operator_module_and_templated() -> None:
+    assert CreateFolderOperator.template_fields == ("name", "external_id")
+    assert set(CreateProjectOperator.template_fields) == {
+        "name",
+        "data_type",
+        "deadline",
+        "operators",
+        "description",
+        "folder_id",
+        "project_manager",
+        "team_names",
+        "pools",
+        "labelers",
+        "inspectors",
+        "spot_checkers",
+        "algorithms",
+    }
+    assert CreateProjectOperator.template_ext == (".json",)
+    assert set(SubmitAnnotationDataOperator.template_fields) == {
+        "project_id",
+        "data_ids",
+        "workflow_id",
+        "dataset_id",
+        "batch_size",
+    }
+    assert AnnotationStatsOperator.template_fields == ("project_id", "workflow_id")
+
+
+def test_init_only_stores_templated_arguments() -> None:
+    task = project(name="{{ params.x }}", deadline="{{ ds }}", operators="ops.json", labelers="{{ x }}")
+    assert (task.name, task.deadline, task.operators, task.labelers) == (
+        "{{ params.x }}",
+        "{{ ds }}",
+        "ops.json",
+        "{{ x }}",
+    )
+    assert submit(data_ids="{{ params.ids }}", batch_size="{{ params.n }}").batch_size == "{{ params.n }}"
+
+
+def test_fixed_choices_are_checked_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match="if_exists: expected 'fail' or 'adopt', got 'reuse'"):
+        project(if_exists="reuse")
+    with pytest.raises(ValueError, match="on_rejected: expected 'fail' or 'warn', got 'ignore'"):
+        submit(data_ids=["a"], on_rejected="ignore")
+
+
+def test_project_body_from_rendered_strings_and_shorthand() -> None:
+    body = project(
+        data_type="3",
+        operators=json.dumps(OPERATORS),
+        folder_id="500",
+        team_names="red, blue",
+        labelers="['alice']",
+        inspectors="",
+    ).build_body()
+    assert body == {
+        "name": "Cars",
+        "dataType": 3,
+        "deadline": "2030-12-31",
+        "operators": OPERATORS,
+        "folderId": 500,
+        "teamNames": ["red", "blue"],
+        "workflow": {
+            "pools": [
+                {"name": "Distribution pool", "type": 0, "runMode": 0},
+                {"name": "Labeling pool", "type": 1, "workers": ["alice"]},
+                {"name": "Completion pool", "type": 5},
+            ]
+        },
+    }
+
+
+def test_project_every_problem_at_once_fails_without_retry() -> None:
+    task = project(
+        name="",
+        data_type=5,
+        deadline="tomorrow",
+        operators="[]",
+        folder_id="None",
+        team_names="[1]",
+        pools=[{"name": "x", "type": 0}],
+        labelers=["a"],
+    )
+    with pytest.raises(AirflowFailException) as info:
+        task.execute({})
+    cause = info.value.__cause__
+    assert isinstance(cause, SetupInputError)
+    assert [p.split(":")[0] for p in cause.problems] == [
+        "name",
+        "data_type",
+        "deadline",
+        "operators",
+        "folder_id",
+        "pools",
+        "team_names[0]",
+    ]
+    assert "Nothing was sent; not retrying: fix the task's arguments." in str(info.value)
+
+
+def test_submit_chunks_every_problem_at_once_and_dry_run(logs) -> None:
+    task = submit(
+        project_id="4242", data_ids=json.dumps([f"d{i}" for i in range(5)]), batch_size="2", dry_run=True
+    )
+    assert [c["dataIds"] for c in task.build_chunks()] == [["d0", "d1"], ["d2", "d3"], ["d4"]]
+    assert task.execute({}) is None  # no connection needed, nothing sent
+    assert "chunk 3 of 3 (nothing sent)" in logs.text and '"dataIds": ["d4"]' in logs.text
+    with pytest.raises(AirflowFailException) as info:
+        submit(project_id=0, data_ids=["a", "a"], batch_size=0, workflow_id=1.5).execute({})
+    assert [p.split(":")[0] for p in info.value.__cause__.problems] == [
+        "batch_size",
+        "project_id",
+        "workflow_id",
+        "data_ids[1]",
+    ]
+
+
+def test_folder_and_project_dry_runs_log_the_exact_body(logs) -> None:
+    assert CreateFolderOperator(task_id="f", name="Q3", external_id="e", dry_run=True).execute({}) is None
+    assert (
+        'would POST this Create Folder body (nothing sent):\n{"name": "Q3", "externalId": "e"}' in logs.text
+    )
+    assert project(dry_run=True).execute({}) is None
+    assert '"operators": [{"type": "box", "label": "car"}]' in logs.text
+
+
+def test_folder_name_limit_fails_the_task() -> None:
+    with pytest.raises(AirflowFailException, match="name: 61 bytes in UTF-8, the platform allows at most 60"):
+        CreateFolderOperator(task_id="f", name="x" * 61).execute({})
+
+
+def test_stats_input_checked_before_any_call() -> None:
+    with pytest.raises(AirflowFailException) as info:
+        AnnotationStatsOperator(task_id="s", project_id="x", workflow_id=None).execute({})
+    assert [p.split(":")[0] for p in info.value.__cause__.problems] == ["project_id", "workflow_id"]
+
+
+def test_setup_operator_module_imports_no_http_library() -> None:
+    code = (
+        "import sys; import airflow.sdk; before = set(sys.modules);"
+        "import airflow_provider_annotation.operators.project_setup;"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in "
+        "('requests', 'httpx', 'urllib3', 'aiohttp', 'tenacity')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_arguments_rendered_to_none_are_refused_not_left_out() -> None:
+    task = project(folder_id="{{ ti.xcom_pull('folder') }}", description="{{ params.d }}")
+    task.folder_id = task.description = None  # what native rendering of a missing value leaves
+    with pytest.raises(AirflowFailException) as info:
+        task.execute({})
+    assert [p.split(":")[0] for p in info.value.__cause__.problems] == ["description", "folder_id"]
+    assert "rendered to None (a missing upstream value?)" in str(info.value)
+    task = submit(data_ids=["a"], workflow_id="{{ x }}")
+    task.workflow_id = None
+    with pytest.raises(
+        AirflowFailException, match="workflow_id: given as a template or XCom that rendered to None"
+    ):
+        task.execute({})
+
+
+def test_bad_connection_fails_without_retry_and_sends_nothing(emulator, monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_BAD", connection_json(emulator.url, max_attempts=0))
+    tasks = [
+        CreateFolderOperator(task_id="f", name="Q3", annotation_conn_id="annotation_bad"),
+        submit(data_ids=["a"], annotation_conn_id="annotation_bad"),
+        AnnotationStatsOperator(
+            task_id="s", project_id=1, workflow_id=2, annotation_conn_id="annotation_bad"
+        ),
+    ]
+    for task in tasks:
+        with pytest.raises(AirflowFailException, match="not retrying: fix the connection 'annotation_bad'"):
+            task.execute({})
+    assert emulator.requests == []
