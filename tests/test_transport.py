@@ -440,16 +440,16 @@ def test_an_attempt_without_a_usable_answer_is_logged_too(emulator, make_hook, l
 def test_proxy_environment_is_honoured_though_read_once(emulator, make_hook, monkeypatch, bypass):
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("HTTP_PROXY", f"http://someone:env-pass-456@127.0.0.1:{free_port()}")
     if bypass:
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     hook = make_hook(max_attempts=1)
     if bypass:
         assert hook.create_workflow(1, POOLS) == 18000
     else:
-        with pytest.raises(AnnotationUnavailableError, match="could not connect"):
+        with pytest.raises(AnnotationUnavailableError, match="could not connect") as info:
             hook.create_workflow(1, POOLS)
-        assert emulator.requests == []
+        assert emulator.requests == [] and "env-pass-456" not in str(info.value)
 
 
 def test_the_connections_proxies_win_over_the_environment(emulator, make_hook, monkeypatch):
