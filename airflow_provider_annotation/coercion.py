@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from typing import Any
 
 from airflow_provider_annotation.workflow import (
+    MAX_DEPTH,
     Problems,
     WorkflowValidationError,
     check_strings,
@@ -33,12 +35,39 @@ __all__ = ["to_name_list", "to_pools", "to_project_id"]
 _RENDERED_NONE = frozenset({"None", "null"})
 
 
+#: How deep brackets may nest in a rendered string: the pools list, a pool, a free-form field and
+#: its own `MAX_DEPTH` levels, with room to spare. Checked before parsing, so neither parser runs
+#: near Python's recursion limit.
+MAX_TEXT_DEPTH = 2 * MAX_DEPTH
+
+#: Quoted strings (JSON's and Python's) and brackets, for the depth scan.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|[\[\](){}]', re.DOTALL)
+
+
+def _too_deep(text: str) -> bool:
+    """Whether brackets outside quoted strings nest deeper than `MAX_TEXT_DEPTH` anywhere."""
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "[({":
+            depth += 1
+            if depth > MAX_TEXT_DEPTH:
+                return True
+        elif token in "])}":
+            depth -= 1
+    return False
+
+
 def _parse_literal(text: str, field: str) -> Any:
     """JSON first (``| tojson``, templated .json files), then a Python literal (non-native Jinja).
 
     Nesting deeper than the parsers can follow is refused with the field named, never a
     RecursionError (both parsers recurse).
     """
+    if _too_deep(text):
+        raise WorkflowValidationError(
+            f"{field}: nested more than {MAX_TEXT_DEPTH} levels deep ({describe_value(text)})"
+        )
     try:
         return json.loads(text)
     except RecursionError:

@@ -330,3 +330,13 @@ def test_deeply_nested_python_lists_are_refused_naming_the_item() -> None:
     says = refusal(to_name_list, deep, "labelers")
     assert says == "invalid workflow input: labelers[0]: expected a non-empty string, got list [[[[...]]]]"
     assert to_pools(deep) == [deep[0]]  # items are checked by validate_pools (see test_workflow.py)
+
+
+def test_nesting_is_limited_before_parsing_and_brackets_in_strings_do_not_count() -> None:
+    """Refused before either parser runs, so neither gets near Python's recursion limit."""
+    assert refusal(to_pools, "[" * 65 + "]" * 65, "pools").startswith(
+        "invalid workflow input: pools: nested more than 64 levels deep (str '[[[["
+    )
+    assert json.dumps(to_pools("[" * 64 + "]" * 64)) == "[" * 64 + "]" * 64
+    assert to_name_list('["a' + "[" * 100 + '", "b((("]', "labelers") == ["a" + "[" * 100, "b((("]
+    assert to_name_list("['x" + "{" * 100 + "']", "labelers") == ["x" + "{" * 100]
