@@ -187,7 +187,9 @@ def test_arguments_rendered_to_none_are_refused_not_left_out() -> None:
     assert "rendered to None (a missing upstream value?)" in str(info.value)
     task = submit(data_ids=["a"], workflow_id="{{ x }}")
     task.workflow_id = None
-    with pytest.raises(AirflowFailException, match="workflow_id: given as a template or XCom that rendered to None"):
+    with pytest.raises(
+        AirflowFailException, match="workflow_id: given as a template or XCom that rendered to None"
+    ):
         task.execute({})
 
 
