@@ -10,7 +10,7 @@ Folder and project names are unique on the platform, so a second run needs new n
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, XComArg, dag, task
+from airflow.providers.common.compat.sdk import Param, XComArg, dag, task
 
 from airflow_provider_annotation.operators.annotation import (
     AnnotationStatsOperator,

@@ -10,11 +10,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
-stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" | cksum | cut -d' ' -f1)"
+CONSTRAINTS="$ROOT/constraints/airflow-3.3.2-py3.11.txt"
+stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" "$CONSTRAINTS" | cksum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ]; then
-  echo ">> installing airflow-provider-annotation with Airflow 3.3.2 (about a minute on a fresh machine)"
+  echo ">> installing airflow-provider-annotation with Airflow 3.3.2, pinned by $(basename "$CONSTRAINTS")"
   # (this machine's pip mirrors print one harmless "Location ... is ignored" line per package)
-  python -m pip install --quiet --disable-pip-version-check "apache-airflow==3.3.2" -e "$ROOT[test,benchmark]" 2>&1 \
+  python -m pip install --quiet --disable-pip-version-check \
+    "apache-airflow==3.3.2" -e "$ROOT[test,benchmark]" -c "$CONSTRAINTS" 2>&1 \
     | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   touch "$stamp"
 fi

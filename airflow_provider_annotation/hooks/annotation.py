@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import requests
 import tenacity
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from airflow_provider_annotation import __version__
@@ -55,6 +55,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationResponseError,
     AnnotationUnavailableError,
 )
+from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import RetryPolicy, is_expired_signature, retrying
 from airflow_provider_annotation.project import (
@@ -78,6 +79,7 @@ from airflow_provider_annotation.project import (
 )
 from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
+from airflow_provider_annotation.version_compat import AIRFLOW_V_3_2_PLUS
 from airflow_provider_annotation.workflow import create_workflow_body, describe_value, to_project_id
 
 __all__ = ["AnnotationHook"]
@@ -404,14 +406,17 @@ class AnnotationHook(BaseHook):
             "Attempt %d failed (%s); sending again in %.2f s", state.attempt_number, exc, state.upcoming_sleep
         )
 
-    # -- Airflow 2 style UI hints (Airflow 3 reads the same from get_provider_info) --------------
+    # -- the connection form before Airflow 3.2 (3.2+ reads it from the provider info) --------
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        from airflow_provider_annotation.get_provider_info import get_provider_info
+    if not AIRFLOW_V_3_2_PLUS:
 
-        (conn_type,) = get_provider_info()["connection-types"]
-        return conn_type["ui-field-behaviour"]
+        @classmethod
+        def get_connection_form_widgets(cls) -> dict[str, Any]:
+            return connection_form.form_widgets()
+
+        @classmethod
+        def get_ui_field_behaviour(cls) -> dict[str, Any]:
+            return connection_form.field_behaviour()
 
     # -- project setup: one method per endpoint (bodies from `airflow_provider_annotation.project`) --
 

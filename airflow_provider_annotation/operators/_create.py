@@ -19,8 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
 from airflow_provider_annotation.coercion import to_name_list, to_pools
 from airflow_provider_annotation.exceptions import (
@@ -34,7 +33,7 @@ from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 

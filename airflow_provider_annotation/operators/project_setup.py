@@ -11,8 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
 from airflow_provider_annotation.coercion import to_name_list
 from airflow_provider_annotation.exceptions import (
@@ -42,7 +41,7 @@ from airflow_provider_annotation.project import (
 from airflow_provider_annotation.workflow import WorkflowValidationError, to_project_id
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Proof per Airflow version: one virtualenv per lane (the latest 2.11.x, 3.0.x, 3.1.x, 3.2.x and
+# 3.3.2), each installed through that version's constraints file, then the lane's subset of the
+# suite: import and provider registration (`airflow providers get`), the hook against the emulator,
+# and every example DAG through that version's `airflow dags test`. Prints a table: lane, result,
+# duration; any failing lane fails the script.
+# Usage: bash scripts/compat.sh [LANE...]   e.g. bash scripts/compat.sh 2.11.2
+#   COMPAT_JOBS=2  lanes run at a time (default 2, the machine's core count)
+#   COMPAT_DIR     where lane venvs and logs live (default .compat/ in the repository)
+# A lane's venv is reused while its constraints file and pyproject.toml are unchanged (checksum
+# stamp); the package is installed editable, so code changes need no reinstall.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+DIR="${COMPAT_DIR:-$ROOT/.compat}"
+JOBS="${COMPAT_JOBS:-2}"
+ALL_LANES=(2.11.2 3.0.6 3.1.8 3.2.2 3.3.2)
+
+run_lane() {  # run_lane VERSION: install (if needed) and test one lane; writes $DIR/VERSION.result
+  local version="$1" start end venv log constraints stamp status=0
+  start=$(date +%s)
+  venv="$DIR/venv-$version"
+  log="$DIR/$version.log"
+  constraints="$ROOT/constraints/airflow-$version-py3.11.txt"
+  : >"$log"
+  {
+    [ -f "$constraints" ] || { echo "no constraints file $constraints"; return 1; }
+    stamp="$venv/.installed-$(cat "$constraints" "$ROOT/pyproject.toml" | cksum | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ]; then
+      rm -rf "$venv"
+      "$PYTHON" -m venv "$venv"
+      echo ">> installing Airflow $version"
+      local t0=$SECONDS
+      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "apache-airflow==$version" -e "$ROOT[test]" -c "$constraints" 2>&1 \
+        | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+      echo ">> installed in $((SECONDS - t0)) s"
+      touch "$stamp"
+    fi
+    local home
+    home="$(mktemp -d)"
+    # shellcheck disable=SC2064
+    trap "rm -rf '$home'" RETURN
+    cd "$ROOT"
+    AIRFLOW_HOME="$home" AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__UNIT_TEST_MODE=False \
+      PYTHONPATH="$ROOT" NO_COLOR=1 ANNOTATION_COMPAT_LANE=1 \
+      "$venv/bin/python" -m pytest -p no:cacheprovider -q tests/compat
+  } >>"$log" 2>&1 || status=$?
+  end=$(date +%s)
+  echo "$( [ "$status" -eq 0 ] && echo pass || echo FAIL ) $((end - start))" >"$DIR/$version.result"
+  echo ">> lane $version: $(cat "$DIR/$version.result") s (log: $log)"
+  return 0
+}
+
+if [ "${1:-}" = "--lane" ]; then
+  run_lane "$2"
+  exit 0
+fi
+
+lanes=("$@")
+[ ${#lanes[@]} -gt 0 ] || lanes=("${ALL_LANES[@]}")
+mkdir -p "$DIR"
+for lane in "${lanes[@]}"; do rm -f "$DIR/$lane.result"; done
+started=$(date +%s)
+printf '%s\n' "${lanes[@]}" | xargs -P "$JOBS" -I{} bash "$0" --lane {}
+wall=$(( $(date +%s) - started ))
+
+failed=0
+printf '\n%-8s | %-6s | %s\n' "Airflow" "result" "duration"
+printf -- '---------+--------+---------\n'
+for lane in "${lanes[@]}"; do
+  read -r result secs <"$DIR/$lane.result" 2>/dev/null || { result=FAIL; secs=?; }
+  printf '%-8s | %-6s | %s s\n' "$lane" "$result" "$secs"
+  if [ "$result" != pass ]; then
+    failed=1
+    echo "---- last lines of $DIR/$lane.log" >&2
+    tail -n 30 "$DIR/$lane.log" >&2 || true
+  fi
+done
+echo "all lanes: ${wall} s wall, ${JOBS} at a time"
+exit "$failed"
