@@ -23,7 +23,10 @@ _SPACES = re.compile(r"\s+")
 
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
-    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or f"\\x{ord(char):02x}"
+    code = ord(char)
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (
+        f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    )
 
 
 def scrub(

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_GET, PROJECT_LIST, Effect
-from airflow_provider_annotation.envelope import claims_success, judge_answer
+from airflow_provider_annotation.envelope import claims_success, judge_answer, parse_retry_after
 from airflow_provider_annotation.exceptions import (
     AnnotationConnectionConfigError,
     AnnotationMayHaveTakenEffectError,
@@ -25,6 +25,7 @@ from airflow_provider_annotation.exceptions import (
 )
 from airflow_provider_annotation.hooks.annotation import AnnotationHook, _endpoint_for
 from airflow_provider_annotation.hooks.retry import RetryPolicy, should_retry
+from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.signing import signature, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
 from tests.conftest import AK, SK
@@ -439,16 +440,16 @@ def test_an_attempt_without_a_usable_answer_is_logged_too(emulator, make_hook, l
 def test_proxy_environment_is_honoured_though_read_once(emulator, make_hook, monkeypatch, bypass):
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("HTTP_PROXY", f"http://someone:env-pass-456@127.0.0.1:{free_port()}")
     if bypass:
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     hook = make_hook(max_attempts=1)
     if bypass:
         assert hook.create_workflow(1, POOLS) == 18000
     else:
-        with pytest.raises(AnnotationUnavailableError, match="could not connect"):
+        with pytest.raises(AnnotationUnavailableError, match="could not connect") as info:
             hook.create_workflow(1, POOLS)
-        assert emulator.requests == []
+        assert emulator.requests == [] and "env-pass-456" not in str(info.value)
 
 
 def test_the_connections_proxies_win_over_the_environment(emulator, make_hook, monkeypatch):
@@ -457,3 +458,20 @@ def test_the_connections_proxies_win_over_the_environment(emulator, make_hook, m
     with pytest.raises(AnnotationUnavailableError, match="could not connect"):
         hook.create_workflow(1, POOLS)
     assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("0", 0.0), ("2.5", 2.5), ("-3", 0.0), ("nan", None), ("inf", None), ("soon", None), ("", None)],
+)
+def test_retry_after_values(value, seconds):
+    assert parse_retry_after(value) == seconds
+
+
+def test_scrub_blanks_a_secret_cut_at_the_limit_and_escapes_control_characters():
+    text = "x" * 190 + SK + "\nnext line\x1b[31m"
+    shown = scrub(text, [SK])
+    assert SK[:5] not in shown and shown.startswith("x" * 190 + "***")
+    assert scrub("a\nb\x00c\u2028d") == "a\\nb\\x00c\\u2028d"
+    assert scrub("http://user:pw@proxy:3128/x") == "http://***@proxy:3128/x"
+    assert len(scrub("y" * 5_000_000)) == 203  # 200 characters and "..."

@@ -117,6 +117,7 @@ class AnnotationHook(BaseHook):
         self._session: requests.Session | None = None
         #: proxies and verify for every request: the connection's, else the environment's.
         self._transport: dict[str, Any] = {}
+        self._standing_secrets: tuple[str, ...] = ()
         self._controllers: dict[tuple[Effect, RetryPolicy], tenacity.Retrying] = {}
 
     # -- connection and session -------------------------------------------------------------
@@ -126,22 +127,18 @@ class AnnotationHook(BaseHook):
         """The connection, resolved and checked once."""
         return AnnotationConnectionConfig.from_connection(self.get_connection(self.annotation_conn_id))
 
-    @cached_property
-    def _standing_secrets(self) -> tuple[str, ...]:
-        """What must never show in a log line or error: the secret key and proxy passwords."""
-        cfg = self.config
-        passwords = [urlsplit(url).password or "" for url in (cfg.proxies or {}).values()]
-        return (cfg.secret_key, *(p for p in passwords if p))
-
     def get_conn(self) -> requests.Session:
         """The hook's one `requests.Session`, made on first use."""
         if self._session is None:
             session = requests.Session()
             session.headers["User-Agent"] = _user_agent()
             self._transport = _transport_settings(session, self.config)
-            # The environment (proxy variables, REQUESTS_CA_BUNDLE) was read once just above; not
-            # re-reading it on every call is most of what a call costs beyond the network. Nor is a
-            # ~/.netrc login ever sent: the platform authenticates by signature.
+            # What must never show in a log line or error: the secret key and proxy passwords.
+            passwords = (urlsplit(url).password for url in self._transport["proxies"].values())
+            self._standing_secrets = (self.config.secret_key, *(p for p in passwords if p))
+            # The environment (proxy variables, REQUESTS_CA_BUNDLE) was read once just above: not
+            # re-reading it on every call saves a large part of what requests spends besides the
+            # network. Nor is a ~/.netrc login ever sent: the platform authenticates by signature.
             session.trust_env = False
             self._session = session
         return self._session
@@ -273,6 +270,7 @@ class AnnotationHook(BaseHook):
     ) -> tuple[Any, str | None]:
         """One signed attempt: its answer judged, or the typed error of an attempt without one."""
         cfg = self.config
+        self.get_conn()  # the session, and what it must keep secret
         headers = signed_headers(cfg.access_key, cfg.secret_key)
         secrets = (*self._standing_secrets, headers[SIGNATURE_HEADER])
         started = time.monotonic()
