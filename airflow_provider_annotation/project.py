@@ -12,7 +12,6 @@ a float; task ids and data ids are strings from end to end (task ids exceed 2**5
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -36,9 +35,12 @@ from airflow_provider_annotation.exceptions import (
     AnnotationResponseError,
 )
 from airflow_provider_annotation.workflow import (
+    Problems,
     WorkflowValidationError,
+    check_plain_json,
     check_strings,
     describe_value,
+    shorten,
     to_project_id,
     validate_pools,
 )
@@ -112,16 +114,10 @@ class SetupInputError(WorkflowValidationError):
     `problems` holds one line per problem, each starting with the argument it is about.
     """
 
-    def __init__(self, problems: Iterable[str] | str) -> None:
-        super().__init__(problems)
-        if len(self.problems) == 1:
-            message = f"invalid input: {self.problems[0]}"
-        else:
-            message = f"invalid input ({len(self.problems)} problems):\n" + "\n".join(
-                f"  {p}" for p in self.problems
-            )
-        self.message = message
-        self.args = (message,)
+    def __init__(self, problems: Iterable[str] | str, more: int = 0) -> None:
+        super().__init__(problems, more)  # keeps the first MAX_PROBLEMS and counts the rest
+        self.message = self.message.replace("invalid workflow input", "invalid input", 1)
+        self.args = (self.message,)
 
     def __str__(self) -> str:
         return self.message
@@ -186,16 +182,17 @@ def workflow_for_api(body: Mapping[str, Any], api_version: str) -> dict[str, Any
 # --- Field checks: each appends to `problems` and returns the value (or None) -----------------
 
 
-def _collect(problems: list[str], read: Callable[[], Any]) -> Any:
-    """Run one reader, moving its problems into `problems`; None when it refused the value."""
+def _collect(problems: Problems, read: Callable[[], Any]) -> Any:
+    """Run one reader, moving its problems (and their count) into `problems`; None when it refused
+    the value."""
     try:
         return read()
     except WorkflowValidationError as err:
-        problems.extend(err.problems)
+        problems.add(err)
         return None
 
 
-def _text(value: object, field: str, max_bytes: int, problems: list[str], *, required: bool) -> str | None:
+def _text(value: object, field: str, max_bytes: int, problems: Problems, *, required: bool) -> str | None:
     """A string of at most `max_bytes` UTF-8 bytes (the platform counts bytes, not characters)."""
     if value is None:
         if required:
@@ -215,7 +212,7 @@ def _text(value: object, field: str, max_bytes: int, problems: list[str], *, req
     return value
 
 
-def _optional_id(value: object, field: str, problems: list[str]) -> int | None:
+def _optional_id(value: object, field: str, problems: Problems) -> int | None:
     """A positive long, or None for None (``"None"``/empty rendered strings are refused by
     `to_project_id`, which names the field)."""
     if value is None:
@@ -259,14 +256,16 @@ def to_operators(value: object, field: str = "operators") -> list[dict[str, Any]
         raise SetupInputError(
             f"{field}: expected a non-empty list of labeling-tool objects, got {describe_value(parsed)}"
         )
-    problems = [
-        f"{field}[{i}]: expected an object, got {describe_value(item)}"
-        for i, item in enumerate(parsed)
-        if not isinstance(item, Mapping)
-    ]
+    problems = Problems()
+    items = []
+    for i, item in enumerate(parsed):
+        if not isinstance(item, Mapping):
+            problems.append(f"{field}[{i}]: expected an object, got {describe_value(item)}")
+            continue
+        items.append(check_plain_json(item, f"{field}[{i}]", problems))  # a plain-JSON copy
     if problems:
         raise SetupInputError(problems)
-    return [json.loads(json.dumps(item)) for item in parsed]  # a JSON-ready deep copy
+    return items
 
 
 def _to_data_type(value: object, field: str = "data_type") -> int:
@@ -312,7 +311,7 @@ def to_data_ids(value: object, field: str = "data_ids") -> list[str]:
         items = _collect_one(lambda: _parse_literal(text, field))
     if not isinstance(items, (list, tuple)) or not items:
         raise SetupInputError(f"{field}: expected a non-empty list of data ids, got {describe_value(items)}")
-    problems: list[str] = []
+    problems = Problems()
     ids: list[str] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
@@ -321,7 +320,7 @@ def to_data_ids(value: object, field: str = "data_ids") -> list[str]:
         if data_id is None:
             continue
         if data_id in seen:
-            problems.append(f"{where}: {data_id!r} repeats {field}[{seen[data_id]}]")
+            problems.append(f"{where}: {shorten(repr(data_id))} repeats {field}[{seen[data_id]}]")
             continue
         seen[data_id] = i
         ids.append(data_id)
@@ -334,7 +333,7 @@ def _collect_one(read: Callable[[], Any]) -> Any:
     try:
         return read()
     except WorkflowValidationError as err:
-        raise SetupInputError(err.problems) from None
+        raise SetupInputError(err.problems, err.more) from None
 
 
 # --- Bodies ---------------------------------------------------------------------------------
@@ -342,7 +341,7 @@ def _collect_one(read: Callable[[], Any]) -> Any:
 
 def folder_body(name: object, external_id: object = None) -> dict[str, Any]:
     """The Create Folder body: ``{"name", "externalId"?}``, both at most 60 bytes."""
-    problems: list[str] = []
+    problems = Problems()
     body: dict[str, Any] = {"name": _text(name, "name", MAX_FOLDER_NAME_BYTES, problems, required=True)}
     if external_id is not None:
         body["externalId"] = _text(external_id, "external_id", MAX_EXTERNAL_ID_BYTES, problems, required=True)
@@ -366,7 +365,7 @@ def project_body(
     """The Create Project body with every documented key in the documented order; optional keys
     only when given. `pools` is the workflow's pool list (checked by `validate_pools`); the body
     carries it as ``workflow.pools``, `workflow_for_api` turns it into the connection's version."""
-    problems: list[str] = []
+    problems = Problems()
     body: dict[str, Any] = {
         "name": _text(name, "name", MAX_PROJECT_NAME_BYTES, problems, required=True),
         "dataType": _collect(problems, lambda: _to_data_type(data_type)),
@@ -403,7 +402,7 @@ def annotation_request_body(
     ``workflowId`` is sent only when given (absent means the project's default workflow);
     ``datasetId`` only when given, as the seed's generation of the docs does not have it.
     """
-    problems: list[str] = []
+    problems = Problems()
     body: dict[str, Any] = {"projectId": _collect(problems, lambda: to_project_id(project_id))}
     if workflow_id is not None:
         body["workflowId"] = _optional_id(workflow_id, "workflow_id", problems)

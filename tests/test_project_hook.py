@@ -415,3 +415,26 @@ def test_platform_refusals_are_typed(emu: Emulator, make_hook) -> None:
     with pytest.raises(AnnotationNotFoundError) as info:
         hook.get_project(created.project_id + 1)
     assert info.value.code == 5802
+
+
+def test_huge_bad_input_gives_a_bounded_report() -> None:
+    with pytest.raises(SetupInputError) as info:
+        to_data_ids([1.5] * 10_000)
+    err = info.value
+    assert len(err.problems) == 20 and err.more == 9_980
+    assert str(err).startswith("invalid input (10000 problems, the first 20 shown):")
+    assert str(err).endswith("... and 9980 more")
+    with pytest.raises(SetupInputError) as info:
+        project_body(name="P", data_type=2, deadline="2030-12-31", operators=OPERATORS, team_names=[""] * 50)
+    assert info.value.more == 30
+
+
+def test_operators_must_be_plain_json() -> None:
+    with pytest.raises(SetupInputError) as info:
+        to_operators([{"type": "box", "score": float("nan")}, {"labels": {"car", "bus"}}, {1: "x"}])
+    assert [p.split(":")[0] for p in info.value.problems] == [
+        "operators[0].score",
+        "operators[1].labels",
+        "operators[2]",
+    ]
+    assert to_operators([{"labels": ("car",)}]) == [{"labels": ["car"]}]

@@ -18,6 +18,7 @@ import pytest
 from airflow_provider_annotation.endpoints import (
     ANNOTATION_REQUEST,
     ANNOTATION_STAT,
+    CREATE_WORKFLOW,
     FOLDER_CREATE,
     PROJECT_CREATE,
     PROJECT_LIST,
@@ -149,6 +150,7 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
         drop(act=True, endpoint=FOLDER_CREATE.path),
         drop(act=True, endpoint=PROJECT_CREATE.path),
         drop(act=True, endpoint=PROJECT_CREATE.path),
+        drop(act=True, endpoint=CREATE_WORKFLOW.path),
         # submit_lost: chunk 1 answered, chunk 2 committed and lost
         Fault.slow(0, endpoint=ANNOTATION_REQUEST.path),
         drop(act=True, endpoint=ANNOTATION_REQUEST.path),
@@ -180,6 +182,8 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
         "project_taken": ("failed", 1),
         "project_taken_adopt": ("success", 1),
         "project_kept": ("success", 2),
+        "workflow_lost": ("failed", 1),
+        "workflow_kept": ("success", 2),
         "submit_lost": ("failed", 1),
         "submit_resumed": ("success", 2),
         "submit_kept": ("success", 2),
@@ -225,6 +229,18 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
     assert sent(emu, PROJECT_CREATE.path)[-1]["folderId"] == folders["kept-folder"]
     lookups = [(b["status"], b["offset"]) for b in sent(emu, PROJECT_LIST.path)]
     assert lookups == [(0, 1), (0, 2), (1, 1), (2, 1), (3, 1)] * 2  # two lookups, every status and page
+
+    # CreateWorkflowOperator on the same protocol.
+    workers = [b["workflow"]["pools"][1]["workers"] for b in sent(emu, CREATE_WORKFLOW.path)]
+    assert workers == [["bob"], ["eve"]]  # each sent once
+    assert all(b["projectId"] == projects["kept-project"] for b in sent(emu, CREATE_WORKFLOW.path))
+    in_project = [wid for wid, wf in emu.workflows.items() if wf["projectId"] == projects["kept-project"]]
+    assert in_project == [report["project_kept.workflow_id"], in_project[1], report["workflow_kept"]]
+    assert (
+        "Not retrying this task: the workflow may exist already. Check project "
+        f"{projects['kept-project']} on the platform" in out
+    )
+    assert f"Workflow {report['workflow_kept']} was already created by an earlier try" in out
 
     # Annotation requests: exactly which data ids were sent, in which chunks.
     chunks = [b["dataIds"] for b in sent(emu, ANNOTATION_REQUEST.path)]

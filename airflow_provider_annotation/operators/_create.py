@@ -190,7 +190,7 @@ class AnnotationCreateOperator(BaseOperator):
         try:
             body = self.build_body()
         except WorkflowValidationError as err:
-            failure = SetupInputError(vanished + err.problems) if vanished else err
+            failure = SetupInputError(vanished + err.problems, err.more) if vanished else err
         except AnnotationInputError as err:
             failure = err
         if failure is not None:

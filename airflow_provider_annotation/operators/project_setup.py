@@ -38,7 +38,7 @@ from airflow_provider_annotation.project import (
     project_body,
     to_count,
 )
-from airflow_provider_annotation.workflow import WorkflowValidationError, to_project_id
+from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, to_project_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -49,11 +49,12 @@ IF_EXISTS = ("fail", "adopt")
 ON_REJECTED = ("fail", "warn")
 
 
-def _gather(problems: list[str], read: Any) -> Any:
+def _gather(problems: Problems, read: Any) -> Any:
+    """Run one reader, moving its problems (and their count) into `problems`; None on refusal."""
     try:
         return read()
     except WorkflowValidationError as err:
-        problems.extend(err.problems)
+        problems.add(err)
         return None
 
 
@@ -190,7 +191,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
         self.note_given()
 
     def build_body(self) -> dict[str, Any]:
-        problems: list[str] = []
+        problems = Problems()
         shorthand = {name: getattr(self, name) for name in SHORTHAND}
         pools = _gather(problems, lambda: workflow_pools(self.pools, shorthand))
         team_names = _gather(problems, lambda: to_name_list(self.team_names, "team_names"))
@@ -207,7 +208,10 @@ class CreateProjectOperator(AnnotationCreateOperator):
                 pools=pools,
             )
         except WorkflowValidationError as err:
-            problems = err.problems + problems
+            first = Problems()  # the body's arguments first, in their documented order
+            first.add(err)
+            first.extend(problems)
+            problems = first
         if problems:
             raise SetupInputError(problems)
         return body
@@ -325,7 +329,8 @@ class SubmitAnnotationDataOperator(BaseOperator):
 
     def build_chunks(self) -> list[dict[str, Any]]:
         """The exact bodies, one per chunk, every problem of every argument reported at once."""
-        problems = vanished_fields(self, self._given_fields)
+        problems = Problems()
+        problems.extend(vanished_fields(self, self._given_fields))
         size = self.batch_size
         if isinstance(size, str) and size.strip().isdigit():
             size = int(size)
@@ -466,7 +471,7 @@ class AnnotationStatsOperator(BaseOperator):
         self.annotation_conn_id = annotation_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        problems: list[str] = []
+        problems = Problems()
         project_id = _gather(problems, lambda: to_project_id(self.project_id))
         workflow_id = _gather(problems, lambda: to_project_id(self.workflow_id, "workflow_id"))
         if problems:

@@ -17,6 +17,7 @@ from airflow_provider_annotation.operators.annotation import (
     AnnotationStatsOperator,
     CreateFolderOperator,
     CreateProjectOperator,
+    CreateWorkflowOperator,
     SubmitAnnotationDataOperator,
 )
 
@@ -36,6 +37,11 @@ class LosingFolder(CreateFolderOperator):
 
 
 class LosingProject(CreateProjectOperator):
+    def execute(self, context):
+        return lose_worker_on_first_try(super().execute(context), context)
+
+
+class LosingWorkflow(CreateWorkflowOperator):
     def execute(self, context):
         return lose_worker_on_first_try(super().execute(context), context)
 
@@ -67,6 +73,13 @@ def setup_test_faults():
         labelers=["alice"],
         **PROJECT,
         **RETRY,
+    )
+    # Workflow, on the same protocol: answer lost, worker lost after the answer.
+    workflow_lost = CreateWorkflowOperator(
+        task_id="workflow_lost", project_id=project_kept.output, labelers=["bob"], **RETRY
+    )
+    workflow_kept = LosingWorkflow(
+        task_id="workflow_kept", project_id=project_kept.output, labelers=["eve"], **RETRY
     )
     # Annotation requests in chunks of 2: chunk 2's answer lost; chunk 2 failing until the hook
     # gives up (503), then a retry; worker lost after every chunk was answered; rejected data ids.
@@ -107,6 +120,7 @@ def setup_test_faults():
             "project_lost_adopt",
             "project_taken_adopt",
             "project_kept",
+            "workflow_kept",
             "submit_resumed",
             "submit_kept",
             "stats",
@@ -124,6 +138,8 @@ def setup_test_faults():
         project_taken,
         project_taken_adopt,
         project_kept,
+        workflow_lost,
+        workflow_kept,
         submit_lost,
         submit_resumed,
         submit_kept,
