@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 OPERATOR_MODULE = "airflow_provider_annotation.operators.annotation"
 
 
-def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`python -m benchmarks.<program> ...` from the repo root, as the README documents it."""
+def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python -m benchmarks.<program> ...` from the repo root, as the README documents it.
+
+    The timeout only guards against a hang: a loaded CI machine (tests run in parallel) can take
+    minutes for what takes seconds on a quiet one."""
     return subprocess.run(
         [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -57,7 +60,6 @@ def test_bench_tiny_run_prints_every_table() -> None:
         "--warmup", "3",
         "--throughput-seconds", "0.3",
         "--throughput-threads", "2",
-        timeout=90,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
