@@ -351,6 +351,9 @@ def throughput_table(results: dict[int, tuple[float, float | None]], seconds: fl
     the bottleneck in this run (with few cores the clients' GIL often is)."""
     rows = []
     for threads, (rate, busy) in results.items():
+        if not rate:  # no call finished inside the window (a very short run on a loaded machine)
+            rows.append([threads, "0", "-", "-" if busy is None else f"{busy:.0%}", "-", "-"])
+            continue
         cpu_ms = None if busy is None else busy / rate * 1000
         rows.append(
             [
