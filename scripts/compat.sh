@@ -16,40 +16,38 @@ DIR="${COMPAT_DIR:-$ROOT/.compat}"
 JOBS="${COMPAT_JOBS:-2}"
 ALL_LANES=(2.11.2 3.0.6 3.1.8 3.2.2 3.3.2)
 
-run_lane() {  # run_lane VERSION: install (if needed) and test one lane; writes $DIR/VERSION.result
-  local version="$1" start end venv log constraints stamp status=0
+lane_body() {  # lane_body VERSION: install the lane's venv if needed, then run its tests
+  local version="$1" venv="$DIR/venv-$1" constraints="$ROOT/constraints/airflow-$1-py3.11.txt" stamp home
+  [ -f "$constraints" ] || { echo "no constraints file $constraints"; return 1; }
+  stamp="$venv/.installed-$(cat "$constraints" "$ROOT/pyproject.toml" | cksum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ]; then
+    rm -rf "$venv"
+    "$PYTHON" -m venv "$venv" || return 1
+    echo ">> installing Airflow $version"
+    local t0=$SECONDS
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "apache-airflow==$version" -e "$ROOT[test]" -c "$constraints" 2>&1 \
+      | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "install failed"; return 1; }
+    echo ">> installed in $((SECONDS - t0)) s"
+    touch "$stamp"
+  fi
+  home="$(mktemp -d)"
+  cd "$ROOT" || return 1
+  local status=0
+  AIRFLOW_HOME="$home" AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__UNIT_TEST_MODE=False \
+    PYTHONPATH="$ROOT" NO_COLOR=1 ANNOTATION_COMPAT_LANE=1 \
+    "$venv/bin/python" -m pytest -p no:cacheprovider -q tests/compat || status=$?
+  rm -rf "$home"
+  return "$status"
+}
+
+run_lane() {  # run_lane VERSION: one lane, its output in $DIR/VERSION.log; writes $DIR/VERSION.result
+  local version="$1" start status=0
   start=$(date +%s)
-  venv="$DIR/venv-$version"
-  log="$DIR/$version.log"
-  constraints="$ROOT/constraints/airflow-$version-py3.11.txt"
-  : >"$log"
-  {
-    [ -f "$constraints" ] || { echo "no constraints file $constraints"; return 1; }
-    stamp="$venv/.installed-$(cat "$constraints" "$ROOT/pyproject.toml" | cksum | cut -d' ' -f1)"
-    if [ ! -f "$stamp" ]; then
-      rm -rf "$venv"
-      "$PYTHON" -m venv "$venv"
-      echo ">> installing Airflow $version"
-      local t0=$SECONDS
-      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "apache-airflow==$version" -e "$ROOT[test]" -c "$constraints" 2>&1 \
-        | { grep -v "is ignored: it is neither a file nor a directory" || true; }
-      echo ">> installed in $((SECONDS - t0)) s"
-      touch "$stamp"
-    fi
-    local home
-    home="$(mktemp -d)"
-    # shellcheck disable=SC2064
-    trap "rm -rf '$home'" RETURN
-    cd "$ROOT"
-    AIRFLOW_HOME="$home" AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__UNIT_TEST_MODE=False \
-      PYTHONPATH="$ROOT" NO_COLOR=1 ANNOTATION_COMPAT_LANE=1 \
-      "$venv/bin/python" -m pytest -p no:cacheprovider -q tests/compat
-  } >>"$log" 2>&1 || status=$?
-  end=$(date +%s)
-  echo "$( [ "$status" -eq 0 ] && echo pass || echo FAIL ) $((end - start))" >"$DIR/$version.result"
-  echo ">> lane $version: $(cat "$DIR/$version.result") s (log: $log)"
-  return 0
+  lane_body "$version" >"$DIR/$version.log" 2>&1 || status=$?
+  echo "$( [ "$status" -eq 0 ] && echo pass || echo FAIL ) $(($(date +%s) - start))" >"$DIR/$version.result"
+  echo ">> lane $version: $(cat "$DIR/$version.result") s (log: $DIR/$version.log)"
 }
 
 if [ "${1:-}" = "--lane" ]; then
