@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Proof in a production-shaped Airflow: PostgreSQL, Redis, the platform emulator, and Airflow's
+# api-server, scheduler, dag-processor, triggerer and one Celery worker, as separate processes on
+# loopback; the provider installed from its wheel. Driven through the REST API v2 and a headless
+# browser; see "Running in a real deployment" in the README. Arguments go to the driver
+# (e.g. --only run ui, --keep).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${DEPLOY_CHECK_VENV:-$ROOT/.deploy-venv}"
+PYTHON="${PYTHON:-python3}"
+REPORTS="${DEPLOY_CHECK_REPORTS:-$ROOT/.deploy-check}"
+unset PYTHONPATH
+started=$(date +%s)
+say() { echo ">> $*"; }
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- system packages: PostgreSQL, Redis, Chromium ------------------------------------------------
+missing=()
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing ${missing[*]} from the system's packages"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+t_apt=$(( $(date +%s) - started ))
+
+# --- Airflow 3.3.2 with the Celery executor, through the constraints file ------------------------
+CONSTRAINTS="$ROOT/constraints/airflow-3.3.2-py3.11.txt"
+if [ -f "$CONSTRAINTS" ]; then
+  pins=(-c "$CONSTRAINTS")
+else
+  # Until the constraints file is committed: the pins it must hold (celery 5.7.0 breaks the executor).
+  pins=("celery[redis]==5.6.3")
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating virtualenv $VENV"
+  "$PYTHON" -m venv "$VENV"
+  echo '*' >"$VENV/.gitignore"
+fi
+stamp="$VENV/.installed-$({ cat "$CONSTRAINTS" 2>/dev/null || echo "${pins[*]}"; } | cksum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ]; then
+  say "installing Airflow 3.3.2 with the Celery executor, PostgreSQL driver and playwright into $VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}" \
+    "apache-airflow[celery,postgres]==3.3.2" playwright build 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+fi
+t_venv=$(( $(date +%s) - started - t_apt ))
+
+# --- this package, the way a user installs it: a wheel, not editable ----------------------------
+wheels="$(mktemp -d)"
+trap 'rm -rf "$wheels"' EXIT
+say "building the provider's wheel"
+"$VENV/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+  -w "$wheels" "$ROOT" 2>&1 | { grep -v "is ignored: it is neither" || true; }
+wheel="$(ls "$wheels"/*.whl)"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$wheel" 2>&1 \
+  | { grep -v "is ignored: it is neither" || true; }
+rm -rf "$ROOT/build"  # setuptools' leftovers in the work tree
+say "installed $(basename "$wheel") (system packages ${t_apt} s, virtualenv ${t_venv} s)"
+
+# --- the deployment and its checks (the driver stops everything it started, by PID) --------------
+cd "$(mktemp -d)"  # nothing from the repository on the driver's import path but the driver itself
+driver_dir="$PWD"
+stop_leftovers() {
+  # The driver stops what it started; if it was itself killed, stop its process groups here, by PID.
+  if [ -f "$driver_dir/pids" ]; then
+    while read -r pid name; do
+      if kill -0 "$pid" 2>/dev/null; then
+        echo ">> stopping leftover $name (pid $pid)"
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      fi
+    done <"$driver_dir/pids"
+  fi
+  rm -rf "$wheels" "$driver_dir"
+}
+trap stop_leftovers EXIT
+status=0
+PYTHONPATH="$ROOT/scripts" "$VENV/bin/python" -m deploy_check --root "$ROOT" --report-dir "$REPORTS" \
+  --pid-file "$driver_dir/pids" "$@" || status=$?
+say "deploy-check took $(( $(date +%s) - started )) s in all"
+exit "$status"
