@@ -43,7 +43,7 @@ stamp="$VENV/.installed-$({ cat "$CONSTRAINTS" 2>/dev/null || echo "${pins[*]}";
 if [ ! -f "$stamp" ]; then
   say "installing Airflow 3.3.2 with the Celery executor, PostgreSQL driver and playwright into $VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}" \
-    "apache-airflow[celery,postgres]==3.3.2" playwright build 2>&1 \
+    "apache-airflow[celery,postgres]==3.3.2" playwright 2>&1 \
     | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   rm -f "$VENV"/.installed-*
   touch "$stamp"
@@ -54,7 +54,7 @@ t_venv=$(( $(date +%s) - started - t_apt ))
 wheels="$(mktemp -d)"
 trap 'rm -rf "$wheels"' EXIT
 say "building the provider's wheel"
-"$VENV/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+"$VENV/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
   -w "$wheels" "$ROOT" 2>&1 | { grep -v "is ignored: it is neither" || true; }
 wheel="$(ls "$wheels"/*.whl)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$wheel" 2>&1 \
@@ -63,6 +63,8 @@ rm -rf "$ROOT/build"  # setuptools' leftovers in the work tree
 say "installed $(basename "$wheel") (system packages ${t_apt} s, virtualenv ${t_venv} s)"
 
 # --- the deployment and its checks (the driver stops everything it started, by PID) --------------
+mkdir -p "$REPORTS"
+[ -f "$REPORTS/.gitignore" ] || echo '*' >"$REPORTS/.gitignore"  # reports stay out of git
 cd "$(mktemp -d)"  # nothing from the repository on the driver's import path but the driver itself
 driver_dir="$PWD"
 stop_leftovers() {

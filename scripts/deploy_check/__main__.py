@@ -51,7 +51,9 @@ def installed_from_wheel(d: Deployment) -> str:
         text=True,
         check=True,
     ).stdout.strip()
-    if "site-packages" not in where or str(d.root) in where:
+    import sysconfig
+
+    if not where.startswith(sysconfig.get_paths()["purelib"]):
         raise CheckFailed(f"the provider is imported from {where}, not from the installed wheel")
     return where
 
