@@ -35,6 +35,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--report-dir", type=Path, required=True)
     parser.add_argument("--only", nargs="*", choices=list(CHECKS), help="run only these checks")
     parser.add_argument("--pid-file", type=Path, help="also record started PIDs here (for the shell's trap)")
+    parser.add_argument("--hold", type=float, default=0, help="seconds to keep the deployment up after the checks")
     parser.add_argument("--keep", action="store_true", help="keep the run's temporary folder")
     return parser.parse_args()
 
@@ -65,6 +66,7 @@ def main() -> int:
     report_dir.mkdir(parents=True)
     run_dir = Path(tempfile.mkdtemp(prefix="deploy-check-"))
     d = Deployment(root=args.root.resolve(), run_dir=run_dir)
+    d.report_dir = report_dir  # type: ignore[attr-defined]
     if args.pid_file:
         d.processes.pid_file = args.pid_file
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below on SIGTERM too
@@ -101,6 +103,10 @@ def main() -> int:
                 result.say(f"FAILED: {detail}")
             result.seconds = time.monotonic() - t0
             print(f"   -> {name}: {verdict(result)} in {result.seconds:.1f} s", flush=True)
+        if args.hold:
+            print(f">> holding for {args.hold:.0f} s: {d.api_url} (admin / {d.admin_password}); "
+                  f"emulator {d.emulator_url}; AIRFLOW_HOME {d.airflow_home}", flush=True)
+            time.sleep(args.hold)
     except Exception as exc:  # noqa: BLE001 - the deployment did not come up: report it, then clean up
         setup_error = str(exc) if isinstance(exc, CheckFailed) else traceback.format_exc()
         print(f"!! deployment failed: {setup_error}", flush=True)

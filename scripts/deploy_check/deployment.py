@@ -97,7 +97,6 @@ class Deployment:
         data.mkdir()
         if user:
             shutil.chown(data, user, user)
-        started = time.monotonic()
         subprocess.run(
             [system_binary("initdb"), "-D", str(data), "-U", "airflow", "-A", "trust", "-E", "UTF8"],
             check=True,
@@ -123,11 +122,10 @@ class Deployment:
         conn.autocommit = True
         conn.cursor().execute("CREATE DATABASE airflow")
         conn.close()
-        component.ready_s = time.monotonic() - started
+        component.mark_ready()
         return component
 
     def start_redis(self) -> Component:
-        started = time.monotonic()
         redis_dir = self.run_dir / "redis"
         redis_dir.mkdir()
         argv = [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(self.ports["redis"])]
@@ -136,11 +134,10 @@ class Deployment:
         import redis
 
         wait_for("Redis", lambda: redis.Redis(port=self.ports["redis"]).ping(), 30, component.log)
-        component.ready_s = time.monotonic() - started
+        component.mark_ready()
         return component
 
     def start_emulator(self) -> Component:
-        started = time.monotonic()
         env = {
             **self.base_env,
             "ANNOTATION_EMULATOR_ACCESS_KEY": ACCESS_KEY,
@@ -156,7 +153,7 @@ class Deployment:
         wait_for("emulator URL", url, 30, component.log)
         self.emulator_url = url()
         wait_for("emulator", lambda: self.emulator("/_emulator/state"), 30, component.log)
-        component.ready_s = time.monotonic() - started
+        component.mark_ready()
         return component
 
     def migrate(self) -> None:
@@ -171,28 +168,31 @@ class Deployment:
 
     def start_airflow(self) -> None:
         """api-server first (the others report to it), then scheduler, dag-processor, triggerer, worker."""
-        started = time.monotonic()
-        api = self.processes.start(
-            "api-server", ["airflow", "api-server", "--host", "127.0.0.1", "--port", str(self.ports["api"]), "-w", "1"]
-        )
-        wait_for("api-server", lambda: httpx.get(self.api_url + "/api/v2/version", timeout=5).status_code == 200, 120, api.log)
-        api.ready_s = time.monotonic() - started
-        self.timed("api-server healthy", api.ready_s)
+        argv = ["airflow", "api-server", "--host", "127.0.0.1", "--port", str(self.ports["api"]), "-w", "1"]
+        api = self.processes.start("api-server", argv)
+        version_url = self.api_url + "/api/v2/version"
+        wait_for("api-server", lambda: httpx.get(version_url, timeout=5).status_code == 200, 120, api.log)
+        self.timed("api-server healthy", api.mark_ready())
         self.login()
-        for name in ("scheduler", "dag-processor", "triggerer"):
-            self.processes.start(name, ["airflow", name])
+        health_keys = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
+        components = [self.processes.start(name, ["airflow", name]) for name in health_keys]
         self.start_worker()
-        key = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
-        for name, health_key in key.items():
-            component = self.processes.get(name)
 
-            def healthy(health_key: str = health_key, component: Component = component) -> bool:
+        def all_healthy() -> bool:
+            health = self.api.health()
+            for component in components:
                 if not component.alive():
                     raise CheckFailed(f"{component.name} exited (see {component.log})")
-                return self.api.health().get(health_key, {}).get("status") == "healthy"
+                if health.get(health_keys[component.name], {}).get("status") == "healthy":
+                    component.mark_ready()
+            return all(c.ready_s is not None for c in components)
 
-            component.ready_s = wait_for(name, healthy, 120, component.log) + api.ready_s
-            self.timed(f"{name} healthy", component.ready_s)
+        try:
+            wait_for("scheduler, dag-processor and triggerer", all_healthy, 180)
+        finally:
+            for component in components:
+                if component.ready_s is not None:
+                    self.timed(f"{component.name} healthy", component.ready_s)
         self.wait_worker()
 
     def login(self) -> None:
@@ -202,7 +202,6 @@ class Deployment:
         self.api.login("admin", self.admin_password)
 
     def start_worker(self) -> Component:
-        self._worker_started = time.monotonic()
         count = sum(1 for c in self.processes.started if c.name.startswith("celery-worker"))
         name = "celery-worker" if count == 0 else f"celery-worker-{count + 1}"
         argv = ["airflow", "celery", "worker", "--celery-hostname", f"deploycheck{count + 1}@%h"]
@@ -223,8 +222,7 @@ class Deployment:
             return any(name.startswith(hostname_prefix + "@") for reply in replies for name in reply)
 
         wait_for(worker.name, pong, 120, worker.log)
-        worker.ready_s = time.monotonic() - self._worker_started
-        self.timed(f"{worker.name} answering", worker.ready_s)
+        self.timed(f"{worker.name} answering", worker.mark_ready())
         return worker
 
     def wait_dags(self, dag_ids: list[str]) -> None:

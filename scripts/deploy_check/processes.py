@@ -68,7 +68,14 @@ class Component:
     name: str
     process: subprocess.Popen
     log: Path
+    started_at: float = field(default_factory=time.monotonic)
     ready_s: float | None = None
+
+    def mark_ready(self) -> float:
+        """Seconds from start to healthy, recorded the first time it is seen healthy."""
+        if self.ready_s is None:
+            self.ready_s = time.monotonic() - self.started_at
+        return self.ready_s
 
     @property
     def pid(self) -> int:
