@@ -11,7 +11,7 @@ def get_provider_info() -> dict[str, Any]:
         "name": "Annotation Platform",
         "description": "Set up data-annotation projects on the annotation platform's Open API from DAGs: "
         "signed requests, typed errors, workflows from templated parameters.",
-        "versions": ["0.1.0"],
+        "versions": ["0.2.0", "0.1.0"],
         "integrations": [
             {
                 "integration-name": "Annotation Platform",
@@ -52,14 +52,15 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": {
                     "timeout": {
                         "label": "Timeout (seconds)",
-                        "description": "Read timeout for each request; connect timeout too unless given as "
-                        '{"connect": s, "read": s} in Extra. Default: connect 10, read 60.',
-                        "schema": {"type": ["number", "object", "null"]},
+                        "description": "Connect and read timeout for each request. For separate ones put "
+                        '{"connect": s, "read": s} in Extra instead. Default: connect 10, read 60.',
+                        "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
                     },
                     "verify": {
                         "label": "Verify TLS",
-                        "description": "true (default), false, or the path of a CA bundle on the workers.",
-                        "schema": {"type": ["boolean", "string", "null"]},
+                        "description": "Check the platform's TLS certificate (default on). To trust a "
+                        'private CA, put its bundle\'s path on the workers in Extra: {"verify": "/path"}.',
+                        "schema": {"type": ["boolean", "null"], "default": True},
                     },
                     "proxies": {
                         "label": "Proxies",

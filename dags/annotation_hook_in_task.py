@@ -4,7 +4,7 @@ request and unwraps the envelope; the task only decides what to create."""
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.providers.common.compat.sdk import dag, task
 
 
 @dag(

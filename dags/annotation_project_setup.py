@@ -7,7 +7,7 @@ or the CLI: ``airflow dags test annotation_project_setup -c '{"labelers": ["dana
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.providers.common.compat.sdk import Param, dag, task
 
 from airflow_provider_annotation.operators.annotation import CreateWorkflowOperator
 

@@ -4,7 +4,7 @@ task at run time (as strings, as ids often arrive), one mapped CreateWorkflowOpe
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.providers.common.compat.sdk import dag, task
 
 from airflow_provider_annotation.operators.annotation import CreateWorkflowOperator
 

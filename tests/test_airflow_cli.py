@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+from importlib.metadata import version
 
 import pytest
 
@@ -20,7 +21,7 @@ def airflow(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 def test_providers_commands_show_the_provider_and_its_hook():
     assert (
-        "airflow-provider-annotation | 0.1.0"
+        f"airflow-provider-annotation | {version('airflow-provider-annotation')}"
         in airflow("providers", "get", "airflow-provider-annotation").stdout
     )
     hooks = json.loads(airflow("providers", "hooks", "-o", "json").stdout)

@@ -81,3 +81,61 @@ def test_documented_defaults_and_version_match_the_code():
     assert f"(default {config.DEFAULT_MAX_ATTEMPTS})" in fields["max_attempts"]["description"]
     assert f"(default {config.DEFAULT_MAX_RETRY_WAIT:g})" in fields["max_retry_wait"]["description"]
     assert f"(default {config.DEFAULT_RETRY_BASE_DELAY:g})" in fields["retry_base_delay"]["description"]
+
+
+def _non_null_types(schema: dict) -> list[str]:
+    types = schema["type"]
+    return [types] if isinstance(types, str) else [t for t in types if t != "null"]
+
+
+def test_every_form_field_has_one_type_so_the_ui_picks_a_fitting_widget():
+    """Airflow's form renders a field that allows several types as a free-text area; one type gives
+    a number box for numbers and a switch for booleans."""
+    fields = get_provider_info()["connection-types"][0]["conn-fields"]
+    types = {name: _non_null_types(field["schema"]) for name, field in fields.items()}
+    assert all(len(t) == 1 for t in types.values()), types
+    assert types["timeout"] == ["number"] and types["verify"] == ["boolean"]
+    assert types["max_attempts"] == ["integer"] and types["allow_insecure_http"] == ["boolean"]
+
+
+def test_what_the_form_stores_and_extra_json_forms_are_accepted_by_the_config():
+    """The form stores single-type values; the richer forms stay available through Extra JSON."""
+    from airflow.providers.common.compat.sdk import Connection
+
+    from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
+
+    def config(**extra: object) -> AnnotationConnectionConfig:
+        conn = Connection(
+            conn_id="c",
+            conn_type="annotation",
+            host="https://p.example",
+            login="ak",
+            password="sk",
+            extra=json.dumps(extra),
+        )
+        return AnnotationConnectionConfig.from_connection(conn)
+
+    assert config(timeout=7.5, verify=False).verify is False
+    assert config(timeout="7.5", verify="true").verify is True  # text boxes of Airflow < 3.2
+    assert config(timeout={"connect": 2, "read": 30}, verify=__file__).verify == __file__
+
+
+def test_airflow_3_2_plus_reads_the_form_from_provider_info_and_older_ones_from_the_hook():
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+    from airflow_provider_annotation.version_compat import AIRFLOW_V_3_2_PLUS
+
+    legacy = {"get_connection_form_widgets", "get_ui_field_behaviour"}
+    assert (legacy & set(AnnotationHook.__dict__)) == (set() if AIRFLOW_V_3_2_PLUS else legacy)
+
+
+def test_legacy_field_behaviour_valid_against_this_airflows_schema():
+    """The shape Airflow before 3.2 asks the hook for (snake_case keys), checked against the schema
+    Airflow itself validates it with."""
+    from airflow_provider_annotation.hooks.connection_form import field_behaviour
+
+    schema = _airflow_schema("customized_form_field_behaviours.schema.json")
+    behaviour = field_behaviour()
+    jsonschema.validate(behaviour, schema)
+    assert behaviour["relabeling"]["login"] == "Access Key ID"
+    with pytest.raises(jsonschema.ValidationError):  # the provider-info (kebab-case) shape fails
+        jsonschema.validate(get_provider_info()["connection-types"][0]["ui-field-behaviour"], schema)

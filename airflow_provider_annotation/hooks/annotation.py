@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 import tenacity
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_annotation import __version__
 from airflow_provider_annotation.codes import PlatformCode, describe
@@ -28,6 +28,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationUnavailableError,
     error_class_for_code,
 )
+from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import (
     RetryPolicy,
@@ -36,6 +37,7 @@ from airflow_provider_annotation.hooks.retry import (
     retrying,
 )
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
+from airflow_provider_annotation.version_compat import AIRFLOW_V_3_2_PLUS
 from airflow_provider_annotation.workflow import create_workflow_body
 
 #: HTTP statuses that mean "busy, come back later": the platform did not act.
@@ -275,14 +277,17 @@ class AnnotationHook(BaseHook):
             "Attempt %d failed (%s); sending again in %.2f s", state.attempt_number, exc, state.upcoming_sleep
         )
 
-    # -- Airflow 2 style UI hints (Airflow 3 reads the same from get_provider_info) --------------
+    # -- the connection form before Airflow 3.2 (3.2+ reads it from the provider info) --------
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        from airflow_provider_annotation.get_provider_info import get_provider_info
+    if not AIRFLOW_V_3_2_PLUS:
 
-        (conn_type,) = get_provider_info()["connection-types"]
-        return conn_type["ui-field-behaviour"]
+        @classmethod
+        def get_connection_form_widgets(cls) -> dict[str, Any]:
+            return connection_form.form_widgets()
+
+        @classmethod
+        def get_ui_field_behaviour(cls) -> dict[str, Any]:
+            return connection_form.field_behaviour()
 
 
 def _ids_of(envelope: dict[str, Any] | None) -> str:

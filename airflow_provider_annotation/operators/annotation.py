@@ -11,8 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
 from airflow_provider_annotation.coercion import to_name_list, to_pools
 from airflow_provider_annotation.exceptions import (
@@ -22,7 +21,7 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.workflow import WorkflowValidationError, build_pools, create_workflow_body
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.providers.common.compat.sdk import Context
 
 #: Shorthand parameters, each a list of names, for `build_pools`.
 SHORTHAND = ("labelers", "inspectors", "spot_checkers", "algorithms")

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates constraints/airflow-<version>-py3.11.txt: installs Airflow <version> with this
+# package's dependencies and tools into a fresh virtualenv, checks that it imports, and freezes it.
+# Usage: bash scripts/constraints.sh 3.3.2 [3.2.2 ...]   (Python 3.11; about 1-3 min per version)
+# The 3.3.2 file also pins what the deployment check installs: the Celery and Postgres extras,
+# celery 5.6.3 (5.7.0 breaks the Celery executor), the http provider and playwright.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+# Tools every lane's tests use; the [test]/[testing] extras of pyproject.toml name the same ones.
+TOOLS=(pytest hypothesis jsonschema ruff mypy build twine "fastapi>=0.110" "uvicorn>=0.29")
+for version in "$@"; do
+  out="$ROOT/constraints/airflow-$version-py3.11.txt"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  "$PYTHON" -m venv "$tmp/venv"
+  reqs=("apache-airflow==$version" apache-airflow-providers-common-compat "${TOOLS[@]}")
+  if [ "$version" = "3.3.2" ]; then
+    reqs=("apache-airflow[celery,postgres]==$version" "celery[redis]==5.6.3" apache-airflow-providers-http
+          apache-airflow-providers-common-compat playwright "${TOOLS[@]}")
+  fi
+  echo ">> resolving Airflow $version: ${reqs[*]}"
+  "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check "${reqs[@]}" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  "$tmp/venv/bin/python" -c "import airflow, airflow.providers.common.compat.sdk as s; s.BaseHook; print('airflow', airflow.__version__)"
+  {
+    echo "# Airflow $version on Python 3.11, resolved $(date -u +%Y-%m-%d) by: bash scripts/constraints.sh $version"
+    echo "# Use: pip install \"apache-airflow==$version\" airflow-provider-annotation -c constraints/$(basename "$out")"
+    "$tmp/venv/bin/python" -m pip freeze --disable-pip-version-check --all | grep -v -E '^(pip|setuptools|wheel)=='
+  } >"$out"
+  echo ">> wrote $out ($(grep -vc '^#' "$out") pins)"
+  rm -rf "$tmp"; trap - EXIT
+done
