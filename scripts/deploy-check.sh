@@ -26,40 +26,36 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 t_apt=$(( $(date +%s) - started ))
 
-# --- Airflow 3.3.2 with the Celery executor, through the constraints file ------------------------
+# --- Airflow 3.3.2 with the Celery executor, through the project's constraints file --------------
 CONSTRAINTS="$ROOT/constraints/airflow-3.3.2-py3.11.txt"
-if [ -f "$CONSTRAINTS" ]; then
-  pins=(-c "$CONSTRAINTS")
-else
-  # Until the constraints file is committed: the pins it must hold (celery 5.7.0 breaks the executor).
-  pins=("celery[redis]==5.6.3")
-fi
+pip_quiet() {  # (this machine's pip mirrors print one harmless "Location ... is ignored" line per package)
+  "$VENV/bin/python" -m pip --disable-pip-version-check "$@" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  return "${PIPESTATUS[0]}"
+}
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating virtualenv $VENV"
   "$PYTHON" -m venv "$VENV"
   echo '*' >"$VENV/.gitignore"
 fi
-stamp="$VENV/.installed-$({ cat "$CONSTRAINTS" 2>/dev/null || echo "${pins[*]}"; } | cksum | cut -d' ' -f1)"
+stamp="$VENV/.installed-$(cksum <"$CONSTRAINTS" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ]; then
   say "installing Airflow 3.3.2 with the Celery executor, PostgreSQL driver and playwright into $VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}" \
-    "apache-airflow[celery,postgres]==3.3.2" playwright 2>&1 \
-    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  pip_quiet install --quiet -c "$CONSTRAINTS" "apache-airflow[celery,postgres]==3.3.2" "celery[redis]" playwright
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi
 t_venv=$(( $(date +%s) - started - t_apt ))
 
-# --- this package, the way a user installs it: a wheel, not editable ----------------------------
+# --- this package, the way a user installs it: a wheel (not editable), through the constraints ---
 wheels="$(mktemp -d)"
 trap 'rm -rf "$wheels"' EXIT
 say "building the provider's wheel"
-"$VENV/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
-  -w "$wheels" "$ROOT" 2>&1 | { grep -v "is ignored: it is neither" || true; }
-wheel="$(ls "$wheels"/*.whl)"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$wheel" 2>&1 \
-  | { grep -v "is ignored: it is neither" || true; }
+pip_quiet wheel --quiet --no-deps -w "$wheels" "$ROOT"
 rm -rf "$ROOT/build"  # setuptools' leftovers in the work tree
+wheel="$(ls "$wheels"/*.whl)"
+pip_quiet uninstall --quiet --yes airflow-provider-annotation
+pip_quiet install --quiet -c "$CONSTRAINTS" "$wheel"
 say "installed $(basename "$wheel") (system packages ${t_apt} s, virtualenv ${t_venv} s)"
 
 # --- the deployment and its checks (the driver stops everything it started, by PID) --------------

@@ -107,5 +107,13 @@ class AirflowAPI:
         self.client.delete(f"/api/v2/connections/{connection['connection_id']}")
         self.call("POST", "/connections", json=connection)
 
+    def set_connection_port(self, connection_id: str, conn_type: str, port: int) -> None:
+        self.call(
+            "PATCH",
+            f"/connections/{connection_id}",
+            params={"update_mask": "port"},
+            json={"connection_id": connection_id, "conn_type": conn_type, "port": port},
+        )
+
     def get_connection(self, connection_id: str) -> dict[str, Any]:
         return self.call("GET", f"/connections/{connection_id}")
