@@ -35,7 +35,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--report-dir", type=Path, required=True)
     parser.add_argument("--only", nargs="*", choices=list(CHECKS), help="run only these checks")
     parser.add_argument("--pid-file", type=Path, help="also record started PIDs here (for the shell's trap)")
-    parser.add_argument("--hold", type=float, default=0, help="seconds to keep the deployment up after the checks")
+    parser.add_argument("--install-timings", default="", help="the shell's install stages, for the report")
+    parser.add_argument(
+        "--hold", type=float, default=0, help="seconds to keep the deployment up after the checks"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the run's temporary folder")
     return parser.parse_args()
 
@@ -104,8 +107,11 @@ def main() -> int:
             result.seconds = time.monotonic() - t0
             print(f"   -> {name}: {verdict(result)} in {result.seconds:.1f} s", flush=True)
         if args.hold:
-            print(f">> holding for {args.hold:.0f} s: {d.api_url} (admin / {d.admin_password}); "
-                  f"emulator {d.emulator_url}; AIRFLOW_HOME {d.airflow_home}", flush=True)
+            print(
+                f">> holding for {args.hold:.0f} s: {d.api_url} (admin / {d.admin_password}); "
+                f"emulator {d.emulator_url}; AIRFLOW_HOME {d.airflow_home}",
+                flush=True,
+            )
             time.sleep(args.hold)
     except Exception as exc:  # noqa: BLE001 - the deployment did not come up: report it, then clean up
         setup_error = str(exc) if isinstance(exc, CheckFailed) else traceback.format_exc()
@@ -115,7 +121,7 @@ def main() -> int:
         stop_problems = d.processes.stop_all()
         for problem in stop_problems:
             print(f"   {problem}", flush=True)
-        write_report(d, report_dir, results, setup_error, time.monotonic() - started)
+        write_report(d, report_dir, results, setup_error, time.monotonic() - started, args.install_timings)
         if args.keep:
             print(f"   kept {run_dir}")
         else:
@@ -129,8 +135,17 @@ def verdict(result: Result) -> str:
     return {True: "passed", False: "FAILED", None: "skipped"}[result.ok]
 
 
-def write_report(d: Deployment, report_dir: Path, results: list[Result], setup_error: str | None, total: float) -> None:
+def write_report(
+    d: Deployment,
+    report_dir: Path,
+    results: list[Result],
+    setup_error: str | None,
+    total: float,
+    installs: str,
+) -> None:
     lines = [f"deploy-check report, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", ""]
+    if installs:
+        lines += [f"Installs: {installs}", ""]
     lines.append("Components (separate processes on 127.0.0.1, PID, seconds to healthy):")
     for c in d.processes.started:
         ready = f"{c.ready_s:.1f} s" if c.ready_s is not None else "-"

@@ -98,7 +98,9 @@ class AirflowAPI:
         )
         content = answer.get("content", "")
         if isinstance(content, list):
-            return "\n".join(str(item.get("event", item)) if isinstance(item, dict) else str(item) for item in content)
+            return "\n".join(
+                str(item.get("event", item)) if isinstance(item, dict) else str(item) for item in content
+            )
         return str(content)
 
     # -- connections

@@ -10,8 +10,6 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from deploy_check.deployment import Deployment
 from deploy_check.processes import CheckFailed, wait_for
@@ -54,7 +52,8 @@ def creates_for(d: Deployment, project_id: int) -> tuple[list[int], int]:
     sent = sum(
         1
         for r in state["requests"]
-        if r["endpoint"].rstrip("/").endswith("workflow/create") and (r["json"] or {}).get("projectId") == project_id
+        if r["endpoint"].rstrip("/").endswith("workflow/create")
+        and (r["json"] or {}).get("projectId") == project_id
     )
     return ids, sent
 
@@ -74,7 +73,9 @@ def run(d: Deployment, result: Result) -> None:
     run_id = d.api.trigger(SETUP_DAG, conf)
     started = time.monotonic()
     dag_run = d.api.wait_run(SETUP_DAG, run_id, RUN_TIMEOUT_S)
-    result.say(f"{SETUP_DAG} run {run_id}: {dag_run['state']} in {time.monotonic() - started:.1f} s (trigger to end)")
+    result.say(
+        f"{SETUP_DAG} run {run_id}: {dag_run['state']} in {time.monotonic() - started:.1f} s (trigger to end)"
+    )
     states = {ti["task_id"]: ti["state"] for ti in d.api.task_instances(SETUP_DAG, run_id)}
     expect(dag_run["state"] == "success", f"run ended {dag_run['state']}; task states {states}")
     expect(set(states.values()) == {"success"}, f"task states {states}")
@@ -85,14 +86,21 @@ def run(d: Deployment, result: Result) -> None:
     expect(sent == 1, f"{sent} create requests reached the emulator, expected 1")
     workflow = d.emulator("/_emulator/state")["workflows"][str(workflow_id)]
     workers = [p.get("workers") for p in workflow["pools"] if p.get("name") == "Labeling pool"]
-    expect(workers == [["dana", "erin"]], f"the conf's labelers did not reach the platform: {workflow['pools']}")
+    expect(
+        workers == [["dana", "erin"]], f"the conf's labelers did not reach the platform: {workflow['pools']}"
+    )
     announced = d.api.xcom(SETUP_DAG, run_id, "announce")
     expect(str(workflow_id) in str(announced), f"announce got {announced!r}, not the id {workflow_id}")
     result.say(f"announce's XCom: {announced!r}")
     log = d.api.log_text(SETUP_DAG, run_id, "create_workflow", 1)
-    expect(f"Workflow {workflow_id} created" in log, "the task log (REST API) lacks the 'Workflow ... created' line")
+    expect(
+        f"Workflow {workflow_id} created" in log,
+        "the task log (REST API) lacks the 'Workflow ... created' line",
+    )
     call_line = next((line for line in log.splitlines() if "requestId=" in line), "")
-    expect(bool(call_line), "the task log lacks the hook's per-call line (method, endpoint, requestId, duration)")
+    expect(
+        bool(call_line), "the task log lacks the hook's per-call line (method, endpoint, requestId, duration)"
+    )
     result.say(f"task log via REST API has the call line: {call_line.strip()[:160]}")
 
 
@@ -108,11 +116,15 @@ def durable_retry(d: Deployment, result: Result, target: str, project_id: int) -
     time.sleep(0.2)  # the marker is written in one call; let it land
     announced = json.loads(marker.read_text())
     ids, sent = creates_for(d, project_id)
-    expect(ids == [announced["workflowId"]] and sent == 1, f"before the kill: workflows {ids}, {sent} creates")
+    expect(
+        ids == [announced["workflowId"]] and sent == 1, f"before the kill: workflows {ids}, {sent} creates"
+    )
     killed_at = time.monotonic()
     if target == "task":
         os.kill(announced["pid"], signal.SIGKILL)
-        result.say(f"[task process] kill -9 {announced['pid']} after workflow {announced['workflowId']} was created")
+        result.say(
+            f"[task process] kill -9 {announced['pid']} after workflow {announced['workflowId']} was created"
+        )
     else:
         worker = next(c for c in reversed(d.processes.started) if c.name.startswith("celery-worker"))
         pids = d.processes.kill_tree(worker)
@@ -125,12 +137,16 @@ def durable_retry(d: Deployment, result: Result, target: str, project_id: int) -
     dag_run = d.api.wait_run(KILLED_DAG, run_id, RUN_TIMEOUT_S)
     recovered = time.monotonic() - killed_at
     ti = d.api.task_instance(KILLED_DAG, run_id, "create_workflow")
-    expect(dag_run["state"] == "success", f"run ended {dag_run['state']} (task {ti['state']}, try {ti['try_number']})")
+    expect(
+        dag_run["state"] == "success",
+        f"run ended {dag_run['state']} (task {ti['state']}, try {ti['try_number']})",
+    )
     expect(ti["try_number"] >= 2, f"the task succeeded on try {ti['try_number']}: nothing was retried")
     workflow_id = d.api.xcom(KILLED_DAG, run_id, "create_workflow")
     ids, sent = creates_for(d, project_id)
     result.say(
-        f"[{target}] retried by the scheduler: success on try {ti['try_number']}, {recovered:.1f} s after the kill; "
+        f"[{target}] retried by the scheduler: success on try {ti['try_number']}, "
+        f"{recovered:.1f} s after the kill; "
         f"XCom {workflow_id}; emulator: workflows {ids}, {sent} create request(s)"
     )
     expect(workflow_id == announced["workflowId"], f"the retry returned {workflow_id}, not the kept id")
@@ -161,8 +177,12 @@ def load(d: Deployment, result: Result) -> None:
         states[ti["state"]] = states.get(ti["state"], 0) + 1
     expect(dag_run["state"] == "success", f"load run ended {dag_run['state']}; mapped task states {states}")
     expect(len(tis) == LOAD_COUNT and states == {"success": LOAD_COUNT}, f"mapped task states {states}")
-    finish = []
+    finish, running, waiting = [], [], []
     for ti in tis:
+        if ti.get("start_date") and ti.get("end_date"):
+            running.append((parse_time(ti["end_date"]) - parse_time(ti["start_date"])).total_seconds())
+        if ti.get("queued_when") and ti.get("start_date"):
+            waiting.append((parse_time(ti["start_date"]) - parse_time(ti["queued_when"])).total_seconds())
         scheduled, ended = parse_time(ti.get("scheduled_when")), parse_time(ti.get("end_date"))
         if scheduled and ended:
             finish.append((ended - scheduled).total_seconds())
@@ -189,7 +209,8 @@ def load(d: Deployment, result: Result) -> None:
     p95 = finish[int(0.95 * (len(finish) - 1))]
     result.say(
         f"{LOAD_COUNT} mapped CreateWorkflowOperator tasks on {len(hosts)} Celery worker(s) "
-        f"(concurrency {d.env['AIRFLOW__CELERY__WORKER_CONCURRENCY']}): wall time {wall:.1f} s trigger to end, "
+        f"(concurrency {d.env['AIRFLOW__CELERY__WORKER_CONCURRENCY']}): "
+        f"wall time {wall:.1f} s trigger to end, "
         f"run start to end {run_span:.1f} s ({LOAD_COUNT / run_span:.1f} tasks/s)"
     )
     result.say(
@@ -197,7 +218,13 @@ def load(d: Deployment, result: Result) -> None:
         f"p95 {p95:.1f} s, max {finish[-1]:.1f} s"
     )
     result.say(
-        f"emulator: {len(per_project)} projects with a workflow, {duplicates} duplicates, {sent} create requests; "
+        f"of which running (start to end): median {statistics.median(running):.1f} s, "
+        f"max {max(running):.1f} s; "
+        f"queued to start: median {statistics.median(waiting):.1f} s, max {max(waiting):.1f} s"
+    )
+    result.say(
+        f"emulator: {len(per_project)} projects with a workflow, {duplicates} duplicates, "
+        f"{sent} create requests; "
         f"XComs match the emulator's ids: {xcoms == emulator_ids}"
     )
     result.figures = {
@@ -207,6 +234,8 @@ def load(d: Deployment, result: Result) -> None:
         "finish_median_s": statistics.median(finish),
         "finish_p95_s": p95,
         "finish_max_s": finish[-1],
+        "running_median_s": statistics.median(running),
+        "queued_median_s": statistics.median(waiting),
     }
     expect(len(per_project) == LOAD_COUNT and duplicates == 0 and sent == LOAD_COUNT, "duplicates or missing")
     expect(xcoms == emulator_ids, "the mapped XComs are not the emulator's workflow ids")
@@ -224,7 +253,11 @@ def no_secret_in_logs(d: Deployment, result: Result) -> None:
     for record in state["requests"]:
         headers = {k.lower(): v for k, v in record["headers"].items()}
         if TIMESTAMP_HEADER.lower() in headers:
-            signatures.add(signature(headers[TIMESTAMP_HEADER.lower()], d.secret_key, headers.get(KEY_HEADER.lower(), "")))
+            signatures.add(
+                signature(
+                    headers[TIMESTAMP_HEADER.lower()], d.secret_key, headers.get(KEY_HEADER.lower(), "")
+                )
+            )
     needles = {d.secret_key: "the secret key", **{s: "an X-SIGN value" for s in signatures}}
     header_re = re.compile(r"x-sign['\"]?\s*[:=]", re.IGNORECASE)
     files = [p for p in (d.airflow_home / "logs").rglob("*") if p.is_file()]
@@ -239,7 +272,8 @@ def no_secret_in_logs(d: Deployment, result: Result) -> None:
         if header_re.search(text):
             leaks.append(f"{path}: an X-SIGN header")
     result.say(
-        f"scanned {len(files)} log files ({len(task_logs)} task logs, {call_lines} logged platform calls) for the "
+        f"scanned {len(files)} log files ({len(task_logs)} task logs, {call_lines} logged platform calls) "
+        "for the "
         f"secret and {len(signatures)} X-SIGN values recomputed from the emulator's requests"
     )
     expect(len(task_logs) > 0 and call_lines > 0, "no task logs with platform calls: the scan proves nothing")

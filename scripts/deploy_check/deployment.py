@@ -106,19 +106,30 @@ class Deployment:
             env=self.base_env,
         )
         argv = [system_binary("postgres"), "-D", str(data), "-p", str(self.ports["postgres"])]
-        argv += ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=300"]
+        argv += [
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=300",
+        ]
         component = self.processes.start("postgres", argv, user=user, env=self.base_env)
 
         def ready() -> bool:
             import psycopg2
 
-            psycopg2.connect(host="127.0.0.1", port=self.ports["postgres"], user="airflow", dbname="postgres").close()
+            psycopg2.connect(
+                host="127.0.0.1", port=self.ports["postgres"], user="airflow", dbname="postgres"
+            ).close()
             return True
 
         wait_for("PostgreSQL", ready, 60, component.log)
         import psycopg2
 
-        conn = psycopg2.connect(host="127.0.0.1", port=self.ports["postgres"], user="airflow", dbname="postgres")
+        conn = psycopg2.connect(
+            host="127.0.0.1", port=self.ports["postgres"], user="airflow", dbname="postgres"
+        )
         conn.autocommit = True
         conn.cursor().execute("CREATE DATABASE airflow")
         conn.close()
@@ -213,7 +224,9 @@ class Deployment:
 
         worker = next(c for c in reversed(self.processes.started) if c.name.startswith("celery-worker"))
         app = Celery(broker=self.env["AIRFLOW__CELERY__BROKER_URL"])
-        hostname_prefix = "deploycheck" + (worker.name.rsplit("-", 1)[-1] if worker.name[-1].isdigit() else "1")
+        hostname_prefix = "deploycheck" + (
+            worker.name.rsplit("-", 1)[-1] if worker.name[-1].isdigit() else "1"
+        )
 
         def pong() -> bool:
             if not worker.alive():
@@ -228,7 +241,12 @@ class Deployment:
     def wait_dags(self, dag_ids: list[str]) -> None:
         started = time.monotonic()
         for dag_id in dag_ids:
-            wait_for(f"DAG {dag_id} parsed", lambda d=dag_id: self.api.has_dag(d), 180, self.processes.get("dag-processor").log)
+            wait_for(
+                f"DAG {dag_id} parsed",
+                lambda d=dag_id: self.api.has_dag(d),
+                180,
+                self.processes.get("dag-processor").log,
+            )
         self.timed("DAGs parsed", time.monotonic() - started)
 
     def create_connection(self, connection_id: str = "annotation_default") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -37,7 +38,12 @@ def wait_for(what: str, probe: Callable[[], object], timeout: float, log: Path |
         time.sleep(0.25)
     tail = ""
     if log is not None and log.exists():
-        tail = "\n  last lines of " + str(log) + ":\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        tail = (
+            "\n  last lines of "
+            + str(log)
+            + ":\n"
+            + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        )
     raise CheckFailed(f"{what} not ready after {timeout:.0f} s (last error: {last_error!r}){tail}")
 
 
@@ -94,7 +100,9 @@ class Processes:
     started: list[Component] = field(default_factory=list)
     pid_file: Path | None = None
 
-    def start(self, name: str, argv: list[str], *, user: str | None = None, env: dict | None = None) -> Component:
+    def start(
+        self, name: str, argv: list[str], *, user: str | None = None, env: dict | None = None
+    ) -> Component:
         log = self.run_dir / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         out = log.open("ab")
@@ -123,10 +131,8 @@ class Processes:
         """kill -9 a component and every process below it (a worker dying with its tasks)."""
         pids = [component.pid, *descendants(component.pid)]
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         component.process.wait(timeout=10)
         return pids
 
@@ -135,10 +141,8 @@ class Processes:
         problems = []
         for component in reversed(self.started):
             if component.alive():
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(component.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + grace
         for component in reversed(self.started):
             try:
@@ -146,10 +150,8 @@ class Processes:
             except subprocess.TimeoutExpired:
                 problems.append(f"{component.name} (pid {component.pid}) ignored SIGTERM; killed")
             # Whatever is left in its group (celery children, gunicorn workers, postgres backends).
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(component.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         return problems
 
 

@@ -39,8 +39,8 @@ EXTRAS = {
 WIDGET_JS = """el => {
   const tag = el.tagName.toLowerCase(), type = (el.getAttribute('type') || '').toLowerCase();
   const role = (el.getAttribute('role') || '').toLowerCase();
-  if (role === 'switch' || type === 'checkbox' || el.closest('[data-part="root"][data-scope="switch"]')) return 'switch';
-  if (type === 'number' || role === 'spinbutton' || el.getAttribute('inputmode') === 'decimal') return 'number';
+  if (role === 'switch' || type === 'checkbox') return 'switch';
+  if (type === 'number' || role === 'spinbutton') return 'number';
   if (el.closest('.cm-editor, .monaco-editor') || el.classList.contains('cm-content')) return 'json';
   if (tag === 'textarea') return 'textarea';
   if (tag === 'input') return 'text (' + (type || 'text') + ')';
@@ -58,7 +58,8 @@ def test_in_ui(page, result: Result, shot: Path) -> tuple[int, str]:  # noqa: AN
     toast.wait_for()
     shown = " ".join(toast.locator("xpath=..").inner_text().split())
     result.say(
-        f"Test in the UI (sent host {sent.get('host')!r}, port {sent.get('port')!r}): HTTP {answer.value.status}, "
+        f"Test in the UI (sent host {sent.get('host')!r}, port {sent.get('port')!r}): "
+        f"HTTP {answer.value.status}, "
         f"the UI shows {shown[:200]!r}"
     )
     page.screenshot(path=str(shot))
@@ -134,7 +135,7 @@ def _run(d: Deployment, result: Result, page, shots: Path) -> None:  # noqa: ANN
         widget = control.first.evaluate(WIDGET_JS)
         if widget != fitting:
             poor.append(f"{label}: rendered as {widget}, fits a {fitting}")
-    page.screenshot(path=str(shots / "connection-form.png"), full_page=True)
+    page.get_by_role("dialog").screenshot(path=str(shots / "connection-form.png"))
     result.say(f"screenshot: {shots / 'connection-form.png'}")
     for line in poor:
         result.say(f"widget renders poorly: {line}")
@@ -149,9 +150,13 @@ def _run(d: Deployment, result: Result, page, shots: Path) -> None:  # noqa: ANN
     page.get_by_role("button", name="Save").click()
     page.get_by_role("dialog").wait_for(state="detached")
     saved = d.api.get_connection(CONNECTION_ID)
-    expect(saved["conn_type"] == "annotation" and saved["host"] == d.emulator_url, f"saved connection: {saved}")
+    expect(
+        saved["conn_type"] == "annotation" and saved["host"] == d.emulator_url, f"saved connection: {saved}"
+    )
     expect(saved.get("login") == ACCESS_KEY, f"saved login {saved.get('login')!r}")
-    result.say(f"saved through the form; REST API reads it back: type {saved['conn_type']}, host {saved['host']}")
+    result.say(
+        f"saved through the form; REST API reads it back: type {saved['conn_type']}, host {saved['host']}"
+    )
 
     status, message = test_in_ui(page, result, shots / "connection-test.png")
     if status == 400 and "differs from the stored connection" in message:
