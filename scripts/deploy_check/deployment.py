@@ -97,6 +97,7 @@ class Deployment:
         data.mkdir()
         if user:
             shutil.chown(data, user, user)
+        started = time.monotonic()
         subprocess.run(
             [system_binary("initdb"), "-D", str(data), "-U", "airflow", "-A", "trust", "-E", "UTF8"],
             check=True,
@@ -105,6 +106,7 @@ class Deployment:
             cwd="/",
             env=self.base_env,
         )
+        self.timed("postgres initdb", time.monotonic() - started)
         argv = [system_binary("postgres"), "-D", str(data), "-p", str(self.ports["postgres"])]
         argv += [
             "-c",

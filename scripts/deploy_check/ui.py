@@ -117,6 +117,8 @@ def _run(d: Deployment, result: Result, page, shots: Path) -> None:  # noqa: ANN
         control = page.get_by_label(label, exact=True)
         expect(control.count() == 1, f"no field labelled {label!r} for {field}")
         standard[field] = control
+    expand(page, "Standard Fields")
+    page.get_by_role("dialog").screenshot(path=str(shots / "connection-form-standard.png"))
     hidden = [name for name in ("Port", "Schema") if page.get_by_label(name, exact=True).count()]
     expect(not hidden, f"fields the provider hides are shown: {hidden}")
     result.say(f"standard fields labelled {', '.join(STANDARD.values())}; Port and Schema hidden")
@@ -136,7 +138,7 @@ def _run(d: Deployment, result: Result, page, shots: Path) -> None:  # noqa: ANN
         if widget != fitting:
             poor.append(f"{label}: rendered as {widget}, fits a {fitting}")
     page.get_by_role("dialog").screenshot(path=str(shots / "connection-form.png"))
-    result.say(f"screenshot: {shots / 'connection-form.png'}")
+    result.say("screenshots: connection-form-standard.png, connection-form.png (the extras)")
     for line in poor:
         result.say(f"widget renders poorly: {line}")
     if not poor:
