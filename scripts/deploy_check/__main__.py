@@ -85,7 +85,7 @@ def main() -> int:
         print(f"   provider imported from {installed_from_wheel(d)}", flush=True)
         d.migrate()
         d.start_airflow()
-        d.wait_dags([checks.SETUP_DAG, checks.KILLED_DAG, checks.LOAD_DAG])
+        d.wait_dags(checks.DAGS)
         d.create_connection()
         d.timed("deployment up", time.monotonic() - started)
         for name, check in CHECKS.items():

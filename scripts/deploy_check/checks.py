@@ -1,4 +1,9 @@
-"""What the deployment must prove, each check driven through the REST API and the emulator's state."""
+"""What the deployment must prove, each check driven through the REST API and the emulator's state.
+
+A new check is a function ``(Deployment, Result) -> None`` that raises `CheckFailed` (or `Skipped`),
+listed in ``CHECKS`` of ``__main__``; its DAGs go in ``tests/deploy_dags/`` (copied into the DAGs
+folder) and their ids in `DAGS`.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from deploy_check.processes import CheckFailed, wait_for
 SETUP_DAG = "annotation_project_setup"
 KILLED_DAG = "annotation_deploy_killed_after_create"
 LOAD_DAG = "annotation_deploy_load"
+#: The DAGs the checks trigger; the deployment waits until the dag-processor has parsed them all.
+DAGS = [SETUP_DAG, KILLED_DAG, LOAD_DAG]
 LOAD_COUNT = 100
 RUN_TIMEOUT_S = 300
 
