@@ -1,0 +1,306 @@
+"""What the deployment must prove, each check driven through the REST API and the emulator's state.
+
+A new check is a function ``(Deployment, Result) -> None`` that raises `CheckFailed` (or `Skipped`),
+listed in ``CHECKS`` of ``__main__``; its DAGs go in ``tests/deploy_dags/`` (copied into the DAGs
+folder) and their ids in `DAGS`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from deploy_check.deployment import Deployment
+from deploy_check.processes import CheckFailed, wait_for
+
+SETUP_DAG = "annotation_project_setup"
+KILLED_DAG = "annotation_deploy_killed_after_create"
+LOAD_DAG = "annotation_deploy_load"
+#: The DAGs the checks trigger; the deployment waits until the dag-processor has parsed them all.
+DAGS = [SETUP_DAG, KILLED_DAG, LOAD_DAG]
+LOAD_COUNT = 100
+RUN_TIMEOUT_S = 300
+
+
+@dataclass
+class Result:
+    """One check's outcome: ok True/False, or None while it runs and when it could not run yet (skipped)."""
+
+    name: str
+    ok: bool | None = None
+    seconds: float = 0.0
+    lines: list[str] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+        print(f"   {line}", flush=True)
+
+
+class Skipped(Exception):
+    """A check that cannot run against this version of the package yet; the message says why."""
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailed(message)
+
+
+def creates_for(d: Deployment, project_id: int) -> tuple[list[int], int]:
+    """Workflow ids the emulator holds for a project, and how many create requests reached it."""
+    state = d.emulator("/_emulator/state")
+    ids = sorted(int(wid) for wid, wf in state["workflows"].items() if wf["projectId"] == project_id)
+    sent = sum(
+        1
+        for r in state["requests"]
+        if r["endpoint"].rstrip("/").endswith("workflow/create")
+        and (r["json"] or {}).get("projectId") == project_id
+    )
+    return ids, sent
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+# --- Run ------------------------------------------------------------------------------------------
+
+
+def run(d: Deployment, result: Result) -> None:
+    """The README's pipeline DAG, triggered with conf, runs green; its XComs hold the emulator's ids."""
+    project_id = 7001
+    conf = {"project_id": project_id, "labelers": ["dana", "erin"], "inspectors": ["carol"], "algorithms": []}
+    d.api.unpause(SETUP_DAG)
+    run_id = d.api.trigger(SETUP_DAG, conf)
+    started = time.monotonic()
+    dag_run = d.api.wait_run(SETUP_DAG, run_id, RUN_TIMEOUT_S)
+    result.say(
+        f"{SETUP_DAG} run {run_id}: {dag_run['state']} in {time.monotonic() - started:.1f} s (trigger to end)"
+    )
+    states = {ti["task_id"]: ti["state"] for ti in d.api.task_instances(SETUP_DAG, run_id)}
+    expect(dag_run["state"] == "success", f"run ended {dag_run['state']}; task states {states}")
+    expect(set(states.values()) == {"success"}, f"task states {states}")
+    workflow_id = d.api.xcom(SETUP_DAG, run_id, "create_workflow")
+    ids, sent = creates_for(d, project_id)
+    result.say(f"XCom create_workflow = {workflow_id!r}; emulator workflows of project {project_id}: {ids}")
+    expect(ids == [workflow_id], f"XCom {workflow_id!r} is not the one workflow the emulator created ({ids})")
+    expect(sent == 1, f"{sent} create requests reached the emulator, expected 1")
+    workflow = d.emulator("/_emulator/state")["workflows"][str(workflow_id)]
+    workers = [p.get("workers") for p in workflow["pools"] if p.get("name") == "Labeling pool"]
+    expect(
+        workers == [["dana", "erin"]], f"the conf's labelers did not reach the platform: {workflow['pools']}"
+    )
+    announced = d.api.xcom(SETUP_DAG, run_id, "announce")
+    expect(str(workflow_id) in str(announced), f"announce got {announced!r}, not the id {workflow_id}")
+    result.say(f"announce's XCom: {announced!r}")
+    log = d.api.log_text(SETUP_DAG, run_id, "create_workflow", 1)
+    expect(
+        f"Workflow {workflow_id} created" in log,
+        "the task log (REST API) lacks the 'Workflow ... created' line",
+    )
+    call_line = next((line for line in log.splitlines() if "requestId=" in line), "")
+    expect(
+        bool(call_line), "the task log lacks the hook's per-call line (method, endpoint, requestId, duration)"
+    )
+    result.say(f"task log via REST API has the call line: {call_line.strip()[:160]}")
+
+
+# --- Durable retries ------------------------------------------------------------------------------
+
+
+def durable_retry(d: Deployment, result: Result, target: str, project_id: int) -> None:
+    """kill -9 right after the platform answered; the scheduler retries; one workflow, the kept id."""
+    d.api.unpause(KILLED_DAG)
+    run_id = d.api.trigger(KILLED_DAG, {"project_id": project_id, "marker_dir": str(d.markers)})
+    marker = d.markers / f"{run_id}.json"
+    wait_for(f"{KILLED_DAG} to reach the platform", marker.exists, 180, d.processes.get("scheduler").log)
+    time.sleep(0.2)  # the marker is written in one call; let it land
+    announced = json.loads(marker.read_text())
+    ids, sent = creates_for(d, project_id)
+    expect(
+        ids == [announced["workflowId"]] and sent == 1, f"before the kill: workflows {ids}, {sent} creates"
+    )
+    killed_at = time.monotonic()
+    if target == "task":
+        os.kill(announced["pid"], signal.SIGKILL)
+        result.say(
+            f"[task process] kill -9 {announced['pid']} after workflow {announced['workflowId']} was created"
+        )
+    else:
+        worker = next(c for c in reversed(d.processes.started) if c.name.startswith("celery-worker"))
+        pids = d.processes.kill_tree(worker)
+        result.say(
+            f"[whole worker] kill -9 of {worker.name} and its {len(pids) - 1} children (task pid "
+            f"{announced['pid']}) after workflow {announced['workflowId']} was created; starting a new worker"
+        )
+        d.start_worker()
+        d.wait_worker()
+    dag_run = d.api.wait_run(KILLED_DAG, run_id, RUN_TIMEOUT_S)
+    recovered = time.monotonic() - killed_at
+    ti = d.api.task_instance(KILLED_DAG, run_id, "create_workflow")
+    expect(
+        dag_run["state"] == "success",
+        f"run ended {dag_run['state']} (task {ti['state']}, try {ti['try_number']})",
+    )
+    expect(ti["try_number"] >= 2, f"the task succeeded on try {ti['try_number']}: nothing was retried")
+    workflow_id = d.api.xcom(KILLED_DAG, run_id, "create_workflow")
+    ids, sent = creates_for(d, project_id)
+    result.say(
+        f"[{target}] retried by the scheduler: success on try {ti['try_number']}, "
+        f"{recovered:.1f} s after the kill; "
+        f"XCom {workflow_id}; emulator: workflows {ids}, {sent} create request(s)"
+    )
+    expect(workflow_id == announced["workflowId"], f"the retry returned {workflow_id}, not the kept id")
+    expect(ids == [workflow_id] and sent == 1, f"duplicates: workflows {ids}, {sent} create requests")
+    log = d.api.log_text(KILLED_DAG, run_id, "create_workflow", ti["try_number"])
+    expect("already created by an earlier try" in log, "the retry's log does not say it returned the kept id")
+
+
+def durable_retries(d: Deployment, result: Result) -> None:
+    durable_retry(d, result, "task", 5001)
+    durable_retry(d, result, "worker", 5002)
+
+
+# --- Load -----------------------------------------------------------------------------------------
+
+
+def load(d: Deployment, result: Result) -> None:
+    """100 project setups in one run, dynamic task mapping across the Celery worker; no duplicates."""
+    first = 20000
+    d.api.unpause(LOAD_DAG)
+    started = time.monotonic()
+    run_id = d.api.trigger(LOAD_DAG, {"first_project_id": first, "count": LOAD_COUNT})
+    dag_run = d.api.wait_run(LOAD_DAG, run_id, 900)
+    wall = time.monotonic() - started
+    tis = [ti for ti in d.api.task_instances(LOAD_DAG, run_id) if ti["task_id"] == "create_workflow"]
+    states: dict[str, int] = {}
+    for ti in tis:
+        states[ti["state"]] = states.get(ti["state"], 0) + 1
+    expect(dag_run["state"] == "success", f"load run ended {dag_run['state']}; mapped task states {states}")
+    expect(len(tis) == LOAD_COUNT and states == {"success": LOAD_COUNT}, f"mapped task states {states}")
+    finish, running, waiting = [], [], []
+    for ti in tis:
+        if ti.get("start_date") and ti.get("end_date"):
+            running.append((parse_time(ti["end_date"]) - parse_time(ti["start_date"])).total_seconds())
+        if ti.get("queued_when") and ti.get("start_date"):
+            waiting.append((parse_time(ti["start_date"]) - parse_time(ti["queued_when"])).total_seconds())
+        scheduled, ended = parse_time(ti.get("scheduled_when")), parse_time(ti.get("end_date"))
+        if scheduled and ended:
+            finish.append((ended - scheduled).total_seconds())
+    expect(len(finish) == LOAD_COUNT, "task instances without scheduled_when/end_date")
+    run_span = (parse_time(dag_run["end_date"]) - parse_time(dag_run["start_date"])).total_seconds()
+    hosts = sorted({ti.get("hostname") or "?" for ti in tis})
+    state = d.emulator("/_emulator/state")
+    per_project: dict[int, int] = {}
+    for wf in state["workflows"].values():
+        if first <= wf["projectId"] < first + LOAD_COUNT:
+            per_project[wf["projectId"]] = per_project.get(wf["projectId"], 0) + 1
+    sent = sum(
+        1
+        for r in state["requests"]
+        if r["endpoint"].rstrip("/").endswith("workflow/create")
+        and first <= (r["json"] or {}).get("projectId", -1) < first + LOAD_COUNT
+    )
+    duplicates = sum(n - 1 for n in per_project.values())
+    xcoms = {d.api.xcom(LOAD_DAG, run_id, "create_workflow", ti["map_index"]) for ti in tis}
+    emulator_ids = {
+        int(wid) for wid, wf in state["workflows"].items() if first <= wf["projectId"] < first + LOAD_COUNT
+    }
+    finish.sort()
+    p95 = finish[int(0.95 * (len(finish) - 1))]
+    result.say(
+        f"{LOAD_COUNT} mapped CreateWorkflowOperator tasks on {len(hosts)} Celery worker(s) "
+        f"(concurrency {d.env['AIRFLOW__CELERY__WORKER_CONCURRENCY']}): "
+        f"wall time {wall:.1f} s trigger to end, "
+        f"run start to end {run_span:.1f} s ({LOAD_COUNT / run_span:.1f} tasks/s)"
+    )
+    result.say(
+        f"scheduled-to-finish per task: min {finish[0]:.1f} s, median {statistics.median(finish):.1f} s, "
+        f"p95 {p95:.1f} s, max {finish[-1]:.1f} s"
+    )
+    result.say(
+        f"of which running (start to end): median {statistics.median(running):.1f} s, "
+        f"max {max(running):.1f} s; "
+        f"queued to start: median {statistics.median(waiting):.1f} s, max {max(waiting):.1f} s"
+    )
+    result.say(
+        f"emulator: {len(per_project)} projects with a workflow, {duplicates} duplicates, "
+        f"{sent} create requests; "
+        f"XComs match the emulator's ids: {xcoms == emulator_ids}"
+    )
+    result.figures = {
+        "wall_s": wall,
+        "run_span_s": run_span,
+        "finish_min_s": finish[0],
+        "finish_median_s": statistics.median(finish),
+        "finish_p95_s": p95,
+        "finish_max_s": finish[-1],
+        "running_median_s": statistics.median(running),
+        "queued_median_s": statistics.median(waiting),
+    }
+    expect(len(per_project) == LOAD_COUNT and duplicates == 0 and sent == LOAD_COUNT, "duplicates or missing")
+    expect(xcoms == emulator_ids, "the mapped XComs are not the emulator's workflow ids")
+
+
+# --- No secret in logs ----------------------------------------------------------------------------
+
+
+def no_secret_in_logs(d: Deployment, result: Result) -> None:
+    """Neither the connection's secret nor any request's X-SIGN in a task or component log file."""
+    from airflow_provider_annotation.signing import KEY_HEADER, TIMESTAMP_HEADER, signature
+
+    state = d.emulator("/_emulator/state")
+    signatures = set()
+    for record in state["requests"]:
+        headers = {k.lower(): v for k, v in record["headers"].items()}
+        if TIMESTAMP_HEADER.lower() in headers:
+            signatures.add(
+                signature(
+                    headers[TIMESTAMP_HEADER.lower()], d.secret_key, headers.get(KEY_HEADER.lower(), "")
+                )
+            )
+    needles = {d.secret_key: "the secret key", **{s: "an X-SIGN value" for s in signatures}}
+    header_re = re.compile(r"x-sign['\"]?\s*[:=]", re.IGNORECASE)
+    files = [p for p in (d.airflow_home / "logs").rglob("*") if p.is_file()]
+    task_logs = [p for p in files if "dag_id=" in str(p)]
+    files += sorted((d.run_dir / "logs").glob("*.log"))
+    leaks = []
+    call_lines = 0
+    for path in files:
+        text = path.read_text(errors="replace")
+        call_lines += text.count("requestId=")
+        leaks += [f"{path}: {what}" for needle, what in needles.items() if needle in text]
+        if header_re.search(text):
+            leaks.append(f"{path}: an X-SIGN header")
+    result.say(
+        f"scanned {len(files)} log files ({len(task_logs)} task logs, {call_lines} logged platform calls) "
+        "for the "
+        f"secret and {len(signatures)} X-SIGN values recomputed from the emulator's requests"
+    )
+    expect(len(task_logs) > 0 and call_lines > 0, "no task logs with platform calls: the scan proves nothing")
+    expect(not leaks, "secrets in logs:\n  " + "\n  ".join(leaks[:20]))
+    result.say("no secret, no X-SIGN in any of them")
+
+
+# --- Deferral -------------------------------------------------------------------------------------
+
+
+def deferral(d: Deployment, result: Result) -> None:
+    """Where the deferrable sensor's check plugs in.
+
+    When the package ships its sensor: trigger a DAG (tests/deploy_dags/) whose sensor waits on an
+    emulator task, see its task instance in state ``deferred`` through the REST API, check the
+    triggerer's log runs the trigger and that the Celery worker holds no slot meanwhile (``celery
+    inspect active`` empty), then complete the task in the emulator and see the run succeed.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("airflow_provider_annotation.sensors") is None:
+        raise Skipped("this version of the package has no deferrable sensor yet")
+    raise CheckFailed("the package has a sensor now: write the deferral check (see checks.deferral)")

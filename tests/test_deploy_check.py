@@ -1,0 +1,84 @@
+"""The deployment check's own parts, fast: its DAGs parse, and its waits and process control keep
+their promises. The deployment itself runs in scripts/deploy-check.sh, not here."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from deploy_check.processes import CheckFailed, Processes, descendants, free_port, wait_for  # noqa: E402
+
+from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS  # noqa: E402
+
+
+@pytest.mark.skipif(
+    not AIRFLOW_V_3_3_PLUS, reason="the deployment check runs Airflow 3.3.2 (task_state_store)"
+)
+def test_deploy_dags_parse_with_the_tasks_the_checks_drive():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "tests" / "deploy_dags"))
+    assert bag.import_errors == {}
+    killed = bag.dags["annotation_deploy_killed_after_create"]
+    assert [t.task_id for t in killed.tasks] == ["create_workflow"]
+    assert killed.get_task("create_workflow").retries >= 1  # the scheduler must retry the killed try
+    load = bag.dags["annotation_deploy_load"]
+    assert sorted(t.task_id for t in load.tasks) == ["create_workflow", "project_ids"]
+
+
+def test_wait_for_gives_up_at_its_deadline_naming_the_reason_and_the_log(tmp_path):
+    log = tmp_path / "component.log"
+    log.write_text("starting\nFATAL: port in use\n")
+
+    def probe():
+        raise ConnectionRefusedError("nobody listens")
+
+    with pytest.raises(CheckFailed) as failure:
+        wait_for("the component", probe, 0.5, log)
+    message = str(failure.value)
+    assert "the component not ready" in message
+    assert "nobody listens" in message
+    assert "FATAL: port in use" in message
+
+
+def test_wait_for_returns_once_the_probe_holds():
+    calls = []
+    assert wait_for("x", lambda: calls.append(1) or len(calls) >= 2, 10) >= 0
+    assert len(calls) == 2
+
+
+def test_free_port_is_bindable():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", free_port()))
+
+
+def test_processes_are_recorded_and_stopped_with_their_children(tmp_path):
+    pid_file = tmp_path / "pids"
+    processes = Processes(tmp_path, env={"PATH": "/usr/bin:/bin"}, pid_file=pid_file)
+    parent = processes.start("sleeper", ["sh", "-c", "sleep 300 & sleep 300; wait"])
+    deadline = time.monotonic() + 10
+    while len(descendants(parent.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = descendants(parent.pid)
+    assert len(children) == 2
+    assert pid_file.read_text() == f"{parent.pid} sleeper\n"
+    assert processes.stop_all(grace=5) == []
+    assert not parent.alive()
+    for child in children:  # the whole process group went, not just the recorded PID
+        assert wait_for(f"child {child} gone", lambda c=child: not running(c), 10) >= 0
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting for its new parent to reap it does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
