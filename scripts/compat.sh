@@ -37,7 +37,7 @@ lane_body() {  # lane_body VERSION: install the lane's venv if needed, then run 
   local status=0
   AIRFLOW_HOME="$home" AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__UNIT_TEST_MODE=False \
     PYTHONPATH="$ROOT" NO_COLOR=1 ANNOTATION_COMPAT_LANE=1 \
-    "$venv/bin/python" -m pytest -p no:cacheprovider -q tests/compat || status=$?
+    "$venv/bin/python" -m pytest -p no:cacheprovider -q -n 0 tests/compat || status=$?
   rm -rf "$home"
   return "$status"
 }

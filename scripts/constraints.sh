@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
 # Tools every lane's tests use; the [test]/[testing] extras of pyproject.toml name the same ones.
-TOOLS=(pytest hypothesis jsonschema ruff mypy build twine "fastapi>=0.110" "uvicorn>=0.29")
+TOOLS=(pytest pytest-xdist hypothesis jsonschema ruff mypy build twine "fastapi>=0.110" "uvicorn>=0.29")
 for version in "$@"; do
   out="$ROOT/constraints/airflow-$version-py3.11.txt"
   tmp="$(mktemp -d)"
