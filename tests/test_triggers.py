@@ -138,3 +138,17 @@ def test_serialize_round_trip_is_plain_json_without_secrets(monkeypatch) -> None
     again = AnnotationTaskTrigger(**json.loads(text))
     assert again.serialize() == (path, kwargs)
     assert kwargs["task_ids"] == ["358183635683250176"] and kwargs["end_time"] == 1_900_000_000.5
+
+
+def test_provider_info_registers_the_sensor_and_the_trigger() -> None:
+    import importlib
+
+    from airflow_provider_annotation.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    sensors = [m for entry in info["sensors"] for m in entry["python-modules"]]
+    triggers = [m for entry in info["triggers"] for m in entry["python-modules"]]
+    assert sensors == ["airflow_provider_annotation.sensors.annotation"]
+    assert triggers == ["airflow_provider_annotation.triggers.annotation"]
+    assert hasattr(importlib.import_module(sensors[0]), "AnnotationTaskSensor")
+    assert hasattr(importlib.import_module(triggers[0]), "AnnotationTaskTrigger")
