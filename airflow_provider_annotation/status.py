@@ -15,6 +15,7 @@ from enum import Enum, IntEnum
 from typing import Any
 
 __all__ = [
+    "DEFAULT_BATCH_FINAL_STATUSES",
     "DEFAULT_FAILURE_STATUSES",
     "DEFAULT_STALLED_STATUSES",
     "DEFAULT_SUCCESS_STATUSES",
@@ -23,6 +24,8 @@ __all__ = [
     "TaskStatus",
     "TaskWait",
     "WaitVerdict",
+    "batch_summary",
+    "classify_batch",
     "classify_project",
     "classify_task",
 ]
@@ -86,6 +89,53 @@ def classify_task(
     if status in DEFAULT_STALLED_STATUSES:
         return Phase.STALLED
     return Phase.ACTIVE
+
+
+#: Import-batch statuses read as final. The docs name none: their one sample shows a finished batch
+#: with status 3, so 3 is the provisional default (a parameter of `SendTasksOperator`).
+DEFAULT_BATCH_FINAL_STATUSES: tuple[int, ...] = (3,)
+#: How the platform words a record refused because its uniqueIdentifier was imported before.
+DUPLICATE_MARK = "Duplicate UniqueIdentifier"
+#: Errors kept in a batch summary: the first ones are enough to act on.
+FIRST_ERRORS = 10
+
+
+def batch_summary(batch_id: str, answer: Mapping[str, Any]) -> dict[str, Any]:
+    """An import batch's counts from its ``/task/send/status`` answer, duplicates apart.
+
+    ``failed`` counts the refused records that are not duplicates: a record refused as a duplicate
+    (``Duplicate UniqueIdentifier``, e.g. after a re-send) is in the project already.
+    """
+    errors = answer.get("errors") or []
+    errors = [str(e) for e in errors] if isinstance(errors, list) else [str(errors)]
+    duplicates = sum(DUPLICATE_MARK.lower() in e.lower() for e in errors)
+    fail_count = answer.get("importFailCount")
+    fail_count = (
+        fail_count if isinstance(fail_count, int) and not isinstance(fail_count, bool) else len(errors)
+    )
+    real = [e for e in errors if DUPLICATE_MARK.lower() not in e.lower()]
+    return {
+        "batch_id": batch_id,
+        "status": answer.get("status"),
+        "task_count": answer.get("taskCount"),
+        "import_fail_count": fail_count,
+        "duplicates": duplicates,
+        "failed": max(fail_count - duplicates, 0),
+        "first_errors": real[:FIRST_ERRORS],
+        "first_duplicates": [e for e in errors if e not in real][:FIRST_ERRORS],
+    }
+
+
+def classify_batch(
+    summary: Mapping[str, Any],
+    final_statuses: Iterable[int] = DEFAULT_BATCH_FINAL_STATUSES,
+    max_failed_records: int = 0,
+) -> Phase:
+    """The phase of an import batch (a `batch_summary`): active until its status is final, then a
+    failure when more than `max_failed_records` records failed (duplicates not counted)."""
+    if summary.get("status") not in tuple(final_statuses):
+        return Phase.ACTIVE
+    return Phase.FAILURE if summary["failed"] > max_failed_records else Phase.SUCCESS
 
 
 def classify_project(status: int) -> Phase:

@@ -152,3 +152,42 @@ def test_provider_info_registers_the_sensor_and_the_trigger() -> None:
     assert triggers == ["airflow_provider_annotation.triggers.annotation"]
     assert hasattr(importlib.import_module(sensors[0]), "AnnotationTaskSensor")
     assert hasattr(importlib.import_module(triggers[0]), "AnnotationTaskTrigger")
+
+
+def test_batch_trigger_waits_for_a_final_status_through_503s(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
+    from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
+
+    hook = make_hook()
+    project_id, _ = make_tasks(hook, 1)
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 3)
+    batch_id = hook.send_tasks(project_id, "https://files.example.com/a.jsonl")["batchId"]
+    emulator.inject(Fault.http(503, endpoint="/task/send/status", times=3))
+    trig = AnnotationBatchTrigger(
+        batch_id=batch_id, end_time=time.time() + 30, poll_interval=0.05, annotation_conn_id="trig_j"
+    )
+    set_conn(monkeypatch, "trig_j", emulator.url, max_attempts=1)
+    (event,) = events(trig)
+    assert event["status"] == "final" and event["summary"]["status"] == 3
+    answers = [r["status"] for r in emulator.requests if r["endpoint"] == "/task/send/status"]
+    assert answers == [503, 503, 503, 200, 200, 200]
+    path, kwargs = trig.serialize()
+    assert AnnotationBatchTrigger(**json.loads(json.dumps(kwargs))).serialize() == (path, kwargs)
+
+
+def test_batch_trigger_deadline_and_error(emulator: Emulator, make_hook, monkeypatch) -> None:
+    from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
+
+    hook = make_hook()
+    project_id, _ = make_tasks(hook, 1)
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)
+    batch_id = hook.send_tasks(project_id, "https://files.example.com/a.jsonl")["batchId"]
+    conn = set_conn(monkeypatch, "trig_k", emulator.url)
+    trig = AnnotationBatchTrigger(
+        batch_id=batch_id, end_time=time.time() + 0.5, poll_interval=0.05, annotation_conn_id=conn
+    )
+    assert [e["status"] for e in events(trig)] == ["timeout"]
+    trig = AnnotationBatchTrigger(batch_id="424242", end_time=time.time() + 30, annotation_conn_id=conn)
+    (event,) = events(trig)
+    assert event["status"] == "error" and "NotFound" in event["message"]

@@ -1,9 +1,11 @@
-"""AnnotationTaskTrigger: waits for platform tasks on the triggerer, holding no worker slot.
+"""Triggers that wait on the platform from the triggerer, holding no worker slot.
 
-It polls with `AnnotationAsyncHook` (reads only) and decides with the same `status.TaskWait` as the
-sensor's poke mode. Transient errors (platform unavailable, 429, 5xx, lost answers) are logged and
-polled again; they never end the wait. It sends exactly one event: ``success``, ``failure``,
-``timeout`` (the absolute deadline passed) or ``error`` (an error no retry can cure).
+AnnotationTaskTrigger waits for annotation tasks; AnnotationBatchTrigger for an import batch.
+
+They poll with `AnnotationAsyncHook` (reads only) and decide with the same `status` functions as
+the poke and sync paths. Transient errors (platform unavailable, 429, 5xx, lost answers) are logged
+and polled again; they never end the wait. Each sends exactly one event, ``timeout`` once the
+absolute deadline passes and ``error`` for an error no retry can cure.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationResponseError,
 )
 from airflow_provider_annotation.hooks.retry import RetryPolicy, should_retry
-from airflow_provider_annotation.status import TaskWait, WaitVerdict
+from airflow_provider_annotation.status import Phase, TaskWait, WaitVerdict, batch_summary, classify_batch
 
 if TYPE_CHECKING:
     from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
@@ -30,12 +32,13 @@ if TYPE_CHECKING:
 __all__ = [
     "EVENT_STATUSES",
     "PAGE_SIZE",
+    "AnnotationBatchTrigger",
     "AnnotationTaskTrigger",
     "is_transient",
     "statuses_of",
 ]
 
-#: Every status an event of this trigger can carry.
+#: Every status an event of the task trigger can carry.
 EVENT_STATUSES = frozenset({"success", "failure", "timeout", "error"})
 #: Page size when the trigger pages ``/project/tasks`` instead of asking per task.
 PAGE_SIZE = 100
@@ -190,3 +193,65 @@ def describe(verdict: WaitVerdict) -> str:
         failed = ", ".join(f"{t} (status {verdict.statuses[t]})" for t in verdict.failed)
         text += f"; failed: {failed}"
     return text
+
+
+class AnnotationBatchTrigger(BaseTrigger):
+    """Polls an import batch (``/task/send/status``) every `poll_interval` seconds until its status
+    is one of `final_statuses` or `end_time` (epoch seconds) passes.
+
+    Events: ``final`` with the batch's `status.batch_summary` (the operator judges it), ``timeout``,
+    or ``error``. Transient errors are polled again, as in `AnnotationTaskTrigger`.
+    """
+
+    def __init__(
+        self,
+        *,
+        batch_id: str,
+        end_time: float,
+        poll_interval: float = 30.0,
+        final_statuses: Iterable[int] = (3,),
+        annotation_conn_id: str = "annotation_default",
+    ) -> None:
+        super().__init__()
+        self.batch_id = str(batch_id)
+        self.end_time = float(end_time)
+        self.poll_interval = float(poll_interval)
+        self.final_statuses = [int(s) for s in final_statuses]
+        self.annotation_conn_id = annotation_conn_id
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "batch_id": self.batch_id,
+                "end_time": self.end_time,
+                "poll_interval": self.poll_interval,
+                "final_statuses": list(self.final_statuses),
+                "annotation_conn_id": self.annotation_conn_id,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+
+        base = {"batch_id": self.batch_id}
+        async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
+            while True:
+                try:
+                    summary = batch_summary(self.batch_id, await hook.get_send_status(self.batch_id))
+                except AnnotationError as err:
+                    if not is_transient(err):
+                        yield TriggerEvent(
+                            {**base, "status": "error", "message": f"{type(err).__name__}: {err}"}
+                        )
+                        return
+                    self.log.warning("Polling batch %s failed (%s); polling again", self.batch_id, err)
+                else:
+                    if classify_batch(summary, self.final_statuses) is not Phase.ACTIVE:
+                        yield TriggerEvent({**base, "status": "final", "message": "", "summary": summary})
+                        return
+                remaining = self.end_time - time.time()
+                if remaining <= 0:
+                    yield TriggerEvent({**base, "status": "timeout", "message": "the deadline passed"})
+                    return
+                await asyncio.sleep(min(self.poll_interval, remaining))
