@@ -307,6 +307,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="which Create Workflow to serve: 2024-07 (/annotation/workflow/create, pools) "
         "or 2024-08 (/workflow/create, vertex)",
     )
+    parser.add_argument(
+        "--tasks-complete-after-reads",
+        type=int,
+        default=2,
+        help="a task nobody moved is complete after this many status reads, so waiting DAGs finish "
+        "(0: tasks move only through the control plane)",
+    )
     return parser.parse_args(argv)
 
 
@@ -323,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         clock_offset_ms=args.clock_offset_ms,
         api_version=args.api_version,
     )
+    emulator.state.settings.tasks_complete_after_reads = args.tasks_complete_after_reads
     emulator.bind()
     if not is_loopback(args.host):
         print(

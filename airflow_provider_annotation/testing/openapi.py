@@ -469,6 +469,17 @@ def _task_item(task: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _read_task(state: EmulatorState, task: dict[str, Any]) -> dict[str, Any]:
+    """Count one status read of `task`; after ``Settings.tasks_complete_after_reads`` of them a task
+    still at status 1 becomes complete (9). The caller holds the lock."""
+    after = state.settings.tasks_complete_after_reads
+    if after > 0:
+        task["reads"] = task.get("reads", 0) + 1
+        if task["reads"] >= after and task["status"] == 1:
+            task["status"], task["updatedTime"] = 9, state.now_ms()
+    return task
+
+
 def get_task(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
     """``POST /task/get``: one task of the project; ``taskId`` must be a string (it exceeds 2**53).
     An unknown task, or one of another project, is 404."""
@@ -481,7 +492,11 @@ def get_task(state: EmulatorState, payload: dict[str, Any], request_id: str) -> 
         task = state.task(task_id)
         if task is None or task["projectId"] != project_id:
             return PlatformCode.NOT_FOUND, None
-        item = {**_task_item(task), "projectId": project_id, "workflowId": task["workflowId"]}
+        item = {
+            **_task_item(_read_task(state, task)),
+            "projectId": project_id,
+            "workflowId": task["workflowId"],
+        }
     return PlatformCode.SUCCESS, item
 
 
@@ -497,11 +512,13 @@ def list_project_tasks(state: EmulatorState, payload: dict[str, Any], request_id
     offset, limit = page
     with state.locked():
         matching = [
-            _task_item(t)
+            t
             for t in state.tasks_of(project_id)
             if (start is None or t["createdTime"] >= start) and (end is None or t["createdTime"] < end)
         ]
-    chosen = matching[(offset - 1) * limit : offset * limit]
+        chosen = [
+            _task_item(_read_task(state, task)) for task in matching[(offset - 1) * limit : offset * limit]
+        ]
     return PlatformCode.SUCCESS, {"count": len(matching), "data": chosen}
 
 
