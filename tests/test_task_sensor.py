@@ -124,7 +124,12 @@ def test_both_modes_through_airflow_dags_test(airflow_env, emulator: Emulator, m
     worker = threading.Thread(target=finish_later)
     worker.start()
     code, out = run_dag(
-        airflow_env, emulator, TEST_DAGS, "annotation_wait", {"project_id": project_id, "task_ids": ids}
+        airflow_env,
+        emulator,
+        TEST_DAGS,
+        "annotation_wait",
+        {"project_id": project_id, "task_ids": ids},
+        ui_url_template="https://app.example.com/projects/{project_id}",
     )
     worker.join()
     assert code == 0, out[-3000:]
@@ -137,6 +142,8 @@ def test_both_modes_through_airflow_dags_test(airflow_env, emulator: Emulator, m
     summary = {"complete": ids, "failed": [], "statuses": {ids[0]: 9, ids[1]: 9}}
     assert f"RESULT deferrable={summary} poke={summary}" in out
     assert "Deferring: waiting for 2 task(s)" in out
+    link = f"On the platform: https://app.example.com/projects/{project_id}"
+    assert out.count(link) == 2 and out.index(link) < out.index("Deferring: waiting for 2 task(s)")
 
     # A failure status fails both modes, naming the task.
     project_id, ids = make_tasks(make_hook(), 1, name="Trucks")

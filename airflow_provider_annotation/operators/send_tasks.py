@@ -26,6 +26,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
+from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
 from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_INPUT,
     NOT_RETRYING_REFUSAL,
@@ -81,6 +82,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
 
     template_fields: Sequence[str] = ("project_id", "resource_url")
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
     #: task_state_store key of the sent batch. Renaming it breaks in-flight retries.
     external_id_key = "annotation_batch_id"
 
@@ -110,6 +112,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
         self.annotation_conn_id = annotation_conn_id
         self._hook: AnnotationHook | None = None
         self._summary: dict[str, Any] | None = None
+        self._project_id: int | None = None
 
     # -- inputs, checked after rendering --------------------------------------------------------
 
@@ -142,7 +145,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
     # -- the resumable protocol ------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        self.check_inputs()
+        self._project_id = self.check_inputs()
         try:
             return self.execute_resumable(context)
         finally:
@@ -190,6 +193,8 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
 
     def poll_until_complete(self, external_id: Any, context: Context) -> Any:
         batch_id = str(external_id)
+        # The link goes out before any wait, so it works while the task is deferred.
+        push_platform_url(context, self.hook.config, self.log, project_id=self._project_id, batch_id=batch_id)
         if not self.wait_for_completion:
             return self.get_job_result(batch_id, context)
         if self.deferrable:

@@ -23,6 +23,8 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_annotation.coercion import _parse_literal
 from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError, AnnotationError
+from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
+from airflow_provider_annotation.operators._create import open_hook
 from airflow_provider_annotation.project import to_task_id
 from airflow_provider_annotation.status import TaskWait, WaitVerdict
 from airflow_provider_annotation.triggers.annotation import (
@@ -95,6 +97,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
 
     template_fields: Sequence[str] = ("project_id", "task_ids")
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
 
     def __init__(
         self,
@@ -149,12 +152,14 @@ class AnnotationTaskSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         project_id, wait = self.checked_wait()
+        self._hook = open_hook(self.annotation_conn_id)  # a bad connection fails here, at once
+        push_platform_url(context, self._hook.config, self.log, project_id=project_id)
         if not self.deferrable:
             try:
                 return super().execute(context)
             finally:
-                if self._hook is not None:
-                    self._hook.close()
+                self._hook.close()
+        self._hook.close()
         trigger = AnnotationTaskTrigger(
             project_id=project_id,
             task_ids=list(wait.task_ids),

@@ -36,6 +36,7 @@ def annotation_send():
             batch_id = ti.xcom_pull(task_ids=task_id)
             summary = ti.xcom_pull(task_ids=task_id, key="import_summary")
             print(f"RESULT {task_id} batch={batch_id} summary={summary}")
+            print(f"LINK {task_id} {ti.xcom_pull(task_ids=task_id, key='annotation_platform_url')}")
 
     resumed >> deferred >> fire >> report()
 
