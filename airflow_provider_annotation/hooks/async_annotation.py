@@ -8,6 +8,8 @@ a trigger may be run twice after a triggerer restart, so it must never create an
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import time
 from typing import Any
 
@@ -72,19 +74,18 @@ class AnnotationAsyncHook(BaseHook):
     async def get_async_conn(self) -> httpx.AsyncClient:
         """The hook's one client, made on first use."""
         if self._client is None:
-            from airflow_provider_annotation.hooks.annotation import _user_agent
-
             cfg = await self.aconfig()
+            verify = _tls_context(cfg.verify)
             mounts = {
-                f"{scheme}://": httpx.AsyncHTTPTransport(proxy=url, verify=cfg.verify)
+                f"{scheme}://": httpx.AsyncHTTPTransport(proxy=url, verify=verify)
                 for scheme, url in (cfg.proxies or {}).items()
             }
             self._client = httpx.AsyncClient(
-                verify=cfg.verify,
+                verify=verify,
                 mounts=mounts or None,
                 timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
                 follow_redirects=False,  # the signed headers must not go to another host
-                headers={"User-Agent": _user_agent().rsplit(" ", 1)[0] + f" httpx/{httpx.__version__}"},
+                headers={"User-Agent": _async_user_agent()},
             )
         return self._client
 
@@ -246,3 +247,17 @@ class AnnotationAsyncHook(BaseHook):
         self.log.warning(
             "Attempt %d failed (%s); sending again in %.2f s", state.attempt_number, exc, state.upcoming_sleep
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(verify: bool | str) -> ssl.SSLContext:
+    """One TLS context per `verify` setting for the whole process: loading the CA bundle costs tens
+    of milliseconds and about a megabyte, too much to pay again for each of many waiting triggers."""
+    return httpx.create_ssl_context(verify=verify)
+
+
+@functools.lru_cache(maxsize=1)
+def _async_user_agent() -> str:
+    from airflow_provider_annotation.hooks.annotation import _user_agent
+
+    return _user_agent().rsplit(" ", 1)[0] + f" httpx/{httpx.__version__}"
