@@ -413,7 +413,7 @@ def triggers_once(kind: str, url: str, project_id: int, task_ids: list[str], dur
             polls[0] += 1
             return await original(self, *args)
 
-        AnnotationAsyncHook._send_once = counted  # type: ignore[method-assign]
+        AnnotationAsyncHook._send_once = counted  # type: ignore[method-assign,assignment]
         end = time.time() + duration
         triggers: list[Any] = [
             AnnotationTaskTrigger(
