@@ -30,6 +30,19 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_annotation.operators.annotation"],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "Annotation Platform",
+                "python-modules": ["airflow_provider_annotation.sensors.annotation"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Annotation Platform",
+                "python-modules": ["airflow_provider_annotation.triggers.annotation"],
+            }
+        ],
+        "extra-links": ["airflow_provider_annotation.links.AnnotationPlatformLink"],
         "connection-types": [
             {
                 "connection-type": "annotation",
@@ -102,6 +115,13 @@ def get_provider_info() -> dict[str, Any]:
                         "workflow.pools. 2024-08: POST /workflow/create with workflow.vertex (also for "
                         "Create Project's workflow). Ask the platform which one your account's server takes.",
                         "schema": {"type": ["string", "null"], "enum": ["2024-07", "2024-08", None]},
+                    },
+                    "ui_url_template": {
+                        "label": "Web UI link template",
+                        "description": "The platform web UI's URL of a project (or import batch), with "
+                        "{project_id} and/or {batch_id}, e.g. https://app.example.com/projects/{project_id}. "
+                        "Operators show it as a link. Empty: no link.",
+                        "schema": {"type": ["string", "null"]},
                     },
                 },
             }

@@ -34,6 +34,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationResponseError,
 )
+from airflow_provider_annotation.status import ProjectStatus  # noqa: F401 - re-exported (its home moved)
 from airflow_provider_annotation.workflow import (
     Problems,
     WorkflowValidationError,
@@ -97,15 +98,6 @@ class DataType(IntEnum):
 
     TWO_D = 2
     THREE_D = 3
-
-
-class ProjectStatus(IntEnum):
-    """A project's ``status``; finding a project by name pages over all of them."""
-
-    DRAFT = 0
-    STARTED = 1
-    PAUSED = 2
-    DONE = 3
 
 
 class SetupInputError(WorkflowValidationError):

@@ -2,6 +2,7 @@
 apache-airflow-providers-http, plus the emulator's throughput to read the per-call figures against.
 
     python -m benchmarks.bench [--parse-reps 15] [--calls 1000] [--throughput-seconds 3]
+    python -m benchmarks.bench --triggers-only [--trigger-count 1000] [--trigger-duration 60]
 
 Needs the `benchmark` extra (apache-airflow-providers-http). Speed is reported, never asserted:
 the targets are printed next to the figures as met or missed, and the exit code ignores them.
@@ -129,12 +130,12 @@ def parse_table(results: dict[str, tuple[list[float], list[str]]], ours: str, re
 class EmulatorProcess:
     """The emulator in its own process, so its CPU does not share the GIL with the measured client."""
 
-    def __init__(self) -> None:
+    def __init__(self, *args: str) -> None:
         env = dict(
             os.environ, ANNOTATION_EMULATOR_ACCESS_KEY=ACCESS_KEY, ANNOTATION_EMULATOR_SECRET_KEY=SECRET_KEY
         )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "airflow_provider_annotation.testing.emulator", "--port", "0"],
+            [sys.executable, "-m", "airflow_provider_annotation.testing.emulator", "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -383,6 +384,194 @@ def throughput_table(results: dict[int, tuple[float, float | None]], seconds: fl
     )
 
 
+# -- waiting triggers --------------------------------------------------------------------------
+
+TRIGGER_TARGET_RATIO = 0.5
+#: A path the emulator answers 404: the only "keep waiting" answer HttpSensorTrigger knows.
+HTTP_SENSOR_PATH = "/task/status-404"
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def triggers_once(kind: str, url: str, project_id: int, task_ids: list[str], duration: float) -> dict:
+    """`len(task_ids)` triggers of `kind` waiting at once on one event loop for `duration` seconds,
+    each polling every second: CPU, polls, memory per trigger and the loop's worst lag."""
+    import asyncio
+
+    from airflow.providers.http.hooks.http import HttpAsyncHook
+
+    from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+
+    polls = [0]
+    if kind == "annotation":
+        from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
+
+        set_connection("bench_annotation", "annotation", host=url, login=ACCESS_KEY, password=SECRET_KEY)
+        original: Any = AnnotationAsyncHook._send_once
+
+        async def counted(self: Any, *args: Any) -> Any:
+            polls[0] += 1
+            return await original(self, *args)
+
+        AnnotationAsyncHook._send_once = counted  # type: ignore[method-assign,assignment]
+        end = time.time() + duration
+        triggers: list[Any] = [
+            AnnotationTaskTrigger(
+                project_id=project_id,
+                task_ids=[task_id],
+                end_time=end,
+                poll_interval=1.0,
+                annotation_conn_id="bench_annotation",
+            )
+            for task_id in task_ids
+        ]
+    else:
+        from airflow.providers.http.triggers.http import HttpSensorTrigger
+
+        host, port = url.removeprefix("http://").split(":")
+        set_connection("bench_http", "http", host=host, port=int(port), schema="http")
+        original_run: Any = HttpAsyncHook.run
+
+        async def counted_run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            polls[0] += 1
+            return await original_run(self, *args, **kwargs)
+
+        HttpAsyncHook.run = counted_run  # type: ignore[method-assign]
+        triggers = [
+            HttpSensorTrigger(endpoint=HTTP_SENSOR_PATH, http_conn_id="bench_http", poke_interval=1.0)
+            for _ in task_ids
+        ]
+
+    async def drain(trigger: Any) -> None:
+        async for _ in trigger.run():
+            return
+
+    # What every trigger imports on its first run, imported once before the clock starts: a
+    # triggerer pays it once, not per poll.
+    import aiohttp  # noqa: F401
+
+    import airflow_provider_annotation.hooks.annotation  # noqa: F401
+
+    async def scenario() -> dict:
+        lag = [0.0]
+        running = True
+
+        async def monitor() -> None:
+            while running:
+                before = time.perf_counter()
+                await asyncio.sleep(0.05)
+                lag[0] = max(lag[0], time.perf_counter() - before - 0.05)
+
+        rss_before = _rss_bytes()
+        watcher = asyncio.ensure_future(monitor())
+        started, cpu_started = time.perf_counter(), time.process_time()
+        tasks = [asyncio.ensure_future(drain(t)) for t in triggers]
+        await asyncio.sleep(min(5.0, duration / 2))
+        rss_waiting = _rss_bytes()
+        done, pending = await asyncio.wait(
+            tasks, timeout=max(duration - (time.perf_counter() - started), 0.1)
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        cpu = time.process_time() - cpu_started
+        wall = time.perf_counter() - started
+        running = False
+        await watcher
+        return {
+            "cpu_s": cpu,
+            "wall_s": wall,
+            "polls": polls[0],
+            "rss_per_trigger": (rss_waiting - rss_before) / len(triggers),
+            "worst_lag_s": lag[0],
+            "ended_early": len(done),
+        }
+
+    return asyncio.run(scenario())
+
+
+def triggers_in_child(kind: str, url: str, project_id: int, task_ids: list[str], duration: float) -> dict:
+    """`triggers_once` in a fresh process, so memory and CPU are the triggers' alone."""
+    spec = json.dumps({"kind": kind, "url": url, "project_id": project_id, "task_ids": task_ids})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench",
+            "--measure-triggers",
+            spec,
+            "--trigger-duration",
+            str(duration),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 300,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def trigger_section(count: int, duration: float) -> str:
+    """Both triggers against one emulator process, one after the other, each in a fresh process."""
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+    with EmulatorProcess("--tasks-complete-after-reads", "0") as emulator:
+        set_connection("bench_setup", "annotation", host=emulator.url, login=ACCESS_KEY, password=SECRET_KEY)
+        with AnnotationHook("bench_setup") as hook:
+            project = hook.create_project("triggers", data_type=2, deadline="2030-01-01", operators=[{}])
+            task_ids = hook.request_annotation(project.project_id, [f"d{i}" for i in range(count)]).task_ids
+        results = {}
+        for kind in ("annotation", "http"):
+            emulator_cpu = emulator.cpu_seconds()
+            results[kind] = triggers_in_child(kind, emulator.url, project.project_id, task_ids, duration)
+            after = emulator.cpu_seconds()
+            results[kind]["emulator_cpu_s"] = (
+                None if after is None or emulator_cpu is None else after - emulator_cpu
+            )
+    rows = []
+    names = {
+        "annotation": "AnnotationTaskTrigger (/task/get, signed, envelope judged)",
+        "http": f"HttpSensorTrigger (GET {HTTP_SENSOR_PATH}, 404 = keep waiting)",
+    }
+    for kind, r in results.items():
+        polls = max(r["polls"], 1)
+        rows.append(
+            [
+                names[kind],
+                r["polls"],
+                f"{r['polls'] / r['wall_s']:.0f}",
+                f"{r['cpu_s'] / polls * 1000:.3f}",
+                f"{r['rss_per_trigger'] / 1024:.1f}",
+                f"{r['worst_lag_s'] * 1000:.0f}",
+                "-" if r["emulator_cpu_s"] is None else f"{r['emulator_cpu_s'] / polls * 1000:.3f}",
+            ]
+        )
+    table = markdown_table(
+        [
+            "trigger",
+            "polls",
+            "polls/s",
+            "CPU ms per poll",
+            "memory per waiting trigger (KiB RSS)",
+            "event loop's worst lag (ms)",
+            "emulator CPU ms per poll",
+        ],
+        rows,
+    )
+    ours = results["annotation"]["cpu_s"] / max(results["annotation"]["polls"], 1)
+    theirs = results["http"]["cpu_s"] / max(results["http"]["polls"], 1)
+    ratio = ours / theirs
+    verdict = (
+        f"CPU per poll, ours / HttpSensorTrigger: {ratio:.2f} -> target at most {TRIGGER_TARGET_RATIO:.2f} "
+        f"{'met' if ratio <= TRIGGER_TARGET_RATIO else 'MISSED'}; {count} triggers, {duration:g} s each, "
+        "one event loop in a fresh process per trigger kind, emulator in its own process"
+    )
+    return f"{table}\n\n{verdict}"
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -404,7 +593,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     # Internal: one per-call run in this process, printed as JSON (see per_call_in_child).
     parser.add_argument("--measure-calls", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--log-level", default="INFO", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--triggers", action="store_true", help="also run the waiting-triggers section (about 2 minutes)"
+    )
+    parser.add_argument("--triggers-only", action="store_true", help="run only the waiting-triggers section")
+    parser.add_argument(
+        "--trigger-count", type=int, default=1000, help="triggers waiting at once (default 1000)"
+    )
+    parser.add_argument(
+        "--trigger-duration", type=float, default=60.0, help="seconds each kind of trigger waits (default 60)"
+    )
+    # Internal: one trigger run in this process, printed as JSON (see triggers_in_child).
+    parser.add_argument("--measure-triggers", metavar="JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.trigger_count < 1 or not args.trigger_duration > 0:
+        parser.error("--trigger-count and --trigger-duration must be positive")
     if min(args.parse_reps, args.calls, args.throughput_threads) < 1 or args.warmup < 0:
         parser.error("--parse-reps, --calls and --throughput-threads must be positive")
     args.log_levels = [level.strip().upper() for level in args.log_levels.split(",") if level.strip()]
@@ -417,8 +620,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         quiet_airflow_logs(args.log_level)
         print(json.dumps(per_call(args.measure_calls, args.calls, args.warmup)))
         return 0
+    if args.measure_triggers:
+        quiet_airflow_logs("WARNING")
+        spec = json.loads(args.measure_triggers)
+        figures = triggers_once(
+            spec["kind"], spec["url"], spec["project_id"], spec["task_ids"], args.trigger_duration
+        )
+        print(json.dumps(figures))
+        return 0
     print("Benchmark: what the provider costs", flush=True)
     print_section("Machine", markdown_table(["", ""], machine_notes()))
+    if args.triggers_only:
+        print_triggers(args)
+        print(f"\ncommand: {command_line()}")
+        return 0
 
     results = parse_cost([args.module, args.reference], args.parse_reps)
     print_section(
@@ -440,8 +655,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             n: throughput(emulator, n, args.throughput_seconds) for n in sorted({1, args.throughput_threads})
         }
         print_section("Emulator throughput", throughput_table(rates, args.throughput_seconds))
+    if args.triggers:
+        print_triggers(args)
     print(f"\ncommand: {command_line()}")
     return 0
+
+
+def print_triggers(args: argparse.Namespace) -> None:
+    print_section(
+        f"Waiting triggers: {args.trigger_count} at once in one event loop, each polling every second "
+        f"for {args.trigger_duration:g} s (logs at WARNING)",
+        trigger_section(args.trigger_count, args.trigger_duration),
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """A whole project setup from DAG params: folder -> project with its workflow -> data sent for
-labeling -> stats, then a line saying what was created.
+labeling -> stats, a deferrable wait until the tasks are labeled, then a line saying what was done.
 
 The README's main job. Trigger with other values from the UI ("Trigger DAG w/ config") or the CLI:
 ``airflow dags test annotation_project_setup -c '{"project_name": "Cars Q4", "data_ids": ["f1"]}'``.
@@ -18,6 +18,7 @@ from airflow_provider_annotation.operators.annotation import (
     CreateProjectOperator,
     SubmitAnnotationDataOperator,
 )
+from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
 
 NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
@@ -63,21 +64,32 @@ def annotation_project_setup():
     )
     stats = AnnotationStatsOperator(task_id="stats", project_id=project.output, workflow_id=workflow_id)
     submitted >> stats
+    # Labeling takes hours to days: wait on the triggerer, holding no worker slot. Poll every few
+    # minutes in production; 10 s keeps this example quick against the emulator.
+    labeled = AnnotationTaskSensor(
+        task_id="wait_for_labeling",
+        project_id=project.output,
+        task_ids=submitted.output,
+        deferrable=True,
+        poke_interval=10,
+        timeout=7 * 24 * 3600,
+    )
 
     @task
     def announce(
-        folder_id: int, project_id: int, workflow_id: int | None, submitted: dict, stats: dict
+        folder_id: int, project_id: int, workflow_id: int | None, submitted: dict, stats: dict, labeled: dict
     ) -> str:
         """Stands for what comes next (notifying the team): every id arrives through XCom."""
         message = (
             f"Setup done: folder {folder_id} -> project {project_id} (workflow id {workflow_id}) -> "
             f"{len(submitted['task_ids'])} tasks {submitted['task_ids']}, "
-            f"{len(submitted['rejected_data_ids'])} data ids rejected; stats: {stats}"
+            f"{len(submitted['rejected_data_ids'])} data ids rejected; stats: {stats}; "
+            f"labeled: {len(labeled['complete'])} of {len(labeled['statuses'])} tasks complete"
         )
         print(message)
         return message
 
-    announce(folder.output, project.output, workflow_id, submitted.output, stats.output)
+    announce(folder.output, project.output, workflow_id, submitted.output, stats.output, labeled.output)
 
 
 annotation_project_setup()

@@ -69,3 +69,14 @@ def test_bench_tiny_run_prints_every_table() -> None:
     for client in ("raw requests.Session (floor)", "AnnotationHook.create_workflow", "HttpHook.run, by hand"):
         assert out.count(client) == 2  # one row per log level (INFO, WARNING)
     assert "command: python -m benchmarks.bench" in out
+
+
+def test_bench_triggers_tiny_run_prints_both_triggers() -> None:
+    done = run(
+        "benchmarks.bench", "--triggers-only", "--trigger-count", "5", "--trigger-duration", "2", timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "### Waiting triggers: 5 at once in one event loop" in out
+    assert "| AnnotationTaskTrigger" in out and "| HttpSensorTrigger" in out
+    assert "CPU per poll, ours / HttpSensorTrigger:" in out

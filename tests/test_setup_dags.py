@@ -35,8 +35,11 @@ pytestmark = pytest.mark.dags
 
 
 @pytest.fixture
-def emu(emulator: Emulator) -> Iterator[Emulator]:
+def emu(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     emulator.api_version = "2024-07"
+    # The example DAG waits for labeling: tasks complete on their second status read, as with the
+    # emulator's command line.
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 2)
     yield emulator
     emulator.api_version = "2024-07"
 
@@ -111,6 +114,10 @@ def test_example_setup_with_default_params(airflow_env, emu):
         in out
     )
     assert all(t in out for t in task_ids)  # the exact task ids reached the last task through XCom
+    # The deferrable wait read each task until it was complete, then handed its summary on.
+    assert "labeled: 3 of 3 tasks complete" in out
+    assert "Deferring: waiting for 3 task(s) of project" in out
+    assert all(task["status"] == 9 for task in emu.tasks.values())
 
 
 def test_example_setup_on_the_2024_08_api_with_conf(airflow_env, emu):

@@ -11,6 +11,7 @@ import math
 import os
 import re
 import reprlib
+import string
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,7 @@ EXTRA_KEYS = (
     "allow_insecure_http",
     "retry_ambiguous",
     "api_version",
+    "ui_url_template",
 )
 
 
@@ -98,6 +100,9 @@ class AnnotationConnectionConfig:
     #: Seconds one attempt may take in all (extra `timeout.total`, default connect + read): a server
     #: dripping its answer cannot hold an attempt beyond it.
     total_timeout: float = DEFAULT_CONNECT_TIMEOUT + DEFAULT_READ_TIMEOUT
+    #: The platform web UI's page for a task's work, with ``{project_id}`` and/or ``{batch_id}``
+    #: (extra `ui_url_template`); None: no operator links (the docs give no URL pattern).
+    ui_url_template: str | None = None
 
     @classmethod
     def from_connection(cls, conn: Any) -> AnnotationConnectionConfig:
@@ -138,6 +143,7 @@ class AnnotationConnectionConfig:
                 retry_ambiguous=_bool(extra, "retry_ambiguous", False, conn_id),
             ),
             api_version=_api_version(extra.get("api_version", DEFAULT_API_VERSION), conn_id),
+            ui_url_template=_ui_url_template(extra.get("ui_url_template"), conn_id),
         )
 
 
@@ -351,3 +357,31 @@ def _api_version(value: Any, conn_id: str) -> str:
             conn_id, "extra 'api_version'", f"expected one of {', '.join(API_VERSIONS)}, got {_show(value)}"
         )
     return str(value)
+
+
+#: Placeholders `ui_url_template` may hold.
+UI_URL_PLACEHOLDERS = frozenset({"project_id", "batch_id"})
+
+
+def _ui_url_template(value: Any, conn_id: str) -> str | None:
+    """An http(s) URL with only ``{project_id}``/``{batch_id}`` placeholders, or None when unset."""
+    if value is None or value == "":
+        return None
+    where = "extra 'ui_url_template'"
+    if not isinstance(value, str):
+        raise _error(conn_id, where, f"expected a URL string, got {_show(value)}")
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        raise _error(conn_id, where, f"{_show(value)} is not a template ({exc})") from None
+    unknown = names - UI_URL_PLACEHOLDERS
+    if unknown or not names:
+        raise _error(
+            conn_id,
+            where,
+            f"{_show(value)}: placeholders must be {{project_id}} and/or {{batch_id}}"
+            + (f", not {sorted(unknown)}" if unknown else ", and it has none"),
+        )
+    if not value.lower().startswith(("https://", "http://")):
+        raise _error(conn_id, where, f"expected an http(s) URL, got {_show(value)}")
+    return value

@@ -128,11 +128,13 @@ from airflow_provider_annotation.operators.project_setup import (  # noqa: E402
     CreateProjectOperator,
     SubmitAnnotationDataOperator,
 )
+from airflow_provider_annotation.operators.send_tasks import SendTasksOperator  # noqa: E402
 
 __all__ = [
     "AnnotationStatsOperator",
     "CreateFolderOperator",
     "CreateProjectOperator",
     "CreateWorkflowOperator",
+    "SendTasksOperator",
     "SubmitAnnotationDataOperator",
 ]

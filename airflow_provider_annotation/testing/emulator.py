@@ -258,6 +258,17 @@ class Emulator:
         except KeyError:
             raise KeyError(f"no task {task_id!r} in the emulator") from None
 
+    def set_batch(self, batch_id: str, **fields: Any) -> None:
+        """Change an import batch as the platform's importer would: ``status``, ``taskCount``,
+        ``importFailCount``, ``errors`` (KeyError for an unknown batch)."""
+        with self.state.locked():
+            batch = self.state.batch(str(batch_id))
+            if batch is None:
+                raise KeyError(batch_id)
+            batch.update(fields)
+            if "status" in fields:
+                batch["pollsLeft"] = 0
+
     @property
     def requests(self) -> list[dict[str, Any]]:
         """Copy of the platform requests received (method, path, endpoint, headers, body, json,
@@ -296,6 +307,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="which Create Workflow to serve: 2024-07 (/annotation/workflow/create, pools) "
         "or 2024-08 (/workflow/create, vertex)",
     )
+    parser.add_argument(
+        "--tasks-complete-after-reads",
+        type=int,
+        default=2,
+        help="a task nobody moved is complete after this many status reads, so waiting DAGs finish "
+        "(0: tasks move only through the control plane)",
+    )
     return parser.parse_args(argv)
 
 
@@ -312,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         clock_offset_ms=args.clock_offset_ms,
         api_version=args.api_version,
     )
+    emulator.state.settings.tasks_complete_after_reads = args.tasks_complete_after_reads
     emulator.bind()
     if not is_loopback(args.host):
         print(

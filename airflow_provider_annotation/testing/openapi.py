@@ -469,6 +469,17 @@ def _task_item(task: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _read_task(state: EmulatorState, task: dict[str, Any]) -> dict[str, Any]:
+    """Count one status read of `task`; after ``Settings.tasks_complete_after_reads`` of them a task
+    still at status 1 becomes complete (9). The caller holds the lock."""
+    after = state.settings.tasks_complete_after_reads
+    if after > 0:
+        task["reads"] = task.get("reads", 0) + 1
+        if task["reads"] >= after and task["status"] == 1:
+            task["status"], task["updatedTime"] = 9, state.now_ms()
+    return task
+
+
 def get_task(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
     """``POST /task/get``: one task of the project; ``taskId`` must be a string (it exceeds 2**53).
     An unknown task, or one of another project, is 404."""
@@ -481,7 +492,11 @@ def get_task(state: EmulatorState, payload: dict[str, Any], request_id: str) -> 
         task = state.task(task_id)
         if task is None or task["projectId"] != project_id:
             return PlatformCode.NOT_FOUND, None
-        item = {**_task_item(task), "projectId": project_id, "workflowId": task["workflowId"]}
+        item = {
+            **_task_item(_read_task(state, task)),
+            "projectId": project_id,
+            "workflowId": task["workflowId"],
+        }
     return PlatformCode.SUCCESS, item
 
 
@@ -497,18 +512,21 @@ def list_project_tasks(state: EmulatorState, payload: dict[str, Any], request_id
     offset, limit = page
     with state.locked():
         matching = [
-            _task_item(t)
+            t
             for t in state.tasks_of(project_id)
             if (start is None or t["createdTime"] >= start) and (end is None or t["createdTime"] < end)
         ]
-    chosen = matching[(offset - 1) * limit : offset * limit]
+        chosen = [
+            _task_item(_read_task(state, task)) for task in matching[(offset - 1) * limit : offset * limit]
+        ]
     return PlatformCode.SUCCESS, {"count": len(matching), "data": chosen}
 
 
 def send_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
     """``POST /task/send``: accept an import from an http(s) ``resourceUrl``.
 
-    The emulator does not fetch the file: the batch is finished at once, with no tasks and no errors.
+    The emulator does not fetch the file: the batch is finished (status 3) with no tasks and no
+    errors, at once or after ``Settings.batch_polls_until_final`` status reads (status 1 until then).
     """
     project_id, url = payload.get("projectId"), payload.get("resourceUrl")
     if not _is_id(project_id) or not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -516,7 +534,9 @@ def send_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -
     if not state.project_exists(project_id):
         return PlatformCode.PROJECT_NOT_FOUND, None
     batch = {"projectId": project_id, "resourceUrl": url, "createdTime": state.now_ms()}
-    batch.update(status=3, taskCount=0, importFailCount=0, errors=[], requestId=request_id)
+    polls = state.settings.batch_polls_until_final
+    batch.update(status=1 if polls else 3, pollsLeft=polls)
+    batch.update(taskCount=0, importFailCount=0, errors=[], requestId=request_id)
     return PlatformCode.SUCCESS, {"importStatus": 1, "batchId": state.add_batch(batch)}
 
 
@@ -529,6 +549,10 @@ def send_status(state: EmulatorState, payload: dict[str, Any], request_id: str) 
         batch = state.batch(batch_id)
         if batch is None:
             return PlatformCode.NOT_FOUND, None
+        if batch["pollsLeft"] > 0:
+            batch["pollsLeft"] -= 1
+            if batch["pollsLeft"] == 0:
+                batch["status"] = 3
         fields = ("taskCount", "importFailCount", "status", "errors")
         return PlatformCode.SUCCESS, {key: copy.deepcopy(batch[key]) for key in fields}
 

@@ -80,6 +80,11 @@ class Settings:
     api_version: str = DEFAULT_API_VERSION
     #: Data ids that exist; None: every id except those starting with ``missing-``/``unknown-``.
     known_data_ids: frozenset[str] | None = None
+    #: Status reads an import batch stays in progress (status 1) before it is final (3); 0: final at once.
+    batch_polls_until_final: int = 0
+    #: Status reads of a task (``/task/get`` or in a ``/project/tasks`` page) after which a task that
+    #: nobody moved (status 1) is complete (9), as if labeled; 0: tasks move only when told.
+    tasks_complete_after_reads: int = 0
 
     def __post_init__(self) -> None:
         check_api_version(self.api_version)

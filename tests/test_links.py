@@ -1,0 +1,71 @@
+"""The web UI link: the `ui_url_template` extra, checked like every extra, and rendered per task."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from airflow.sdk import Connection
+
+from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
+from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
+from airflow_provider_annotation.links import platform_url
+
+
+def Conn(**extra: object) -> Connection:  # noqa: N802 - reads like the class it builds
+    return Connection(
+        conn_id="c",
+        conn_type="annotation",
+        host="https://api.example.com/openapi",
+        login="ak",
+        password="sk",
+        extra=json.dumps(extra),
+    )
+
+
+def test_unset_means_no_link() -> None:
+    assert AnnotationConnectionConfig.from_connection(Conn()).ui_url_template is None
+    assert platform_url(None, project_id=1) is None
+
+
+def test_template_renders_the_ids_the_task_has() -> None:
+    template = "https://app.example.com/projects/{project_id}"
+    assert (
+        AnnotationConnectionConfig.from_connection(Conn(ui_url_template=template)).ui_url_template == template
+    )
+    assert platform_url(template, project_id=42) == "https://app.example.com/projects/42"
+    both = "https://app.example.com/p/{project_id}/imports/{batch_id}"
+    assert platform_url(both, project_id=1, batch_id="77") == "https://app.example.com/p/1/imports/77"
+    assert platform_url(both, project_id=1) is None  # a sensor has no batch: no half-filled link
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (3, "expected a URL string"),
+        ("https://app.example.com/projects", "and it has none"),
+        ("https://app.example.com/{task_id}", "not ['task_id']"),
+        ("https://app.example.com/{project_id", "is not a template"),
+        ("javascript:alert({project_id})", "expected an http(s) URL"),
+    ],
+)
+def test_bad_templates_name_the_extra(value: object, reason: str) -> None:
+    with pytest.raises(AnnotationConnectionConfigError, match="extra 'ui_url_template'") as caught:
+        AnnotationConnectionConfig.from_connection(Conn(ui_url_template=value))
+    assert reason in str(caught.value)
+
+
+def test_provider_info_registers_the_link() -> None:
+    import importlib
+
+    from airflow_provider_annotation.get_provider_info import get_provider_info
+
+    (path,) = get_provider_info()["extra-links"]
+    module, _, name = path.rpartition(".")
+    link = getattr(importlib.import_module(module), name)()
+    assert link.name == "Annotation platform"
+    from airflow_provider_annotation.operators.annotation import SendTasksOperator
+    from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
+
+    for operator in (SendTasksOperator, AnnotationTaskSensor):
+        assert [type(x).__name__ for x in operator.operator_extra_links] == [name]
