@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_annotation.endpoints import TASKS_EXPORT
 from airflow_provider_annotation.testing import Emulator
-from tests.test_setup_dags import TEST_DAGS, run_dag, task_states
+from tests.test_setup_dags import EXAMPLES, TEST_DAGS, run_dag, task_states
 
 pytestmark = pytest.mark.dags
 
@@ -71,3 +71,34 @@ def test_incremental_export_twice_starts_at_the_watermark(airflow_env, emulator,
         "count": 2,
         "window": ["2024-05-03", "2024-05-05"],
     }
+
+
+def test_pipeline_example_and_the_dag_scheduled_on_its_asset(airflow_env, emulator, tmp_path) -> None:
+    emulator.complete_after_s = 1.0  # labelers finish each task a second after it is created
+    try:
+        conf = {"project_name": "Pipeline cars", "export_folder": str(tmp_path), "wait_timeout": 120}
+        code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_pipeline", conf)
+    finally:
+        emulator.complete_after_s = None
+    assert code == 0, out[-3000:]
+    assert {task: state for task, (state, _) in task_states(airflow_env, "annotation_pipeline").items()} == {
+        "create_folder": "success",
+        "create_project": "success",
+        "request_annotation": "success",
+        "wait_for_annotation": "success",
+        "export": "success",
+    }
+    task_ids = sorted(emulator.tasks)
+    assert [sorted(str(i) for i in b["taskIds"]) for b in export_bodies(emulator)] == [task_ids]
+    export = tmp_path / "Pipeline_cars.jsonl"
+    lines = [json.loads(line) for line in export.read_bytes().splitlines()]
+    assert sorted(line["metadata"]["uniqueIdentifier"] for line in lines) == [
+        "frame-0001",
+        "frame-0002",
+        "frame-0003",
+    ]
+    assert {line["projectId"] for line in lines} == {next(iter(emulator.projects))}
+
+    code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_export_consumer")
+    assert code == 0, out[-3000:]
+    assert f"Export file://{export} holds 3 annotation results (its event says 3)" in out
