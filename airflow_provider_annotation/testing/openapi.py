@@ -565,8 +565,9 @@ def annotation_result(task: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _utc_day(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).date().isoformat()
+def _day_start_ms(day: str) -> int:
+    """Epoch milliseconds at 00:00 UTC of a ``YYYY-MM-DD`` day."""
+    return int(datetime.fromisoformat(day).replace(tzinfo=timezone.utc).timestamp()) * 1000
 
 
 def export_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
@@ -585,16 +586,15 @@ def export_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str)
     if not state.project_exists(project_id):
         return PlatformCode.PROJECT_NOT_FOUND, None
     wanted = None if task_ids is None else {str(t) for t in task_ids}
+    low = 0 if after is None else _day_start_ms(after)
+    high = None if before is None else _day_start_ms(before)
     with state.locked():
         done = [t for t in state.tasks_of(project_id) if t["status"] == 9 and t.get("completeTime")]
         if wanted is not None:
             chosen = [t for t in done if t["taskId"] in wanted]
         else:
             chosen = [
-                t
-                for t in done
-                if (after is None or _utc_day(t["completeTime"]) >= after)
-                and (before is None or _utc_day(t["completeTime"]) < before)
+                t for t in done if low <= t["completeTime"] and (high is None or t["completeTime"] < high)
             ]
         chosen.sort(key=lambda t: (t["completeTime"], int(t["taskId"])))
         results = [annotation_result(t) for t in chosen]
