@@ -305,3 +305,24 @@ def test_operator_module_imports_no_http_storage_or_lineage_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_incremental_before_airflow_3_3_warns_and_exports_the_given_window(
+    emulator, conn, tasks, tmp_path, logs, monkeypatch
+) -> None:
+    from airflow.providers.common.compat.sdk import Asset
+
+    from airflow_provider_annotation.operators import export
+
+    monkeypatch.setattr(export, "AIRFLOW_V_3_3_PLUS", False)  # this machine runs 3.3: the flag stands in
+    op = ExportTasksOperator(
+        task_id="export",
+        project_id=PROJECT,
+        destination=f"file://{tmp_path}/x.jsonl",
+        complete_after="2024-05-01",
+        complete_before="2024-05-02",
+        incremental=True,
+        outlets=[Asset("annotation-export-old-airflow")],
+    )
+    assert op.execute({})["window"] == ["2024-05-01", "2024-05-02"]
+    assert "incremental=True needs Airflow 3.3's asset_state_store" in logs.text
