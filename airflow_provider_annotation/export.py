@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from airflow_provider_annotation.coercion import _parse_literal, _reject_rendered_none
 from airflow_provider_annotation.endpoints import TASKS_EXPORT
 from airflow_provider_annotation.project import SetupInputError, _bad_answer, read_object, to_task_id
 from airflow_provider_annotation.workflow import describe_value, to_project_id
@@ -66,14 +67,11 @@ def to_day(value: object, field: str) -> date:
 def to_export_task_ids(value: object, field: str = "task_ids") -> list[int]:
     """Task ids as exact integers (the endpoint documents ``long[]``), in the given order, each once.
 
-    Accepts a list of strings of digits or ints (e.g. a sensor's ``complete`` list from XCom) or
-    the JSON text of one; floats are refused, as they have lost digits already."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            problem = f"{field}: expected a list of task ids, got {describe_value(value)}"
-            raise SetupInputError(problem) from None
+    Accepts a list of strings of digits or ints (e.g. a sensor's ``complete`` list from XCom), or
+    its rendered text (JSON or a Python list); floats are refused, as they have lost digits already."""
+    if isinstance(value, str):  # rendered without native objects: JSON or a Python list literal
+        _reject_rendered_none(value.strip(), field, "pass the sensor's XCom, e.g. sensor.output['complete']")
+        value = _parse_literal(value.strip(), field)
     if not isinstance(value, (list, tuple)):
         raise SetupInputError(f"{field}: expected a list of task ids, got {describe_value(value)}")
     if not value:

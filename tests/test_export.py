@@ -326,3 +326,15 @@ def test_incremental_before_airflow_3_3_warns_and_exports_the_given_window(
     )
     assert op.execute({})["window"] == ["2024-05-01", "2024-05-02"]
     assert "incremental=True needs Airflow 3.3's asset_state_store" in logs.text
+
+
+def test_task_ids_rendered_as_text_are_read_and_none_is_refused() -> None:
+    from airflow_provider_annotation.export import to_export_task_ids
+
+    big = "358183635683250177"
+    assert to_export_task_ids(f"['{big}', '12']") == [int(big), 12]  # Jinja without native objects
+    assert to_export_task_ids(f'["{big}"]') == [int(big)]  # | tojson
+    with pytest.raises(AnnotationInputError, match="how Jinja renders a missing value"):
+        to_export_task_ids("None")
+    with pytest.raises(AnnotationInputError, match="task_ids: expected a list of task ids"):
+        to_export_task_ids("{'a': 1}")

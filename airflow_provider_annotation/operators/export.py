@@ -176,7 +176,7 @@ class ExportTasksOperator(BaseOperator):
                     "complete_after: required for a window (its first day); or give task_ids"
                 )
             start = to_day(self.complete_after, "complete_after")
-            if start >= before and store is None:
+            if start >= before:
                 raise SetupInputError(
                     f"complete_after: {start} is not before complete_before {before}; the window is empty"
                 )
