@@ -95,7 +95,7 @@ def export_by_hand(url: str, after: str, before: str, dest: Path) -> int:
     with open(dest, "wb") as out:
         while day < last:
             following = day + timedelta(days=1)
-            body = {
+            body: dict[str, Any] = {
                 "projectId": PROJECT,
                 "completeTimeAfter": day.isoformat(),
                 "completeTimeBefore": following.isoformat(),
