@@ -10,7 +10,7 @@ overlap.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -67,11 +67,14 @@ def to_day(value: object, field: str) -> date:
 def to_export_task_ids(value: object, field: str = "task_ids") -> list[int]:
     """Task ids as exact integers (the endpoint documents ``long[]``), in the given order, each once.
 
-    Accepts a list of strings of digits or ints (e.g. a sensor's ``complete`` list from XCom), or
-    its rendered text (JSON or a Python list); floats are refused, as they have lost digits already."""
+    Accepts a list of strings of digits or ints, its rendered text (JSON or a Python list), or the
+    task sensor's XCom as a whole (its ``complete`` list is exported, its ``failed`` ones are not);
+    floats are refused, as they have lost digits already."""
     if isinstance(value, str):  # rendered without native objects: JSON or a Python list literal
         _reject_rendered_none(value.strip(), field, "pass the sensor's XCom, e.g. sensor.output['complete']")
         value = _parse_literal(value.strip(), field)
+    if isinstance(value, Mapping) and "complete" in value:  # AnnotationTaskSensor's XCom as a whole
+        value = value["complete"]
     if not isinstance(value, (list, tuple)):
         raise SetupInputError(f"{field}: expected a list of task ids, got {describe_value(value)}")
     if not value:

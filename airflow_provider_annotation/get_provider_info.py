@@ -30,6 +30,18 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_annotation.operators.annotation"],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "Annotation Platform",
+                "python-modules": ["airflow_provider_annotation.sensors.annotation"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Annotation Platform",
+                "python-modules": ["airflow_provider_annotation.triggers.annotation"],
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "annotation",

@@ -35,6 +35,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationResponseError,
 )
+from airflow_provider_annotation.status import ProjectStatus  # noqa: F401 - re-exported (its home moved)
 from airflow_provider_annotation.workflow import (
     WorkflowValidationError,
     check_strings,
@@ -95,15 +96,6 @@ class DataType(IntEnum):
 
     TWO_D = 2
     THREE_D = 3
-
-
-class ProjectStatus(IntEnum):
-    """A project's ``status``; finding a project by name pages over all of them."""
-
-    DRAFT = 0
-    STARTED = 1
-    PAUSED = 2
-    DONE = 3
 
 
 class SetupInputError(WorkflowValidationError):

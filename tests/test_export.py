@@ -334,6 +334,7 @@ def test_task_ids_rendered_as_text_are_read_and_none_is_refused() -> None:
     big = "358183635683250177"
     assert to_export_task_ids(f"['{big}', '12']") == [int(big), 12]  # Jinja without native objects
     assert to_export_task_ids(f'["{big}"]') == [int(big)]  # | tojson
+    assert to_export_task_ids({"complete": [big], "failed": ["12"], "statuses": {}}) == [int(big)]
     with pytest.raises(AnnotationInputError, match="how Jinja renders a missing value"):
         to_export_task_ids("None")
     with pytest.raises(AnnotationInputError, match="task_ids: expected a list of task ids"):

@@ -74,9 +74,10 @@ def test_incremental_export_twice_starts_at_the_watermark(airflow_env, emulator,
 
 
 def test_pipeline_example_and_the_dag_scheduled_on_its_asset(airflow_env, emulator, tmp_path) -> None:
-    emulator.complete_after_s = 1.0  # labelers finish each task a second after it is created
+    # Labelers finish each task a second after it is created: done before the sensor's first check.
+    emulator.complete_after_s = 1.0
     try:
-        conf = {"project_name": "Pipeline cars", "export_folder": str(tmp_path), "wait_timeout": 120}
+        conf = {"project_name": "Pipeline cars", "export_folder": str(tmp_path)}
         code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_pipeline", conf)
     finally:
         emulator.complete_after_s = None

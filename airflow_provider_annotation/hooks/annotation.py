@@ -754,3 +754,9 @@ def _user_agent() -> str:
         f"airflow-provider-annotation/{__version__} apache-airflow/{airflow_version} "
         f"requests/{requests.__version__}"
     )
+
+
+# The async hook lives in its own module (it brings httpx); importable from here as documented.
+from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook  # noqa: E402
+
+__all__ += ["AnnotationAsyncHook"]

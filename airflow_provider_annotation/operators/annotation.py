@@ -129,6 +129,7 @@ from airflow_provider_annotation.operators.project_setup import (  # noqa: E402
     CreateProjectOperator,
     SubmitAnnotationDataOperator,
 )
+from airflow_provider_annotation.operators.send_tasks import SendTasksOperator  # noqa: E402
 
 __all__ = [
     "AnnotationStatsOperator",
@@ -136,5 +137,6 @@ __all__ = [
     "CreateProjectOperator",
     "CreateWorkflowOperator",
     "ExportTasksOperator",
+    "SendTasksOperator",
     "SubmitAnnotationDataOperator",
 ]

@@ -77,7 +77,8 @@ class ExportTasksOperator(BaseOperator):
         needs nothing more; ``s3://``, ``gs://`` and others need their Airflow provider. Templated.
     :param complete_after: the window's first day, ``"YYYY-MM-DD"`` (e.g. ``{{ data_interval_start | ds }}``).
     :param complete_before: the day after the window's last day (excluded).
-    :param task_ids: task ids to export instead of a window, e.g. a sensor's ``complete`` list.
+    :param task_ids: task ids to export instead of a window; or ``AnnotationTaskSensor``'s XCom,
+        whose ``complete`` ids are exported.
     :param chunk: ``"day"``; or, with `task_ids`, the number of ids per call (``"day"``: 1000).
     :param incremental: start the window at the watermark kept in the asset_state_store of the
         ``Asset`` outlet (Airflow 3.3+), `complete_after` being only the first run's start. The

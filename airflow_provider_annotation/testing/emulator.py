@@ -275,6 +275,17 @@ class Emulator:
         except KeyError:
             raise KeyError(f"no task {task_id!r} in the emulator") from None
 
+    def set_batch(self, batch_id: str, **fields: Any) -> None:
+        """Change an import batch as the platform's importer would: ``status``, ``taskCount``,
+        ``importFailCount``, ``errors`` (KeyError for an unknown batch)."""
+        with self.state.locked():
+            batch = self.state.batch(str(batch_id))
+            if batch is None:
+                raise KeyError(batch_id)
+            batch.update(fields)
+            if "status" in fields:
+                batch["pollsLeft"] = 0
+
     @property
     def requests(self) -> list[dict[str, Any]]:
         """Copy of the platform requests received (method, path, endpoint, headers, body, json,

@@ -509,7 +509,8 @@ def list_project_tasks(state: EmulatorState, payload: dict[str, Any], request_id
 def send_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
     """``POST /task/send``: accept an import from an http(s) ``resourceUrl``.
 
-    The emulator does not fetch the file: the batch is finished at once, with no tasks and no errors.
+    The emulator does not fetch the file: the batch is finished (status 3) with no tasks and no
+    errors, at once or after ``Settings.batch_polls_until_final`` status reads (status 1 until then).
     """
     project_id, url = payload.get("projectId"), payload.get("resourceUrl")
     if not _is_id(project_id) or not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -517,7 +518,9 @@ def send_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -
     if not state.project_exists(project_id):
         return PlatformCode.PROJECT_NOT_FOUND, None
     batch = {"projectId": project_id, "resourceUrl": url, "createdTime": state.now_ms()}
-    batch.update(status=3, taskCount=0, importFailCount=0, errors=[], requestId=request_id)
+    polls = state.settings.batch_polls_until_final
+    batch.update(status=1 if polls else 3, pollsLeft=polls)
+    batch.update(taskCount=0, importFailCount=0, errors=[], requestId=request_id)
     return PlatformCode.SUCCESS, {"importStatus": 1, "batchId": state.add_batch(batch)}
 
 
@@ -530,6 +533,10 @@ def send_status(state: EmulatorState, payload: dict[str, Any], request_id: str) 
         batch = state.batch(batch_id)
         if batch is None:
             return PlatformCode.NOT_FOUND, None
+        if batch["pollsLeft"] > 0:
+            batch["pollsLeft"] -= 1
+            if batch["pollsLeft"] == 0:
+                batch["status"] = 3
         fields = ("taskCount", "importFailCount", "status", "errors")
         return PlatformCode.SUCCESS, {key: copy.deepcopy(batch[key]) for key in fields}
 

@@ -83,6 +83,8 @@ class Settings:
     #: Tasks complete on their own this many seconds after creation (status 9, ``completeTime`` set
     #: to creation + this delay), as if workers finished them; None: only `set_task_status` does.
     complete_after_s: float | None = None
+    #: Status reads an import batch stays in progress (status 1) before it is final (3); 0: final at once.
+    batch_polls_until_final: int = 0
 
     def __post_init__(self) -> None:
         check_api_version(self.api_version)

@@ -1,0 +1,248 @@
+"""AnnotationAsyncHook: the platform's read endpoints on an event loop (triggers), with `httpx`.
+
+A thin adapter like the sync hook: signing (`signing`), what an answer means (`envelope`) and
+whether to send it again (`hooks.retry`) are the same functions the sync hook uses. Reads only:
+a trigger may be run twice after a triggerer restart, so it must never create anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import tenacity
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_annotation.codes import PlatformCode
+from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET, TASK_SEND_STATUS, Endpoint
+from airflow_provider_annotation.envelope import (
+    AnswerBudget,
+    AnswerTooLarge,
+    AttemptDeadlinePassed,
+    judge_answer,
+    lost_answer,
+    too_large,
+)
+from airflow_provider_annotation.exceptions import (
+    AnnotationApiError,
+    AnnotationClockSkewError,
+    AnnotationUnavailableError,
+)
+from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
+from airflow_provider_annotation.hooks.retry import async_retrying, is_expired_signature
+from airflow_provider_annotation.project import read_object, read_page, read_task, to_count, to_task_id
+from airflow_provider_annotation.redaction import scrub
+from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
+from airflow_provider_annotation.version_compat import aget_connection
+from airflow_provider_annotation.workflow import to_project_id
+
+__all__ = ["AnnotationAsyncHook"]
+
+
+class AnnotationAsyncHook(BaseHook):
+    """The read endpoints a wait needs, awaited: `get_task`, `list_project_tasks`,
+    `get_send_status`, and `call(endpoint)` for any other read.
+
+    The connection is read once with ``await BaseHook.aget_connection`` (a worker thread on Airflow
+    versions without it); one `httpx.AsyncClient` is kept per hook. Close it with `aclose`.
+
+    :param annotation_conn_id: the Airflow connection to use.
+    """
+
+    conn_name_attr = "annotation_conn_id"
+    default_conn_name = "annotation_default"
+    conn_type = "annotation"
+    hook_name = "Annotation Platform"
+
+    def __init__(self, annotation_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.annotation_conn_id = annotation_conn_id
+        self._config: AnnotationConnectionConfig | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    async def aconfig(self) -> AnnotationConnectionConfig:
+        """The connection, resolved and checked once."""
+        if self._config is None:
+            conn = await aget_connection(self.annotation_conn_id)
+            self._config = AnnotationConnectionConfig.from_connection(conn)
+        return self._config
+
+    async def get_async_conn(self) -> httpx.AsyncClient:
+        """The hook's one client, made on first use."""
+        if self._client is None:
+            from airflow_provider_annotation.hooks.annotation import _user_agent
+
+            cfg = await self.aconfig()
+            mounts = {
+                f"{scheme}://": httpx.AsyncHTTPTransport(proxy=url, verify=cfg.verify)
+                for scheme, url in (cfg.proxies or {}).items()
+            }
+            self._client = httpx.AsyncClient(
+                verify=cfg.verify,
+                mounts=mounts or None,
+                timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
+                follow_redirects=False,  # the signed headers must not go to another host
+                headers={"User-Agent": _user_agent().rsplit(" ", 1)[0] + f" httpx/{httpx.__version__}"},
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> AnnotationAsyncHook:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def get_task(self, project_id: int | str, task_id: str) -> dict[str, Any]:
+        """One task, with its `status`."""
+        body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
+        data, request_id = await self._call(TASK_GET, json=body)
+        return read_task(read_object(data, TASK_GET, request_id), TASK_GET, request_id)
+
+    async def list_project_tasks(self, project_id: int | str, *, offset: int = 1, limit: int = 100) -> dict:
+        """One page of a project's tasks: ``{"count", "data"}``, each task's ``id`` a string."""
+        body = {
+            "projectId": to_project_id(project_id),
+            "offset": to_count(offset, "offset"),
+            "limit": to_count(limit, "limit"),
+        }
+        data, request_id = await self._call(PROJECT_TASKS, json=body)
+        page = read_page(data, PROJECT_TASKS, request_id)
+        page["data"] = [read_task(item, PROJECT_TASKS, request_id) for item in page["data"]]
+        return page
+
+    async def get_send_status(self, batch_id: str) -> dict[str, Any]:
+        """How an import batch is doing: ``{taskCount, importFailCount, status, errors}``."""
+        body = {"batchId": to_task_id(batch_id, "batch_id")}
+        data, request_id = await self._call(TASK_SEND_STATUS, json=body)
+        return read_object(data, TASK_SEND_STATUS, request_id)
+
+    async def call(
+        self, endpoint: Endpoint, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> Any:
+        """The envelope's `data` of a catalogued read; a create is refused before anything is sent."""
+        return (await self._call(endpoint, json=json, params=params))[0]
+
+    async def _call(
+        self, endpoint: Endpoint, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> tuple[Any, str | None]:
+        """``(data, request_id)``, attempts signed afresh and re-sent as `hooks.retry` decides."""
+        if not endpoint.is_read:
+            raise ValueError(f"endpoint: {endpoint} creates; the async hook only reads")
+        cfg = await self.aconfig()
+        attempts = 0
+        expired_before = False
+
+        async def attempt() -> tuple[Any, str | None]:
+            nonlocal attempts, expired_before
+            attempts += 1
+            try:
+                return await self._send_once(endpoint, json, params, attempts)
+            except AnnotationApiError as err:
+                if is_expired_signature(err):
+                    if expired_before:
+                        raise AnnotationClockSkewError(
+                            "signature expired again on a freshly signed retry: this machine's clock "
+                            "is probably off from the platform's (check NTP)",
+                            code=err.code,
+                            request_id=err.request_id,
+                            http_status=err.http_status,
+                            endpoint=endpoint.path,
+                            method=endpoint.method,
+                        ) from err
+                    expired_before = True
+                raise
+
+        # One controller per call: tenacity keeps a call's state on the controller (per thread), and
+        # many calls of one hook can be waiting on the same event loop at once.
+        controller = async_retrying(endpoint.effect, cfg.retry, before_sleep=self._log_retry)
+        try:
+            return await controller(attempt)
+        except AnnotationApiError as err:
+            err.attempts = attempts
+            raise
+
+    async def _send_once(
+        self, endpoint: Endpoint, json: Any, params: dict[str, Any] | None, attempt: int
+    ) -> tuple[Any, str | None]:
+        cfg = await self.aconfig()
+        client = await self.get_async_conn()
+        headers = signed_headers(cfg.access_key, cfg.secret_key)
+        secrets = (cfg.secret_key, headers[SIGNATURE_HEADER])
+        started = time.monotonic()
+        budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout)
+        where: dict[str, Any] = {"endpoint": endpoint.path, "method": endpoint.method}
+        seen: dict[str, Any] = {}
+
+        async def exchange() -> httpx.Headers:
+            async with client.stream(
+                endpoint.method, cfg.base_url + endpoint.path, json=json, params=params, headers=headers
+            ) as response:
+                seen["status"] = response.status_code
+                budget.check_declared(response.headers.get("Content-Length"))
+                async for chunk in response.aiter_bytes():
+                    budget.take(chunk)
+                return response.headers
+
+        try:
+            # A bound on the whole attempt, however slowly the answer drips in.
+            response_headers = await asyncio.wait_for(exchange(), cfg.total_timeout)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as exc:
+            raise AnnotationUnavailableError(
+                f"could not connect to {cfg.base_url}: {scrub(str(exc) or type(exc).__name__, secrets)}",
+                **where,
+            ) from None
+        except AnswerTooLarge as exc:
+            raise too_large(endpoint, exc, http_status=seen.get("status")) from None
+        except (AttemptDeadlinePassed, TimeoutError):
+            raise lost_answer(
+                endpoint, f"no whole answer within {cfg.total_timeout:g} s", http_status=seen.get("status")
+            ) from None
+        except httpx.HTTPError as exc:  # read timeouts, broken or malformed answers
+            raise lost_answer(
+                endpoint,
+                f"the answer was lost ({type(exc).__name__}: {scrub(str(exc), secrets)})",
+                http_status=seen.get("status"),
+            ) from None
+        status = seen["status"]
+        try:
+            data, request_id = judge_answer(endpoint, status, response_headers, budget.body, secrets)
+        except AnnotationApiError as err:
+            self._log_call(endpoint, status, err.code, err.request_id, started, attempt)
+            raise
+        self._log_call(endpoint, status, PlatformCode.SUCCESS, request_id, started, attempt)
+        return data, request_id
+
+    def _log_call(
+        self,
+        endpoint: Endpoint,
+        status: int,
+        code: int | None,
+        request_id: str | None,
+        started: float,
+        attempt: int,
+    ) -> None:
+        self.log.info(
+            "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)",
+            endpoint.method,
+            endpoint.path,
+            status,
+            "-" if code is None else int(code),
+            request_id or "-",
+            (time.monotonic() - started) * 1000,
+            attempt,
+        )
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.log.warning(
+            "Attempt %d failed (%s); sending again in %.2f s", state.attempt_number, exc, state.upcoming_sleep
+        )

@@ -1,0 +1,288 @@
+"""SendTasksOperator: import a JSON-lines file of records into a project, and wait for the import.
+
+The batch id is kept in the task's ``task_state_store`` right after the platform answers, before any
+wait: a retried task reconnects to its batch instead of sending the file again (Airflow 3.3+, through
+`ResumableJobMixin`; older Airflow sends again on every try). Imports no HTTP library at module level.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    BaseOperator,
+    ResumableJobMixin,
+    conf,
+)
+
+from airflow_provider_annotation.exceptions import (
+    AnnotationError,
+    AnnotationInputError,
+    AnnotationMayHaveTakenEffectError,
+    AnnotationValidationError,
+)
+from airflow_provider_annotation.operators._create import (
+    NOT_RETRYING_INPUT,
+    NOT_RETRYING_REFUSAL,
+    input_failure,
+    open_hook,
+)
+from airflow_provider_annotation.status import (
+    DEFAULT_BATCH_FINAL_STATUSES,
+    Phase,
+    batch_summary,
+    classify_batch,
+)
+from airflow_provider_annotation.workflow import describe_value, to_project_id
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+__all__ = ["IMPORT_SUMMARY_KEY", "SendTasksOperator"]
+
+#: XCom key of the finished batch's counts and first errors.
+IMPORT_SUMMARY_KEY = "import_summary"
+_DEFER_GRACE_SECONDS = 300
+
+
+class SendTasksOperator(ResumableJobMixin, BaseOperator):
+    """Start importing the records of a JSON-lines file (``POST /task/send``) into a project and,
+    by default, wait until the import batch is final. Returns the `batchId` (a string).
+
+    When the batch is final its counts go to XCom under ``import_summary``: ``batch_id``,
+    ``status``, ``task_count``, ``import_fail_count``, ``duplicates``, ``failed`` and the first
+    errors. Records refused as ``Duplicate UniqueIdentifier`` (already in the project, e.g. after a
+    re-send) are counted apart and do not count as failed. More than `max_failed_records` failed
+    records fail the task.
+
+    The platform does not document which batch statuses are final: `final_statuses` defaults to
+    (3,), the status its one sample shows for a finished batch. This default is provisional.
+
+    The platform has no cancel endpoint: killing this task does not stop the import.
+
+    :param project_id: the project to import into.
+    :param resource_url: an open http(s) URL of the JSON-lines file (templated).
+    :param wait_for_completion: wait until the batch is final; False returns right after sending.
+    :param deferrable: wait on the triggerer instead of a worker slot.
+    :param poll_interval: seconds between status reads.
+    :param timeout: seconds to wait for a final status before failing (the import goes on; a retry
+        reconnects to it).
+    :param max_failed_records: how many records (duplicates not counted) may fail.
+    :param final_statuses: the batch statuses read as final.
+    :param annotation_conn_id: the Airflow connection holding the access-key pair.
+    """
+
+    template_fields: Sequence[str] = ("project_id", "resource_url")
+    ui_color = "#e8f4ea"
+    #: task_state_store key of the sent batch. Renaming it breaks in-flight retries.
+    external_id_key = "annotation_batch_id"
+
+    def __init__(
+        self,
+        *,
+        project_id: int | str,
+        resource_url: str,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 30.0,
+        timeout: float = 6 * 3600.0,
+        max_failed_records: int = 0,
+        final_statuses: Sequence[int] = DEFAULT_BATCH_FINAL_STATUSES,
+        annotation_conn_id: str = "annotation_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.project_id = project_id
+        self.resource_url = resource_url
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.max_failed_records = max_failed_records
+        self.final_statuses = final_statuses
+        self.annotation_conn_id = annotation_conn_id
+        self._hook: AnnotationHook | None = None
+        self._summary: dict[str, Any] | None = None
+
+    # -- inputs, checked after rendering --------------------------------------------------------
+
+    def check_inputs(self) -> int:
+        """The project id; AirflowFailException naming every bad argument, before anything is sent."""
+        problems = []
+        project_id = 0
+        try:
+            project_id = to_project_id(self.project_id)
+        except (ValueError, AnnotationError) as err:
+            problems.append(str(err))
+        url = self.resource_url
+        if not isinstance(url, str) or not url.strip().lower().startswith(("http://", "https://")):
+            problems.append(f"resource_url: expected an http(s) URL, got {describe_value(url)}")
+        if not _is_count(self.max_failed_records):
+            problems.append(
+                f"max_failed_records: expected an int of at least 0, got {self.max_failed_records!r}"
+            )
+        statuses = self.final_statuses
+        if not isinstance(statuses, (list, tuple)) or not statuses or not all(map(_is_count, statuses)):
+            problems.append(f"final_statuses: expected a non-empty list of ints, got {statuses!r}")
+        for name in ("poll_interval", "timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+                problems.append(f"{name}: expected a number of seconds above 0, got {value!r}")
+        if problems:
+            raise AirflowFailException("invalid input: " + "; ".join(problems) + f"\n{NOT_RETRYING_INPUT}")
+        return project_id
+
+    # -- the resumable protocol ------------------------------------------------------------------
+
+    def execute(self, context: Context) -> Any:
+        self.check_inputs()
+        try:
+            return self.execute_resumable(context)
+        finally:
+            if self._hook is not None:
+                self._hook.close()
+
+    @property
+    def hook(self) -> AnnotationHook:
+        if self._hook is None:
+            self._hook = open_hook(self.annotation_conn_id)
+        return self._hook
+
+    def submit_job(self, context: Context) -> str:
+        """Send the file once; a lost answer is not sent again (it may have started a batch)."""
+        project_id = self.check_inputs()
+        try:
+            answer = self.hook.send_tasks(project_id, self.resource_url)
+        except AnnotationMayHaveTakenEffectError as err:
+            raise AirflowFailException(
+                f"{err}\nNot retrying this task: the platform may have started an import batch already; "
+                "a second send would import the records again. Check the project before clearing the task."
+            ) from err
+        except AnnotationValidationError as err:
+            raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
+        except AnnotationInputError as err:
+            raise input_failure(err) from err
+        batch_id = answer["batchId"]
+        self.log.info(
+            "Import batch %s started for project %s (importStatus %s)",
+            batch_id,
+            project_id,
+            answer.get("importStatus"),
+        )
+        return batch_id
+
+    def get_job_status(self, external_id: Any, context: Context) -> str:
+        self._summary = batch_summary(str(external_id), self.hook.get_send_status(str(external_id)))
+        return str(self._summary["status"])
+
+    def is_job_active(self, status: str) -> bool:
+        return self._phase() is Phase.ACTIVE
+
+    def is_job_succeeded(self, status: str) -> bool:
+        return self._phase() is Phase.SUCCESS
+
+    def poll_until_complete(self, external_id: Any, context: Context) -> Any:
+        batch_id = str(external_id)
+        if not self.wait_for_completion:
+            return self.get_job_result(batch_id, context)
+        if self.deferrable:
+            from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
+
+            self.log.info("Deferring: waiting for import batch %s on the triggerer", batch_id)
+            self.defer(
+                trigger=AnnotationBatchTrigger(
+                    batch_id=batch_id,
+                    end_time=time.time() + float(self.timeout),
+                    poll_interval=float(self.poll_interval),
+                    final_statuses=list(self.final_statuses),
+                    annotation_conn_id=self.annotation_conn_id,
+                ),
+                method_name="execute_complete",
+                timeout=timedelta(seconds=float(self.timeout) + _DEFER_GRACE_SECONDS),
+            )
+        deadline = time.monotonic() + float(self.timeout)
+        while self.is_job_active(self.get_job_status(batch_id, context)):
+            if time.monotonic() >= deadline:
+                raise AirflowException(self._timeout_message(batch_id))
+            self.log.info("Import batch %s: status %s, waiting", batch_id, self._summary_value("status"))
+            time.sleep(min(float(self.poll_interval), max(deadline - time.monotonic(), 0.0)))
+        return self.get_job_result(batch_id, context)
+
+    def get_job_result(self, external_id: Any, context: Context) -> str:
+        """The batch id; a final batch's summary goes to XCom, and too many failures fail the task."""
+        batch_id = str(external_id)
+        if self._summary is None or not self.wait_for_completion:
+            return batch_id
+        summary = self._summary
+        context["ti"].xcom_push(key=IMPORT_SUMMARY_KEY, value=summary)
+        if summary["duplicates"]:
+            self.log.warning(
+                "Import batch %s: %d record(s) refused as duplicates (already in the project; not counted "
+                "as failed), e.g. %s",
+                batch_id,
+                summary["duplicates"],
+                summary["first_duplicates"][:3],
+            )
+        if self._phase() is Phase.FAILURE:
+            raise AirflowFailException(
+                f"Import batch {batch_id}: {summary['failed']} record(s) failed, more than "
+                f"max_failed_records={self.max_failed_records} (duplicates not counted: "
+                f"{summary['duplicates']}); first errors: {summary['first_errors']}"
+            )
+        self.log.info(
+            "Import batch %s final (status %s): %s task(s), %d failed, %d duplicate(s)",
+            batch_id,
+            summary["status"],
+            summary["task_count"],
+            summary["failed"],
+            summary["duplicates"],
+        )
+        return batch_id
+
+    def execute_complete(self, context: Context, event: Any = None) -> str:
+        """Turn the batch trigger's one event into the task's result; anything unexpected fails loudly."""
+        if not isinstance(event, dict) or event.get("status") not in ("final", "timeout", "error"):
+            raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {event!r}")
+        batch_id = event.get("batch_id")
+        if event["status"] == "timeout":
+            raise AirflowException(self._timeout_message(str(batch_id)))
+        if event["status"] == "error":
+            raise AirflowException(f"Waiting for import batch {batch_id} failed: {event.get('message')}")
+        summary = event.get("summary")
+        if not isinstance(summary, dict) or not {"status", "failed", "duplicates"} <= summary.keys():
+            raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {event!r}")
+        self._summary = summary
+        return self.get_job_result(batch_id, context)
+
+    def on_kill(self) -> None:
+        self.log.warning(
+            "The platform has no cancel endpoint: the import batch keeps running on the platform; "
+            "a retry of this task reconnects to it (Airflow 3.3+)."
+        )
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _phase(self) -> Phase:
+        assert self._summary is not None, "get_job_status first"
+        return classify_batch(self._summary, tuple(self.final_statuses), int(self.max_failed_records))
+
+    def _summary_value(self, key: str) -> Any:
+        return None if self._summary is None else self._summary.get(key)
+
+    def _timeout_message(self, batch_id: str) -> str:
+        return (
+            f"Import batch {batch_id} not final after {float(self.timeout):g} s (last status "
+            f"{self._summary_value('status')}; final statuses {list(self.final_statuses)}). The import goes "
+            "on: a retry reconnects to the same batch."
+        )
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

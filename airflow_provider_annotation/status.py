@@ -1,0 +1,231 @@
+"""What the platform's status numbers mean for someone waiting on them.
+
+The platform documents only the names of its task statuses, not which ones are final. This module
+holds the provider's reading of them, in one place: the sensor's poke, its trigger and any sync poll
+all decide through `classify_task` and `TaskWait`, so the modes cannot disagree. Pure: no Airflow,
+no HTTP.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from typing import Any
+
+__all__ = [
+    "DEFAULT_BATCH_FINAL_STATUSES",
+    "DEFAULT_FAILURE_STATUSES",
+    "DEFAULT_STALLED_STATUSES",
+    "DEFAULT_SUCCESS_STATUSES",
+    "Phase",
+    "ProjectStatus",
+    "TaskStatus",
+    "TaskWait",
+    "WaitVerdict",
+    "batch_summary",
+    "classify_batch",
+    "classify_project",
+    "classify_task",
+]
+
+
+class TaskStatus(IntEnum):
+    """A task's ``status`` as ``/task/get`` and ``/project/tasks`` return it."""
+
+    WAITING_FOR_DISTRIBUTION = 1
+    DISTRIBUTED = 2
+    WORKING = 3
+    WAITING_FOR_SUBMISSION = 4
+    PAUSED = 5
+    ERROR = 6
+    SUSPENDED = 7
+    SUBMISSION_FAILED = 8
+    COMPLETE = 9
+    INVALID = 10
+
+
+class ProjectStatus(IntEnum):
+    """A project's ``status``."""
+
+    DRAFT = 0
+    STARTED = 1
+    PAUSED = 2
+    DONE = 3
+
+
+class Phase(str, Enum):
+    """Where a job stands for someone waiting on it."""
+
+    #: Work goes on: keep waiting.
+    ACTIVE = "active"
+    #: Nothing moves until a person acts (paused, suspended): keep waiting, and say so once.
+    STALLED = "stalled"
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+DEFAULT_SUCCESS_STATUSES: tuple[int, ...] = (TaskStatus.COMPLETE,)
+DEFAULT_FAILURE_STATUSES: tuple[int, ...] = (TaskStatus.SUBMISSION_FAILED, TaskStatus.INVALID)
+DEFAULT_STALLED_STATUSES: tuple[int, ...] = (TaskStatus.PAUSED, TaskStatus.SUSPENDED)
+
+
+def classify_task(
+    status: int,
+    success_statuses: Iterable[int] = DEFAULT_SUCCESS_STATUSES,
+    failure_statuses: Iterable[int] = DEFAULT_FAILURE_STATUSES,
+    error_fails: bool = True,
+) -> Phase:
+    """The phase of one task's status. Listed statuses win; then 6 (Error) is a failure unless
+    `error_fails` is False; 5 and 7 are stalled; anything else (1-4, or a number the docs do not
+    name) is active."""
+    if status in tuple(success_statuses):
+        return Phase.SUCCESS
+    if status in tuple(failure_statuses):
+        return Phase.FAILURE
+    if status == TaskStatus.ERROR:
+        return Phase.FAILURE if error_fails else Phase.STALLED
+    if status in DEFAULT_STALLED_STATUSES:
+        return Phase.STALLED
+    return Phase.ACTIVE
+
+
+#: Import-batch statuses read as final. The docs name none: their one sample shows a finished batch
+#: with status 3, so 3 is the provisional default (a parameter of `SendTasksOperator`).
+DEFAULT_BATCH_FINAL_STATUSES: tuple[int, ...] = (3,)
+#: How the platform words a record refused because its uniqueIdentifier was imported before.
+DUPLICATE_MARK = "Duplicate UniqueIdentifier"
+#: Errors kept in a batch summary: the first ones are enough to act on.
+FIRST_ERRORS = 10
+
+
+def batch_summary(batch_id: str, answer: Mapping[str, Any]) -> dict[str, Any]:
+    """An import batch's counts from its ``/task/send/status`` answer, duplicates apart.
+
+    ``failed`` counts the refused records that are not duplicates: a record refused as a duplicate
+    (``Duplicate UniqueIdentifier``, e.g. after a re-send) is in the project already.
+    """
+    errors = answer.get("errors") or []
+    errors = [str(e) for e in errors] if isinstance(errors, list) else [str(errors)]
+    duplicates = sum(DUPLICATE_MARK.lower() in e.lower() for e in errors)
+    fail_count = answer.get("importFailCount")
+    fail_count = (
+        fail_count if isinstance(fail_count, int) and not isinstance(fail_count, bool) else len(errors)
+    )
+    real = [e for e in errors if DUPLICATE_MARK.lower() not in e.lower()]
+    return {
+        "batch_id": batch_id,
+        "status": answer.get("status"),
+        "task_count": answer.get("taskCount"),
+        "import_fail_count": fail_count,
+        "duplicates": duplicates,
+        "failed": max(fail_count - duplicates, 0),
+        "first_errors": real[:FIRST_ERRORS],
+        "first_duplicates": [e for e in errors if e not in real][:FIRST_ERRORS],
+    }
+
+
+def classify_batch(
+    summary: Mapping[str, Any],
+    final_statuses: Iterable[int] = DEFAULT_BATCH_FINAL_STATUSES,
+    max_failed_records: int = 0,
+) -> Phase:
+    """The phase of an import batch (a `batch_summary`): active until its status is final, then a
+    failure when more than `max_failed_records` records failed (duplicates not counted)."""
+    if summary.get("status") not in tuple(final_statuses):
+        return Phase.ACTIVE
+    return Phase.FAILURE if summary["failed"] > max_failed_records else Phase.SUCCESS
+
+
+def classify_project(status: int) -> Phase:
+    """The phase of a project's status: 3 done, 2 paused (stalled), 0 and 1 active."""
+    if status == ProjectStatus.DONE:
+        return Phase.SUCCESS
+    if status == ProjectStatus.PAUSED:
+        return Phase.STALLED
+    return Phase.ACTIVE
+
+
+@dataclass(frozen=True)
+class WaitVerdict:
+    """One look at a set of tasks: done (`outcome` "success" or "failure") or still waiting (None)."""
+
+    outcome: str | None
+    complete: list[str]
+    failed: list[str]
+    stalled: list[str]
+    statuses: dict[str, int]
+    needed: int
+
+    def summary(self) -> dict[str, Any]:
+        """The sensor's XCom: ``{"complete": [...], "failed": [...], "statuses": {id: status}}``."""
+        return {"complete": self.complete, "failed": self.failed, "statuses": self.statuses}
+
+
+@dataclass(frozen=True)
+class TaskWait:
+    """Waiting for a set of tasks: which statuses count as success and failure, and how many tasks
+    must succeed (`require`: "all", "any" or a ratio in (0, 1]).
+
+    Success once `needed` tasks are complete; failure as soon as that can no longer happen (with
+    "all", the first failed task). Bad settings raise ValueError naming the argument.
+    """
+
+    task_ids: tuple[str, ...]
+    success_statuses: tuple[int, ...] = DEFAULT_SUCCESS_STATUSES
+    failure_statuses: tuple[int, ...] = DEFAULT_FAILURE_STATUSES
+    require: str | float = "all"
+    error_fails: bool = True
+    needed: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.task_ids:
+            raise ValueError("task_ids: no task to wait for (an empty list)")
+        for name in ("success_statuses", "failure_statuses"):
+            values = getattr(self, name)
+            if not values or not all(_is_status(v) for v in values):
+                raise ValueError(f"{name}: expected task statuses (ints from 1 to 10), got {values!r}")
+        both = set(self.success_statuses) & set(self.failure_statuses)
+        if both:
+            raise ValueError(f"success_statuses and failure_statuses both hold {sorted(both)}")
+        object.__setattr__(self, "needed", _needed(self.require, len(self.task_ids)))
+
+    def classify(self, status: int) -> Phase:
+        return classify_task(status, self.success_statuses, self.failure_statuses, self.error_fails)
+
+    def judge(self, statuses: Mapping[str, int]) -> WaitVerdict:
+        """The verdict for the statuses seen now; a task missing from `statuses` counts as active."""
+        complete, failed, stalled = [], [], []
+        for task_id in self.task_ids:
+            if task_id not in statuses:
+                continue
+            phase = self.classify(statuses[task_id])
+            if phase is Phase.SUCCESS:
+                complete.append(task_id)
+            elif phase is Phase.FAILURE:
+                failed.append(task_id)
+            elif phase is Phase.STALLED:
+                stalled.append(task_id)
+        outcome = None
+        if len(complete) >= self.needed:
+            outcome = "success"
+        elif len(self.task_ids) - len(failed) < self.needed:
+            outcome = "failure"
+        seen = {task_id: statuses[task_id] for task_id in self.task_ids if task_id in statuses}
+        return WaitVerdict(outcome, complete, failed, stalled, seen, self.needed)
+
+
+def _is_status(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10
+
+
+def _needed(require: object, count: int) -> int:
+    """How many of `count` tasks must succeed under `require`."""
+    if require == "all":
+        return count
+    if require == "any":
+        return 1
+    if isinstance(require, (int, float)) and not isinstance(require, bool) and 0 < require <= 1:
+        return max(1, math.ceil(require * count - 1e-9))
+    raise ValueError(f'require: expected "all", "any" or a ratio above 0 and at most 1, got {require!r}')

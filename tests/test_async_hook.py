@@ -1,0 +1,114 @@
+"""AnnotationAsyncHook against the emulator over real HTTP: the sync hook's answers, errors and
+retry decisions, on an event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from airflow_provider_annotation.endpoints import PROJECT_CREATE, PROJECT_LIST
+from airflow_provider_annotation.exceptions import (
+    AnnotationClockSkewError,
+    AnnotationNotFoundError,
+    AnnotationUnavailableError,
+)
+from airflow_provider_annotation.hooks.annotation import AnnotationAsyncHook
+from airflow_provider_annotation.signing import SIGNATURE_HEADER
+from airflow_provider_annotation.testing import Emulator, Fault
+from tests._waiting import make_tasks, set_conn
+from tests.conftest import SK
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def _get(conn_id: str, project_id: int, task_id: str) -> dict:
+    async with AnnotationAsyncHook(conn_id) as hook:
+        return await hook.get_task(project_id, task_id)
+
+
+def test_reads_a_task_and_a_page_like_the_sync_hook(emulator: Emulator, make_hook, monkeypatch) -> None:
+    sync = make_hook()
+    project_id, ids = make_tasks(sync, 3)
+    emulator.set_task_status(ids[1], 9)
+    conn = set_conn(monkeypatch, "async_a", emulator.url)
+
+    async def both() -> tuple[dict, dict]:
+        async with AnnotationAsyncHook(conn) as hook:
+            return await hook.get_task(project_id, ids[1]), await hook.list_project_tasks(project_id, limit=2)
+
+    task, page = run(both())
+    assert task == sync.get_task(project_id, ids[1])
+    assert task["status"] == 9 and task["id"] == ids[1]
+    assert page["count"] == 3 and [t["id"] for t in page["data"]] == ids[:2]
+
+
+def test_each_attempt_is_signed_afresh_and_503s_are_retried(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    emulator.inject(Fault.http(503, endpoint="/task/get", times=2))
+    conn = set_conn(monkeypatch, "async_b", emulator.url)
+    assert run(_get(conn, project_id, ids[0]))["status"] == 1
+    attempts = [r for r in emulator.requests if r["endpoint"] == "/task/get"]
+    assert len(attempts) == 3
+    # The emulator refuses a replayed signature: three answers mean three signatures.
+    assert [r["status"] for r in attempts] == [503, 503, 200]
+
+
+def test_retry_after_is_honoured(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    emulator.inject(Fault.http(429, retry_after=1, endpoint="/task/get"))
+    conn = set_conn(monkeypatch, "async_c", emulator.url)
+    started = time.monotonic()
+    run(_get(conn, project_id, ids[0]))
+    assert time.monotonic() - started >= 1.0
+
+
+def test_errors_are_the_sync_hooks_typed_errors(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, _ = make_tasks(make_hook(), 1)
+    conn = set_conn(monkeypatch, "async_d", emulator.url)
+    with pytest.raises(AnnotationNotFoundError) as caught:
+        run(_get(conn, project_id, "999999999999999999"))
+    assert caught.value.endpoint == "/task/get"
+    emulator.inject(Fault.expired(endpoint="/task/get", times=2))
+    with pytest.raises(AnnotationClockSkewError):
+        run(_get(conn, project_id, "999999999999999999"))
+
+
+def test_unreachable_platform_gives_unavailable_after_the_budget(monkeypatch) -> None:
+    conn = set_conn(monkeypatch, "async_e", "http://127.0.0.1:9", max_attempts=2)
+    with pytest.raises(AnnotationUnavailableError) as caught:
+        run(_get(conn, 1, "1"))
+    assert caught.value.attempts == 2
+
+
+def test_creates_are_refused_before_sending(emulator: Emulator, monkeypatch) -> None:
+    conn = set_conn(monkeypatch, "async_f", emulator.url)
+
+    async def create() -> None:
+        async with AnnotationAsyncHook(conn) as hook:
+            await hook.call(PROJECT_CREATE, json={"name": "x"})
+
+    with pytest.raises(ValueError, match="^endpoint: POST /project/create creates"):
+        run(create())
+    assert emulator.requests == []
+
+
+def test_secret_and_signature_never_reach_errors_or_logs(emulator: Emulator, monkeypatch, logs) -> None:
+    conn = set_conn(monkeypatch, "async_g", emulator.url)
+    emulator.inject(Fault.echoing(endpoint=PROJECT_LIST.path))
+
+    async def call() -> None:
+        async with AnnotationAsyncHook(conn) as hook:
+            await hook.call(PROJECT_LIST, json={"offset": 1, "limit": 1})
+
+    with pytest.raises(Exception) as caught:
+        run(call())
+    signatures = [r["headers"].get(SIGNATURE_HEADER.lower()) for r in emulator.requests if "headers" in r]
+    for text in (str(caught.value), logs.text):
+        assert SK not in text
+        assert not any(sig and sig in text for sig in signatures)

@@ -1,0 +1,106 @@
+"""The status model: what each task status means for a wait, and how a set of tasks is judged."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_annotation.status import (
+    Phase,
+    ProjectStatus,
+    TaskStatus,
+    TaskWait,
+    classify_project,
+    classify_task,
+)
+
+
+def test_task_statuses_are_the_documented_ten() -> None:
+    assert [int(s) for s in TaskStatus] == list(range(1, 11))
+    assert TaskStatus(9).name == "COMPLETE" and TaskStatus(6).name == "ERROR"
+    assert [int(s) for s in ProjectStatus] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("status", "phase"),
+    [(1, Phase.ACTIVE), (2, Phase.ACTIVE), (3, Phase.ACTIVE), (4, Phase.ACTIVE), (5, Phase.STALLED),
+     (6, Phase.FAILURE), (7, Phase.STALLED), (8, Phase.FAILURE), (9, Phase.SUCCESS), (10, Phase.FAILURE),
+     (11, Phase.ACTIVE)],
+)  # fmt: skip
+def test_task_defaults(status: int, phase: Phase) -> None:
+    assert classify_task(status) is phase
+
+
+def test_error_status_is_changeable_and_lists_win() -> None:
+    assert classify_task(6, error_fails=False) is Phase.STALLED
+    assert classify_task(6, success_statuses=(6, 9)) is Phase.SUCCESS
+    assert classify_task(8, failure_statuses=(10,)) is Phase.ACTIVE
+    assert classify_task(4, success_statuses=(4, 9)) is Phase.SUCCESS
+
+
+def test_project_phases() -> None:
+    assert [classify_project(s) for s in range(4)] == [
+        Phase.ACTIVE,
+        Phase.ACTIVE,
+        Phase.STALLED,
+        Phase.SUCCESS,
+    ]
+
+
+def test_all_waits_for_every_task_and_fails_on_the_first_failure() -> None:
+    wait = TaskWait(("1", "2", "3"))
+    assert wait.judge({"1": 9, "2": 9, "3": 3}).outcome is None
+    done = wait.judge({"1": 9, "2": 9, "3": 9})
+    assert done.outcome == "success"
+    assert done.summary() == {"complete": ["1", "2", "3"], "failed": [], "statuses": {"1": 9, "2": 9, "3": 9}}
+    failed = wait.judge({"1": 9, "2": 10, "3": 1})
+    assert failed.outcome == "failure" and failed.failed == ["2"]
+
+
+def test_any_and_ratio() -> None:
+    assert TaskWait(("1", "2"), require="any").judge({"1": 1, "2": 9}).outcome == "success"
+    assert TaskWait(("1", "2"), require="any").judge({"1": 8, "2": 1}).outcome is None
+    assert TaskWait(("1", "2"), require="any").judge({"1": 8, "2": 10}).outcome == "failure"
+    half = TaskWait(("1", "2", "3", "4"), require=0.5)
+    assert half.needed == 2
+    assert half.judge({"1": 9, "2": 8, "3": 1, "4": 1}).outcome is None
+    assert half.judge({"1": 9, "2": 8, "3": 9, "4": 1}).outcome == "success"
+    assert half.judge({"1": 8, "2": 8, "3": 10, "4": 1}).outcome == "failure"
+    assert TaskWait(("1", "2", "3"), require=0.34).needed == 2
+    assert TaskWait(("1", "2", "3"), require=1).needed == 3
+
+
+def test_stalled_and_missing_tasks_keep_waiting() -> None:
+    verdict = TaskWait(("1", "2")).judge({"1": 5})
+    assert verdict.outcome is None and verdict.stalled == ["1"] and verdict.statuses == {"1": 5}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"task_ids": ()}, "task_ids"),
+        ({"require": "most"}, "require"),
+        ({"require": 0}, "require"),
+        ({"require": 1.5}, "require"),
+        ({"require": True}, "require"),
+        ({"success_statuses": (11,)}, "success_statuses"),
+        ({"success_statuses": ()}, "success_statuses"),
+        ({"failure_statuses": ("8",)}, "failure_statuses"),
+        ({"failure_statuses": (9,)}, "success_statuses and failure_statuses"),
+    ],
+)
+def test_bad_settings_name_the_field(kwargs: dict, field: str) -> None:
+    args = {"task_ids": ("1",), **kwargs}
+    with pytest.raises(ValueError, match=f"^{field}"):
+        TaskWait(**args)
+
+
+def test_status_module_imports_no_airflow() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, airflow_provider_annotation.status; "
+        "print([m for m in sys.modules if m.split('.')[0] in ('airflow', 'requests', 'httpx')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,154 @@
+"""AnnotationTaskSensor: poke mode against the emulator, the event check of the deferrable path,
+input errors, and both modes through real `airflow dags test` (which runs triggers inline)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, AirflowSensorTimeout
+
+from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor, to_task_ids
+from airflow_provider_annotation.testing import Emulator, Fault
+from tests._waiting import make_tasks, set_conn
+from tests.test_setup_dags import TEST_DAGS, run_dag, task_states
+
+
+def sensor(conn_id: str, project_id, ids, **kwargs) -> AnnotationTaskSensor:
+    return AnnotationTaskSensor(
+        task_id="wait", project_id=project_id, task_ids=ids, annotation_conn_id=conn_id, **kwargs
+    )
+
+
+def test_poke_mode_waits_then_returns_the_summary(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 2)
+    s = sensor(set_conn(monkeypatch, "poke_a", emulator.url), str(project_id), {"task_ids": ids})
+    assert s.poke({}) is False
+    emulator.set_task_status(ids[0], 9)
+    emulator.set_task_status(ids[1], 9)
+    done = s.poke({})
+    assert done.is_done and done.xcom_value == {
+        "complete": ids,
+        "failed": [],
+        "statuses": {ids[0]: 9, ids[1]: 9},
+    }
+
+
+def test_poke_mode_fails_naming_the_failed_task(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 2)
+    emulator.set_task_status(ids[0], 8)
+    s = sensor(set_conn(monkeypatch, "poke_b", emulator.url), project_id, ids)
+    with pytest.raises(AirflowFailException, match=f"failed: {ids[0]} \\(status 8\\)"):
+        s.poke({})
+
+
+def test_poke_mode_warns_once_about_stalled_tasks(emulator: Emulator, make_hook, monkeypatch, logs) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    emulator.set_task_status(ids[0], 7)
+    s = sensor(set_conn(monkeypatch, "poke_c", emulator.url), project_id, ids)
+    assert s.poke({}) is False and s.poke({}) is False
+    assert logs.text.count(f"Task {ids[0]} is stalled (status 7)") == 1
+
+
+def test_poke_mode_keeps_waiting_through_unavailability(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    emulator.set_task_status(ids[0], 9)
+    emulator.inject(Fault.http(503, endpoint="/task/get", times=2))
+    s = sensor(set_conn(monkeypatch, "poke_d", emulator.url, max_attempts=2), project_id, ids)
+    assert s.poke({}) is False
+    assert s.poke({}).is_done
+
+
+def test_poke_mode_pages_above_the_threshold(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 3)
+    for task_id in ids:
+        emulator.set_task_status(task_id, 9)
+    s = sensor(set_conn(monkeypatch, "poke_e", emulator.url), project_id, ids, page_threshold=1)
+    assert s.poke({}).xcom_value["complete"] == ids
+    assert [r["endpoint"] for r in emulator.requests].count("/task/get") == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"task_ids": []}, "task_ids: expected a non-empty list"),
+        ({"task_ids": "None"}, "task_ids: got 'None'"),
+        ({"task_ids": ["12", 3.0]}, r"task_ids\[1\]"),
+        ({"task_ids": {"rejected": []}}, "task_ids: a dict without 'task_ids'"),
+        ({"project_id": "abc"}, "project_id"),
+        ({"require": "most"}, "require"),
+        ({"failure_statuses": (9,)}, "success_statuses and failure_statuses"),
+    ],
+)
+def test_bad_input_fails_before_sending(emulator: Emulator, monkeypatch, kwargs, message) -> None:
+    args = {"project_id": 1, "task_ids": ["1"], **kwargs}
+    s = AnnotationTaskSensor(
+        task_id="wait", annotation_conn_id=set_conn(monkeypatch, "bad", emulator.url), **args
+    )
+    with pytest.raises(AirflowFailException, match=message):
+        s.poke({})
+    assert emulator.requests == []
+
+
+def test_task_ids_forms() -> None:
+    assert to_task_ids('["358183635683250176", "2"]') == ["358183635683250176", "2"]
+    assert to_task_ids("['1', '1', 2]") == ["1", "2"]
+    assert to_task_ids({"task_ids": ["5"], "rejected_data_ids": []}) == ["5"]
+
+
+def test_execute_complete_checks_the_event() -> None:
+    s = AnnotationTaskSensor(task_id="wait", project_id=1, task_ids=["1"], timeout=60)
+    summary = {"complete": ["1"], "failed": [], "statuses": {"1": 9}}
+    assert s.execute_complete({}, {"status": "success", "message": "", **summary}) == summary
+    with pytest.raises(AirflowFailException, match="Annotation tasks failed: 1 failed"):
+        s.execute_complete({}, {"status": "failure", "message": "1 failed", **summary})
+    with pytest.raises(AirflowSensorTimeout, match="Timed out after 60 s"):
+        s.execute_complete({}, {"status": "timeout", "message": "the deadline passed"})
+    with pytest.raises(AirflowException, match="Waiting for the tasks failed: boom"):
+        s.execute_complete({}, {"status": "error", "message": "boom"})
+    for bad in (None, {}, {"status": "done"}, {"status": "success"}, "success"):
+        with pytest.raises(AirflowException, match="unexpected event"):
+            s.execute_complete({}, bad)
+
+
+@pytest.mark.dags
+def test_both_modes_through_airflow_dags_test(airflow_env, emulator: Emulator, make_hook) -> None:
+    project_id, ids = make_tasks(make_hook(), 2)
+    emulator.set_task_status(ids[0], 9)
+
+    def finish_later() -> None:
+        time.sleep(8)  # both sensors poll a few times first
+        emulator.set_task_status(ids[1], 9)
+
+    worker = threading.Thread(target=finish_later)
+    worker.start()
+    code, out = run_dag(
+        airflow_env, emulator, TEST_DAGS, "annotation_wait", {"project_id": project_id, "task_ids": ids}
+    )
+    worker.join()
+    assert code == 0, out[-3000:]
+    states = task_states(airflow_env, "annotation_wait")
+    assert {t: s for t, (s, _) in states.items()} == {
+        "wait_deferrable": "success",
+        "wait_poke": "success",
+        "report": "success",
+    }
+    summary = {"complete": ids, "failed": [], "statuses": {ids[0]: 9, ids[1]: 9}}
+    assert f"RESULT deferrable={summary} poke={summary}" in out
+    assert "Deferring: waiting for 2 task(s)" in out
+
+    # A failure status fails both modes, naming the task.
+    project_id, ids = make_tasks(make_hook(), 1, name="Trucks")
+    emulator.set_task_status(ids[0], 10)
+    code, out = run_dag(
+        airflow_env, emulator, TEST_DAGS, "annotation_wait", {"project_id": project_id, "task_ids": ids}
+    )
+    states = task_states(airflow_env, "annotation_wait")
+    assert states["wait_deferrable"][0] == "failed" and states["wait_poke"][0] == "failed"
+    assert (
+        out.count(
+            f"Annotation tasks failed: 0 of 1 seen tasks complete (needed 1); failed: {ids[0]} (status 10)"
+        )
+        >= 2
+    )

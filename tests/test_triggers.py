@@ -1,0 +1,193 @@
+"""AnnotationTaskTrigger.run() on asyncio against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from airflow_provider_annotation.testing import Emulator, Fault
+from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
+from tests._waiting import collect, make_tasks, set_conn
+from tests.conftest import AK, SK
+
+
+def trigger(conn_id: str, project_id: int, ids: list[str], **kwargs) -> AnnotationTaskTrigger:
+    kwargs.setdefault("end_time", time.time() + 30)
+    kwargs.setdefault("poll_interval", 0.05)
+    return AnnotationTaskTrigger(project_id=project_id, task_ids=ids, annotation_conn_id=conn_id, **kwargs)
+
+
+def events(trig: AnnotationTaskTrigger, limit: float = 20) -> list:
+    return [e.payload for e in asyncio.run(collect(trig.run(), limit))]
+
+
+def test_terminal_statuses_give_exactly_one_success_event(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 2)
+    for task_id in ids:
+        emulator.set_task_status(task_id, 9)
+    got = events(trigger(set_conn(monkeypatch, "trig_a", emulator.url), project_id, ids))
+    assert got == [
+        {
+            "status": "success",
+            "message": "2 of 2 seen tasks complete (needed 2)",
+            "project_id": project_id,
+            "complete": ids,
+            "failed": [],
+            "statuses": {ids[0]: 9, ids[1]: 9},
+        }
+    ]
+
+
+def test_a_failure_status_gives_one_failure_event_naming_the_task(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
+    project_id, ids = make_tasks(make_hook(), 2)
+    emulator.set_task_status(ids[1], 10)
+    (event,) = events(trigger(set_conn(monkeypatch, "trig_b", emulator.url), project_id, ids))
+    assert event["status"] == "failure" and event["failed"] == [ids[1]]
+    assert f"{ids[1]} (status 10)" in event["message"]
+
+
+def test_waits_while_tasks_work_and_ends_when_they_finish(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    trig = trigger(set_conn(monkeypatch, "trig_c", emulator.url), project_id, ids, poll_interval=0.1)
+
+    async def scenario() -> list:
+        task = asyncio.ensure_future(collect(trig.run(), 20))
+        await asyncio.sleep(0.5)
+        assert not task.done()
+        emulator.set_task_status(ids[0], 5)  # paused: still waiting
+        await asyncio.sleep(0.3)
+        assert not task.done()
+        emulator.set_task_status(ids[0], 9)
+        return await task
+
+    got = asyncio.run(scenario())
+    assert [e.payload["status"] for e in got] == ["success"]
+    assert len([r for r in emulator.requests if r["endpoint"] == "/task/get"]) >= 5
+
+
+def test_a_burst_of_503s_gives_no_event(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    emulator.set_task_status(ids[0], 9)
+    # More 503s than one poll's retry budget: several polls fail before one gets through.
+    emulator.inject(Fault.http(503, endpoint="/task/get", times=8))
+    conn = set_conn(monkeypatch, "trig_d", emulator.url, max_attempts=2)
+    got = events(trigger(conn, project_id, ids))
+    assert [e["status"] for e in got] == ["success"]
+    statuses = [r["status"] for r in emulator.requests if r["endpoint"] == "/task/get"]
+    assert statuses == [503] * 8 + [200]
+
+
+def test_503s_until_the_deadline_give_one_timeout_event(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    emulator.inject(Fault.http(503, endpoint="/task/get", times=1000))
+    trig = trigger(set_conn(monkeypatch, "trig_e", emulator.url), project_id, ids, end_time=time.time() + 1)
+    started = time.monotonic()
+    got = events(trig)
+    assert [e["status"] for e in got] == ["timeout"]
+    assert time.monotonic() - started < 10
+
+
+def test_the_deadline_gives_a_timeout_event(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    trig = trigger(set_conn(monkeypatch, "trig_f", emulator.url), project_id, ids, end_time=time.time() + 0.5)
+    (event,) = events(trig)
+    assert event == {"status": "timeout", "message": "the deadline passed", "project_id": project_id}
+
+
+def test_an_error_no_retry_cures_gives_one_error_event(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    conn = set_conn(monkeypatch, "trig_g", emulator.url, password="wrong-secret-key")
+    (event,) = events(trigger(conn, project_id, ids))
+    assert event["status"] == "error" and "AnnotationAuthError" in event["message"]
+    assert "wrong-secret-key" not in json.dumps(event)
+    (event,) = events(trigger(set_conn(monkeypatch, "trig_h", emulator.url), project_id, ["12345"]))
+    assert event["status"] == "error" and "NotFound" in event["message"]
+
+
+def test_many_tasks_are_read_by_paging_project_tasks(emulator: Emulator, make_hook, monkeypatch) -> None:
+    project_id, ids = make_tasks(make_hook(), 5)
+    for task_id in ids[:4]:
+        emulator.set_task_status(task_id, 9)
+    trig = trigger(set_conn(monkeypatch, "trig_i", emulator.url), project_id, ids[:4], page_threshold=2)
+    (event,) = events(trig)
+    assert event["status"] == "success" and event["complete"] == ids[:4]
+    paths = [r["endpoint"] for r in emulator.requests]
+    assert "/task/get" not in paths and paths.count("/project/tasks") == 1
+
+
+def test_serialize_round_trip_is_plain_json_without_secrets(monkeypatch) -> None:
+    trig = AnnotationTaskTrigger(
+        project_id=7,
+        task_ids=["358183635683250176"],
+        end_time=1_900_000_000.5,
+        poll_interval=30,
+        success_statuses=(9, 4),
+        failure_statuses=(10,),
+        require=0.5,
+        error_fails=False,
+        page_threshold=5,
+        annotation_conn_id="my_conn",
+    )
+    path, kwargs = trig.serialize()
+    assert path == "airflow_provider_annotation.triggers.annotation.AnnotationTaskTrigger"
+    text = json.dumps(kwargs)
+    assert AK not in text and SK not in text
+    again = AnnotationTaskTrigger(**json.loads(text))
+    assert again.serialize() == (path, kwargs)
+    assert kwargs["task_ids"] == ["358183635683250176"] and kwargs["end_time"] == 1_900_000_000.5
+
+
+def test_provider_info_registers_the_sensor_and_the_trigger() -> None:
+    import importlib
+
+    from airflow_provider_annotation.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    sensors = [m for entry in info["sensors"] for m in entry["python-modules"]]
+    triggers = [m for entry in info["triggers"] for m in entry["python-modules"]]
+    assert sensors == ["airflow_provider_annotation.sensors.annotation"]
+    assert triggers == ["airflow_provider_annotation.triggers.annotation"]
+    assert hasattr(importlib.import_module(sensors[0]), "AnnotationTaskSensor")
+    assert hasattr(importlib.import_module(triggers[0]), "AnnotationTaskTrigger")
+
+
+def test_batch_trigger_waits_for_a_final_status_through_503s(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
+    from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
+
+    hook = make_hook()
+    project_id, _ = make_tasks(hook, 1)
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 3)
+    batch_id = hook.send_tasks(project_id, "https://files.example.com/a.jsonl")["batchId"]
+    emulator.inject(Fault.http(503, endpoint="/task/send/status", times=3))
+    trig = AnnotationBatchTrigger(
+        batch_id=batch_id, end_time=time.time() + 30, poll_interval=0.05, annotation_conn_id="trig_j"
+    )
+    set_conn(monkeypatch, "trig_j", emulator.url, max_attempts=1)
+    (event,) = events(trig)
+    assert event["status"] == "final" and event["summary"]["status"] == 3
+    answers = [r["status"] for r in emulator.requests if r["endpoint"] == "/task/send/status"]
+    assert answers == [503, 503, 503, 200, 200, 200]
+    path, kwargs = trig.serialize()
+    assert AnnotationBatchTrigger(**json.loads(json.dumps(kwargs))).serialize() == (path, kwargs)
+
+
+def test_batch_trigger_deadline_and_error(emulator: Emulator, make_hook, monkeypatch) -> None:
+    from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
+
+    hook = make_hook()
+    project_id, _ = make_tasks(hook, 1)
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)
+    batch_id = hook.send_tasks(project_id, "https://files.example.com/a.jsonl")["batchId"]
+    conn = set_conn(monkeypatch, "trig_k", emulator.url)
+    trig = AnnotationBatchTrigger(
+        batch_id=batch_id, end_time=time.time() + 0.5, poll_interval=0.05, annotation_conn_id=conn
+    )
+    assert [e["status"] for e in events(trig)] == ["timeout"]
+    trig = AnnotationBatchTrigger(batch_id="424242", end_time=time.time() + 30, annotation_conn_id=conn)
+    (event,) = events(trig)
+    assert event["status"] == "error" and "NotFound" in event["message"]
