@@ -34,6 +34,7 @@ from airflow_provider_annotation.endpoints import (
     TASK_GET,
     TASK_SEND,
     TASK_SEND_STATUS,
+    TASKS_EXPORT,
     Effect,
     Endpoint,
 )
@@ -55,6 +56,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationResponseError,
     AnnotationUnavailableError,
 )
+from airflow_provider_annotation.export import export_body, read_export
 from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import RetryPolicy, is_expired_signature, retrying
@@ -624,6 +626,32 @@ class AnnotationHook(BaseHook):
                 return
             seen += len(page["data"])
             yield from page["data"]
+
+    # -- export of finished annotations (bodies from `airflow_provider_annotation.export`) --------
+
+    def export_tasks(
+        self,
+        project_id: int | str,
+        *,
+        complete_after: Any = None,
+        complete_before: Any = None,
+        task_ids: list[str] | list[int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The annotation results of completed tasks, selected by completion days
+        (``[complete_after, complete_before)``, ``"YYYY-MM-DD"``) or by `task_ids`, never both.
+
+        One synchronous call with no paging: keep each selection small (a day, or some thousand
+        ids); `ExportTasksOperator` chunks a whole export this way. A read: lost answers are re-sent.
+        """
+        body = export_body(
+            project_id, complete_after=complete_after, complete_before=complete_before, task_ids=task_ids
+        )
+        return self.send_export(body)
+
+    def send_export(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send a body `export.export_body` built; the answer's ``annotationResultList``."""
+        data, request_id = self._call(TASKS_EXPORT, json=body)
+        return read_export(data, request_id)
 
 
 def _ids_of(data: Any) -> str:

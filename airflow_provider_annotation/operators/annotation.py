@@ -122,6 +122,7 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
 
 
 # The project-setup operators live in their own module; importable from here too.
+from airflow_provider_annotation.operators.export import ExportTasksOperator  # noqa: E402
 from airflow_provider_annotation.operators.project_setup import (  # noqa: E402
     AnnotationStatsOperator,
     CreateFolderOperator,
@@ -135,6 +136,7 @@ __all__ = [
     "CreateFolderOperator",
     "CreateProjectOperator",
     "CreateWorkflowOperator",
+    "ExportTasksOperator",
     "SendTasksOperator",
     "SubmitAnnotationDataOperator",
 ]

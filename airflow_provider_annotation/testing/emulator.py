@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -99,6 +100,7 @@ class Emulator:
     Create Workflow it serves ("2024-07": ``/annotation/workflow/create`` with ``workflow.pools``;
     "2024-08": ``/workflow/create`` with ``workflow.vertex``). `data_ids` lists the data that
     exists; by default every data id does except those starting with ``missing-``/``unknown-``.
+    `complete_after` (seconds) makes tasks complete on their own that long after creation.
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class Emulator:
         projects: Iterable[Mapping[str, Any]] = (),
         api_version: str = DEFAULT_API_VERSION,
         data_ids: Iterable[str] | None = None,
+        complete_after: float | None = None,
     ) -> None:
         settings = Settings(
             access_key=access_key or os.environ.get(ACCESS_KEY_ENV) or DEFAULT_ACCESS_KEY,
@@ -125,6 +128,7 @@ class Emulator:
             prefix=_normalize_prefix(prefix),
             api_version=api_version,
             known_data_ids=None if data_ids is None else frozenset(data_ids),
+            complete_after_s=complete_after,
         )
         self.host = host
         self.port = port
@@ -209,6 +213,15 @@ class Emulator:
         self.state.settings.clock_offset_ms = value
 
     @property
+    def complete_after_s(self) -> float | None:
+        """Tasks complete on their own this many seconds after creation; None (default): never."""
+        return self.state.settings.complete_after_s
+
+    @complete_after_s.setter
+    def complete_after_s(self, value: float | None) -> None:
+        self.state.settings.complete_after_s = value
+
+    @property
     def api_version(self) -> str:
         """Which Create Workflow is served ("2024-07" or "2024-08"); may be switched while running."""
         return self.state.settings.api_version
@@ -251,10 +264,14 @@ class Emulator:
         """Add projects as if created (e.g. `state.decoy_projects()`); `reset` forgets them."""
         return [self.state.add_project(project) for project in projects]
 
-    def set_task_status(self, task_id: str, status: int) -> None:
-        """Move a task to a status (1-10), as the platform's workers would."""
+    def set_task_status(self, task_id: str, status: int, *, completed_at: datetime | None = None) -> None:
+        """Move a task to a status (1-10), as the platform's workers would; status 9 records the
+        completion time `completed_at` (timezone-aware; default now), which ``/tasks/export`` selects by."""
+        complete_ms = None if completed_at is None else int(completed_at.timestamp() * 1000)
         try:
-            self.state.set_task_status(str(task_id), status, self.state.now_ms())
+            self.state.set_task_status(
+                str(task_id), status, self.state.now_ms(), complete_time_ms=complete_ms
+            )
         except KeyError:
             raise KeyError(f"no task {task_id!r} in the emulator") from None
 
@@ -314,6 +331,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="a task nobody moved is complete after this many status reads, so waiting DAGs finish "
         "(0: tasks move only through the control plane)",
     )
+    parser.add_argument(
+        "--complete-after",
+        type=float,
+        default=None,
+        help="seconds after creation at which tasks complete on their own (default: never)",
+    )
     return parser.parse_args(argv)
 
 
@@ -329,6 +352,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         signature_window=args.signature_window,
         clock_offset_ms=args.clock_offset_ms,
         api_version=args.api_version,
+        complete_after=args.complete_after,
     )
     emulator.state.settings.tasks_complete_after_reads = args.tasks_complete_after_reads
     emulator.bind()

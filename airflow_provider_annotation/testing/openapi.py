@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, TypeGuard
 
 from starlette.exceptions import HTTPException
@@ -34,6 +34,7 @@ from airflow_provider_annotation.endpoints import (
     TASK_GET,
     TASK_SEND,
     TASK_SEND_STATUS,
+    TASKS_EXPORT,
     WORKFLOW_POOLS_KEY,
     WORKFLOW_VERTEX_KEY,
 )
@@ -557,6 +558,73 @@ def send_status(state: EmulatorState, payload: dict[str, Any], request_id: str) 
         return PlatformCode.SUCCESS, {key: copy.deepcopy(batch[key]) for key in fields}
 
 
+#: Labels the generated annotation results draw from.
+_LABELS = ("car", "pedestrian", "cyclist", "traffic-sign", "bus")
+
+
+def annotation_result(task: Mapping[str, Any]) -> dict[str, Any]:
+    """The annotation result of a completed task, as ``/tasks/export`` lists it: generated from the
+    task id (so the same task always exports the same bytes), about 0.7 KB like a few labelled boxes,
+    and with no task id in it, as the docs show."""
+    seed = int(task["taskId"])
+    boxes = []
+    for index in range(3):
+        n = seed // (index + 1)
+        boxes.append(
+            {
+                "id": f"{task['taskId']}-{index}",
+                "label": _LABELS[n % len(_LABELS)],
+                "type": "RECTANGLE",
+                "points": [{"x": n % 640, "y": n % 480}, {"x": n % 640 + 64, "y": n % 480 + 48}],
+                "attributes": {"occluded": n % 2 == 0, "truncated": n % 3 == 0, "confidence": 0.9},
+                "labeler": "annotator-01",
+            }
+        )
+    return {
+        "annotations": boxes,
+        "hints": [],
+        "issues": [],
+        "metadata": {"uniqueIdentifier": task["dataId"]},
+        "notes": [],
+    }
+
+
+def _day_start_ms(day: str) -> int:
+    """Epoch milliseconds at 00:00 UTC of a ``YYYY-MM-DD`` day."""
+    return int(datetime.fromisoformat(day).replace(tzinfo=timezone.utc).timestamp()) * 1000
+
+
+def export_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
+    """``POST /tasks/export``: the annotation results of the project's completed tasks (status 9),
+    by completion day (UTC; ``completeTimeAfter`` includes its day, ``completeTimeBefore`` excludes
+    its own) or by ``taskIds`` (exact integers: ``long[]``), never both; in completion order, inline."""
+    project_id, task_ids = payload.get("projectId"), payload.get("taskIds")
+    after, before = payload.get("completeTimeAfter"), payload.get("completeTimeBefore")
+    by_window = after is not None or before is not None
+    if not _is_id(project_id) or by_window == (task_ids is not None):
+        return PlatformCode.INVALID_PARAMETER, None
+    if task_ids is not None and (not isinstance(task_ids, list) or not all(_is_id(t) for t in task_ids)):
+        return PlatformCode.INVALID_PARAMETER, None
+    if not all(d is None or _is_date(d) for d in (after, before)):
+        return PlatformCode.INVALID_PARAMETER, None
+    if not state.project_exists(project_id):
+        return PlatformCode.PROJECT_NOT_FOUND, None
+    wanted = None if task_ids is None else {str(t) for t in task_ids}
+    low = 0 if after is None else _day_start_ms(after)
+    high = None if before is None else _day_start_ms(before)
+    with state.locked():
+        done = [t for t in state.tasks_of(project_id) if t["status"] == 9 and t.get("completeTime")]
+        if wanted is not None:
+            chosen = [t for t in done if t["taskId"] in wanted]
+        else:
+            chosen = [
+                t for t in done if low <= t["completeTime"] and (high is None or t["completeTime"] < high)
+            ]
+        chosen.sort(key=lambda t: (t["completeTime"], int(t["taskId"])))
+        results = [annotation_result(t) for t in chosen]
+    return PlatformCode.SUCCESS, {"annotationResultList": results}
+
+
 Operation = Callable[[EmulatorState, dict[str, Any], str], Outcome]
 
 #: POST endpoints: path → operation on (state, JSON body, requestId).
@@ -572,6 +640,7 @@ OPERATIONS: dict[str, Operation] = {
     PROJECT_TASKS.path: list_project_tasks,
     TASK_SEND.path: send_tasks,
     TASK_SEND_STATUS.path: send_status,
+    TASKS_EXPORT.path: export_tasks,
 }
 #: GET endpoints: path → operation on (state, query parameters, requestId).
 QUERY_OPERATIONS: dict[str, Operation] = {

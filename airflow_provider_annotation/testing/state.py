@@ -80,6 +80,9 @@ class Settings:
     api_version: str = DEFAULT_API_VERSION
     #: Data ids that exist; None: every id except those starting with ``missing-``/``unknown-``.
     known_data_ids: frozenset[str] | None = None
+    #: Tasks complete on their own this many seconds after creation (status 9, ``completeTime`` set
+    #: to creation + this delay), as if workers finished them; None: only `set_task_status` does.
+    complete_after_s: float | None = None
     #: Status reads an import batch stays in progress (status 1) before it is final (3); 0: final at once.
     batch_polls_until_final: int = 0
     #: Status reads of a task (``/task/get`` or in a ``/project/tasks`` page) after which a task that
@@ -212,14 +215,30 @@ class EmulatorState:
             self._batches[batch_id] = {"batchId": batch_id, **copy.deepcopy(dict(batch))}
             return batch_id
 
-    def set_task_status(self, task_id: str, status: Any, now_ms: int) -> None:
-        """Move a task to `status` (an int from 1 to 10, else ValueError); KeyError for an unknown task."""
+    def set_task_status(
+        self, task_id: str, status: Any, now_ms: int, *, complete_time_ms: int | None = None
+    ) -> None:
+        """Move a task to `status` (an int from 1 to 10, else ValueError); KeyError for an unknown task.
+        Status 9 (complete) sets ``completeTime`` (`complete_time_ms`, else `now_ms`); others clear it."""
         if isinstance(status, bool) or not isinstance(status, int) or not 1 <= status <= 10:
             raise ValueError(f"a task status is an int from 1 to 10, not {status!r}")
         with self._lock:
             task = self._tasks[task_id]
             task["status"] = status
             task["updatedTime"] = now_ms
+            completed = now_ms if complete_time_ms is None else complete_time_ms
+            task["completeTime"] = completed if status == 9 else None
+
+    def _settle(self) -> None:
+        """Complete the tasks `Settings.complete_after_s` says are done by now. The caller holds the lock."""
+        delay = self.settings.complete_after_s
+        if delay is None:
+            return
+        now, delay_ms = self.now_ms(), int(delay * 1000)
+        for task in self._tasks.values():
+            due = task["createdTime"] + delay_ms
+            if task["status"] < 9 and due <= now:
+                task.update(status=9, updatedTime=due, completeTime=due)
 
     # -- reading (live objects: callers hold `locked`; properties below give copies)
 
@@ -227,6 +246,7 @@ class EmulatorState:
         return self._projects.get(project_id)
 
     def task(self, task_id: str) -> dict[str, Any] | None:
+        self._settle()
         return self._tasks.get(task_id)
 
     def batch(self, batch_id: str) -> dict[str, Any] | None:
@@ -254,6 +274,7 @@ class EmulatorState:
 
     def tasks_of(self, project_id: int) -> list[dict[str, Any]]:
         """The project's tasks, oldest first (live objects)."""
+        self._settle()
         return [t for t in self._tasks.values() if t["projectId"] == project_id]
 
     # -- faults and the request log

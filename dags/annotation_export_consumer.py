@@ -1,0 +1,36 @@
+"""Runs when `annotation_pipeline` lands an export: reads the exported file named in the asset
+event's extra and logs how many annotation results it holds."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.providers.common.compat.sdk import Asset, ObjectStoragePath, dag, task
+
+#: The asset `annotation_pipeline`'s export updates (the same name there).
+ANNOTATION_EXPORT = Asset("annotation-export")
+
+
+@dag(
+    schedule=[ANNOTATION_EXPORT],
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["annotation", "example"],
+)
+def annotation_export_consumer():
+    @task(inlets=[ANNOTATION_EXPORT])
+    def count_results(triggering_asset_events=None, inlet_events=None) -> int:
+        # The event that started this run; run by hand, the latest export.
+        triggered = (triggering_asset_events or {}).get(ANNOTATION_EXPORT) or []
+        event = triggered[-1] if triggered else inlet_events[ANNOTATION_EXPORT][-1]
+        count = 0
+        with ObjectStoragePath(event.extra["uri"]).open("rb") as lines:
+            for _ in lines:
+                count += 1
+        uri, announced = event.extra["uri"], event.extra["count"]
+        print(f"Export {uri} holds {count} annotation results (its event says {announced})")
+        return count
+
+    count_results()
+
+
+annotation_export_consumer()

@@ -1,0 +1,74 @@
+"""The full labeling pipeline: set up (folder, project, workflow) -> request annotation -> wait
+(deferrable) until the tasks are complete -> export their annotations to a local folder as JSON
+Lines.
+
+The export's asset event starts `annotation_export_consumer` (scheduled on `ANNOTATION_EXPORT`).
+Folder and project names are unique on the platform: a second run needs new names, e.g.
+``airflow dags test annotation_pipeline -c '{"project_name": "Cars 2", "folder_name": "Q4"}'``.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.providers.common.compat.sdk import Asset, Param, dag
+
+from airflow_provider_annotation.operators.annotation import (
+    CreateFolderOperator,
+    CreateProjectOperator,
+    ExportTasksOperator,
+    SubmitAnnotationDataOperator,
+)
+from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
+
+#: The export's asset: its events carry ``{"uri", "count", "window"}`` in their extra.
+ANNOTATION_EXPORT = Asset("annotation-export")
+NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["annotation", "example"],
+    params={
+        "folder_name": Param("Pipeline", type="string", minLength=1, description="Folder (new)"),
+        "project_name": Param("Cars pipeline", type="string", minLength=1, description="Project (unique)"),
+        "labelers": Param(["alice"], **NAMES, description="Accounts of the labeling pool"),
+        "data_ids": Param(["frame-0001", "frame-0002", "frame-0003"], **NAMES, description="Data to label"),
+        "export_folder": Param("/tmp/annotation-exports", type="string", description="Local folder"),
+    },
+)
+def annotation_pipeline():
+    folder = CreateFolderOperator(task_id="create_folder", name="{{ params.folder_name }}")
+    project = CreateProjectOperator(
+        task_id="create_project",
+        name="{{ params.project_name }}",
+        data_type=2,
+        deadline="2030-12-31",
+        operators=[{"type": "box", "label": "car"}],
+        folder_id=folder.output,
+        labelers="{{ params.labelers }}",
+    )
+    submitted = SubmitAnnotationDataOperator(
+        task_id="request_annotation", project_id=project.output, data_ids="{{ params.data_ids | tojson }}"
+    )
+
+    # Deferrable: the wait runs on the triggerer and holds no worker slot, however long labeling takes.
+    wait = AnnotationTaskSensor(
+        task_id="wait_for_annotation",
+        project_id=project.output,
+        task_ids=submitted.output,
+        deferrable=True,
+        poke_interval=30,
+        timeout=7 * 24 * 3600,
+    )
+    ExportTasksOperator(
+        task_id="export",
+        project_id=project.output,
+        task_ids=wait.output,  # the sensor's "complete" ids
+        destination="file://{{ params.export_folder }}/{{ params.project_name | replace(' ', '_') }}.jsonl",
+        outlets=[ANNOTATION_EXPORT],
+    )
+
+
+annotation_pipeline()

@@ -1,0 +1,341 @@
+"""Exports over real HTTP against the emulator: `/tasks/export` itself, the hook's `export_tasks`, and
+`ExportTasksOperator` writing JSON Lines through ``file://`` (byte-exact files, id chunks, a lost
+answer re-sent, a failed run retried, input refused before any request, lineage without OpenLineage).
+Runs through real Airflow (asset events, the incremental watermark) are in test_export_dags.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_annotation.endpoints import TASKS_EXPORT
+from airflow_provider_annotation.exceptions import AnnotationInputError, AnnotationValidationError
+from airflow_provider_annotation.operators.annotation import ExportTasksOperator
+from airflow_provider_annotation.testing import Emulator, Fault
+from airflow_provider_annotation.testing.openapi import annotation_result
+from tests.conftest import connection_json
+
+PROJECT = 1000
+
+
+def utc(day: int, hour: int = 12) -> datetime:
+    return datetime(2024, 5, day, hour, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def tasks(emulator: Emulator, make_hook) -> dict[str, str]:
+    """Five tasks of project 1000 by data id, completed on May 1 (2), May 2 (0), May 3 (2); one
+    still open. The last second of May 1 and the first of May 3 sit right at the day edges."""
+    hook = make_hook()
+    hook.create_workflow(PROJECT)
+    made = hook.request_annotation(PROJECT, ["a", "b", "c", "d", "e"])
+    ids = {item["dataId"]: item["taskId"] for item in made.tasks}
+    when = {
+        "a": datetime(2024, 5, 1, 23, 59, 59, tzinfo=timezone.utc),
+        "b": utc(1, 8),
+        "c": datetime(2024, 5, 3, 0, 0, 0, tzinfo=timezone.utc),
+        "d": utc(3, 9),
+    }
+    for data_id, moment in when.items():
+        emulator.set_task_status(ids[data_id], 9, completed_at=moment)
+    emulator.set_task_status(ids["e"], 3)
+    return ids
+
+
+@pytest.fixture
+def conn(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url, retry_base_delay=0))
+    return "annotation_default"
+
+
+def export_bodies(emulator: Emulator) -> list[dict]:
+    return [json.loads(r["body"]) for r in emulator.requests if r["endpoint"] == TASKS_EXPORT.path]
+
+
+def raw_export_bodies(emulator: Emulator) -> list[str]:
+    return [r["body"].decode() for r in emulator.requests if r["endpoint"] == TASKS_EXPORT.path]
+
+
+def line(chunk: str, emulator: Emulator, task_id: str) -> bytes:
+    """The expected line, built independently of the provider's serializer."""
+    result = annotation_result(emulator.tasks[task_id])
+    record = {"projectId": PROJECT, "chunk": chunk, **result}
+    return (json.dumps(record, separators=(",", ":")) + "\n").encode()
+
+
+# --- the emulator's endpoint through the hook -------------------------------------------------
+
+
+def test_hook_exports_by_window_with_the_before_day_excluded(emulator, make_hook, tasks) -> None:
+    hook = make_hook()
+    may1 = hook.export_tasks(PROJECT, complete_after="2024-05-01", complete_before="2024-05-02")
+    assert [r["metadata"]["uniqueIdentifier"] for r in may1] == ["b", "a"]  # completion order
+    assert hook.export_tasks(PROJECT, complete_after="2024-05-02", complete_before="2024-05-03") == []
+    may3 = hook.export_tasks(PROJECT, complete_after="2024-05-03", complete_before="2024-05-04")
+    assert [r["metadata"]["uniqueIdentifier"] for r in may3] == ["c", "d"]
+    assert set(may1[0]) == {"annotations", "hints", "issues", "metadata", "notes"}  # no task id
+    assert export_bodies(emulator)[0] == {
+        "projectId": PROJECT,
+        "completeTimeAfter": "2024-05-01",
+        "completeTimeBefore": "2024-05-02",
+    }
+
+
+def test_hook_sends_task_ids_as_exact_integers(emulator, make_hook, tasks) -> None:
+    hook = make_hook()
+    got = hook.export_tasks(PROJECT, task_ids=[tasks["d"], int(tasks["a"]), tasks["e"]])
+    assert [r["metadata"]["uniqueIdentifier"] for r in got] == ["a", "d"]  # e is not complete
+    raw = raw_export_bodies(emulator)[0]
+    assert f"[{tasks['d']},{tasks['a']},{tasks['e']}]" in raw.replace(" ", "")  # long[], no quotes, no float
+    assert int(tasks["a"]) > 2**53
+
+
+def test_export_input_refused_before_sending(emulator, make_hook) -> None:
+    hook = make_hook()
+    with pytest.raises(AnnotationInputError, match="exactly one of the two"):
+        hook.export_tasks(PROJECT, complete_after="2024-05-01", task_ids=["1"])
+    with pytest.raises(AnnotationInputError, match="complete_after: expected a day as 'YYYY-MM-DD'"):
+        hook.export_tasks(PROJECT, complete_after="05/01/2024")
+    with pytest.raises(AnnotationInputError, match=r"task_ids\[1\]: expected a string"):
+        hook.export_tasks(PROJECT, task_ids=["1", 3.58e17])
+    assert emulator.requests == []
+
+
+def test_emulator_refuses_string_ids_and_mixed_selections(emulator, make_hook, tasks) -> None:
+    hook = make_hook()
+    for body in (
+        {"projectId": PROJECT, "taskIds": [tasks["a"]]},  # documented long[], not strings
+        {"projectId": PROJECT, "taskIds": [1], "completeTimeAfter": "2024-05-01"},
+        {"projectId": PROJECT},
+    ):
+        with pytest.raises(AnnotationValidationError):
+            hook.send_export(body)
+
+
+# --- the operator -----------------------------------------------------------------------------
+
+
+def test_multi_day_window_is_byte_exact_jsonl(emulator, conn, tasks, tmp_path: Path) -> None:
+    dest = tmp_path / "out" / "may.jsonl"
+    op = ExportTasksOperator(
+        task_id="export",
+        project_id=str(PROJECT),
+        destination=f"file://{dest}",
+        complete_after="2024-05-01",
+        complete_before="2024-05-04",
+    )
+    assert op.execute({}) == {
+        "uri": f"file://{dest}",
+        "count": 4,
+        "window": ["2024-05-01", "2024-05-04"],
+        "chunks": 3,
+    }
+    expected = b"".join(
+        [
+            line("2024-05-01", emulator, tasks["b"]),
+            line("2024-05-01", emulator, tasks["a"]),
+            line("2024-05-03", emulator, tasks["c"]),
+            line("2024-05-03", emulator, tasks["d"]),
+        ]
+    )
+    assert dest.read_bytes() == expected
+    assert dest.read_bytes().startswith(
+        b'{"projectId":1000,"chunk":"2024-05-01","annotations":[{"id":"' + tasks["b"].encode() + b'-0",'
+    )
+    assert [b["completeTimeAfter"] for b in export_bodies(emulator)] == [
+        "2024-05-01",
+        "2024-05-02",
+        "2024-05-03",
+    ]
+    assert [b["completeTimeBefore"] for b in export_bodies(emulator)] == [
+        "2024-05-02",
+        "2024-05-03",
+        "2024-05-04",
+    ]
+    assert not (tmp_path / "out" / "may.jsonl.parts").exists()  # parts removed after the final write
+
+
+def test_task_ids_are_exported_in_chunks(emulator, conn, tasks, tmp_path: Path) -> None:
+    dest = tmp_path / "ids.jsonl"
+    wanted = [tasks[k] for k in ("a", "b", "c", "d", "a")]  # a repeated id is exported once
+    op = ExportTasksOperator(
+        task_id="export", project_id=PROJECT, destination=f"file://{dest}", task_ids=wanted, chunk=2
+    )
+    assert op.execute({}) == {"uri": f"file://{dest}", "count": 4, "window": None, "chunks": 2}
+    assert [b["taskIds"] for b in export_bodies(emulator)] == [
+        [int(tasks["a"]), int(tasks["b"])],
+        [int(tasks["c"]), int(tasks["d"])],
+    ]
+    lines = dest.read_bytes().splitlines(keepends=True)
+    assert lines == [
+        line("task-ids-1", emulator, tasks["b"]),
+        line("task-ids-1", emulator, tasks["a"]),
+        line("task-ids-2", emulator, tasks["c"]),
+        line("task-ids-2", emulator, tasks["d"]),
+    ]
+
+
+def test_lost_answer_on_chunk_two_is_resent_without_duplicate_lines(emulator, conn, tasks, tmp_path) -> None:
+    dest = tmp_path / "may.jsonl"
+    # The first export call answers truly; the second loses its answer after the platform acted.
+    emulator.inject(Fault(endpoint=TASKS_EXPORT.path), Fault(endpoint=TASKS_EXPORT.path, drop=True, act=True))
+    op = ExportTasksOperator(
+        task_id="export",
+        project_id=PROJECT,
+        destination=f"file://{dest}",
+        complete_after="2024-05-01",
+        complete_before="2024-05-04",
+    )
+    assert op.execute({})["count"] == 4
+    days = [b["completeTimeAfter"] for b in export_bodies(emulator)]
+    assert days == ["2024-05-01", "2024-05-02", "2024-05-02", "2024-05-03"]  # chunk 2 re-sent
+    lines = dest.read_bytes().splitlines()
+    assert len(lines) == len(set(lines)) == 4
+
+
+def test_failed_run_retried_rewrites_the_same_object_without_duplicates(
+    emulator, conn, tasks, tmp_path
+) -> None:
+    dest = tmp_path / "may.jsonl"
+    dest.write_bytes(b"an older export\n")
+    op = ExportTasksOperator(
+        task_id="export",
+        project_id=PROJECT,
+        destination=f"file://{dest}",
+        complete_after="2024-05-01",
+        complete_before="2024-05-04",
+    )
+    # Chunk 3 is refused: the run fails after two parts were written, the final object untouched.
+    emulator.inject(
+        Fault(endpoint=TASKS_EXPORT.path),
+        Fault(endpoint=TASKS_EXPORT.path),
+        Fault(endpoint=TASKS_EXPORT.path, code=400),
+    )
+    with pytest.raises(AnnotationValidationError):
+        op.execute({})
+    assert dest.read_bytes() == b"an older export\n"
+    assert sorted(p.name for p in (tmp_path / "may.jsonl.parts").iterdir()) == [
+        "part-00001.jsonl",
+        "part-00002.jsonl",
+    ]
+    assert op.execute({})["count"] == 4  # the retry
+    lines = dest.read_bytes().splitlines()
+    assert len(lines) == len(set(lines)) == 4
+    assert not (tmp_path / "may.jsonl.parts").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            {"complete_after": "2024-05-01", "complete_before": "2024-05-02", "task_ids": ["1"]},
+            "task_ids: select by task ids or by a window",
+        ),
+        ({"complete_after": "2024-05-01"}, "complete_before: required for a window"),
+        ({"complete_before": "2024-05-01"}, "complete_after: required for a window"),
+        ({"complete_after": "2024-05-02", "complete_before": "2024-05-02"}, "the window is empty"),
+        (
+            {"complete_after": "2024-05-01", "complete_before": "2024-05-02", "chunk": 50},
+            "chunk: a window is exported one day per call",
+        ),
+        ({"task_ids": ["1"], "chunk": 0}, "chunk: expected 1 to 10000 task ids per call, got 0"),
+        ({"task_ids": ["1"], "chunk": "week"}, "chunk: expected 'day' or a number of task ids"),
+        ({"task_ids": [1.5]}, r"task_ids\[0\]: expected a string"),
+        ({"task_ids": []}, "task_ids: the list is empty"),
+        ({"task_ids": ["1"], "destination": "/tmp/x.jsonl"}, "destination: expected a URI"),
+        ({"complete_after": "2024-05-01T10:00:00", "complete_before": "2024-05-02"}, "complete_after"),
+        (
+            {"complete_after": datetime(2024, 5, 1, 10), "complete_before": "2024-05-02"},
+            "not at midnight",
+        ),
+        ({"task_ids": ["1"], "incremental": True}, "task_ids: select by task ids or by a window"),
+        (
+            {"complete_after": "2024-05-01", "complete_before": "2024-05-02", "incremental": True},
+            r"give exactly one outlets=\[Asset\(...\)\] \(found 0\)",
+        ),
+    ],
+)
+def test_bad_input_fails_without_retry_before_any_request(
+    emulator, conn, tmp_path, arguments, message
+) -> None:
+    arguments = {"destination": f"file://{tmp_path}/x.jsonl", **arguments}
+    op = ExportTasksOperator(task_id="export", project_id=PROJECT, **arguments)
+    with pytest.raises(AirflowFailException, match=message):
+        op.execute({})
+    assert emulator.requests == []
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_overwrite_false_keeps_an_existing_object(emulator, conn, tmp_path) -> None:
+    dest = tmp_path / "x.jsonl"
+    dest.write_bytes(b"kept\n")
+    op = ExportTasksOperator(
+        task_id="export", project_id=PROJECT, destination=f"file://{dest}", task_ids=["1"], overwrite=False
+    )
+    with pytest.raises(AirflowFailException, match="exists and overwrite=False"):
+        op.execute({})
+    assert dest.read_bytes() == b"kept\n"
+    assert emulator.requests == []
+
+
+def test_lineage_is_skipped_cleanly_without_openlineage(emulator, conn, tasks, tmp_path) -> None:
+    pytest.importorskip("airflow")
+    with pytest.raises(ImportError):
+        import airflow.providers.openlineage  # noqa: F401  - this environment has no OpenLineage
+    op = ExportTasksOperator(
+        task_id="export", project_id=PROJECT, destination=f"file://{tmp_path}/x.jsonl", task_ids=[tasks["a"]]
+    )
+    assert op.get_openlineage_facets_on_complete(None) is None
+    assert op.execute({})["count"] == 1
+    assert op.get_openlineage_facets_on_complete(None) is None
+
+
+def test_operator_module_imports_no_http_storage_or_lineage_library() -> None:
+    code = (
+        "import sys; import airflow.sdk; before = set(sys.modules);"
+        "import airflow_provider_annotation.operators.export;"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in "
+        "('requests', 'httpx', 'urllib3', 'tenacity', 'fsspec', 'upath') or 'openlineage' in m))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_incremental_before_airflow_3_3_warns_and_exports_the_given_window(
+    emulator, conn, tasks, tmp_path, logs, monkeypatch
+) -> None:
+    from airflow.providers.common.compat.sdk import Asset
+
+    from airflow_provider_annotation.operators import export
+
+    monkeypatch.setattr(export, "AIRFLOW_V_3_3_PLUS", False)  # this machine runs 3.3: the flag stands in
+    op = ExportTasksOperator(
+        task_id="export",
+        project_id=PROJECT,
+        destination=f"file://{tmp_path}/x.jsonl",
+        complete_after="2024-05-01",
+        complete_before="2024-05-02",
+        incremental=True,
+        outlets=[Asset("annotation-export-old-airflow")],
+    )
+    assert op.execute({})["window"] == ["2024-05-01", "2024-05-02"]
+    assert "incremental=True needs Airflow 3.3's asset_state_store" in logs.text
+
+
+def test_task_ids_rendered_as_text_are_read_and_none_is_refused() -> None:
+    from airflow_provider_annotation.export import to_export_task_ids
+
+    big = "358183635683250177"
+    assert to_export_task_ids(f"['{big}', '12']") == [int(big), 12]  # Jinja without native objects
+    assert to_export_task_ids(f'["{big}"]') == [int(big)]  # | tojson
+    assert to_export_task_ids({"complete": [big], "failed": ["12"], "statuses": {}}) == [int(big)]
+    with pytest.raises(AnnotationInputError, match="how Jinja renders a missing value"):
+        to_export_task_ids("None")
+    with pytest.raises(AnnotationInputError, match="task_ids: expected a list of task ids"):
+        to_export_task_ids("{'a': 1}")

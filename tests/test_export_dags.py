@@ -1,0 +1,105 @@
+"""Exports through real `airflow dags test` against the emulator: an incremental export run twice
+(the second window starts at the watermark the first left in the asset's state store), with the
+asset event's ``extra`` read by a downstream task; and the README's full pipeline with the DAG
+scheduled on its asset."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from airflow_provider_annotation.endpoints import TASKS_EXPORT
+from airflow_provider_annotation.testing import Emulator
+from tests.test_setup_dags import EXAMPLES, TEST_DAGS, run_dag, task_states
+
+pytestmark = pytest.mark.dags
+
+
+def export_bodies(emulator: Emulator) -> list[dict]:
+    return [json.loads(r["body"]) for r in emulator.requests if r["endpoint"] == TASKS_EXPORT.path]
+
+
+def test_incremental_export_twice_starts_at_the_watermark(airflow_env, emulator, make_hook, tmp_path) -> None:
+    hook = make_hook()
+    hook.create_workflow(1000)
+    made = hook.request_annotation(1000, ["a", "b", "c", "d"])
+    for day, task_id in zip((1, 2, 3, 4), made.task_ids, strict=True):
+        emulator.set_task_status(task_id, 9, completed_at=datetime(2024, 5, day, 12, tzinfo=timezone.utc))
+
+    code, out = run_dag(
+        airflow_env,
+        emulator,
+        TEST_DAGS,
+        "export_incremental",
+        {"before": "2024-05-03", "folder": str(tmp_path)},
+    )
+    assert code == 0, out[-3000:]
+    assert [(b["completeTimeAfter"], b["completeTimeBefore"]) for b in export_bodies(emulator)] == [
+        ("2024-05-01", "2024-05-02"),
+        ("2024-05-02", "2024-05-03"),
+    ]
+    first = json.loads((tmp_path / "extra-2024-05-03.json").read_text())
+    assert first == {
+        "uri": f"file://{tmp_path}/export-2024-05-03.jsonl",
+        "count": 2,
+        "window": ["2024-05-01", "2024-05-03"],
+    }
+    assert len((tmp_path / "export-2024-05-03.jsonl").read_bytes().splitlines()) == 2
+
+    code, out = run_dag(
+        airflow_env,
+        emulator,
+        TEST_DAGS,
+        "export_incremental",
+        {"before": "2024-05-05", "folder": str(tmp_path)},
+    )
+    assert code == 0, out[-3000:]
+    assert task_states(airflow_env, "export_incremental") == {
+        "export": ("success", 1),
+        "read_event": ("success", 1),
+    }
+    second_run = export_bodies(emulator)[2:]
+    assert [(b["completeTimeAfter"], b["completeTimeBefore"]) for b in second_run] == [
+        ("2024-05-03", "2024-05-04"),
+        ("2024-05-04", "2024-05-05"),
+    ]
+    second = json.loads((tmp_path / "extra-2024-05-05.json").read_text())
+    assert second == {
+        "uri": f"file://{tmp_path}/export-2024-05-05.jsonl",
+        "count": 2,
+        "window": ["2024-05-03", "2024-05-05"],
+    }
+
+
+def test_pipeline_example_and_the_dag_scheduled_on_its_asset(airflow_env, emulator, tmp_path) -> None:
+    # Labelers finish each task a second after it is created: done before the sensor's first check.
+    emulator.complete_after_s = 1.0
+    try:
+        conf = {"project_name": "Pipeline cars", "export_folder": str(tmp_path)}
+        code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_pipeline", conf)
+    finally:
+        emulator.complete_after_s = None
+    assert code == 0, out[-3000:]
+    assert {task: state for task, (state, _) in task_states(airflow_env, "annotation_pipeline").items()} == {
+        "create_folder": "success",
+        "create_project": "success",
+        "request_annotation": "success",
+        "wait_for_annotation": "success",
+        "export": "success",
+    }
+    task_ids = sorted(emulator.tasks)
+    assert [sorted(str(i) for i in b["taskIds"]) for b in export_bodies(emulator)] == [task_ids]
+    export = tmp_path / "Pipeline_cars.jsonl"
+    lines = [json.loads(line) for line in export.read_bytes().splitlines()]
+    assert sorted(line["metadata"]["uniqueIdentifier"] for line in lines) == [
+        "frame-0001",
+        "frame-0002",
+        "frame-0003",
+    ]
+    assert {line["projectId"] for line in lines} == {next(iter(emulator.projects))}
+
+    code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_export_consumer")
+    assert code == 0, out[-3000:]
+    assert f"Export file://{export} holds 3 annotation results (its event says 3)" in out
