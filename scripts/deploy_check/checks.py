@@ -15,15 +15,16 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from deploy_check.deployment import Deployment
 from deploy_check.processes import CheckFailed, wait_for
 
-SETUP_DAG = "annotation_project_setup"
+PIPELINE_DAG = "annotation_pipeline"
 KILLED_DAG = "annotation_deploy_killed_after_create"
 LOAD_DAG = "annotation_deploy_load"
 #: The DAGs the checks trigger; the deployment waits until the dag-processor has parsed them all.
-DAGS = [SETUP_DAG, KILLED_DAG, LOAD_DAG]
+DAGS = [PIPELINE_DAG, KILLED_DAG, LOAD_DAG]
 LOAD_COUNT = 100
 RUN_TIMEOUT_S = 300
 
@@ -72,38 +73,71 @@ def parse_time(value: str | None) -> datetime | None:
 # --- Run ------------------------------------------------------------------------------------------
 
 
-def run(d: Deployment, result: Result) -> None:
-    """The README's pipeline DAG, triggered with conf, runs green; its XComs hold the emulator's ids."""
-    project_id = 7001
-    conf = {"project_id": project_id, "labelers": ["dana", "erin"], "inspectors": ["carol"], "algorithms": []}
-    d.api.unpause(SETUP_DAG)
-    run_id = d.api.trigger(SETUP_DAG, conf)
+def _objects_of(state: dict, project_id: int) -> tuple[list[str], list[int]]:
+    """The emulator's task ids and workflow ids of one project."""
+    tasks = sorted(tid for tid, t in state["tasks"].items() if t["projectId"] == project_id)
+    workflows = sorted(int(wid) for wid, wf in state["workflows"].items() if wf["projectId"] == project_id)
+    return tasks, workflows
+
+
+def _trigger_pipeline(d: Deployment, tag: str, on_poll=None) -> tuple[str, dict, float]:
+    """Trigger the pipeline with names unique to this check; wait for the run's end."""
+    conf = {
+        "folder_name": f"Deploy check {tag}",
+        "project_name": f"Deploy check {tag}",
+        "labelers": ["dana", "erin"],
+        "data_ids": [f"{tag}-frame-{i}" for i in range(1, 4)],
+        "export_folder": str(d.run_dir / "exports"),
+    }
+    d.api.unpause(PIPELINE_DAG)
+    run_id = d.api.trigger(PIPELINE_DAG, conf)
     started = time.monotonic()
-    dag_run = d.api.wait_run(SETUP_DAG, run_id, RUN_TIMEOUT_S)
-    result.say(
-        f"{SETUP_DAG} run {run_id}: {dag_run['state']} in {time.monotonic() - started:.1f} s (trigger to end)"
-    )
-    states = {ti["task_id"]: ti["state"] for ti in d.api.task_instances(SETUP_DAG, run_id)}
+    dag_run = d.api.wait_run(PIPELINE_DAG, run_id, RUN_TIMEOUT_S, on_poll=on_poll)
+    return run_id, {**dag_run, "conf": conf}, time.monotonic() - started
+
+
+def run(d: Deployment, result: Result) -> None:
+    """The README's full pipeline DAG, triggered with conf, runs green; its XComs hold the ids the
+    emulator created, and the export holds one line per labeled task."""
+    run_id, dag_run, seconds = _trigger_pipeline(d, "run")
+    result.say(f"{PIPELINE_DAG} run {run_id}: {dag_run['state']} in {seconds:.1f} s (trigger to end)")
+    states = {ti["task_id"]: ti["state"] for ti in d.api.task_instances(PIPELINE_DAG, run_id)}
     expect(dag_run["state"] == "success", f"run ended {dag_run['state']}; task states {states}")
     expect(set(states.values()) == {"success"}, f"task states {states}")
-    workflow_id = d.api.xcom(SETUP_DAG, run_id, "create_workflow")
-    ids, sent = creates_for(d, project_id)
-    result.say(f"XCom create_workflow = {workflow_id!r}; emulator workflows of project {project_id}: {ids}")
-    expect(ids == [workflow_id], f"XCom {workflow_id!r} is not the one workflow the emulator created ({ids})")
-    expect(sent == 1, f"{sent} create requests reached the emulator, expected 1")
-    workflow = d.emulator("/_emulator/state")["workflows"][str(workflow_id)]
-    workers = [p.get("workers") for p in workflow["pools"] if p.get("name") == "Labeling pool"]
+    state = d.emulator("/_emulator/state")
+    folder_id = d.api.xcom(PIPELINE_DAG, run_id, "create_folder")
+    project_id = d.api.xcom(PIPELINE_DAG, run_id, "create_project")
+    folders = [int(f) for f, v in state["folders"].items() if v["name"] == dag_run["conf"]["folder_name"]]
+    projects = [int(p) for p, v in state["projects"].items() if v["name"] == dag_run["conf"]["project_name"]]
+    expect(folders == [folder_id], f"XCom folder {folder_id!r}, emulator folders of that name {folders}")
     expect(
-        workers == [["dana", "erin"]], f"the conf's labelers did not reach the platform: {workflow['pools']}"
+        projects == [project_id], f"XCom project {project_id!r}, emulator projects of that name {projects}"
     )
-    announced = d.api.xcom(SETUP_DAG, run_id, "announce")
-    expect(str(workflow_id) in str(announced), f"announce got {announced!r}, not the id {workflow_id}")
-    result.say(f"announce's XCom: {announced!r}")
-    log = d.api.log_text(SETUP_DAG, run_id, "create_workflow", 1)
+    expect(state["projects"][str(project_id)]["folderId"] == folder_id, "the project is not in the folder")
+    task_ids, workflows = _objects_of(state, project_id)
+    submitted = d.api.xcom(PIPELINE_DAG, run_id, "request_annotation")
     expect(
-        f"Workflow {workflow_id} created" in log,
-        "the task log (REST API) lacks the 'Workflow ... created' line",
+        sorted(submitted["task_ids"]) == task_ids,
+        f"XCom task ids {submitted['task_ids']} vs emulator {task_ids}",
     )
+    waited = d.api.xcom(PIPELINE_DAG, run_id, "wait_for_annotation")
+    expect(sorted(waited["complete"]) == task_ids, f"sensor XCom {waited} vs emulator tasks {task_ids}")
+    exported = d.api.xcom(PIPELINE_DAG, run_id, "export")
+    path = exported["uri"].removeprefix("file://")
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    expect(exported["count"] == len(task_ids) == len(lines), f"export {exported} holds {len(lines)} lines")
+    result.say(
+        f"XComs: folder {folder_id}, project {project_id} (workflows {workflows}), tasks {task_ids}, "
+        f"export {exported['count']} lines at {exported['uri']}; all match the emulator's state"
+    )
+    workers = [
+        p.get("workers")
+        for wid in workflows
+        for p in state["workflows"][str(wid)]["pools"]
+        if p.get("name") == "Labeling pool"
+    ]
+    expect(workers == [["dana", "erin"]], f"the conf's labelers did not reach the platform: {workers}")
+    log = d.api.log_text(PIPELINE_DAG, run_id, "create_project", 1)
     call_line = next((line for line in log.splitlines() if "requestId=" in line), "")
     expect(
         bool(call_line), "the task log lacks the hook's per-call line (method, endpoint, requestId, duration)"
@@ -292,15 +326,42 @@ def no_secret_in_logs(d: Deployment, result: Result) -> None:
 
 
 def deferral(d: Deployment, result: Result) -> None:
-    """Where the deferrable sensor's check plugs in.
+    """The pipeline's sensor really defers: its task instance is seen `deferred` through the REST
+    API while no task of the run holds a worker slot, the triggerer's log shows the trigger, and the
+    run then ends green. (The deployment's emulator completes a task on its second status read, so
+    the wait lasts one poke interval.)"""
+    seen: dict[str, set[str]] = {"sensor": set(), "running_while_deferred": set()}
 
-    When the package ships its sensor: trigger a DAG (tests/deploy_dags/) whose sensor waits on an
-    emulator task, see its task instance in state ``deferred`` through the REST API, check the
-    triggerer's log runs the trigger and that the Celery worker holds no slot meanwhile (``celery
-    inspect active`` empty), then complete the task in the emulator and see the run succeed.
-    """
-    import importlib.util
+    def watch() -> None:
+        tis = {ti["task_id"]: ti["state"] for ti in d.api.task_instances(PIPELINE_DAG, run_id_box[0])}
+        sensor = tis.get("wait_for_annotation")
+        if sensor:
+            seen["sensor"].add(sensor)
+        if sensor == "deferred":
+            seen["running_while_deferred"].update(t for t, st in tis.items() if st == "running")
 
-    if importlib.util.find_spec("airflow_provider_annotation.sensors") is None:
-        raise Skipped("this version of the package has no deferrable sensor yet")
-    raise CheckFailed("the package has a sensor now: write the deferral check (see checks.deferral)")
+    run_id_box = [""]
+    d.api.unpause(PIPELINE_DAG)
+    conf_tag = "deferral"
+    conf = {
+        "folder_name": f"Deploy check {conf_tag}",
+        "project_name": f"Deploy check {conf_tag}",
+        "data_ids": [f"{conf_tag}-frame-{i}" for i in range(1, 3)],
+        "export_folder": str(d.run_dir / "exports"),
+    }
+    run_id_box[0] = d.api.trigger(PIPELINE_DAG, conf)
+    started = time.monotonic()
+    dag_run = d.api.wait_run(PIPELINE_DAG, run_id_box[0], RUN_TIMEOUT_S, on_poll=watch)
+    result.say(f"{PIPELINE_DAG} run: {dag_run['state']} in {time.monotonic() - started:.1f} s")
+    result.say(f"sensor states seen: {sorted(seen['sensor'])}")
+    expect(dag_run["state"] == "success", f"run ended {dag_run['state']}")
+    expect("deferred" in seen["sensor"], f"the sensor was never seen deferred: {sorted(seen['sensor'])}")
+    expect(
+        not seen["running_while_deferred"],
+        f"tasks running on a worker while the sensor was deferred: {seen['running_while_deferred']}",
+    )
+    triggerer_log = (d.run_dir / "logs" / "triggerer.log").read_text(errors="replace")
+    expect(
+        "AnnotationTaskTrigger" in triggerer_log, "the triggerer's log never mentions AnnotationTaskTrigger"
+    )
+    result.say("seen deferred, no worker slot held meanwhile, the trigger ran on the triggerer")
