@@ -590,3 +590,23 @@ def test_cli_api_version_flag() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=15)
+
+
+def test_a_task_completed_by_status_reads_is_exportable(emu: Emulator) -> None:
+    """The CLI's default (complete after two status reads) must leave a task as a completed task
+    is everywhere: with a completion time, so /tasks/export by ids finds it (the pipeline DAG waits
+    that way, then exports)."""
+    from airflow_provider_annotation.endpoints import TASKS_EXPORT
+
+    emu.state.settings.tasks_complete_after_reads = 2
+    try:
+        project_id = new_project(emu)["projectId"]
+        _, data = request_tasks(emu, project_id, ["read-1"])
+        (task_id,) = [t["taskId"] for t in data["successTaskList"]]
+        statuses = [answer(emu, TASK_GET.path, {"projectId": project_id, "taskId": task_id})[1]["status"]]
+        statuses.append(answer(emu, TASK_GET.path, {"projectId": project_id, "taskId": task_id})[1]["status"])
+        assert statuses == [1, 9]
+        code, exported = answer(emu, TASKS_EXPORT.path, {"projectId": project_id, "taskIds": [int(task_id)]})
+        assert code == 200 and len(exported["annotationResultList"]) == 1
+    finally:
+        emu.state.settings.tasks_complete_after_reads = 0

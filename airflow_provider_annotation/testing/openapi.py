@@ -477,7 +477,8 @@ def _read_task(state: EmulatorState, task: dict[str, Any]) -> dict[str, Any]:
     if after > 0:
         task["reads"] = task.get("reads", 0) + 1
         if task["reads"] >= after and task["status"] == 1:
-            task["status"], task["updatedTime"] = 9, state.now_ms()
+            now = state.now_ms()
+            task.update(status=9, updatedTime=now, completeTime=now)  # exportable, like any completion
     return task
 
 
