@@ -337,7 +337,7 @@ def deferral(d: Deployment, result: Result) -> None:
         sensor = tis.get("wait_for_annotation")
         if not sensor:
             return
-        seen["sensor"].add(sensor["state"])
+        seen["sensor"].add(str(sensor["state"]))  # None before it is scheduled
         if sensor["state"] == "deferred":
             running = {t for t, ti in tis.items() if ti["state"] == "running"}
             seen["running_while_deferred"].update(running)
