@@ -21,7 +21,11 @@ def annotation_export_consumer():
     def count_results(triggering_asset_events=None, inlet_events=None) -> int:
         # The event that started this run; run by hand, the latest export.
         triggered = (triggering_asset_events or {}).get(ANNOTATION_EXPORT) or []
-        event = triggered[-1] if triggered else inlet_events[ANNOTATION_EXPORT][-1]
+        recorded = triggered or inlet_events[ANNOTATION_EXPORT]
+        if not len(recorded):  # run by hand before any export landed
+            print("No export has landed on the asset yet: nothing to count")
+            return 0
+        event = recorded[-1]
         count = 0
         with ObjectStoragePath(event.extra["uri"]).open("rb") as lines:
             for _ in lines:
