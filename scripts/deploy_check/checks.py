@@ -22,9 +22,10 @@ from deploy_check.processes import CheckFailed, wait_for
 
 PIPELINE_DAG = "annotation_pipeline"
 KILLED_DAG = "annotation_deploy_killed_after_create"
+KILLED_SEND_DAG = "annotation_deploy_killed_after_send"
 LOAD_DAG = "annotation_deploy_load"
 #: The DAGs the checks trigger; the deployment waits until the dag-processor has parsed them all.
-DAGS = [PIPELINE_DAG, KILLED_DAG, LOAD_DAG]
+DAGS = [PIPELINE_DAG, KILLED_DAG, KILLED_SEND_DAG, LOAD_DAG]
 LOAD_COUNT = 100
 RUN_TIMEOUT_S = 300
 
@@ -196,9 +197,50 @@ def durable_retry(d: Deployment, result: Result, target: str, project_id: int) -
     expect("already created by an earlier try" in log, "the retry's log does not say it returned the kept id")
 
 
+def durable_send_retry(d: Deployment, result: Result, project_id: int) -> None:
+    """kill -9 right after the platform answered a task send; the retry reconnects to the kept
+    batch: one batch, one send request."""
+    d.api.unpause(KILLED_SEND_DAG)
+    run_id = d.api.trigger(KILLED_SEND_DAG, {"project_id": project_id, "marker_dir": str(d.markers)})
+    marker = d.markers / f"{run_id}.json"
+    wait_for(f"{KILLED_SEND_DAG} to reach the platform", marker.exists, 180, d.processes.get("scheduler").log)
+    time.sleep(0.2)  # the marker is written in one call; let it land
+    announced = json.loads(marker.read_text())
+
+    def batches_and_sends() -> tuple[list[str], int]:
+        state = d.emulator("/_emulator/state")
+        batches = sorted(b for b, v in state["batches"].items() if v.get("projectId") == project_id)
+        sends = sum(
+            1
+            for r in state["requests"]
+            if r["endpoint"] == "/task/send" and (r["json"] or {}).get("projectId") == project_id
+        )
+        return batches, sends
+
+    before = batches_and_sends()
+    expect(before == ([announced["batchId"]], 1), f"before the kill: batches and sends {before}")
+    killed_at = time.monotonic()
+    os.kill(announced["pid"], signal.SIGKILL)
+    result.say(f"[task send] kill -9 {announced['pid']} after batch {announced['batchId']} was started")
+    dag_run = d.api.wait_run(KILLED_SEND_DAG, run_id, RUN_TIMEOUT_S)
+    ti = d.api.task_instance(KILLED_SEND_DAG, run_id, "send_tasks")
+    expect(dag_run["state"] == "success", f"run ended {dag_run['state']} (task {ti['state']})")
+    expect(ti["try_number"] >= 2, f"the task succeeded on try {ti['try_number']}: nothing was retried")
+    batch_id = d.api.xcom(KILLED_SEND_DAG, run_id, "send_tasks")
+    after = batches_and_sends()
+    result.say(
+        f"[task send] retried by the scheduler: success on try {ti['try_number']}, "
+        f"{time.monotonic() - killed_at:.1f} s after the kill; XCom {batch_id}; emulator: batches "
+        f"{after[0]}, {after[1]} send request(s)"
+    )
+    expect(str(batch_id) == announced["batchId"], f"the retry returned {batch_id}, not the kept batch")
+    expect(after == ([announced["batchId"]], 1), f"a second batch or send: {after}")
+
+
 def durable_retries(d: Deployment, result: Result) -> None:
     durable_retry(d, result, "task", 5001)
     durable_retry(d, result, "worker", 5002)
+    durable_send_retry(d, result, 6001)
 
 
 # --- Load -----------------------------------------------------------------------------------------
