@@ -139,10 +139,25 @@ STATE_KEEPING_OPERATORS = (
 )
 
 
+#: Example DAGs a lane cannot run through that Airflow's `airflow dags test`, and why (seen in the lanes).
+NOT_ON_THIS_AIRFLOW: dict[str, str] = {}
+if version_compat.AIRFLOW_V_3_0_PLUS and not version_compat.AIRFLOW_V_3_1_PLUS:
+    NOT_ON_THIS_AIRFLOW["annotation_pipeline"] = (
+        "Airflow 3.0's `airflow dags test` refuses an asset outlet no dag-processor has registered "
+        "(AirflowInactiveAssetInInletOrOutletException)"
+    )
+if version_compat.AIRFLOW_V_3_0_PLUS and not version_compat.AIRFLOW_V_3_2_PLUS:
+    NOT_ON_THIS_AIRFLOW["annotation_export_consumer"] = (
+        "reading asset events in a task run by hand fails inside Airflow 3.0 and 3.1 (unhashable type)"
+    )
+
+
 @pytest.mark.dags
 @pytest.mark.skipif(not IN_LANE, reason="tests/test_dags.py runs the example DAGs on this Airflow")
 @pytest.mark.parametrize("dag_id", EXAMPLE_DAGS)
 def test_example_dag_runs_through_airflow_dags_test(airflow_env, emulator, dag_id, tmp_path):
+    if dag_id in NOT_ON_THIS_AIRFLOW:
+        pytest.skip(NOT_ON_THIS_AIRFLOW[dag_id])
     env = {
         **airflow_env,
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
