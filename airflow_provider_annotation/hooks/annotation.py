@@ -59,7 +59,7 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.export import export_body, read_export
 from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
-from airflow_provider_annotation.hooks.retry import RetryPolicy, is_expired_signature, retrying
+from airflow_provider_annotation.hooks.retry import RetryPolicy, SignatureExpiry, retrying
 from airflow_provider_annotation.project import (
     AnnotationRequestResult,
     CreatedProject,
@@ -222,26 +222,15 @@ class AnnotationHook(BaseHook):
         """``(data, request_id)`` of a successful call to `endpoint`, attempts signed afresh and
         re-sent as `hooks.retry` decides for its effect; the last attempt's typed error otherwise."""
         attempts = 0
-        expired_before = False
+        expiry = SignatureExpiry()
 
         def attempt() -> tuple[Any, str | None]:
-            nonlocal attempts, expired_before
+            nonlocal attempts
             attempts += 1
             try:
                 return self._send_once(endpoint, json, params, attempts)
             except AnnotationApiError as err:
-                if is_expired_signature(err):
-                    if expired_before:
-                        raise AnnotationClockSkewError(
-                            "signature expired again on a freshly signed retry: this machine's clock "
-                            "is probably off from the platform's (check NTP)",
-                            code=err.code,
-                            request_id=err.request_id,
-                            http_status=err.http_status,
-                            endpoint=endpoint.path,
-                            method=endpoint.method,
-                        ) from err
-                    expired_before = True
+                expiry.check(err, endpoint)
                 raise
 
         controller = self._retrying(endpoint.effect, policy or self.config.retry)

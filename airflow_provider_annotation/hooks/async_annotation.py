@@ -29,11 +29,10 @@ from airflow_provider_annotation.envelope import (
 )
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
-    AnnotationClockSkewError,
     AnnotationUnavailableError,
 )
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
-from airflow_provider_annotation.hooks.retry import async_retrying, is_expired_signature
+from airflow_provider_annotation.hooks.retry import SignatureExpiry, async_retrying
 from airflow_provider_annotation.project import read_object, read_page, read_task, to_count, to_task_id
 from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
@@ -140,26 +139,15 @@ class AnnotationAsyncHook(BaseHook):
             raise ValueError(f"endpoint: {endpoint} creates; the async hook only reads")
         cfg = await self.aconfig()
         attempts = 0
-        expired_before = False
+        expiry = SignatureExpiry()
 
         async def attempt() -> tuple[Any, str | None]:
-            nonlocal attempts, expired_before
+            nonlocal attempts
             attempts += 1
             try:
                 return await self._send_once(endpoint, json, params, attempts)
             except AnnotationApiError as err:
-                if is_expired_signature(err):
-                    if expired_before:
-                        raise AnnotationClockSkewError(
-                            "signature expired again on a freshly signed retry: this machine's clock "
-                            "is probably off from the platform's (check NTP)",
-                            code=err.code,
-                            request_id=err.request_id,
-                            http_status=err.http_status,
-                            endpoint=endpoint.path,
-                            method=endpoint.method,
-                        ) from err
-                    expired_before = True
+                expiry.check(err, endpoint)
                 raise
 
         # One controller per call: tenacity keeps a call's state on the controller (per thread), and

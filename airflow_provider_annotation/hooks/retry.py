@@ -19,7 +19,7 @@ from typing import Any
 import tenacity
 
 from airflow_provider_annotation.codes import PlatformCode
-from airflow_provider_annotation.endpoints import Effect
+from airflow_provider_annotation.endpoints import Effect, Endpoint
 from airflow_provider_annotation.envelope import claims_success
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
@@ -28,7 +28,14 @@ from airflow_provider_annotation.exceptions import (
     AnnotationUnavailableError,
 )
 
-__all__ = ["RetryPolicy", "async_retrying", "is_expired_signature", "retrying", "should_retry"]
+__all__ = [
+    "RetryPolicy",
+    "SignatureExpiry",
+    "async_retrying",
+    "is_expired_signature",
+    "retrying",
+    "should_retry",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,30 @@ def is_expired_signature(exc: BaseException | None) -> bool:
         and not isinstance(exc, AnnotationClockSkewError)
         and exc.code == PlatformCode.SIGNATURE_EXPIRED
     )
+
+
+class SignatureExpiry:
+    """One call's expired signatures: the first is re-signed and sent again, a second one on a fresh
+    signature means this machine's clock is off. The sync and async hooks share this rule."""
+
+    def __init__(self) -> None:
+        self._seen = False
+
+    def check(self, err: AnnotationApiError, endpoint: Endpoint) -> None:
+        """Raise `AnnotationClockSkewError` for a second expired signature; note a first one."""
+        if not is_expired_signature(err):
+            return
+        if self._seen:
+            raise AnnotationClockSkewError(
+                "signature expired again on a freshly signed retry: this machine's clock "
+                "is probably off from the platform's (check NTP)",
+                code=err.code,
+                request_id=err.request_id,
+                http_status=err.http_status,
+                endpoint=endpoint.path,
+                method=endpoint.method,
+            ) from err
+        self._seen = True
 
 
 def should_retry(exc: BaseException, effect: Effect, policy: RetryPolicy) -> bool:
