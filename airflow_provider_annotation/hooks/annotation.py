@@ -58,6 +58,7 @@ from airflow_provider_annotation.exceptions import (
 )
 from airflow_provider_annotation.export import export_body, read_export
 from airflow_provider_annotation.hooks import connection_form
+from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import RetryPolicy, SignatureExpiry, retrying
 from airflow_provider_annotation.project import (
@@ -92,7 +93,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CHUNK_BYTES = 64 * 1024
 
 
-class AnnotationHook(BaseHook):
+class AnnotationHook(CallLogMixin, BaseHook):
     """Talks to the annotation platform with the access-key pair of one Airflow connection.
 
     Host is the platform's openAPI base URL, Login the Access Key ID, Password the Secret Key.
@@ -366,34 +367,6 @@ class AnnotationHook(BaseHook):
                 http_status=status,
             ) from None
         return response
-
-    def _log_call(
-        self,
-        endpoint: Endpoint,
-        status: int,
-        code: int | None,
-        request_id: str | None,
-        started: float,
-        attempt: int,
-        ids: str,
-    ) -> None:
-        self.log.info(
-            "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)%s",
-            endpoint.method,
-            endpoint.path,
-            status,
-            "-" if code is None else int(code),
-            request_id or "-",
-            (time.monotonic() - started) * 1000,
-            attempt,
-            ids,
-        )
-
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        self.log.warning(
-            "Attempt %d failed (%s); sending again in %.2f s", state.attempt_number, exc, state.upcoming_sleep
-        )
 
     # -- the connection form before Airflow 3.2 (3.2+ reads it from the provider info) --------
 

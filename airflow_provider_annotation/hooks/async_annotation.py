@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import httpx
-import tenacity
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_annotation.codes import PlatformCode
@@ -31,6 +30,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationUnavailableError,
 )
+from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import SignatureExpiry, async_retrying
 from airflow_provider_annotation.project import read_object, read_page, read_task, to_count, to_task_id
@@ -42,7 +42,7 @@ from airflow_provider_annotation.workflow import to_project_id
 __all__ = ["AnnotationAsyncHook"]
 
 
-class AnnotationAsyncHook(BaseHook):
+class AnnotationAsyncHook(CallLogMixin, BaseHook):
     """The read endpoints a wait needs, awaited: `get_task`, `list_project_tasks`,
     `get_send_status`, and `call(endpoint)` for any other read.
 
@@ -209,32 +209,6 @@ class AnnotationAsyncHook(BaseHook):
             raise
         self._log_call(endpoint, status, PlatformCode.SUCCESS, request_id, started, attempt)
         return data, request_id
-
-    def _log_call(
-        self,
-        endpoint: Endpoint,
-        status: int,
-        code: int | None,
-        request_id: str | None,
-        started: float,
-        attempt: int,
-    ) -> None:
-        self.log.info(
-            "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)",
-            endpoint.method,
-            endpoint.path,
-            status,
-            "-" if code is None else int(code),
-            request_id or "-",
-            (time.monotonic() - started) * 1000,
-            attempt,
-        )
-
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        self.log.warning(
-            "Attempt %d failed (%s); sending again in %.2f s", state.attempt_number, exc, state.upcoming_sleep
-        )
 
 
 @functools.lru_cache(maxsize=8)

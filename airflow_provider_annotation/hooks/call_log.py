@@ -1,0 +1,48 @@
+"""The hooks' log lines: one INFO line per attempt and one WARNING line per retry, the same words from
+the sync and the async hook. Never headers, bodies or signatures: only what identifies the call."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import tenacity
+
+from airflow_provider_annotation.endpoints import Endpoint
+
+__all__ = ["CallLogMixin"]
+
+
+class CallLogMixin:
+    """For a hook with a `log` (Airflow's LoggingMixin): method, endpoint, status, code, requestId,
+    duration and attempt of each call; why and how long before each retry."""
+
+    log: Any
+
+    def _log_call(
+        self,
+        endpoint: Endpoint,
+        status: int,
+        code: int | None,
+        request_id: str | None,
+        started: float,
+        attempt: int,
+        ids: str = "",
+    ) -> None:
+        self.log.info(
+            "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)%s",
+            endpoint.method,
+            endpoint.path,
+            status,
+            "-" if code is None else int(code),
+            request_id or "-",
+            (time.monotonic() - started) * 1000,
+            attempt,
+            ids,
+        )
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.log.warning(
+            "Attempt %d failed (%s); sending again in %.2f s", state.attempt_number, exc, state.upcoming_sleep
+        )
