@@ -82,3 +82,40 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (FileNotFoundError, ProcessLookupError):
         return False
+
+
+def test_a_create_refused_as_a_same_millisecond_replay_is_re_signed_and_not_counted_as_sent(
+    emulator, make_hook, monkeypatch
+):
+    """X-SIGN binds only the key pair and the millisecond, so two Celery worker processes calling in
+    the same millisecond send the same signature, and the emulator refuses the second as a replay
+    (403). That refusal proves the platform did nothing: the hook re-signs at once, and the load
+    check counts it apart from the creates that reached the platform (a CI run once failed on it)."""
+    import requests
+    from deploy_check.checks import create_requests, creates_for
+
+    from airflow_provider_annotation import signing
+    from airflow_provider_annotation.endpoints import PROJECT_LIST
+    from tests.conftest import AK, SK
+
+    class EmulatorOnly:  # the one part of a Deployment these counts read
+        def emulator(self, path: str) -> dict:
+            return requests.get(emulator.url + path, timeout=5).json()
+
+    now = time.time_ns() // 1_000_000
+    other_worker = signing.signed_headers(AK, SK, timestamp_ms=now)
+    answer = requests.post(
+        emulator.url + PROJECT_LIST.path, json={"offset": 1, "limit": 1}, headers=other_worker, timeout=5
+    ).json()
+    assert answer["code"] == 200
+    # this process's clock stands on the same millisecond (a clock cannot be made to collide for real)
+    monkeypatch.setattr(signing, "_last_stamp_ms", now - 1)
+    monkeypatch.setattr(signing, "time", type("Clock", (), {"time_ns": staticmethod(lambda: now * 1_000_000)}))
+    pools = [{"name": "D", "type": 0}, {"name": "L", "type": 1, "workers": ["alice"]}, {"name": "C", "type": 5}]
+    workflow_id = make_hook().create_workflow(31, pools)
+
+    creates = [r for r in emulator.requests if r["endpoint"].endswith("workflow/create")]
+    assert [r["code"] for r in creates] == [403, 200]
+    assert creates[0]["headers"]["X-SIGN"] == other_worker["X-SIGN"]
+    assert create_requests(EmulatorOnly(), range(31, 32)) == (1, 1)
+    assert creates_for(EmulatorOnly(), 31) == ([workflow_id], 1)

@@ -54,17 +54,32 @@ def expect(condition: bool, message: str) -> None:
         raise CheckFailed(message)
 
 
+#: Envelope codes the platform answers before it reads the body: a create refused with one of them
+#: did nothing (the hook re-signs once on 403). The signature binds only the key pair and the
+#: millisecond, so two worker processes calling in the same millisecond send the same X-SIGN and the
+#: emulator refuses the second as a replay; that is a proven no-op, not a duplicate.
+REFUSED_AT_THE_DOOR = {401, 402, 403}
+
+
+def create_requests(d: Deployment, projects: range) -> tuple[int, int]:
+    """Create requests for `projects` that got past authentication, and those refused before it."""
+    state = d.emulator("/_emulator/state")
+    accepted = refused = 0
+    for r in state["requests"]:
+        if r["endpoint"].rstrip("/").endswith("workflow/create") and (r["json"] or {}).get("projectId") in projects:
+            if r.get("code") in REFUSED_AT_THE_DOOR:
+                refused += 1
+            else:
+                accepted += 1
+    return accepted, refused
+
+
 def creates_for(d: Deployment, project_id: int) -> tuple[list[int], int]:
-    """Workflow ids the emulator holds for a project, and how many create requests reached it."""
+    """Workflow ids the emulator holds for a project, and how many create requests got past
+    authentication (a same-millisecond signature refused as a replay did nothing)."""
     state = d.emulator("/_emulator/state")
     ids = sorted(int(wid) for wid, wf in state["workflows"].items() if wf["projectId"] == project_id)
-    sent = sum(
-        1
-        for r in state["requests"]
-        if r["endpoint"].rstrip("/").endswith("workflow/create")
-        and (r["json"] or {}).get("projectId") == project_id
-    )
-    return ids, sent
+    return ids, create_requests(d, range(project_id, project_id + 1))[0]
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -277,12 +292,7 @@ def load(d: Deployment, result: Result) -> None:
     for wf in state["workflows"].values():
         if first <= wf["projectId"] < first + LOAD_COUNT:
             per_project[wf["projectId"]] = per_project.get(wf["projectId"], 0) + 1
-    sent = sum(
-        1
-        for r in state["requests"]
-        if r["endpoint"].rstrip("/").endswith("workflow/create")
-        and first <= (r["json"] or {}).get("projectId", -1) < first + LOAD_COUNT
-    )
+    sent, refused = create_requests(d, range(first, first + LOAD_COUNT))
     duplicates = sum(n - 1 for n in per_project.values())
     xcoms = {d.api.xcom(LOAD_DAG, run_id, "create_workflow", ti["map_index"]) for ti in tis}
     emulator_ids = {
@@ -307,7 +317,8 @@ def load(d: Deployment, result: Result) -> None:
     )
     result.say(
         f"emulator: {len(per_project)} projects with a workflow, {duplicates} duplicates, "
-        f"{sent} create requests; "
+        f"{sent} create requests accepted"
+        f"{f' (+{refused} refused as a same-millisecond replayed signature and re-signed)' if refused else ''}; "
         f"XComs match the emulator's ids: {xcoms == emulator_ids}"
     )
     result.figures = {
