@@ -110,8 +110,14 @@ def test_a_create_refused_as_a_same_millisecond_replay_is_re_signed_and_not_coun
     assert answer["code"] == 200
     # this process's clock stands on the same millisecond (a clock cannot be made to collide for real)
     monkeypatch.setattr(signing, "_last_stamp_ms", now - 1)
-    monkeypatch.setattr(signing, "time", type("Clock", (), {"time_ns": staticmethod(lambda: now * 1_000_000)}))
-    pools = [{"name": "D", "type": 0}, {"name": "L", "type": 1, "workers": ["alice"]}, {"name": "C", "type": 5}]
+    monkeypatch.setattr(
+        signing, "time", type("Clock", (), {"time_ns": staticmethod(lambda: now * 1_000_000)})
+    )
+    pools = [
+        {"name": "D", "type": 0},
+        {"name": "L", "type": 1, "workers": ["alice"]},
+        {"name": "C", "type": 5},
+    ]
     workflow_id = make_hook().create_workflow(31, pools)
 
     creates = [r for r in emulator.requests if r["endpoint"].endswith("workflow/create")]

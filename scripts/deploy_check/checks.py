@@ -66,7 +66,10 @@ def create_requests(d: Deployment, projects: range) -> tuple[int, int]:
     state = d.emulator("/_emulator/state")
     accepted = refused = 0
     for r in state["requests"]:
-        if r["endpoint"].rstrip("/").endswith("workflow/create") and (r["json"] or {}).get("projectId") in projects:
+        if (
+            r["endpoint"].rstrip("/").endswith("workflow/create")
+            and (r["json"] or {}).get("projectId") in projects
+        ):
             if r.get("code") in REFUSED_AT_THE_DOOR:
                 refused += 1
             else:
@@ -318,7 +321,7 @@ def load(d: Deployment, result: Result) -> None:
     result.say(
         f"emulator: {len(per_project)} projects with a workflow, {duplicates} duplicates, "
         f"{sent} create requests accepted"
-        f"{f' (+{refused} refused as a same-millisecond replayed signature and re-signed)' if refused else ''}; "
+        f"{f' (+{refused} refused as a same-millisecond replay, re-signed)' if refused else ''}; "
         f"XComs match the emulator's ids: {xcoms == emulator_ids}"
     )
     result.figures = {
