@@ -19,17 +19,18 @@ ANNOTATION_EXPORT = Asset("annotation-export")
 def annotation_export_consumer():
     @task(inlets=[ANNOTATION_EXPORT])
     def count_results(triggering_asset_events=None, inlet_events=None) -> int:
-        # The event that started this run; run by hand, the latest export.
-        triggered = (triggering_asset_events or {}).get(ANNOTATION_EXPORT) or []
+        # The event that started this run; run by hand, the latest export. (The accessor looks the
+        # asset up itself: an Asset is not hashable before Airflow 3.2, so never key a dict by it.)
+        triggered = triggering_asset_events.get(ANNOTATION_EXPORT) if triggering_asset_events else None
         recorded = triggered or inlet_events[ANNOTATION_EXPORT]
         if not len(recorded):  # run by hand before any export landed
             print("No export has landed on the asset yet: nothing to count")
             return 0
         event = recorded[-1]
         count = 0
-        with ObjectStoragePath(event.extra["uri"]).open("rb") as lines:
-            for _ in lines:
-                count += 1
+        with ObjectStoragePath(event.extra["uri"]).open("rb") as export:
+            while chunk := export.read(1 << 20):  # one result per line, each ending in a newline
+                count += chunk.count(b"\n")
         uri, announced = event.extra["uri"], event.extra["count"]
         print(f"Export {uri} holds {count} annotation results (its event says {announced})")
         return count

@@ -19,6 +19,9 @@ for version in "$@"; do
     # 3.0 sets no upper bounds on its API stack, and with today's cadwyn/FastAPI/Starlette its
     # execution API refuses every task start (HTTP 422): keep to the releases of its time.
     reqs+=("cadwyn<5.5" "fastapi<0.118" "starlette<0.49")
+    # Its ObjectStoragePath predates universal-pathlib 0.3, which it refuses for every path
+    # ("detected protocol file which is incompatible with ObjectStoragePath").
+    reqs+=("universal-pathlib<0.3")
   fi
   if [ "$version" = "3.2.2" ]; then
     # With FastAPI >= 0.137 (3.3 caps it) and svcs 26, its in-process execution API fails in
