@@ -27,6 +27,8 @@ for version in "$@"; do
     # With FastAPI >= 0.137 (3.3 caps it) and svcs 26, its in-process execution API fails in
     # `airflow dags test` (a discriminator error, then "State has no attribute svcs_registry").
     reqs+=("fastapi<0.137" "svcs<26")
+    # This lane also runs the example DAGs with the OpenLineage provider (scripts/compat.sh).
+    reqs+=(apache-airflow-providers-openlineage)
   fi
   if [ "$version" = "3.3.2" ]; then
     reqs=("apache-airflow[celery,postgres]==$version" "celery[redis]==5.6.3" apache-airflow-providers-http

@@ -143,6 +143,8 @@ STATE_KEEPING_OPERATORS = (
 #: (AirflowInactiveAssetInInletOrOutletException, apache/airflow#51644): there, as a user would,
 #: register the DAGs with `airflow dags reserialize` before testing one that names an asset.
 REGISTER_ASSETS_FIRST = version_compat.AIRFLOW_V_3_0_PLUS and not version_compat.AIRFLOW_V_3_1_PLUS
+#: The lane that installs the OpenLineage provider (scripts/compat.sh) also proves the export's lineage.
+HAS_OPENLINEAGE = importlib.util.find_spec("airflow.providers.openlineage") is not None
 
 
 @pytest.mark.dags
@@ -166,6 +168,11 @@ def test_example_dag_runs_through_airflow_dags_test(airflow_env, emulator, dag_i
         assert registered.returncode == 0, (registered.stdout + registered.stderr)[-3000:]
     if '"export_folder"' in source:  # lanes run side by side: each exports into its own folder
         command += ["--conf", json.dumps({"export_folder": str(tmp_path)})]
+    lineage = tmp_path / "openlineage.jsonl"
+    if HAS_OPENLINEAGE:  # every event the OpenLineage listener emits, as JSON lines in a file
+        env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+            {"type": "file", "log_file_path": str(lineage), "append": True}
+        )
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     finally:
@@ -181,3 +188,23 @@ def test_example_dag_runs_through_airflow_dags_test(airflow_env, emulator, dag_i
     )
     warned = "No task_state_store (Airflow < 3.3)" in out
     assert warned == (keeps_state and not version_compat.AIRFLOW_V_3_3_PLUS)
+    if HAS_OPENLINEAGE and "ExportTasksOperator(" in source:
+        assert_export_lineage(lineage, dag_id, emulator)
+
+
+def assert_export_lineage(lineage: Path, dag_id: str, emulator) -> None:
+    """The OpenLineage listener's COMPLETE event for each export names the platform project as its
+    input and the file written as its output (ExportTasksOperator.get_openlineage_facets_on_complete)."""
+    events = [json.loads(line) for line in lineage.read_text().splitlines() if line.strip()]
+    exports = [
+        e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"].startswith(f"{dag_id}.export")
+    ]
+    assert exports, f"no COMPLETE event of an export task among {[e['job']['name'] for e in events]}"
+    host = emulator.url.removeprefix("http://")
+    projects = {str(project_id) for project_id in emulator.projects}
+    for event in exports:
+        inputs = [(d["namespace"], d["name"]) for d in event["inputs"]]
+        outputs = [(d["namespace"], d["name"]) for d in event["outputs"]]
+        assert len(inputs) == 1 and inputs[0][0] == f"annotation://{host}", inputs
+        assert inputs[0][1].removeprefix("project/") in projects, (inputs, projects)
+        assert len(outputs) == 1 and outputs[0][0] == "file" and Path(outputs[0][1]).is_file(), outputs
