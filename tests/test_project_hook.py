@@ -438,3 +438,30 @@ def test_operators_must_be_plain_json() -> None:
         "operators[2]",
     ]
     assert to_operators([{"labels": ("car",)}]) == [{"labels": ["car"]}]
+
+
+# -- README promises found untested by a mutation audit ---------------------------------------
+
+
+def page_answer(count: int, items: list[dict]) -> Fault:
+    """A /project/list answer fixed in advance, whatever offset was asked for."""
+    envelope = {"code": 200, "success": True, "data": {"count": count, "data": items}, "requestId": "r"}
+    return Fault(status=200, body=json.dumps(envelope), endpoint=PROJECT_LIST.path)
+
+
+def test_iterators_stop_at_the_count_when_the_server_ignores_offset(emu: Emulator, make_hook) -> None:
+    """README: "The iterators stop after the page that completes the first page's count ... A
+    server that ignores `offset` cannot keep them looping."""
+    first_page = decoy_projects(10)
+    emu.inject(*[page_answer(25, first_page) for _ in range(10)])  # page 1, whatever was asked
+    projects = list(make_hook().iter_projects(page_size=10))
+    assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2, 3]
+    assert projects == first_page * 3
+
+
+def test_iterators_stop_at_an_empty_page(emu: Emulator, make_hook) -> None:
+    """README: the iterators stop "at an empty page", even when `count` promised more."""
+    first_page = decoy_projects(10)
+    emu.inject(page_answer(25, first_page), page_answer(25, []), page_answer(25, first_page))
+    assert list(make_hook().iter_projects(page_size=10)) == first_page
+    assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2]
