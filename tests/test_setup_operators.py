@@ -206,3 +206,55 @@ def test_bad_connection_fails_without_retry_and_sends_nothing(emulator, monkeypa
         with pytest.raises(AirflowFailException, match="not retrying: fix the connection 'annotation_bad'"):
             task.execute({})
     assert emulator.requests == []
+
+
+# -- README promises found untested by a mutation audit ---------------------------------------
+
+
+def test_submit_batch_size_defaults_to_500() -> None:
+    """README: "`batch_size` is 500 by default"."""
+    chunks = submit(data_ids=[f"d{i}" for i in range(1001)], dry_run=True).build_chunks()
+    assert [len(c["dataIds"]) for c in chunks] == [500, 500, 1]
+
+
+@pytest.fixture
+def default_conn(emulator, monkeypatch):
+    """`annotation_default` (the operators' default) pointing at the emulator, retries instant."""
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url, retry_base_delay=0))
+    return emulator
+
+
+def test_stats_platform_refusal_fails_without_retry_but_a_missing_project_may_retry(default_conn) -> None:
+    """README, What a retry does: AnnotationStatsOperator, "platform refusal ... fails, no Airflow
+    retry"; a missing project goes through Airflow's retries as usual."""
+    from airflow_provider_annotation.endpoints import ANNOTATION_STAT
+    from airflow_provider_annotation.exceptions import AnnotationNotFoundError, AnnotationValidationError
+    from airflow_provider_annotation.testing import Fault
+
+    default_conn.inject(Fault.failure(400, endpoint=ANNOTATION_STAT.path))  # malformed request
+    stats = AnnotationStatsOperator(task_id="s", project_id=4242, workflow_id=7)
+    with pytest.raises(AirflowFailException, match="The platform refused the request; not retrying.") as info:
+        stats.execute({})
+    assert isinstance(info.value.__cause__, AnnotationValidationError)
+    with pytest.raises(AnnotationNotFoundError):  # not an AirflowFailException: Airflow may retry
+        AnnotationStatsOperator(task_id="s", project_id=999_999, workflow_id=7).execute({})
+    assert [r["endpoint"] for r in default_conn.requests] == [ANNOTATION_STAT.path] * 2
+
+
+def test_submit_on_rejected_warn_logs_a_warning_and_returns_them(default_conn, logs) -> None:
+    """README: `"warn"` logs the rejected data ids (a warning) and returns them in
+    `rejected_data_ids`; the tasks that were made stay."""
+    import re
+
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+    with AnnotationHook() as hook:
+        hook.create_workflow(4242)
+    result = submit(data_ids=["a", "missing-b"], on_rejected="warn").execute({})
+    assert result["rejected_data_ids"] == ["missing-b"]
+    assert [t["dataId"] for t in result["tasks"]] == ["a"] and result["task_ids"] == [
+        t["taskId"] for t in result["tasks"]
+    ]
+    (line,) = [ln for ln in logs.text.splitlines() if "The platform made no task for" in ln]
+    assert re.search(r"\[warning\s*\]", line), line
+    assert "1 data ids: missing-b (1 tasks were made)" in line
