@@ -258,3 +258,19 @@ def test_submit_on_rejected_warn_logs_a_warning_and_returns_them(default_conn, l
     (line,) = [ln for ln in logs.text.splitlines() if "The platform made no task for" in ln]
     assert re.search(r"\[warning\s*\]", line), line
     assert "1 data ids: missing-b (1 tasks were made)" in line
+
+
+def test_submit_platform_refusal_fails_without_retry_but_a_missing_project_may_retry(default_conn) -> None:
+    """README, What a retry does: SubmitAnnotationDataOperator, "platform refusal ... fails, no
+    Airflow retry"; a missing project goes through Airflow's retries (which resume)."""
+    from airflow_provider_annotation.endpoints import ANNOTATION_REQUEST
+    from airflow_provider_annotation.exceptions import AnnotationNotFoundError, AnnotationValidationError
+    from airflow_provider_annotation.testing import Fault
+
+    default_conn.inject(Fault.failure(400, endpoint=ANNOTATION_REQUEST.path))  # malformed request
+    with pytest.raises(AirflowFailException, match="The platform refused the request; not retrying.") as info:
+        submit(data_ids=["a"]).execute({})
+    assert isinstance(info.value.__cause__, AnnotationValidationError)
+    with pytest.raises(AnnotationNotFoundError):  # not an AirflowFailException: Airflow may retry
+        submit(project_id=999_999, data_ids=["a"]).execute({})
+    assert [r["endpoint"] for r in default_conn.requests] == [ANNOTATION_REQUEST.path] * 2
