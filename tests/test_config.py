@@ -488,3 +488,17 @@ def test_waits_are_from_zero(key, where):
     assert (cfg.retry.max_retry_wait if key == "max_retry_wait" else cfg.retry.base_delay) == 0.0
     assert f"{where}: must be at least 0, got -1" in refused(extra={key: -1})
     assert f"{where}: must be at least 0, got -0.5" in refused(extra={key: "-0.5"})
+
+
+def test_numbers_from_form_strings_are_read():
+    """README: numbers are JSON numbers or strings holding one ("30", "7.5": forms store those)."""
+    cfg = AnnotationConnectionConfig.from_connection(
+        conn(extra={"timeout": {"connect": "7.5", "read": "30"}, "max_attempts": "3", "retry_base_delay": "0"})
+    )
+    assert (cfg.connect_timeout, cfg.read_timeout, cfg.retry.max_attempts, cfg.retry.base_delay) == (
+        7.5,
+        30.0,
+        3,
+        0.0,
+    )
+    assert "extra 'max_attempts': expected a whole number, got 2.5" in refused(extra={"max_attempts": "2.5"})
