@@ -493,7 +493,9 @@ def test_waits_are_from_zero(key, where):
 def test_numbers_from_form_strings_are_read():
     """README: numbers are JSON numbers or strings holding one ("30", "7.5": forms store those)."""
     cfg = AnnotationConnectionConfig.from_connection(
-        conn(extra={"timeout": {"connect": "7.5", "read": "30"}, "max_attempts": "3", "retry_base_delay": "0"})
+        conn(
+            extra={"timeout": {"connect": "7.5", "read": "30"}, "max_attempts": "3", "retry_base_delay": "0"}
+        )
     )
     assert (cfg.connect_timeout, cfg.read_timeout, cfg.retry.max_attempts, cfg.retry.base_delay) == (
         7.5,
