@@ -274,3 +274,24 @@ def test_submit_platform_refusal_fails_without_retry_but_a_missing_project_may_r
     with pytest.raises(AnnotationNotFoundError):  # not an AirflowFailException: Airflow may retry
         submit(project_id=999_999, data_ids=["a"]).execute({})
     assert [r["endpoint"] for r in default_conn.requests] == [ANNOTATION_REQUEST.path] * 2
+
+
+def test_adopt_fails_closed_when_no_project_of_that_name_and_data_type_is_found(default_conn) -> None:
+    """README, What a retry does: CreateProjectOperator with `"adopt"`, answer lost and "none found:
+    fails closed"; a taken name (5801) with no project of that name and `data_type` visible fails too."""
+    from airflow_provider_annotation.endpoints import PROJECT_CREATE, PROJECT_LIST
+    from airflow_provider_annotation.testing import Fault
+
+    default_conn.inject(Fault.disconnect(endpoint=PROJECT_CREATE.path))  # lost before the platform acted
+    with pytest.raises(AirflowFailException, match="Not retrying this task: the project may exist already"):
+        project(if_exists="adopt").execute({})
+    lookups = [json.loads(r["body"]) for r in default_conn.requests if r["endpoint"] == PROJECT_LIST.path]
+    assert [(b["status"], b["dataType"]) for b in lookups] == [(0, 2), (1, 2), (2, 2), (3, 2)]
+    assert default_conn.projects == {}  # nothing adopted, nothing created again
+    default_conn.add_projects([{"projectId": 9001, "name": "Cars", "status": 1, "dataType": 3}])
+    with pytest.raises(
+        AirflowFailException, match="no project of data type 2 with that exact name is visible"
+    ):
+        project(if_exists="adopt").execute({})
+    creates = [r for r in default_conn.requests if r["endpoint"] == PROJECT_CREATE.path]
+    assert len(creates) == 2  # one per task run: never re-sent
