@@ -463,3 +463,44 @@ def test_airflow_connections_test_never_shows_the_host_password(airflow_env, emu
     assert "host: " in output and "user:password@" in output
     assert PASSWORD not in output
     assert emulator.requests == []
+
+
+# -- README promises found untested by a mutation audit ---------------------------------------
+
+
+def test_total_timeout_defaults_to_connect_plus_read():
+    """README: `timeout` default "connect 10 s, read 60 s, total connect + read"."""
+    assert AnnotationConnectionConfig.from_connection(conn()).total_timeout == 70.0
+    cfg = AnnotationConnectionConfig.from_connection(conn(extra={"timeout": {"connect": 2, "read": 30}}))
+    assert cfg.total_timeout == 32.0
+    assert AnnotationConnectionConfig.from_connection(conn(extra={"timeout": 7.5})).total_timeout == 15.0
+    cfg = AnnotationConnectionConfig.from_connection(conn(extra={"timeout": {"read": 5, "total": 9}}))
+    assert (cfg.connect_timeout, cfg.read_timeout, cfg.total_timeout) == (10.0, 5.0, 9.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "where"),
+    [("max_retry_wait", "extra 'max_retry_wait'"), ("retry_base_delay", "extra 'retry_base_delay'")],
+)
+def test_waits_are_from_zero(key, where):
+    """README: `max_retry_wait` and `retry_base_delay` go from 0 (0: no waiting) to 3600."""
+    cfg = AnnotationConnectionConfig.from_connection(conn(extra={key: 0}))
+    assert (cfg.retry.max_retry_wait if key == "max_retry_wait" else cfg.retry.base_delay) == 0.0
+    assert f"{where}: must be at least 0, got -1" in refused(extra={key: -1})
+    assert f"{where}: must be at least 0, got -0.5" in refused(extra={key: "-0.5"})
+
+
+def test_numbers_from_form_strings_are_read():
+    """README: numbers are JSON numbers or strings holding one ("30", "7.5": forms store those)."""
+    cfg = AnnotationConnectionConfig.from_connection(
+        conn(
+            extra={"timeout": {"connect": "7.5", "read": "30"}, "max_attempts": "3", "retry_base_delay": "0"}
+        )
+    )
+    assert (cfg.connect_timeout, cfg.read_timeout, cfg.retry.max_attempts, cfg.retry.base_delay) == (
+        7.5,
+        30.0,
+        3,
+        0.0,
+    )
+    assert "extra 'max_attempts': expected a whole number, got 2.5" in refused(extra={"max_attempts": "2.5"})

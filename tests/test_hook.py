@@ -525,3 +525,22 @@ def test_requests_not_needed_to_read_an_error():
     assert issubclass(AnnotationApiError, Exception) and not issubclass(
         AnnotationApiError, requests.RequestException
     )
+
+
+# -- README promises found untested by a mutation audit ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [None, Fault(status=404, body="<html><h1>Not Found</h1></html>", content_type="text/html")],
+    ids=["platform-404-envelope", "html-404-page"],
+)
+def test_test_connection_names_a_wrong_base_url(emulator, make_hook, fault):
+    """README: a failed connection test names what to fix, "a wrong base URL" among them."""
+    if fault is not None:
+        emulator.inject(fault)
+    host = emulator.url + ("/wrong-prefix" if fault is None else "")
+    ok, message = make_hook(host=host).test_connection()
+    assert not ok
+    assert f"{host} has no {PROJECT_LIST} (HTTP 404, not found): check the base URL in Host" in message
+    assert len(emulator.requests) == 1  # one cheap read, not re-sent

@@ -247,3 +247,18 @@ def test_counts_of_every_argument_add_up_in_one_bounded_message():
     )
     assert says.startswith("invalid workflow input (36 problems, the first 20 shown):\n  project_id: ")
     assert "\n  labelers[0]: " in says and "\n  ... and 16 more\n" in says
+
+
+# -- README promises found untested by a mutation audit ---------------------------------------
+
+
+def test_without_task_state_store_the_duplicate_risk_is_a_warning(emulator, monkeypatch, logs):
+    """README: "On Airflow without `task_state_store` the operator logs a warning that retries may
+    duplicate" - at warning level, where alerting looks, not as one more info line."""
+    import re
+
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
+    assert op(project_id=31).execute({}) == 18000  # annotation_conn_id defaults to annotation_default
+    (line,) = [ln for ln in logs.text.splitlines() if "No task_state_store" in ln]
+    assert re.search(r"\[warning\s*\]", line), line
+    assert "the retry creates a second one" in line

@@ -438,3 +438,51 @@ def test_operators_must_be_plain_json() -> None:
         "operators[2]",
     ]
     assert to_operators([{"labels": ("car",)}]) == [{"labels": ["car"]}]
+
+
+# -- README promises found untested by a mutation audit ---------------------------------------
+
+
+def page_answer(count: int, items: list[dict]) -> Fault:
+    """A /project/list answer fixed in advance, whatever offset was asked for."""
+    envelope = {"code": 200, "success": True, "data": {"count": count, "data": items}, "requestId": "r"}
+    return Fault(status=200, body=json.dumps(envelope), endpoint=PROJECT_LIST.path)
+
+
+def test_iterators_stop_at_the_count_when_the_server_ignores_offset(emu: Emulator, make_hook) -> None:
+    """README: "The iterators stop after the page that completes the first page's count ... A
+    server that ignores `offset` cannot keep them looping."""
+    first_page = decoy_projects(10)
+    emu.inject(*[page_answer(25, first_page) for _ in range(10)])  # page 1, whatever was asked
+    projects = list(make_hook().iter_projects(page_size=10))
+    assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2, 3]
+    assert projects == first_page * 3
+
+
+def test_iterators_stop_at_an_empty_page(emu: Emulator, make_hook) -> None:
+    """README: the iterators stop "at an empty page", even when `count` promised more."""
+    first_page = decoy_projects(10)
+    emu.inject(page_answer(25, first_page), page_answer(25, []), page_answer(25, first_page))
+    assert list(make_hook().iter_projects(page_size=10)) == first_page
+    assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2]
+
+
+def test_ids_through_a_float_fail_typed_after_a_create_and_after_a_read(emu: Emulator, make_hook) -> None:
+    """README: "Task ids, data ids and batch ids stay strings end to end. An id in an answer that
+    arrives as a JSON float (digits already lost) is an error, never rounded:
+    `AnnotationMayHaveTakenEffectError` after a create, `AnnotationResponseError` after a read."""
+    from airflow_provider_annotation.endpoints import TASK_SEND
+
+    hook = make_hook()
+    emu.inject(Fault.half_claimed("id-float", act=True, endpoint=TASK_SEND.path))
+    with pytest.raises(AnnotationMayHaveTakenEffectError, match="batchId is not a non-empty string"):
+        hook.send_tasks(4242, "https://example.com/records.jsonl")
+    assert len(emu.batches) == 1 and len(bodies(emu, TASK_SEND.path)) == 1  # acted once, not re-sent
+    float_id = {"id": 3.5818363568325018e17, "status": 9}
+    answer = {"code": 200, "success": True, "message": "ok", "requestId": "r3", "data": float_id}
+    emu.inject(
+        Fault(status=200, body=json.dumps(answer), content_type="application/json", endpoint=TASK_GET.path)
+    )
+    with pytest.raises(AnnotationResponseError, match="id is 3.58") as info:
+        hook.get_task(4242, "358183635683250176")
+    assert not isinstance(info.value, AnnotationMayHaveTakenEffectError)

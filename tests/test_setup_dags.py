@@ -274,3 +274,30 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
     assert report["submit_kept"]["rejected_data_ids"] == ["missing-o"]
     assert "The platform made no task for 1 data ids: m (1 tasks were made)" in out
     assert report["stats"]["taskCount"] == 12
+
+
+# -- README promises found untested by a mutation audit ---------------------------------------
+
+
+def test_retry_paths_changed_submission_adoption_warning_and_stats_refusal(airflow_env, emu, make_hook):
+    """README, What a retry does: a retry whose parameters render differently fails instead of
+    sending again, naming the state keys to delete (`annotation_request`, `annotation_request.<n>`);
+    `"adopt"` returns the existing project with a warning; a stats refusal fails without retry."""
+    make_hook().create_workflow(4242)  # the project's default workflow, for the annotation request
+    emu.add_projects([{"projectId": 9001, "name": "Existing", "status": 1, "dataType": 2}])
+    emu.inject(Fault.failure(400, endpoint=ANNOTATION_STAT.path))
+    code, out = run_dag(airflow_env, emu, TEST_DAGS, "setup_test_retry_paths")
+    states = task_states(airflow_env, "setup_test_retry_paths")
+    assert states == {
+        "submit_changed": ("failed", 2),
+        "project_adopt": ("success", 1),
+        "stats_refused": ("failed", 1),
+    }, out
+    assert [b["dataIds"] for b in sent(emu, ANNOTATION_REQUEST.path)] == [["d1"]]  # the retry sent nothing
+    assert "sent annotation requests for different parameters; not sending these" in out
+    assert "delete the task state keys 'annotation_request' and 'annotation_request.<n>'" in out
+    (adopted,) = [line for line in out.splitlines() if "adopting the existing project 9001" in line]
+    assert re.search(r"\[warn(ing)?\s*\]|WARNING", adopted), adopted
+    assert [p["name"] for p in emu.projects.values()] == ["Existing"]  # adopted, not created again
+    assert len(sent(emu, ANNOTATION_STAT.path)) == 1
+    assert "The platform refused the request; not retrying." in out

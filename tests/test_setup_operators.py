@@ -206,3 +206,92 @@ def test_bad_connection_fails_without_retry_and_sends_nothing(emulator, monkeypa
         with pytest.raises(AirflowFailException, match="not retrying: fix the connection 'annotation_bad'"):
             task.execute({})
     assert emulator.requests == []
+
+
+# -- README promises found untested by a mutation audit ---------------------------------------
+
+
+def test_submit_batch_size_defaults_to_500() -> None:
+    """README: "`batch_size` is 500 by default"."""
+    chunks = submit(data_ids=[f"d{i}" for i in range(1001)], dry_run=True).build_chunks()
+    assert [len(c["dataIds"]) for c in chunks] == [500, 500, 1]
+
+
+@pytest.fixture
+def default_conn(emulator, monkeypatch):
+    """`annotation_default` (the operators' default) pointing at the emulator, retries instant."""
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url, retry_base_delay=0))
+    return emulator
+
+
+def test_stats_platform_refusal_fails_without_retry_but_a_missing_project_may_retry(default_conn) -> None:
+    """README, What a retry does: AnnotationStatsOperator, "platform refusal ... fails, no Airflow
+    retry"; a missing project goes through Airflow's retries as usual."""
+    from airflow_provider_annotation.endpoints import ANNOTATION_STAT
+    from airflow_provider_annotation.exceptions import AnnotationNotFoundError, AnnotationValidationError
+    from airflow_provider_annotation.testing import Fault
+
+    default_conn.inject(Fault.failure(400, endpoint=ANNOTATION_STAT.path))  # malformed request
+    stats = AnnotationStatsOperator(task_id="s", project_id=4242, workflow_id=7)
+    with pytest.raises(AirflowFailException, match="The platform refused the request; not retrying.") as info:
+        stats.execute({})
+    assert isinstance(info.value.__cause__, AnnotationValidationError)
+    with pytest.raises(AnnotationNotFoundError):  # not an AirflowFailException: Airflow may retry
+        AnnotationStatsOperator(task_id="s", project_id=999_999, workflow_id=7).execute({})
+    assert [r["endpoint"] for r in default_conn.requests] == [ANNOTATION_STAT.path] * 2
+
+
+def test_submit_on_rejected_warn_logs_a_warning_and_returns_them(default_conn, logs) -> None:
+    """README: `"warn"` logs the rejected data ids (a warning) and returns them in
+    `rejected_data_ids`; the tasks that were made stay."""
+    import re
+
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+    with AnnotationHook() as hook:
+        hook.create_workflow(4242)
+    result = submit(data_ids=["a", "missing-b"], on_rejected="warn").execute({})
+    assert result["rejected_data_ids"] == ["missing-b"]
+    assert [t["dataId"] for t in result["tasks"]] == ["a"] and result["task_ids"] == [
+        t["taskId"] for t in result["tasks"]
+    ]
+    (line,) = [ln for ln in logs.text.splitlines() if "The platform made no task for" in ln]
+    assert re.search(r"\[warning\s*\]", line), line
+    assert "1 data ids: missing-b (1 tasks were made)" in line
+
+
+def test_submit_platform_refusal_fails_without_retry_but_a_missing_project_may_retry(default_conn) -> None:
+    """README, What a retry does: SubmitAnnotationDataOperator, "platform refusal ... fails, no
+    Airflow retry"; a missing project goes through Airflow's retries (which resume)."""
+    from airflow_provider_annotation.endpoints import ANNOTATION_REQUEST
+    from airflow_provider_annotation.exceptions import AnnotationNotFoundError, AnnotationValidationError
+    from airflow_provider_annotation.testing import Fault
+
+    default_conn.inject(Fault.failure(400, endpoint=ANNOTATION_REQUEST.path))  # malformed request
+    with pytest.raises(AirflowFailException, match="The platform refused the request; not retrying.") as info:
+        submit(data_ids=["a"]).execute({})
+    assert isinstance(info.value.__cause__, AnnotationValidationError)
+    with pytest.raises(AnnotationNotFoundError):  # not an AirflowFailException: Airflow may retry
+        submit(project_id=999_999, data_ids=["a"]).execute({})
+    assert [r["endpoint"] for r in default_conn.requests] == [ANNOTATION_REQUEST.path] * 2
+
+
+def test_adopt_fails_closed_when_no_project_of_that_name_and_data_type_is_found(default_conn) -> None:
+    """README, What a retry does: CreateProjectOperator with `"adopt"`, answer lost and "none found:
+    fails closed"; a taken name (5801) with no project of that name and `data_type` visible fails too."""
+    from airflow_provider_annotation.endpoints import PROJECT_CREATE, PROJECT_LIST
+    from airflow_provider_annotation.testing import Fault
+
+    default_conn.inject(Fault.disconnect(endpoint=PROJECT_CREATE.path))  # lost before the platform acted
+    with pytest.raises(AirflowFailException, match="Not retrying this task: the project may exist already"):
+        project(if_exists="adopt").execute({})
+    lookups = [json.loads(r["body"]) for r in default_conn.requests if r["endpoint"] == PROJECT_LIST.path]
+    assert [(b["status"], b["dataType"]) for b in lookups] == [(0, 2), (1, 2), (2, 2), (3, 2)]
+    assert default_conn.projects == {}  # nothing adopted, nothing created again
+    default_conn.add_projects([{"projectId": 9001, "name": "Cars", "status": 1, "dataType": 3}])
+    with pytest.raises(
+        AirflowFailException, match="no project of data type 2 with that exact name is visible"
+    ):
+        project(if_exists="adopt").execute({})
+    creates = [r for r in default_conn.requests if r["endpoint"] == PROJECT_CREATE.path]
+    assert len(creates) == 2  # one per task run: never re-sent

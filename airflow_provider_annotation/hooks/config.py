@@ -252,7 +252,7 @@ def _number(
     high: float = MAX_TIMEOUT,
     positive: bool = False,
 ) -> float:
-    """`extra[key]` as a finite number from `low` to `high` (strings of digits accepted, forms
+    """`extra[key]` as a finite number from `low` to `high` (numeric strings accepted, forms
     store them); `where` names the field in messages when it is not a top-level extra."""
     where = where or f"extra {key!r}"
     value = extra.get(key, default)
