@@ -339,3 +339,42 @@ def test_task_ids_rendered_as_text_are_read_and_none_is_refused() -> None:
         to_export_task_ids("None")
     with pytest.raises(AnnotationInputError, match="task_ids: expected a list of task ids"):
         to_export_task_ids("{'a': 1}")
+
+
+# --- README promises checked by deliberate breakage (audit) -------------------------------------
+
+
+def test_chunk_day_means_1000_ids_per_call_for_an_export_by_ids(emulator, conn, tmp_path) -> None:
+    ids = [str(10_000 + n) for n in range(1001)]
+    op = ExportTasksOperator(
+        task_id="export", project_id=PROJECT, destination=f"file://{tmp_path}/ids.jsonl", task_ids=ids
+    )
+    assert op.execute({})["chunks"] == 2
+    assert [len(b["taskIds"]) for b in export_bodies(emulator)] == [1000, 1]
+
+
+def test_an_aware_datetime_counts_as_a_day_only_at_midnight_utc() -> None:
+    from datetime import timedelta
+
+    from airflow_provider_annotation.export import to_day
+
+    plus2 = timezone(timedelta(hours=2))
+    assert to_day(datetime(2024, 5, 2, 2, 0, tzinfo=plus2), "complete_after").isoformat() == "2024-05-02"
+    with pytest.raises(AnnotationInputError, match="2024-05-01T22:00:00\\+00:00 \\(not at midnight UTC\\)"):
+        to_day(datetime(2024, 5, 2, 0, 0, tzinfo=plus2), "complete_after")
+
+
+def test_an_export_answer_may_exceed_the_envelope_limit(emulator, make_hook, tasks) -> None:
+    from airflow_provider_annotation.endpoints import ENVELOPE_ANSWER_LIMIT, PROJECT_GET
+    from airflow_provider_annotation.exceptions import AnnotationResponseError
+
+    assert TASKS_EXPORT.max_answer_bytes == 256 * 1024 * 1024 and ENVELOPE_ANSWER_LIMIT == 4 * 1024 * 1024
+    size = 5 * 1024 * 1024  # past an envelope endpoint's 4 MiB, far below the export's 256 MiB
+    emulator.inject(
+        Fault(endpoint=TASKS_EXPORT.path, pad_to=size), Fault(endpoint=PROJECT_GET.path, pad_to=size)
+    )
+    hook = make_hook()
+    got = hook.export_tasks(PROJECT, complete_after="2024-05-01", complete_before="2024-05-02")
+    assert len(got) == 2
+    with pytest.raises(AnnotationResponseError, match="over this endpoint's limit"):
+        hook.get_project(PROJECT)
