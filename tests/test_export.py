@@ -378,3 +378,62 @@ def test_an_export_answer_may_exceed_the_envelope_limit(emulator, make_hook, tas
     assert len(got) == 2
     with pytest.raises(AnnotationResponseError, match="over this endpoint's limit"):
         hook.get_project(PROJECT)
+
+
+class _AssetStateStore:
+    """Stands in for one asset's asset_state_store (get/set of JSON values); the real one is run in
+    test_export_dags.py."""
+
+    def __init__(self, **kept: str) -> None:
+        self.kept = dict(kept)
+
+    def get(self, key: str) -> str | None:
+        return self.kept.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self.kept[key] = value
+
+
+def _incremental(tmp_path: Path, store: _AssetStateStore, before: str) -> tuple[ExportTasksOperator, dict]:
+    from airflow.providers.common.compat.sdk import Asset
+
+    asset = Asset("annotation-export-audit")
+    op = ExportTasksOperator(
+        task_id="export",
+        project_id=PROJECT,
+        destination=f"file://{tmp_path}/inc.jsonl",
+        complete_after="2024-05-01",
+        complete_before=before,
+        incremental=True,
+        outlets=[asset],
+    )
+    return op, {"asset_state_store": {asset: store}}
+
+
+def test_the_watermark_moves_only_after_the_destination_is_written(emulator, conn, tasks, tmp_path) -> None:
+    store = _AssetStateStore()
+    op, context = _incremental(tmp_path, store, "2024-05-04")
+    emulator.inject(
+        Fault(endpoint=TASKS_EXPORT.path),
+        Fault(endpoint=TASKS_EXPORT.path),
+        Fault(endpoint=TASKS_EXPORT.path, code=400),
+    )
+    with pytest.raises(AnnotationValidationError):
+        op.execute(context)
+    assert store.kept == {} and not (tmp_path / "inc.jsonl").exists()
+    assert op.execute(context)["window"] == ["2024-05-01", "2024-05-04"]
+    assert store.kept == {"annotation_export_watermark": "2024-05-04"}
+    assert len((tmp_path / "inc.jsonl").read_bytes().splitlines()) == 4
+
+
+@pytest.mark.parametrize("watermark", ["2024-05-04", "2024-05-06"])
+def test_a_watermark_at_or_past_complete_before_writes_an_empty_export(
+    emulator, conn, tmp_path, watermark
+) -> None:
+    store = _AssetStateStore(annotation_export_watermark=watermark)
+    op, context = _incremental(tmp_path, store, "2024-05-04")
+    result = op.execute(context)
+    assert result["count"] == 0 and result["chunks"] == 0
+    assert (tmp_path / "inc.jsonl").read_bytes() == b""
+    assert store.kept == {"annotation_export_watermark": watermark}
+    assert emulator.requests == []
