@@ -280,3 +280,15 @@ def test_default_page_threshold_is_20_tasks_and_pages_hold_100(
     else:
         assert {r["endpoint"] for r in polls} == {"/project/tasks"}
         assert {json.loads(r["body"])["limit"] for r in polls} == {100}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("error_fails", "False"), ("error_fails", 0), ("page_threshold", True)]
+)
+def test_a_value_of_the_wrong_kind_is_refused_not_guessed(
+    emulator: Emulator, monkeypatch, field, value
+) -> None:
+    s = sensor(set_conn(monkeypatch, "bad_kind", emulator.url), 1, ["1"], **{field: value})
+    with pytest.raises(AirflowFailException, match=f"invalid input: {field}: expected"):
+        s.poke({})
+    assert emulator.requests == []
