@@ -275,3 +275,21 @@ def test_deferring_keeps_the_batch_and_the_link_first_and_hands_over_the_setting
         "final_statuses": [3, 4],
         "annotation_conn_id": send_env[1],
     }
+
+
+def test_a_finished_batch_is_reported_once_and_a_retry_that_finds_it_shows_the_link_too(
+    emulator: Emulator, send_env, logs
+) -> None:
+    store = StateStore()
+    batch_id, ti = one_try(_sender(send_env), store)  # final at the first status read
+    emulator.set_batch(batch_id, status=3, importFailCount=1, errors=[DUP.format(1)])
+    url = f"https://app.example.com/p/{send_env[0]}/imports/{batch_id}"
+    assert ti.pushed["annotation_platform_url"] == url
+    assert logs.text.count(f"Import batch {batch_id} final (status 3)") == 1
+    logs.clear()
+    again, ti = one_try(_sender(send_env), store)  # a retry finds the batch finished: no send
+    assert again == batch_id and _sends(emulator) == 1
+    assert ti.pushed["annotation_platform_url"] == url
+    assert ti.pushed["import_summary"]["duplicates"] == 1
+    assert logs.text.count(f"Import batch {batch_id}: 1 record(s) refused as duplicates") == 1
+    assert logs.text.count(f"Import batch {batch_id} final (status 3)") == 1
