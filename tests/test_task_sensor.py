@@ -292,3 +292,22 @@ def test_a_value_of_the_wrong_kind_is_refused_not_guessed(
     with pytest.raises(AirflowFailException, match=f"invalid input: {field}: expected"):
         s.poke({})
     assert emulator.requests == []
+
+
+def test_deferrable_defaults_to_the_operators_default_deferrable_setting() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor as S; "
+        "from airflow_provider_annotation.operators.annotation import SendTasksOperator as O; "
+        "print(S(task_id='w', project_id=1, task_ids=['1']).deferrable, "
+        "O(task_id='s', project_id=1, resource_url='https://x/y.jsonl').deferrable)"
+    )
+    for setting, expected in (("True", "True True"), ("False", "False False")):
+        env = {**os.environ, "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": setting}
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        assert run.stdout.strip().splitlines()[-1] == expected
