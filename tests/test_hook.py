@@ -570,3 +570,8 @@ def test_an_expired_signature_is_resigned_at_once_without_backoff(emulator, make
     hook = make_hook(retry_base_delay=30)  # a backoff would wait seconds
     assert hook.create_workflow(1, POOLS) == 18000
     assert "sending again in 0.00 s" in logs.text
+
+
+def test_the_total_timeout_defaults_to_connect_plus_read(make_hook):
+    assert make_hook(timeout={"connect": 2, "read": 3}).config.total_timeout == 5
+    assert make_hook(timeout={"connect": 2, "read": 3, "total": 4}).config.total_timeout == 4
