@@ -293,3 +293,9 @@ def test_a_finished_batch_is_reported_once_and_a_retry_that_finds_it_shows_the_l
     assert ti.pushed["import_summary"]["duplicates"] == 1
     assert logs.text.count(f"Import batch {batch_id}: 1 record(s) refused as duplicates") == 1
     assert logs.text.count(f"Import batch {batch_id} final (status 3)") == 1
+
+
+def test_without_a_task_state_store_every_try_sends_again(emulator: Emulator, send_env) -> None:
+    for _ in range(2):  # as on Airflow before 3.3: nothing kept between tries
+        _sender(send_env).execute({"ti": TryTi()})
+    assert _sends(emulator) == 2 and len(emulator.batches) == 2
