@@ -575,3 +575,20 @@ def test_an_expired_signature_is_resigned_at_once_without_backoff(emulator, make
 def test_the_total_timeout_defaults_to_connect_plus_read(make_hook):
     assert make_hook(timeout={"connect": 2, "read": 3}).config.total_timeout == 5
     assert make_hook(timeout={"connect": 2, "read": 3, "total": 4}).config.total_timeout == 4
+
+
+def test_the_code_as_the_string_200_half_claims_success_even_with_success_false(emulator, make_hook):
+    envelope = {
+        "code": "200",
+        "success": False,
+        "message": "ok",
+        "requestId": "r-1",
+        "data": {"workflowId": 7},
+    }
+    emulator.inject(Fault(status=200, body=json.dumps(envelope), act=True, endpoint=CREATE_WORKFLOW))
+    with pytest.raises(AnnotationMayHaveTakenEffectError, match="half-claims success"):
+        make_hook(retry_ambiguous=True).create_workflow(1, POOLS)
+    assert len(creates(emulator)) == 1
+    emulator.inject(Fault(status=200, body=json.dumps(envelope), endpoint=PROJECT_LIST))
+    with pytest.raises(AnnotationResponseError, match="half-claims success"):
+        make_hook().list_projects()
