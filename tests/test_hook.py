@@ -592,3 +592,10 @@ def test_the_code_as_the_string_200_half_claims_success_even_with_success_false(
     emulator.inject(Fault(status=200, body=json.dumps(envelope), endpoint=PROJECT_LIST))
     with pytest.raises(AnnotationResponseError, match="half-claims success"):
         make_hook().list_projects()
+
+
+@pytest.mark.parametrize(("method", "effect"), [("HEAD", "read"), ("OPTIONS", "read"), ("PUT", "create")])
+def test_an_uncatalogued_path_is_a_read_only_for_get_head_options(method, effect):
+    from airflow_provider_annotation.hooks.annotation import _endpoint_for
+
+    assert _endpoint_for(method, "/some/new/thing").effect.value == effect

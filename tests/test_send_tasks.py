@@ -299,3 +299,9 @@ def test_without_a_task_state_store_every_try_sends_again(emulator: Emulator, se
     for _ in range(2):  # as on Airflow before 3.3: nothing kept between tries
         _sender(send_env).execute({"ti": TryTi()})
     assert _sends(emulator) == 2 and len(emulator.batches) == 2
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "6h", True])
+def test_a_timeout_that_is_not_a_positive_number_fails_before_sending(timeout: Any) -> None:
+    with pytest.raises(AirflowFailException, match="timeout: expected a number of seconds above 0"):
+        _operator(timeout=timeout).execute({})
