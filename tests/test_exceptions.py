@@ -60,3 +60,61 @@ def test_api_errors_pickle_losslessly():
     copy = pickle.loads(pickle.dumps(err))
     assert type(copy) is AnnotationConflictError
     assert (copy.code, copy.request_id, str(copy)) == (5801, "abc", str(err))
+
+
+# --- README promises checked by deliberate breakage (audit) -------------------------------------
+
+README_TABLE = {
+    AnnotationAuthError: (401, 402, 403),
+    AnnotationValidationError: (400, 5509, 5523, 5841),
+    AnnotationConflictError: (5801, 5836),
+    AnnotationNotFoundError: (404, 5308, 5802, 5840, 5845),
+    AnnotationUnavailableError: (500,),
+    AnnotationApiError: (5837,),
+}
+
+
+@pytest.mark.parametrize(
+    ("cls", "code"), [(cls, code) for cls, codes in README_TABLE.items() for code in codes]
+)
+def test_the_readme_error_table_by_code(cls, code):
+    assert error_class_for_code(code) is cls
+
+
+def test_a_call_error_shows_every_field(emulator, make_hook):
+    from airflow_provider_annotation.testing import Fault
+
+    emulator.inject(Fault.http(503, endpoint="/project/list", times=2))
+    with pytest.raises(AnnotationUnavailableError) as info:
+        make_hook(max_attempts=2).list_projects()
+    err = info.value
+    assert (err.method, err.endpoint, err.http_status, err.code, err.attempts) == (
+        "POST",
+        "/project/list",
+        503,
+        500,
+        2,
+    )
+    assert err.request_id
+    text = str(err)
+    for shown in (
+        "POST /project/list: ",
+        err.message,
+        "code=500",
+        "http_status=503",
+        f"requestId={err.request_id}",
+        "after 2 attempts",
+    ):
+        assert shown in text
+
+
+def test_an_unusable_connection_is_a_value_error_naming_the_field(monkeypatch):
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+    from tests.conftest import connection_json
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AUDIT_BAD", connection_json("https://api.example.com", max_attempts="many")
+    )
+    with pytest.raises(ValueError, match="max_attempts") as info:
+        _ = AnnotationHook("audit_bad").config
+    assert isinstance(info.value, AnnotationConnectionConfigError)

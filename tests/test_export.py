@@ -339,3 +339,101 @@ def test_task_ids_rendered_as_text_are_read_and_none_is_refused() -> None:
         to_export_task_ids("None")
     with pytest.raises(AnnotationInputError, match="task_ids: expected a list of task ids"):
         to_export_task_ids("{'a': 1}")
+
+
+# --- README promises checked by deliberate breakage (audit) -------------------------------------
+
+
+def test_chunk_day_means_1000_ids_per_call_for_an_export_by_ids(emulator, conn, tmp_path) -> None:
+    ids = [str(10_000 + n) for n in range(1001)]
+    op = ExportTasksOperator(
+        task_id="export", project_id=PROJECT, destination=f"file://{tmp_path}/ids.jsonl", task_ids=ids
+    )
+    assert op.execute({})["chunks"] == 2
+    assert [len(b["taskIds"]) for b in export_bodies(emulator)] == [1000, 1]
+
+
+def test_an_aware_datetime_counts_as_a_day_only_at_midnight_utc() -> None:
+    from datetime import timedelta
+
+    from airflow_provider_annotation.export import to_day
+
+    plus2 = timezone(timedelta(hours=2))
+    assert to_day(datetime(2024, 5, 2, 2, 0, tzinfo=plus2), "complete_after").isoformat() == "2024-05-02"
+    with pytest.raises(AnnotationInputError, match="2024-05-01T22:00:00\\+00:00 \\(not at midnight UTC\\)"):
+        to_day(datetime(2024, 5, 2, 0, 0, tzinfo=plus2), "complete_after")
+
+
+def test_an_export_answer_may_exceed_the_envelope_limit(emulator, make_hook, tasks) -> None:
+    from airflow_provider_annotation.endpoints import ENVELOPE_ANSWER_LIMIT, PROJECT_GET
+    from airflow_provider_annotation.exceptions import AnnotationResponseError
+
+    assert TASKS_EXPORT.max_answer_bytes == 256 * 1024 * 1024 and ENVELOPE_ANSWER_LIMIT == 4 * 1024 * 1024
+    size = 5 * 1024 * 1024  # past an envelope endpoint's 4 MiB, far below the export's 256 MiB
+    emulator.inject(
+        Fault(endpoint=TASKS_EXPORT.path, pad_to=size), Fault(endpoint=PROJECT_GET.path, pad_to=size)
+    )
+    hook = make_hook()
+    got = hook.export_tasks(PROJECT, complete_after="2024-05-01", complete_before="2024-05-02")
+    assert len(got) == 2
+    with pytest.raises(AnnotationResponseError, match="over this endpoint's limit"):
+        hook.get_project(PROJECT)
+
+
+class _AssetStateStore:
+    """Stands in for one asset's asset_state_store (get/set of JSON values); the real one is run in
+    test_export_dags.py."""
+
+    def __init__(self, **kept: str) -> None:
+        self.kept = dict(kept)
+
+    def get(self, key: str) -> str | None:
+        return self.kept.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self.kept[key] = value
+
+
+def _incremental(tmp_path: Path, store: _AssetStateStore, before: str) -> tuple[ExportTasksOperator, dict]:
+    from airflow.providers.common.compat.sdk import Asset
+
+    asset = Asset("annotation-export-audit")
+    op = ExportTasksOperator(
+        task_id="export",
+        project_id=PROJECT,
+        destination=f"file://{tmp_path}/inc.jsonl",
+        complete_after="2024-05-01",
+        complete_before=before,
+        incremental=True,
+        outlets=[asset],
+    )
+    return op, {"asset_state_store": {asset: store}}
+
+
+def test_the_watermark_moves_only_after_the_destination_is_written(emulator, conn, tasks, tmp_path) -> None:
+    store = _AssetStateStore()
+    op, context = _incremental(tmp_path, store, "2024-05-04")
+    emulator.inject(
+        Fault(endpoint=TASKS_EXPORT.path),
+        Fault(endpoint=TASKS_EXPORT.path),
+        Fault(endpoint=TASKS_EXPORT.path, code=400),
+    )
+    with pytest.raises(AnnotationValidationError):
+        op.execute(context)
+    assert store.kept == {} and not (tmp_path / "inc.jsonl").exists()
+    assert op.execute(context)["window"] == ["2024-05-01", "2024-05-04"]
+    assert store.kept == {"annotation_export_watermark": "2024-05-04"}
+    assert len((tmp_path / "inc.jsonl").read_bytes().splitlines()) == 4
+
+
+@pytest.mark.parametrize("watermark", ["2024-05-04", "2024-05-06"])
+def test_a_watermark_at_or_past_complete_before_writes_an_empty_export(
+    emulator, conn, tmp_path, watermark
+) -> None:
+    store = _AssetStateStore(annotation_export_watermark=watermark)
+    op, context = _incremental(tmp_path, store, "2024-05-04")
+    result = op.execute(context)
+    assert result["count"] == 0 and result["chunks"] == 0
+    assert (tmp_path / "inc.jsonl").read_bytes() == b""
+    assert store.kept == {"annotation_export_watermark": watermark}
+    assert emulator.requests == []

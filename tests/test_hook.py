@@ -544,3 +544,77 @@ def test_test_connection_names_a_wrong_base_url(emulator, make_hook, fault):
     assert not ok
     assert f"{host} has no {PROJECT_LIST} (HTTP 404, not found): check the base URL in Host" in message
     assert len(emulator.requests) == 1  # one cheap read, not re-sent
+
+
+# -- README promises checked by deliberate breakage (audit) -------------------------------------
+
+
+def test_the_user_agent_names_the_provider_and_airflow(emulator, make_hook):
+    from importlib.metadata import version
+
+    make_hook().create_workflow(1, POOLS)
+    agent = creates(emulator)[0]["headers"]["User-Agent"]
+    assert agent.startswith(
+        f"airflow-provider-annotation/{__version__} apache-airflow/{version('apache-airflow')} "
+    )
+
+
+def test_a_netrc_login_is_never_sent(emulator, make_hook, monkeypatch, tmp_path):
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    make_hook().create_workflow(1, POOLS)
+    headers = {k.lower() for k in creates(emulator)[0]["headers"]}
+    assert "authorization" not in headers
+
+
+def test_a_long_request_id_is_cut_to_100_characters(emulator, make_hook):
+    envelope = {"code": 5837, "success": False, "message": "no", "requestId": "r" * 300}
+    emulator.inject(Fault(status=200, body=json.dumps(envelope), endpoint=PROJECT_GET))
+    with pytest.raises(AnnotationApiError) as info:
+        make_hook().get_project(1)
+    assert info.value.request_id == "r" * 100 + "..."
+
+
+def test_a_503_carrying_any_platform_envelope_is_resent_even_for_a_create(emulator, make_hook):
+    emulator.inject(Fault.http(503, code=5837, endpoint=CREATE_WORKFLOW))
+    assert make_hook().create_workflow(1, POOLS) == 18000
+    assert [r["status"] for r in creates(emulator)] == [503, 200]
+
+
+def test_an_expired_signature_is_resigned_at_once_without_backoff(emulator, make_hook, logs):
+    emulator.inject(Fault.expired(endpoint=CREATE_WORKFLOW))
+    hook = make_hook(retry_base_delay=30)  # a backoff would wait seconds
+    assert hook.create_workflow(1, POOLS) == 18000
+    assert "sending again in 0.00 s" in logs.text
+
+
+def test_the_total_timeout_defaults_to_connect_plus_read(make_hook):
+    assert make_hook(timeout={"connect": 2, "read": 3}).config.total_timeout == 5
+    assert make_hook(timeout={"connect": 2, "read": 3, "total": 4}).config.total_timeout == 4
+
+
+def test_the_code_as_the_string_200_half_claims_success_even_with_success_false(emulator, make_hook):
+    envelope = {
+        "code": "200",
+        "success": False,
+        "message": "ok",
+        "requestId": "r-1",
+        "data": {"workflowId": 7},
+    }
+    emulator.inject(Fault(status=200, body=json.dumps(envelope), act=True, endpoint=CREATE_WORKFLOW))
+    with pytest.raises(AnnotationMayHaveTakenEffectError, match="half-claims success"):
+        make_hook(retry_ambiguous=True).create_workflow(1, POOLS)
+    assert len(creates(emulator)) == 1
+    emulator.inject(Fault(status=200, body=json.dumps(envelope), endpoint=PROJECT_LIST))
+    with pytest.raises(AnnotationResponseError, match="half-claims success"):
+        make_hook().list_projects()
+
+
+@pytest.mark.parametrize(("method", "effect"), [("HEAD", "read"), ("OPTIONS", "read"), ("PUT", "create")])
+def test_an_uncatalogued_path_is_a_read_only_for_get_head_options(method, effect):
+    from airflow_provider_annotation.hooks.annotation import _endpoint_for
+
+    assert _endpoint_for(method, "/some/new/thing").effect.value == effect

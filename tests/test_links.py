@@ -69,3 +69,45 @@ def test_provider_info_registers_the_link() -> None:
 
     for operator in (SendTasksOperator, AnnotationTaskSensor):
         assert [type(x).__name__ for x in operator.operator_extra_links] == [name]
+
+
+# --- README promises checked by deliberate breakage (audit) -------------------------------------
+
+
+def test_the_sensor_pushes_its_link_before_deferring_and_a_batch_template_gives_none(
+    emulator, monkeypatch
+) -> None:
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
+    from tests._waiting import set_conn
+    from tests.test_send_tasks import RecordingTi
+
+    for template, expected in (
+        (
+            "https://app.example.com/projects/{project_id}",
+            {"annotation_platform_url": "https://app.example.com/projects/42"},
+        ),
+        ("https://app.example.com/p/{project_id}/imports/{batch_id}", {}),
+    ):
+        conn = set_conn(monkeypatch, "link_sensor", emulator.url, ui_url_template=template)
+        sensor = AnnotationTaskSensor(
+            task_id="wait", project_id=42, task_ids=["1"], deferrable=True, annotation_conn_id=conn
+        )
+        ti = RecordingTi()
+        with pytest.raises(TaskDeferred):
+            sensor.execute({"ti": ti})
+        assert ti.pushed == expected
+    assert emulator.requests == []
+
+
+def test_the_link_shows_the_url_pushed_under_its_xcom_key(monkeypatch) -> None:
+    # The UI calls get_link in the API server; XCom storage is stood in for by a dict here.
+    from airflow_provider_annotation import links
+
+    stored = {"annotation_platform_url": "https://app.example.com/projects/42"}
+    monkeypatch.setattr(links.XCom, "get_value", lambda *, ti_key, key: stored.get(key))
+    link = links.AnnotationPlatformLink()
+    assert link.get_link(None, ti_key=object()) == "https://app.example.com/projects/42"
+    stored.clear()
+    assert link.get_link(None, ti_key=object()) == ""  # no template: no link

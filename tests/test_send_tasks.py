@@ -127,3 +127,181 @@ def test_send_poll_reconnect_defer_through_airflow_dags_test(
         assert f"RESULT {task_id} batch={batch_id} summary={summary}" in out
     assert f"RESULT send_no_wait batch={fire_batch} summary=None" in out
     assert "Deferring: waiting for import batch" in out
+
+
+# --- README promises checked by deliberate breakage (audit): the operator's own protocol, fast ----
+# These run `execute` in-process against the emulator; `StateStore` stands in for Airflow's
+# task_state_store (get/set of JSON values), which the DAG run above exercises for real.
+
+
+class StateStore:
+    """The task_state_store of one task instance, kept across its tries."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, Any] = {}
+
+    def get(self, key: str) -> Any:
+        return self.kept.get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        self.kept[key] = value
+
+
+class TryTi(RecordingTi):
+    stats_tags: dict[str, str] = {}
+
+
+def one_try(op: SendTasksOperator, store: StateStore) -> tuple[Any, TryTi]:
+    ti = TryTi()
+    try:
+        return op.execute({"ti": ti, "task_state_store": store}), ti
+    except BaseException as err:  # TaskDeferred too
+        err.ti = ti  # type: ignore[attr-defined]
+        raise
+
+
+@pytest.fixture
+def send_env(emulator: Emulator, make_hook, monkeypatch) -> tuple[int, str]:
+    from tests._waiting import set_conn
+
+    project = make_hook().create_project("Imports", data_type=2, deadline="2030-06-01", operators=OPERATORS)
+    template = "https://app.example.com/p/{project_id}/imports/{batch_id}"
+    return project.project_id, set_conn(monkeypatch, "send_fast", emulator.url, ui_url_template=template)
+
+
+def _sender(send_env: tuple[int, str], **kwargs: Any) -> SendTasksOperator:
+    project_id, conn = send_env
+    args = {"poll_interval": 0.05, "timeout": 0.4, "annotation_conn_id": conn, **kwargs}
+    return SendTasksOperator(
+        task_id="send", project_id=str(project_id), resource_url="https://files.example.com/r.jsonl", **args
+    )
+
+
+def _sends(emulator: Emulator) -> int:
+    return [r["endpoint"] for r in emulator.requests].count("/task/send")
+
+
+def test_a_retry_reconnects_to_its_batch_and_a_finished_one_is_reported_without_a_send(
+    emulator: Emulator, send_env, monkeypatch
+) -> None:
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)
+    store = StateStore()
+    with pytest.raises(AirflowException, match="not final after 0.4 s") as first:
+        one_try(_sender(send_env), store)
+    (batch_id,) = emulator.batches
+    assert store.kept == {"annotation_batch_id": batch_id}  # kept before the wait
+    url = f"https://app.example.com/p/{send_env[0]}/imports/{batch_id}"
+    assert first.value.ti.pushed == {"annotation_platform_url": url}  # the link, before the wait
+    with pytest.raises(AirflowException, match="not final"):  # still importing: waited on again
+        one_try(_sender(send_env), store)
+    assert _sends(emulator) == 1
+    emulator.set_batch(batch_id, status=3, taskCount=2, importFailCount=1, errors=[DUP.format(1)])
+    result, ti = one_try(_sender(send_env), store)
+    assert result == batch_id and _sends(emulator) == 1 and len(emulator.batches) == 1
+    assert ti.pushed["import_summary"] == {
+        "batch_id": batch_id,
+        "status": 3,
+        "task_count": 2,
+        "import_fail_count": 1,
+        "duplicates": 1,
+        "failed": 0,
+        "first_errors": [],
+        "first_duplicates": [DUP.format(1)],
+    }
+
+
+def test_only_a_batch_with_too_many_failures_is_sent_again(emulator: Emulator, send_env, monkeypatch) -> None:
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)
+    store = StateStore()
+    with pytest.raises(AirflowException, match="not final"):
+        one_try(_sender(send_env), store)
+    first = store.kept["annotation_batch_id"]
+    emulator.set_batch(first, status=3, taskCount=0, importFailCount=1, errors=["line 1: not a URL"])
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 0)
+    again, ti = one_try(_sender(send_env), store)  # the later try sends the file again
+    assert again != first and store.kept["annotation_batch_id"] == again
+    assert _sends(emulator) == 2 and ti.pushed["import_summary"]["failed"] == 0
+
+
+def test_a_lost_answer_to_the_send_fails_without_a_retry(emulator: Emulator, send_env) -> None:
+    emulator.inject(Fault(endpoint="/task/send", drop=True, act=True))
+    store = StateStore()
+    with pytest.raises(AirflowFailException, match="may have started an import batch already"):
+        one_try(_sender(send_env), store)
+    assert _sends(emulator) == 1 and store.kept == {}
+
+
+def _kept(batch_id: str) -> StateStore:
+    store = StateStore()
+    store.set("annotation_batch_id", batch_id)
+    return store
+
+
+def test_final_statuses_default_to_3_only(emulator: Emulator, send_env, monkeypatch) -> None:
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)
+    with pytest.raises(AirflowException, match="not final"):
+        one_try(_sender(send_env), StateStore())
+    (batch_id,) = emulator.batches
+    for status in (1, 2, 4):  # not documented as final: still waiting
+        emulator.set_batch(batch_id, status=status)
+        with pytest.raises(AirflowException, match=rf"\(last status {status}; final statuses \[3\]\)"):
+            one_try(_sender(send_env), _kept(batch_id))
+    emulator.set_batch(batch_id, status=3)
+    assert one_try(_sender(send_env), _kept(batch_id))[0] == batch_id
+    assert _sends(emulator) == 1
+
+
+def test_deferring_keeps_the_batch_and_the_link_first_and_hands_over_the_settings(
+    emulator: Emulator, send_env, monkeypatch
+) -> None:
+    import time
+
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)
+    store = StateStore()
+    before = time.time()
+    op = _sender(send_env, deferrable=True, timeout=3600, poll_interval=20, final_statuses=[3, 4])
+    with pytest.raises(TaskDeferred) as deferred:
+        one_try(op, store)
+    (batch_id,) = emulator.batches
+    assert store.kept == {"annotation_batch_id": batch_id}
+    assert deferred.value.ti.pushed["annotation_platform_url"].endswith(f"/imports/{batch_id}")
+    kwargs = deferred.value.trigger.serialize()[1]
+    assert before + 3600 <= kwargs.pop("end_time") <= time.time() + 3600
+    assert kwargs == {
+        "batch_id": batch_id,
+        "poll_interval": 20.0,
+        "final_statuses": [3, 4],
+        "annotation_conn_id": send_env[1],
+    }
+
+
+def test_a_finished_batch_is_reported_once_and_a_retry_that_finds_it_shows_the_link_too(
+    emulator: Emulator, send_env, logs
+) -> None:
+    store = StateStore()
+    batch_id, ti = one_try(_sender(send_env), store)  # final at the first status read
+    emulator.set_batch(batch_id, status=3, importFailCount=1, errors=[DUP.format(1)])
+    url = f"https://app.example.com/p/{send_env[0]}/imports/{batch_id}"
+    assert ti.pushed["annotation_platform_url"] == url
+    assert logs.text.count(f"Import batch {batch_id} final (status 3)") == 1
+    logs.clear()
+    again, ti = one_try(_sender(send_env), store)  # a retry finds the batch finished: no send
+    assert again == batch_id and _sends(emulator) == 1
+    assert ti.pushed["annotation_platform_url"] == url
+    assert ti.pushed["import_summary"]["duplicates"] == 1
+    assert logs.text.count(f"Import batch {batch_id}: 1 record(s) refused as duplicates") == 1
+    assert logs.text.count(f"Import batch {batch_id} final (status 3)") == 1
+
+
+def test_without_a_task_state_store_every_try_sends_again(emulator: Emulator, send_env) -> None:
+    for _ in range(2):  # as on Airflow before 3.3: nothing kept between tries
+        _sender(send_env).execute({"ti": TryTi()})
+    assert _sends(emulator) == 2 and len(emulator.batches) == 2
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "6h", True])
+def test_a_timeout_that_is_not_a_positive_number_fails_before_sending(timeout: Any) -> None:
+    with pytest.raises(AirflowFailException, match="timeout: expected a number of seconds above 0"):
+        _operator(timeout=timeout).execute({})

@@ -175,3 +175,139 @@ def test_sensor_and_trigger_modules_import_no_http_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+# --- README promises checked by deliberate breakage (audit) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [(4, "wait"), (5, "wait"), (7, "wait"), (6, "fail"), (8, "fail"), (10, "fail"), (9, "done")],
+)
+def test_default_statuses_follow_the_readme_table(
+    emulator: Emulator, make_hook, monkeypatch, status: int, outcome: str
+) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    emulator.set_task_status(ids[0], status)
+    s = sensor(set_conn(monkeypatch, "poke_defaults", emulator.url), project_id, ids)  # all defaults
+    if outcome == "fail":
+        with pytest.raises(AirflowFailException, match=f"failed: {ids[0]} \\(status {status}\\)"):
+            s.poke({})
+    elif outcome == "done":
+        assert s.poke({}).xcom_value == {"complete": ids, "failed": [], "statuses": {ids[0]: status}}
+    else:
+        assert s.poke({}) is False
+
+
+def test_a_negative_page_threshold_fails_before_sending(emulator: Emulator, monkeypatch) -> None:
+    s = sensor(set_conn(monkeypatch, "bad_threshold", emulator.url), 1, ["1"], page_threshold=-1)
+    with pytest.raises(AirflowFailException, match="page_threshold: expected an int of at least 0"):
+        s.poke({})
+    assert emulator.requests == []
+
+
+def test_poke_mode_fails_on_an_error_no_retry_cures(emulator: Emulator, make_hook, monkeypatch) -> None:
+    from airflow_provider_annotation.exceptions import AnnotationAuthError, AnnotationNotFoundError
+
+    project_id, ids = make_tasks(make_hook(), 1)
+    wrong = sensor(
+        set_conn(monkeypatch, "poke_wrong", emulator.url, password="wrong-secret"), project_id, ids
+    )
+    with pytest.raises(AnnotationAuthError):
+        wrong.poke({})
+    with pytest.raises(AnnotationNotFoundError):
+        sensor(set_conn(monkeypatch, "poke_unknown", emulator.url), project_id, ["12345"]).poke({})
+
+
+def test_poke_mode_fails_at_once_on_an_unusable_connection(emulator: Emulator, monkeypatch) -> None:
+    conn = set_conn(monkeypatch, "poke_bad_conn", emulator.url, max_attempts="many")
+    with pytest.raises(AirflowFailException, match="max_attempts.*\nNothing was sent; not retrying"):
+        sensor(conn, 1, ["1"]).poke({})
+    assert emulator.requests == []
+
+
+def test_deferring_hands_the_trigger_an_absolute_deadline(emulator: Emulator, monkeypatch) -> None:
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    s = sensor(
+        set_conn(monkeypatch, "defer_a", emulator.url),
+        "7",
+        '["358183635683250176", 2]',
+        deferrable=True,
+        timeout=3600,
+        poke_interval=45,
+        page_threshold=3,
+        require="any",
+        error_fails=False,
+        success_statuses=(9, 4),
+        failure_statuses=(10,),
+    )
+    before = time.time()
+    with pytest.raises(TaskDeferred) as deferred:
+        s.execute({})
+    trig = deferred.value.trigger
+    assert before + 3600 <= trig.end_time <= time.time() + 3600  # epoch seconds, not a duration
+    assert trig.serialize()[1] == {
+        "project_id": 7,
+        "task_ids": ["358183635683250176", "2"],
+        "end_time": trig.end_time,
+        "poll_interval": 45.0,
+        "success_statuses": [9, 4],
+        "failure_statuses": [10],
+        "require": "any",
+        "error_fails": False,
+        "page_threshold": 3,
+        "annotation_conn_id": "defer_a",
+    }
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(("count", "per_task"), [(20, True), (21, False)])
+def test_default_page_threshold_is_20_tasks_and_pages_hold_100(
+    emulator: Emulator, make_hook, monkeypatch, count: int, per_task: bool
+) -> None:
+    import json
+
+    project_id, ids = make_tasks(make_hook(), count)
+    for task_id in ids:
+        emulator.set_task_status(task_id, 9)
+    conn = set_conn(monkeypatch, "poke_threshold", emulator.url)
+    seen = len(emulator.requests)
+    assert sensor(conn, project_id, ids).poke({}).xcom_value["complete"] == ids
+    polls = emulator.requests[seen:]
+    if per_task:
+        assert [r["endpoint"] for r in polls] == ["/task/get"] * count
+    else:
+        assert {r["endpoint"] for r in polls} == {"/project/tasks"}
+        assert {json.loads(r["body"])["limit"] for r in polls} == {100}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("error_fails", "False"), ("error_fails", 0), ("page_threshold", True)]
+)
+def test_a_value_of_the_wrong_kind_is_refused_not_guessed(
+    emulator: Emulator, monkeypatch, field, value
+) -> None:
+    s = sensor(set_conn(monkeypatch, "bad_kind", emulator.url), 1, ["1"], **{field: value})
+    with pytest.raises(AirflowFailException, match=f"invalid input: {field}: expected"):
+        s.poke({})
+    assert emulator.requests == []
+
+
+def test_deferrable_defaults_to_the_operators_default_deferrable_setting() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor as S; "
+        "from airflow_provider_annotation.operators.annotation import SendTasksOperator as O; "
+        "print(S(task_id='w', project_id=1, task_ids=['1']).deferrable, "
+        "O(task_id='s', project_id=1, resource_url='https://x/y.jsonl').deferrable)"
+    )
+    for setting, expected in (("True", "True True"), ("False", "False False")):
+        env = {**os.environ, "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": setting}
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        assert run.stdout.strip().splitlines()[-1] == expected

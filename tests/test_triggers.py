@@ -6,6 +6,8 @@ import asyncio
 import json
 import time
 
+import pytest
+
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
 from tests._waiting import collect, make_tasks, set_conn
@@ -191,3 +193,34 @@ def test_batch_trigger_deadline_and_error(emulator: Emulator, make_hook, monkeyp
     trig = AnnotationBatchTrigger(batch_id="424242", end_time=time.time() + 30, annotation_conn_id=conn)
     (event,) = events(trig)
     assert event["status"] == "error" and "NotFound" in event["message"]
+
+
+# --- README promises checked by deliberate breakage (audit) -------------------------------------
+
+
+@pytest.mark.parametrize(("count", "per_task"), [(20, True), (21, False)])
+def test_default_page_threshold_is_20_tasks_and_pages_hold_100(
+    emulator: Emulator, make_hook, monkeypatch, count: int, per_task: bool
+) -> None:
+    project_id, ids = make_tasks(make_hook(), count)
+    for task_id in ids:
+        emulator.set_task_status(task_id, 9)
+    seen = len(emulator.requests)
+    (event,) = events(trigger(set_conn(monkeypatch, "trig_threshold", emulator.url), project_id, ids))
+    assert event["status"] == "success" and event["complete"] == ids
+    polls = emulator.requests[seen:]
+    if per_task:
+        assert [r["endpoint"] for r in polls] == ["/task/get"] * count
+    else:
+        assert [r["endpoint"] for r in polls] == ["/project/tasks"]
+        assert json.loads(polls[0]["body"])["limit"] == 100
+
+
+def test_a_stalled_task_is_warned_about_once(emulator: Emulator, make_hook, monkeypatch, logs) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    emulator.set_task_status(ids[0], 5)
+    conn = set_conn(monkeypatch, "trig_stalled", emulator.url)
+    (event,) = events(trigger(conn, project_id, ids, end_time=time.time() + 0.6))
+    assert event["status"] == "timeout"
+    assert len([r for r in emulator.requests if r["endpoint"] == "/task/get"]) >= 3
+    assert logs.text.count(f"Task {ids[0]} is stalled (status 5)") == 1

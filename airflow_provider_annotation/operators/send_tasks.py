@@ -113,6 +113,8 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
         self._hook: AnnotationHook | None = None
         self._summary: dict[str, Any] | None = None
         self._project_id: int | None = None
+        self._link_pushed = False
+        self._reported: str | None = None
 
     # -- inputs, checked after rendering --------------------------------------------------------
 
@@ -194,7 +196,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
     def poll_until_complete(self, external_id: Any, context: Context) -> Any:
         batch_id = str(external_id)
         # The link goes out before any wait, so it works while the task is deferred.
-        push_platform_url(context, self.hook.config, self.log, project_id=self._project_id, batch_id=batch_id)
+        self._push_link(context, batch_id)
         if not self.wait_for_completion:
             return self.get_job_result(batch_id, context)
         if self.deferrable:
@@ -223,8 +225,9 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
     def get_job_result(self, external_id: Any, context: Context) -> str:
         """The batch id; a final batch's summary goes to XCom, and too many failures fail the task."""
         batch_id = str(external_id)
-        if self._summary is None or not self.wait_for_completion:
-            return batch_id
+        self._push_link(context, batch_id)  # a retry that finds the batch finished has not pushed it yet
+        if self._summary is None or not self.wait_for_completion or self._reported == batch_id:
+            return batch_id  # the mixin asks again after a fresh send: report once
         summary = self._summary
         context["ti"].xcom_push(key=IMPORT_SUMMARY_KEY, value=summary)
         if summary["duplicates"]:
@@ -249,6 +252,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
             summary["failed"],
             summary["duplicates"],
         )
+        self._reported = batch_id
         return batch_id
 
     def execute_complete(self, context: Context, event: Any = None) -> str:
@@ -264,6 +268,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
         if not isinstance(summary, dict) or not {"status", "failed", "duplicates"} <= summary.keys():
             raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {event!r}")
         self._summary = summary
+        self._link_pushed = True  # before deferring
         return self.get_job_result(batch_id, context)
 
     def on_kill(self) -> None:
@@ -277,6 +282,13 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
     def _phase(self) -> Phase:
         assert self._summary is not None, "get_job_status first"
         return classify_batch(self._summary, tuple(self.final_statuses), int(self.max_failed_records))
+
+    def _push_link(self, context: Context, batch_id: str) -> None:
+        if not self._link_pushed:
+            push_platform_url(
+                context, self.hook.config, self.log, project_id=self._project_id, batch_id=batch_id
+            )
+            self._link_pushed = True
 
     def _summary_value(self, key: str) -> Any:
         return None if self._summary is None else self._summary.get(key)

@@ -142,9 +142,14 @@ class AnnotationTaskSensor(BaseSensorOperator):
             )
         except (ValueError, AnnotationError) as err:
             raise AirflowFailException(f"invalid input: {err}\nNothing was sent; not retrying.") from err
-        if not isinstance(self.page_threshold, int) or self.page_threshold < 0:
+        threshold = self.page_threshold
+        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
             raise AirflowFailException(
-                f"invalid input: page_threshold: expected an int of at least 0, got {self.page_threshold!r}"
+                f"invalid input: page_threshold: expected an int of at least 0, got {threshold!r}"
+            )
+        if not isinstance(self.error_fails, bool):
+            raise AirflowFailException(
+                f"invalid input: error_fails: expected True or False, got {self.error_fails!r}"
             )
         return project_id, wait
 
