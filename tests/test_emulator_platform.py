@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -734,3 +735,61 @@ def test_emulator_class_leaves_tasks_alone_by_default(emu: Emulator) -> None:
     task_id = request_tasks(emu, project_id, ["a"])[1]["successTaskList"][0]["taskId"]
     read = {"projectId": project_id, "taskId": task_id}
     assert [answer(emu, TASK_GET.path, read)[1]["status"] for _ in range(3)] == [1, 1, 1]
+
+
+def _task_statuses(emu: Emulator, project_id: int) -> list[int]:
+    listed = answer(emu, PROJECT_TASKS.path, {"projectId": project_id})[1]
+    return [t["status"] for t in listed["data"]]
+
+
+def test_complete_after_completes_tasks_on_their_own() -> None:
+    # The emulator's clock is moved instead of sleeping; the signature window spans the move.
+    with Emulator(AK, SK, complete_after=100.0, signature_window=3600) as emu:
+        project_id = new_project(emu)["projectId"]
+        task_id = request_tasks(emu, project_id, ["a"])[1]["successTaskList"][0]["taskId"]
+        assert _task_statuses(emu, project_id) == [1]
+        emu.clock_offset_ms = 101_000
+        assert _task_statuses(emu, project_id) == [9]
+        task = emu.tasks[task_id]
+        assert task["completeTime"] == task["createdTime"] + 100_000  # 100 s after creation
+
+
+def test_complete_after_can_be_switched_on_while_running() -> None:
+    with Emulator(AK, SK, signature_window=3600) as emu:
+        assert emu.complete_after_s is None
+        project_id = new_project(emu)["projectId"]
+        request_tasks(emu, project_id, ["a"])
+        emu.clock_offset_ms = 101_000
+        assert _task_statuses(emu, project_id) == [1]  # default: never on their own
+        emu.complete_after_s = 100.0
+        assert _task_statuses(emu, project_id) == [9]
+
+
+def test_cli_complete_after_flag() -> None:
+    proc, url = _start_cli("--complete-after", "0.05", "--tasks-complete-after-reads", "0")
+    try:
+
+        def call(path: str, body: Any) -> Any:
+            response = requests.post(url + path, json=body, headers=signed_headers(AK, SK), timeout=5)
+            return response.json()["data"]
+
+        project_id = call(PROJECT_CREATE.path, project_body())["projectId"]
+        requested = call(ANNOTATION_REQUEST.path, {"projectId": project_id, "dataIds": ["a"]})
+        (task,) = requested["successTaskList"]
+        time.sleep(0.2)  # past the 0.05 s: not a timing assertion, only "later than"
+        assert call(TASK_GET.path, {"projectId": project_id, "taskId": task["taskId"]})["status"] == 9
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+
+
+def test_cli_signature_window_and_clock_offset_flags() -> None:
+    proc, url = _start_cli("--signature-window", "1", "--clock-offset-ms", "5000")
+    try:
+        response = requests.post(
+            url + PROJECT_CREATE.path, json=project_body(), headers=signed_headers(AK, SK), timeout=5
+        )
+        assert response.json()["code"] == 403  # 5 s off with a 1 s window: expired
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
