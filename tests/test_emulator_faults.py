@@ -146,3 +146,11 @@ def test_a_replayed_signature_is_refused_as_expired(emu: Emulator) -> None:
     fresh = requests.post(url, json={}, headers=signed_headers(AK, SK), timeout=5).json()
     assert (first["code"], again["code"], fresh["code"]) == (200, 403, 200)
     assert again["message"] == "Signature Expired"
+
+
+def test_plain_text_fault_defaults_to_a_proxys_503_without_acting(emu: Emulator) -> None:
+    emu.inject(Fault.text())
+    response = create(emu)
+    assert response.status_code == 503 and response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("upstream connect error or disconnect/reset before headers")
+    assert emu.workflows == {}  # by default the platform never saw it

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -610,3 +611,185 @@ def test_a_task_completed_by_status_reads_is_exportable(emu: Emulator) -> None:
         assert code == 200 and len(exported["annotationResultList"]) == 1
     finally:
         emu.state.settings.tasks_complete_after_reads = 0
+
+
+# --- README promises that no other test pinned (found by breaking each on purpose) ----------------
+
+
+def test_ids_start_where_the_readme_says(emu: Emulator) -> None:
+    folder_id = answer(emu, FOLDER_CREATE.path, {"name": "ids"})[1]["folderId"]
+    project = new_project(emu, folderId=folder_id)
+    _, data = request_tasks(emu, project["projectId"], ["a", "b"])
+    task_ids = [t["taskId"] for t in data["successTaskList"]]
+    assert (folder_id, project["projectId"], project["workflowId"]) == (500, 1000, 18000)
+    # Literal, not FIRST_TASK_ID: the documented sample id, a numeric string above 2**53.
+    assert task_ids == ["358183635683250176", "358183635683250177"] and int(task_ids[0]) > 2**53
+
+
+def test_created_project_ids_follow_the_highest_seeded_one() -> None:
+    seeded = {"projectId": 1500, "name": "seeded", "status": 1, "dataType": 2}
+    with Emulator(AK, SK, projects=[seeded]) as emu:
+        created = new_project(emu, "new one")["projectId"]
+        assert created == 1501
+        assert emu.projects[1500]["name"] == "seeded" and emu.projects[1501]["name"] == "new one"
+
+
+def test_a_created_project_has_status_0(emu: Emulator) -> None:
+    project = new_project(emu)
+    assert project["status"] == 0 and emu.projects[project["projectId"]]["status"] == 0
+    listed = answer(emu, PROJECT_LIST.path, {"status": 0})[1]
+    assert [p["projectId"] for p in listed["data"]] == [project["projectId"]]
+    shown = requests.get(
+        emu.url + PROJECT_GET.path,
+        params={"projectId": project["projectId"]},
+        headers=signed_headers(AK, SK),
+        timeout=5,
+    ).json()["data"]
+    assert shown["status"] == 0
+
+
+def test_default_workflow_without_create_project_is_the_oldest(emu: Emulator) -> None:
+    first = answer(emu, CREATE_WORKFLOW.path, {"projectId": 7})[1]["workflowId"]
+    second = answer(emu, CREATE_WORKFLOW.path, {"projectId": 7})[1]["workflowId"]
+    assert first < second
+    for extra in ({}, {"workflowId": 0}):
+        data = request_tasks(emu, 7, [f"oldest-{len(extra)}"], **extra)[1]
+        assert emu.tasks[data["successTaskList"][0]["taskId"]]["workflowId"] == first
+
+
+def test_stats_shape_and_zero_effort_figures(emu: Emulator) -> None:
+    project = new_project(emu)
+    request_tasks(emu, project["projectId"], ["a"])
+    stat = answer(emu, ANNOTATION_STAT.path, {"projectId": project["projectId"]})[1]
+    assert set(stat) == {
+        "projectId",
+        "workflowId",
+        "taskCount",
+        "completedTaskCount",
+        "statusCount",
+        "completionRate",
+        "workDurationMs",
+        "workerCount",
+    }
+    assert (stat["workDurationMs"], stat["workerCount"]) == (0, 0)
+
+
+def test_export_results_carry_the_data_id_and_no_task_id(emu: Emulator) -> None:
+    from airflow_provider_annotation.endpoints import TASKS_EXPORT
+
+    project_id = new_project(emu)["projectId"]
+    _, data = request_tasks(emu, project_id, ["img-1.jpg"])
+    task_id = data["successTaskList"][0]["taskId"]
+    emu.set_task_status(task_id, 9)
+    body = {"projectId": project_id, "taskIds": [int(task_id)]}
+    raw = [post(emu, TASKS_EXPORT.path, body).content for _ in range(2)]
+    (result,) = json.loads(raw[0])["data"]["annotationResultList"]
+    assert result["metadata"] == {"uniqueIdentifier": "img-1.jpg"}
+    assert "taskId" not in json.dumps(result)
+    size = len(json.dumps(result, separators=(",", ":")).encode())
+    assert 500 < size < 1000, size  # "about 0.7 KB"
+    first, again = (json.loads(r)["data"] for r in raw)  # the envelopes' requestId and date differ
+    assert first == again  # the same result every time
+
+
+def test_a_new_batch_is_final_at_once_by_default(emu: Emulator) -> None:
+    project_id = new_project(emu)["projectId"]
+    body = {"projectId": project_id, "resourceUrl": "https://h/r.jsonl"}
+    batch_id = answer(emu, TASK_SEND.path, body)[1]["batchId"]
+    assert emu.state.settings.batch_polls_until_final == 0
+    assert emu.batches[batch_id]["status"] == 3  # final before any status read
+
+
+def test_batch_polls_until_final_makes_the_nth_read_final(emu: Emulator) -> None:
+    emu.state.settings.batch_polls_until_final = 3
+    try:
+        project_id = new_project(emu)["projectId"]
+        body = {"projectId": project_id, "resourceUrl": "https://h/r.jsonl"}
+        batch_id = answer(emu, TASK_SEND.path, body)[1]["batchId"]
+        reads = [answer(emu, TASK_SEND_STATUS.path, {"batchId": batch_id})[1]["status"] for _ in range(4)]
+        assert reads == [1, 1, 3, 3]
+    finally:
+        emu.state.settings.batch_polls_until_final = 0
+
+
+def test_cli_completes_a_task_on_its_second_status_read_by_default() -> None:
+    proc, url = _start_cli()
+    try:
+
+        def call(path: str, body: Any) -> Any:
+            response = requests.post(url + path, json=body, headers=signed_headers(AK, SK), timeout=5)
+            return response.json()["data"]
+
+        project_id = call(PROJECT_CREATE.path, project_body())["projectId"]
+        requested = call(ANNOTATION_REQUEST.path, {"projectId": project_id, "dataIds": ["a"]})
+        (task,) = requested["successTaskList"]
+        read = {"projectId": project_id, "taskId": task["taskId"]}
+        assert [call(TASK_GET.path, read)["status"] for _ in range(2)] == [1, 9]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+
+
+def test_emulator_class_leaves_tasks_alone_by_default(emu: Emulator) -> None:
+    project_id = new_project(emu)["projectId"]
+    task_id = request_tasks(emu, project_id, ["a"])[1]["successTaskList"][0]["taskId"]
+    read = {"projectId": project_id, "taskId": task_id}
+    assert [answer(emu, TASK_GET.path, read)[1]["status"] for _ in range(3)] == [1, 1, 1]
+
+
+def _task_statuses(emu: Emulator, project_id: int) -> list[int]:
+    listed = answer(emu, PROJECT_TASKS.path, {"projectId": project_id})[1]
+    return [t["status"] for t in listed["data"]]
+
+
+def test_complete_after_completes_tasks_on_their_own() -> None:
+    # The emulator's clock is moved instead of sleeping; the signature window spans the move.
+    with Emulator(AK, SK, complete_after=100.0, signature_window=3600) as emu:
+        project_id = new_project(emu)["projectId"]
+        task_id = request_tasks(emu, project_id, ["a"])[1]["successTaskList"][0]["taskId"]
+        assert _task_statuses(emu, project_id) == [1]
+        emu.clock_offset_ms = 101_000
+        assert _task_statuses(emu, project_id) == [9]
+        task = emu.tasks[task_id]
+        assert task["completeTime"] == task["createdTime"] + 100_000  # 100 s after creation
+
+
+def test_complete_after_can_be_switched_on_while_running() -> None:
+    with Emulator(AK, SK, signature_window=3600) as emu:
+        assert emu.complete_after_s is None
+        project_id = new_project(emu)["projectId"]
+        request_tasks(emu, project_id, ["a"])
+        emu.clock_offset_ms = 101_000
+        assert _task_statuses(emu, project_id) == [1]  # default: never on their own
+        emu.complete_after_s = 100.0
+        assert _task_statuses(emu, project_id) == [9]
+
+
+def test_cli_complete_after_flag() -> None:
+    proc, url = _start_cli("--complete-after", "0.05", "--tasks-complete-after-reads", "0")
+    try:
+
+        def call(path: str, body: Any) -> Any:
+            response = requests.post(url + path, json=body, headers=signed_headers(AK, SK), timeout=5)
+            return response.json()["data"]
+
+        project_id = call(PROJECT_CREATE.path, project_body())["projectId"]
+        requested = call(ANNOTATION_REQUEST.path, {"projectId": project_id, "dataIds": ["a"]})
+        (task,) = requested["successTaskList"]
+        time.sleep(0.2)  # past the 0.05 s: not a timing assertion, only "later than"
+        assert call(TASK_GET.path, {"projectId": project_id, "taskId": task["taskId"]})["status"] == 9
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+
+
+def test_cli_signature_window_and_clock_offset_flags() -> None:
+    proc, url = _start_cli("--signature-window", "1", "--clock-offset-ms", "5000")
+    try:
+        response = requests.post(
+            url + PROJECT_CREATE.path, json=project_body(), headers=signed_headers(AK, SK), timeout=5
+        )
+        assert response.json()["code"] == 403  # 5 s off with a 1 s window: expired
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)

@@ -618,3 +618,34 @@ def test_an_uncatalogued_path_is_a_read_only_for_get_head_options(method, effect
     from airflow_provider_annotation.hooks.annotation import _endpoint_for
 
     assert _endpoint_for(method, "/some/new/thing").effect.value == effect
+
+
+# -- README (The emulator): a signature another process used in the same millisecond ---------------
+
+
+def test_a_signature_another_process_used_first_is_resigned_and_creates_once(emulator, make_hook):
+    """X-SIGN binds only the key pair and the millisecond: another process on the same key that signs
+    in the same millisecond makes this call a replay (403). The hook re-signs at once and the create
+    goes through on its next attempt, once (the refused one did nothing)."""
+    from airflow_provider_annotation import signing
+
+    hook = make_hook()
+    # Hold this process's stamps 0.2 s ahead of the clock so the next one is known in advance, and let
+    # "the other process" use it first. The real clock catches up at the end.
+    with signing._stamp_lock:
+        signing._last_stamp_ms = max(signing._last_stamp_ms, time.time_ns() // 1_000_000) + 200
+        collide = signing._last_stamp_ms + 1
+    try:
+        other = requests.post(
+            emulator.url + PROJECT_LIST,
+            json={"offset": 1, "limit": 10},
+            headers=signing.signed_headers(AK, SK, timestamp_ms=collide),
+            timeout=5,
+        )
+        assert other.json()["code"] == 200
+        assert hook.create_workflow(1, POOLS) == 18000
+    finally:
+        time.sleep(max(0.0, signing._last_stamp_ms / 1000 - time.time()) + 0.002)
+    sent = creates(emulator)
+    assert [(r["headers"]["X-TS"], r["code"]) for r in sent] == [(str(collide), 403), (str(collide + 1), 200)]
+    assert list(emulator.workflows) == [18000]

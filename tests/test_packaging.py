@@ -110,3 +110,30 @@ def test_sdist_holds_no_tests_so_it_needs_none_of_their_files(dist):
     assert f"{top}/LICENSE" in names and f"{top}/pyproject.toml" in names
     assert f"{top}/CHANGELOG.md" in names
     assert not [n for n in names if n.startswith((f"{top}/tests", f"{top}/dags", f"{top}/scripts"))]
+
+
+def test_wheel_is_what_the_readme_installs_and_airflow_finds(dist):
+    """The README's install section: the wheel's file name, the entry point group Airflow scans,
+    and the ``[testing]`` extra bringing both FastAPI and uvicorn."""
+    import configparser
+
+    out, _ = dist
+    wheel = _wheel(out)
+    assert f"dist/{wheel.name}" in (ROOT / "README.md").read_text()
+    archive = zipfile.ZipFile(wheel)
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(
+        archive.read(f"airflow_provider_annotation-{__version__}.dist-info/entry_points.txt").decode()
+    )
+    assert dict(entry_points["apache_airflow_provider"]) == {
+        "provider_info": "airflow_provider_annotation.get_provider_info:get_provider_info"
+    }
+    meta = Parser().parsestr(
+        archive.read(f"airflow_provider_annotation-{__version__}.dist-info/METADATA").decode()
+    )
+    testing = [
+        r.split(";")[0].split(">")[0].strip()
+        for r in meta.get_all("Requires-Dist")
+        if 'extra == "testing"' in r
+    ]
+    assert sorted(testing) == ["fastapi", "uvicorn"]

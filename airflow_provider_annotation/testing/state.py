@@ -83,7 +83,7 @@ class Settings:
     #: Tasks complete on their own this many seconds after creation (status 9, ``completeTime`` set
     #: to creation + this delay), as if workers finished them; None: only `set_task_status` does.
     complete_after_s: float | None = None
-    #: Status reads an import batch stays in progress (status 1) before it is final (3); 0: final at once.
+    #: The status read on which a new import batch turns final (3), in progress (1) before; 0: final at once.
     batch_polls_until_final: int = 0
     #: Status reads of a task (``/task/get`` or in a ``/project/tasks`` page) after which a task that
     #: nobody moved (status 1) is complete (9), as if labeled; 0: tasks move only when told.
