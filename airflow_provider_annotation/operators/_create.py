@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
@@ -95,6 +95,14 @@ def workflow_pools(pools: object, shorthand: Mapping[str, object]) -> list[Any] 
     if problems:
         raise WorkflowValidationError(problems)
     return build_pools(**names)
+
+
+def given_fields(task: BaseOperator, names: Iterable[str] | None = None) -> frozenset[str]:
+    """Which templated arguments (`names`, by default all) were given, noted at the end of
+    ``__init__`` so that one rendering to None later is refused by `vanished_fields`."""
+    return frozenset(
+        name for name in (task.template_fields if names is None else names) if getattr(task, name) is not None
+    )
 
 
 def vanished_fields(task: BaseOperator, given: frozenset[str]) -> list[str]:
@@ -180,9 +188,7 @@ class AnnotationCreateOperator(BaseOperator):
     def note_given(self) -> None:
         """Subclasses call this at the end of ``__init__``: which templated arguments were given, so
         one that renders to None is refused rather than left out."""
-        self._given_fields = frozenset(
-            name for name in self.template_fields if getattr(self, name) is not None
-        )
+        self._given_fields = given_fields(self)
 
     def checked_body(self) -> dict[str, Any]:
         vanished = vanished_fields(self, getattr(self, "_given_fields", frozenset()))

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_annotation.operators._create import SHORTHAND, AnnotationCreateOperator, workflow_pools
+from airflow_provider_annotation.operators._create import (
+    SHORTHAND,
+    AnnotationCreateOperator,
+    given_fields,
+    vanished_fields,
+    workflow_pools,
+)
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, create_workflow_body
 
 if TYPE_CHECKING:
@@ -70,7 +76,7 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
         self.algorithms = algorithms
         # Only noted, not checked: a field given here that renders to None is a missing value
         # upstream (native rendering), not a request for the default.
-        self._given = frozenset(name for name in ("pools", *SHORTHAND) if getattr(self, name) is not None)
+        self._given = given_fields(self, ("pools", *SHORTHAND))
 
     def build_body(self) -> dict[str, Any]:
         """The exact request body from the rendered fields, checked before anything is sent; every
@@ -95,17 +101,9 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
 
     def _pools(self) -> list[Any] | None:
         """`pools` as rendered (parsed, not yet checked), or pools built from the shorthand."""
-        vanished = [
-            name for name in ("pools", *SHORTHAND) if name in self._given and getattr(self, name) is None
-        ]
+        vanished = vanished_fields(self, self._given)
         if vanished:
-            raise WorkflowValidationError(
-                [
-                    f"{name}: given as a template or XCom that rendered to None (a missing upstream "
-                    "value?); pass None itself to leave it out"
-                    for name in vanished
-                ]
-            )
+            raise WorkflowValidationError(vanished)
         return workflow_pools(self.pools, {name: getattr(self, name) for name in SHORTHAND})
 
     def send(self, hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:

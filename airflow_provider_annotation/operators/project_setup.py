@@ -26,6 +26,7 @@ from airflow_provider_annotation.operators._create import (
     SHORTHAND,
     AnnotationCreateOperator,
     body_digest,
+    given_fields,
     input_failure,
     open_hook,
     vanished_fields,
@@ -323,9 +324,7 @@ class SubmitAnnotationDataOperator(BaseOperator):
         self.on_rejected = on_rejected
         self.annotation_conn_id = annotation_conn_id
         self.is_dry_run = dry_run
-        self._given_fields = frozenset(
-            name for name in self.template_fields if getattr(self, name) is not None
-        )
+        self._given_fields = given_fields(self)
 
     def build_chunks(self) -> list[dict[str, Any]]:
         """The exact bodies, one per chunk, every problem of every argument reported at once."""
