@@ -189,6 +189,8 @@ class TaskWait:
         both = set(self.success_statuses) & set(self.failure_statuses)
         if both:
             raise ValueError(f"success_statuses and failure_statuses both hold {sorted(both)}")
+        if not isinstance(self.error_fails, bool):  # a rendered "False" must not read as true
+            raise ValueError(f"error_fails: expected True or False, got {self.error_fails!r}")
         object.__setattr__(self, "needed", _needed(self.require, len(self.task_ids)))
 
     def classify(self, status: int) -> Phase:

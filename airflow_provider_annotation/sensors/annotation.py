@@ -138,7 +138,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
                 tuple(self.success_statuses),
                 tuple(self.failure_statuses),
                 self.require,
-                bool(self.error_fails),
+                self.error_fails,
             )
         except (ValueError, AnnotationError) as err:
             raise AirflowFailException(f"invalid input: {err}\nNothing was sent; not retrying.") from err
@@ -146,10 +146,6 @@ class AnnotationTaskSensor(BaseSensorOperator):
         if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
             raise AirflowFailException(
                 f"invalid input: page_threshold: expected an int of at least 0, got {threshold!r}"
-            )
-        if not isinstance(self.error_fails, bool):
-            raise AirflowFailException(
-                f"invalid input: error_fails: expected True or False, got {self.error_fails!r}"
             )
         return project_id, wait
 
