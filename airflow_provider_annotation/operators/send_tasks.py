@@ -194,6 +194,8 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
         return self._phase() is Phase.SUCCESS
 
     def poll_until_complete(self, external_id: Any, context: Context) -> Any:
+        """Wait until the batch is final and return the result: on a reconnect Airflow's mixin
+        returns this value as the task's, after a fresh send it asks `get_job_result` again."""
         batch_id = str(external_id)
         # The link goes out before any wait, so it works while the task is deferred.
         self._push_link(context, batch_id)
