@@ -53,12 +53,13 @@ def emu(server: Emulator) -> Emulator:
     return server
 
 
-def post(emu: Emulator, path: str, body: Any, *, timeout: float = 5) -> requests.Response:
-    """A signed POST, as the hook sends it."""
-    return requests.post(emu.url + path, json=body, headers=signed_headers(AK, SK), timeout=timeout)
+def post(emu: Emulator | str, path: str, body: Any, *, timeout: float = 5) -> requests.Response:
+    """A signed POST, as the hook sends it, to an emulator or the URL of one (its CLI's)."""
+    url = emu if isinstance(emu, str) else emu.url
+    return requests.post(url + path, json=body, headers=signed_headers(AK, SK), timeout=timeout)
 
 
-def answer(emu: Emulator, path: str, body: Any) -> tuple[int, Any]:
+def answer(emu: Emulator | str, path: str, body: Any) -> tuple[int, Any]:
     """(code, data) of a signed POST; the platform answers failures under HTTP 200."""
     response = post(emu, path, body)
     assert response.status_code == 200, response.text
@@ -715,16 +716,11 @@ def test_batch_polls_until_final_makes_the_nth_read_final(emu: Emulator) -> None
 def test_cli_completes_a_task_on_its_second_status_read_by_default() -> None:
     proc, url = _start_cli()
     try:
-
-        def call(path: str, body: Any) -> Any:
-            response = requests.post(url + path, json=body, headers=signed_headers(AK, SK), timeout=5)
-            return response.json()["data"]
-
-        project_id = call(PROJECT_CREATE.path, project_body())["projectId"]
-        requested = call(ANNOTATION_REQUEST.path, {"projectId": project_id, "dataIds": ["a"]})
+        project_id = answer(url, PROJECT_CREATE.path, project_body())[1]["projectId"]
+        requested = answer(url, ANNOTATION_REQUEST.path, {"projectId": project_id, "dataIds": ["a"]})[1]
         (task,) = requested["successTaskList"]
         read = {"projectId": project_id, "taskId": task["taskId"]}
-        assert [call(TASK_GET.path, read)["status"] for _ in range(2)] == [1, 9]
+        assert [answer(url, TASK_GET.path, read)[1]["status"] for _ in range(2)] == [1, 9]
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=15)
@@ -768,16 +764,12 @@ def test_complete_after_can_be_switched_on_while_running() -> None:
 def test_cli_complete_after_flag() -> None:
     proc, url = _start_cli("--complete-after", "0.05", "--tasks-complete-after-reads", "0")
     try:
-
-        def call(path: str, body: Any) -> Any:
-            response = requests.post(url + path, json=body, headers=signed_headers(AK, SK), timeout=5)
-            return response.json()["data"]
-
-        project_id = call(PROJECT_CREATE.path, project_body())["projectId"]
-        requested = call(ANNOTATION_REQUEST.path, {"projectId": project_id, "dataIds": ["a"]})
+        project_id = answer(url, PROJECT_CREATE.path, project_body())[1]["projectId"]
+        requested = answer(url, ANNOTATION_REQUEST.path, {"projectId": project_id, "dataIds": ["a"]})[1]
         (task,) = requested["successTaskList"]
         time.sleep(0.2)  # past the 0.05 s: not a timing assertion, only "later than"
-        assert call(TASK_GET.path, {"projectId": project_id, "taskId": task["taskId"]})["status"] == 9
+        read = {"projectId": project_id, "taskId": task["taskId"]}
+        assert answer(url, TASK_GET.path, read)[1]["status"] == 9
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=15)
