@@ -84,44 +84,35 @@ def running(pid: int) -> bool:
         return False
 
 
-def test_a_create_refused_as_a_same_millisecond_replay_is_re_signed_and_not_counted_as_sent(
-    emulator, make_hook, monkeypatch
-):
+def test_a_create_refused_at_authentication_is_not_counted_as_sent(emulator):
     """X-SIGN binds only the key pair and the millisecond, so two Celery worker processes calling in
     the same millisecond send the same signature, and the emulator refuses the second as a replay
-    (403). That refusal proves the platform did nothing: the hook re-signs at once, and the load
-    check counts it apart from the creates that reached the platform (a CI run once failed on it)."""
+    (403; the hook then re-signs, see tests/test_hook.py). That refusal proves the platform did
+    nothing: the load check counts it apart from the creates that reached the platform (a CI run
+    once failed on it). Here the same headers are sent twice, as the two workers would."""
     import requests
     from deploy_check.checks import create_requests, creates_for
 
-    from airflow_provider_annotation import signing
-    from airflow_provider_annotation.endpoints import PROJECT_LIST
+    from airflow_provider_annotation.endpoints import CREATE_WORKFLOW
+    from airflow_provider_annotation.signing import signed_headers
     from tests.conftest import AK, SK
 
     class EmulatorOnly:  # the one part of a Deployment these counts read
         def emulator(self, path: str) -> dict:
             return requests.get(emulator.url + path, timeout=5).json()
 
-    now = time.time_ns() // 1_000_000
-    other_worker = signing.signed_headers(AK, SK, timestamp_ms=now)
-    answer = requests.post(
-        emulator.url + PROJECT_LIST.path, json={"offset": 1, "limit": 1}, headers=other_worker, timeout=5
-    ).json()
-    assert answer["code"] == 200
-    # this process's clock stands on the same millisecond (a clock cannot be made to collide for real)
-    monkeypatch.setattr(signing, "_last_stamp_ms", now - 1)
-    monkeypatch.setattr(
-        signing, "time", type("Clock", (), {"time_ns": staticmethod(lambda: now * 1_000_000)})
-    )
-    pools = [
-        {"name": "D", "type": 0},
-        {"name": "L", "type": 1, "workers": ["alice"]},
-        {"name": "C", "type": 5},
+    headers = signed_headers(AK, SK)
+    pools = [{"name": "D", "type": 0}, {"name": "C", "type": 5}]
+    codes = [
+        requests.post(
+            emulator.url + CREATE_WORKFLOW.path,
+            json={"projectId": 31, "workflow": {"pools": pools}},
+            headers=headers,
+            timeout=5,
+        ).json()["code"]
+        for _ in range(2)
     ]
-    workflow_id = make_hook().create_workflow(31, pools)
-
-    creates = [r for r in emulator.requests if r["endpoint"].endswith("workflow/create")]
-    assert [r["code"] for r in creates] == [403, 200]
-    assert creates[0]["headers"]["X-SIGN"] == other_worker["X-SIGN"]
+    assert codes == [200, 403]
+    (workflow_id,) = emulator.workflows
     assert create_requests(EmulatorOnly(), range(31, 32)) == (1, 1)
     assert creates_for(EmulatorOnly(), 31) == ([workflow_id], 1)
