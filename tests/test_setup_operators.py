@@ -4,8 +4,6 @@ at once, dry runs, import cost. Their runs through real Airflow are in test_setu
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
@@ -165,17 +163,6 @@ def test_stats_input_checked_before_any_call() -> None:
     with pytest.raises(AirflowFailException) as info:
         AnnotationStatsOperator(task_id="s", project_id="x", workflow_id=None).execute({})
     assert [p.split(":")[0] for p in info.value.__cause__.problems] == ["project_id", "workflow_id"]
-
-
-def test_setup_operator_module_imports_no_http_library() -> None:
-    code = (
-        "import sys; import airflow.sdk; before = set(sys.modules);"
-        "import airflow_provider_annotation.operators.project_setup;"
-        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in "
-        "('requests', 'httpx', 'urllib3', 'aiohttp', 'tenacity')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
 
 
 def test_arguments_rendered_to_none_are_refused_not_left_out() -> None:
