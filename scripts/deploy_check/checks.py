@@ -61,15 +61,12 @@ def expect(condition: bool, message: str) -> None:
 REFUSED_AT_THE_DOOR = {401, 402, 403}
 
 
-def create_requests(d: Deployment, projects: range) -> tuple[int, int]:
-    """Create requests for `projects` that got past authentication, and those refused before it."""
-    state = d.emulator("/_emulator/state")
+def count_requests(state: dict, path_end: str, projects: range) -> tuple[int, int]:
+    """Requests to the endpoint whose path ends in `path_end`, for `projects`: how many got past
+    authentication, and how many were refused before it (and so did nothing)."""
     accepted = refused = 0
     for r in state["requests"]:
-        if (
-            r["endpoint"].rstrip("/").endswith("workflow/create")
-            and (r["json"] or {}).get("projectId") in projects
-        ):
+        if r["endpoint"].rstrip("/").endswith(path_end) and (r["json"] or {}).get("projectId") in projects:
             if r.get("code") in REFUSED_AT_THE_DOOR:
                 refused += 1
             else:
@@ -82,7 +79,7 @@ def creates_for(d: Deployment, project_id: int) -> tuple[list[int], int]:
     authentication (a same-millisecond signature refused as a replay did nothing)."""
     state = d.emulator("/_emulator/state")
     ids = sorted(int(wid) for wid, wf in state["workflows"].items() if wf["projectId"] == project_id)
-    return ids, create_requests(d, range(project_id, project_id + 1))[0]
+    return ids, count_requests(state, "workflow/create", range(project_id, project_id + 1))[0]
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -228,11 +225,7 @@ def durable_send_retry(d: Deployment, result: Result, project_id: int) -> None:
     def batches_and_sends() -> tuple[list[str], int]:
         state = d.emulator("/_emulator/state")
         batches = sorted(b for b, v in state["batches"].items() if v.get("projectId") == project_id)
-        sends = sum(
-            1
-            for r in state["requests"]
-            if r["endpoint"] == "/task/send" and (r["json"] or {}).get("projectId") == project_id
-        )
+        sends = count_requests(state, "/task/send", range(project_id, project_id + 1))[0]
         return batches, sends
 
     before = batches_and_sends()
@@ -295,7 +288,7 @@ def load(d: Deployment, result: Result) -> None:
     for wf in state["workflows"].values():
         if first <= wf["projectId"] < first + LOAD_COUNT:
             per_project[wf["projectId"]] = per_project.get(wf["projectId"], 0) + 1
-    sent, refused = create_requests(d, range(first, first + LOAD_COUNT))
+    sent, refused = count_requests(state, "workflow/create", range(first, first + LOAD_COUNT))
     duplicates = sum(n - 1 for n in per_project.values())
     xcoms = {d.api.xcom(LOAD_DAG, run_id, "create_workflow", ti["map_index"]) for ti in tis}
     emulator_ids = {
