@@ -16,7 +16,7 @@ if [ ! -f "$stamp" ]; then
   echo ">> installing airflow-provider-annotation with Airflow 3.3.2, pinned by $(basename "$CONSTRAINTS")"
   # (this machine's pip mirrors print one harmless "Location ... is ignored" line per package)
   python -m pip install --quiet --disable-pip-version-check \
-    "apache-airflow==3.3.2" -e "$ROOT[test,benchmark]" -c "$CONSTRAINTS" 2>&1 \
+    "apache-airflow==3.3.2" -e "$ROOT[test,benchmark,docs]" -c "$CONSTRAINTS" 2>&1 \
     | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   touch "$stamp"
 fi

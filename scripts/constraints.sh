@@ -3,7 +3,8 @@
 # package's dependencies and tools into a fresh virtualenv, checks that it imports, and freezes it.
 # Usage: bash scripts/constraints.sh 3.3.2 [3.2.2 ...]   (Python 3.11; about 1-3 min per version)
 # The 3.3.2 file also pins what the deployment check installs: the Celery and Postgres extras,
-# celery 5.6.3 (5.7.0 breaks the Celery executor), the http provider and playwright.
+# celery 5.6.3 (5.7.0 breaks the Celery executor), the http provider and playwright, and the docs
+# build (Sphinx, myst-parser, furo: the [docs] extra; Sphinx 9.0 holds docutils below 0.23).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
@@ -32,7 +33,7 @@ for version in "$@"; do
   fi
   if [ "$version" = "3.3.2" ]; then
     reqs=("apache-airflow[celery,postgres]==$version" "celery[redis]==5.6.3" apache-airflow-providers-http
-          apache-airflow-providers-common-compat playwright "${TOOLS[@]}")
+          apache-airflow-providers-common-compat playwright sphinx myst-parser furo "${TOOLS[@]}")
   fi
   echo ">> resolving Airflow $version: ${reqs[*]}"
   "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check "${reqs[@]}" 2>&1 \
