@@ -131,7 +131,10 @@ class AnnotationHook(CallLogMixin, BaseHook):
         return AnnotationConnectionConfig.from_connection(self.get_connection(self.annotation_conn_id))
 
     def get_conn(self) -> requests.Session:
-        """The hook's one `requests.Session`, made on first use."""
+        """The hook's one `requests.Session`, made on first use.
+
+        :return: the session.
+        """
         if self._session is None:
             session = requests.Session()
             session.headers["User-Agent"] = _user_agent()
@@ -162,7 +165,13 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
     def call(self, endpoint: Endpoint, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         """Call a catalogued endpoint (`airflow_provider_annotation.endpoints`) and return the
-        envelope's `data`; raise a typed error otherwise. Re-sent as its effect allows."""
+        envelope's `data`; raise a typed error otherwise. Re-sent as its effect allows.
+
+        :param endpoint: the catalogued endpoint (`airflow_provider_annotation.endpoints`).
+        :param json: the JSON body to send, or None.
+        :param params: query parameters, or None.
+        :return: the envelope's ``data``.
+        """
         return self._call(endpoint, json=json, params=params)[0]
 
     def request(
@@ -172,6 +181,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
         A catalogued path is re-sent as its effect allows; any other path is treated as a create
         (never re-sent once it may have reached the platform) unless `method` is GET, HEAD or OPTIONS.
+
+        :param method: the HTTP method, e.g. ``"POST"``.
+        :param endpoint: the endpoint's path, e.g. ``"/project/list"``.
+        :param json: the JSON body to send, or None.
+        :param params: query parameters, or None.
+        :return: the envelope's ``data``.
         """
         return self._call(_endpoint_for(method, endpoint), json=json, params=params)[0]
 
@@ -180,12 +195,20 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
         `pools` is checked against every documented rule before anything is sent. With `pools`
         None the body carries no `workflow` at all, and the platform applies its default.
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param pools: the pools as the platform documents them; None: the platform's default.
+        :return: the new workflow's id.
         """
         return self.send_create_workflow(create_workflow_body(project_id, pools))
 
     def send_create_workflow(self, body: dict[str, Any]) -> int:
         """Send a Create Workflow body as `workflow.create_workflow_body` builds it (already
-        checked) and return the new `workflowId`."""
+        checked) and return the new `workflowId`.
+
+        :param body: a body built and checked by the model (`project`, `workflow` or `export`).
+        :return: the new workflow's id.
+        """
         endpoint = create_workflow_endpoint(self.config.api_version)
         data, request_id = self._call(endpoint, json=workflow_for_api(body, self.config.api_version))
         return self._created_id(endpoint, data, request_id, "workflowId")
@@ -195,6 +218,8 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
         Two attempts at most, so an expired signature is re-signed once and persistent expiry reads
         as clock skew, without making the person at the UI wait through the full retry budget.
+
+        :return: ``(ok, message)`` as Airflow's connection test expects; the message says what to fix.
         """
         try:
             cfg = self.config
@@ -383,11 +408,20 @@ class AnnotationHook(CallLogMixin, BaseHook):
     # -- project setup: one method per endpoint (bodies from `airflow_provider_annotation.project`) --
 
     def create_folder(self, name: str, *, external_id: str | None = None) -> int:
-        """Create a folder and return its `folderId`; names are unique (5836 otherwise)."""
+        """Create a folder and return its `folderId`; names are unique (5836 otherwise).
+
+        :param name: the name: non-empty, at most 60 bytes of UTF-8 (unique on the platform).
+        :param external_id: your own id for the folder (at most 60 bytes), or None.
+        :return: the new folder's id.
+        """
         return self.send_create_folder(folder_body(name, external_id))
 
     def send_create_folder(self, body: dict[str, Any]) -> int:
-        """Send a body `project.folder_body` built; return the new `folderId`."""
+        """Send a body `project.folder_body` built; return the new `folderId`.
+
+        :param body: a body built and checked by the model (`project`, `workflow` or `export`).
+        :return: the new folder's id.
+        """
         data, request_id = self._call(FOLDER_CREATE, json=body)
         return self._created_id(FOLDER_CREATE, data, request_id, "folderId")
 
@@ -408,6 +442,17 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
         `pools` is its workflow, checked like Create Workflow's; the connection's `api_version`
         decides whether it travels as ``workflow.pools`` or ``workflow.vertex``.
+
+        :param name: the name: non-empty, at most 60 bytes of UTF-8 (unique on the platform).
+        :param data_type: 2 for 2D data, 3 for 3D data.
+        :param deadline: the project's deadline: ``YYYY-MM-DD``, a date, or a datetime at midnight.
+        :param operators: the labeling-tool configuration: a non-empty list of objects.
+        :param description: the project's description (at most 200 bytes), or None.
+        :param folder_id: the folder to put the project in, or None.
+        :param project_manager: the project manager's account, or None.
+        :param team_names: the teams to assign, or None.
+        :param pools: the pools as the platform documents them; None: the platform's default.
+        :return: the created project: its ``project_id``, ``status`` and ``workflow_id``.
         """
         body = project_body(
             name=name,
@@ -423,7 +468,11 @@ class AnnotationHook(CallLogMixin, BaseHook):
         return self.send_create_project(body)
 
     def send_create_project(self, body: dict[str, Any]) -> CreatedProject:
-        """Send a body `project.project_body` built (in the connection's API version)."""
+        """Send a body `project.project_body` built (in the connection's API version).
+
+        :param body: a body built and checked by the model (`project`, `workflow` or `export`).
+        :return: the created project: its ``project_id``, ``status`` and ``workflow_id``.
+        """
         data, request_id = self._call(PROJECT_CREATE, json=workflow_for_api(body, self.config.api_version))
         project_id = self._created_id(PROJECT_CREATE, data, request_id, "projectId")
         return CreatedProject(
@@ -433,7 +482,11 @@ class AnnotationHook(CallLogMixin, BaseHook):
         )
 
     def get_project(self, project_id: int | str) -> dict[str, Any]:
-        """One project's info (``GET /project/get?projectId=``)."""
+        """One project's info (``GET /project/get?projectId=``).
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :return: the project's ``data`` as the platform returns it.
+        """
         params = {"projectId": str(to_project_id(project_id))}
         data, request_id = self._call(PROJECT_GET, params=params)
         return read_object(data, PROJECT_GET, request_id)
@@ -442,7 +495,14 @@ class AnnotationHook(CallLogMixin, BaseHook):
         self, *, status: int | None = None, data_type: int | None = None, offset: int = 1, limit: int = 100
     ) -> dict[str, Any]:
         """One page of projects: ``{"count": total, "data": [...]}``. `offset` is the page number,
-        from 1; `status` and `data_type` filter only when given."""
+        from 1; `status` and `data_type` filter only when given.
+
+        :param status: only projects in this status (0-3), or None for all.
+        :param data_type: 2 for 2D data, 3 for 3D data.
+        :param offset: the page number, from 1.
+        :param limit: items per page.
+        :return: ``{"count", "data"}``: the total count and this page's projects.
+        """
         body = project_filters(status=status, data_type=data_type)
         body.update(offset=to_count(offset, "offset"), limit=to_count(limit, "limit"))
         data, request_id = self._call(PROJECT_LIST, json=body)
@@ -451,7 +511,13 @@ class AnnotationHook(CallLogMixin, BaseHook):
     def iter_projects(
         self, *, status: int | None = None, data_type: int | None = None, page_size: int = 100
     ) -> Iterator[dict[str, Any]]:
-        """Every project matching the filters, page after page."""
+        """Every project matching the filters, page after page.
+
+        :param status: only projects in this status (0-3), or None for all.
+        :param data_type: 2 for 2D data, 3 for 3D data.
+        :param page_size: items per page while paging.
+        :return: an iterator over the projects.
+        """
         return self._pages(
             lambda offset: self.list_projects(
                 status=status, data_type=data_type, offset=offset, limit=page_size
@@ -466,6 +532,10 @@ class AnnotationHook(CallLogMixin, BaseHook):
         None when there is none.
 
         :raises AnnotationApiError: when more than one project carries the name.
+        :param name: the name: non-empty, at most 60 bytes of UTF-8 (unique on the platform).
+        :param data_type: 2 for 2D data, 3 for 3D data.
+        :param page_size: items per page while paging.
+        :return: the project, or None when no project has that exact name.
         """
         found: dict[Any, dict[str, Any]] = {}
         for status in ProjectStatus:
@@ -491,17 +561,33 @@ class AnnotationHook(CallLogMixin, BaseHook):
         dataset_id: int | None = None,
     ) -> AnnotationRequestResult:
         """Make one task per data id in the project's workflow (its default one when
-        `workflow_id` is None). Data ids that made no task come back in `rejected_data_ids`."""
+        `workflow_id` is None). Data ids that made no task come back in `rejected_data_ids`.
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param data_ids: the data to label, one task per data id (strings; ints sent as digits).
+        :param workflow_id: the workflow to use; None for the project's default workflow.
+        :param dataset_id: the dataset the data ids belong to, or None.
+        :return: the task ids, the tasks (``taskId``, ``dataId``) and the rejected data ids.
+        """
         body = annotation_request_body(project_id, data_ids, workflow_id=workflow_id, dataset_id=dataset_id)
         return self.send_annotation_request(body)
 
     def send_annotation_request(self, body: dict[str, Any]) -> AnnotationRequestResult:
-        """Send a body `project.annotation_request_body` built; task ids come back as strings."""
+        """Send a body `project.annotation_request_body` built; task ids come back as strings.
+
+        :param body: a body built and checked by the model (`project`, `workflow` or `export`).
+        :return: the task ids, the tasks (``taskId``, ``dataId``) and the rejected data ids.
+        """
         data, request_id = self._call(ANNOTATION_REQUEST, json=body)
         return read_annotation_result(data, request_id)
 
     def run_stat(self, project_id: int | str, workflow_id: int | str) -> dict[str, Any]:
-        """The effort and efficiency statistics of one workflow of a project."""
+        """The effort and efficiency statistics of one workflow of a project.
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param workflow_id: the workflow to use; None for the project's default workflow.
+        :return: the stats ``data`` (task counts by status, completion rate, ...).
+        """
         body = {
             "projectId": to_project_id(project_id),
             "workflowId": to_project_id(workflow_id, "workflow_id"),
@@ -510,7 +596,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
         return read_object(data, ANNOTATION_STAT, request_id)
 
     def get_task(self, project_id: int | str, task_id: str) -> dict[str, Any]:
-        """One task, with its `status`; `task_id` is a string of digits (or an exact int)."""
+        """One task, with its `status`; `task_id` is a string of digits (or an exact int).
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param task_id: the task's id (a string of digits).
+        :return: the task, with its ``status`` (1-10).
+        """
         body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
         data, request_id = self._call(TASK_GET, json=body)
         return read_task(read_object(data, TASK_GET, request_id), TASK_GET, request_id)
@@ -525,7 +616,15 @@ class AnnotationHook(CallLogMixin, BaseHook):
         limit: int = 100,
     ) -> dict[str, Any]:
         """One page of a project's tasks: ``{"count", "data"}``, each task's ``id`` a string.
-        `start_time`/`end_time` are epoch milliseconds, sent only when given."""
+        `start_time`/`end_time` are epoch milliseconds, sent only when given.
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param start_time: only tasks created at or after this time, or None.
+        :param end_time: only tasks created before this time, or None.
+        :param offset: the page number, from 1.
+        :param limit: items per page.
+        :return: ``{"count", "data"}``: the total count and this page's tasks.
+        """
         body: dict[str, Any] = {"projectId": to_project_id(project_id)}
         for key, value in (("startTime", start_time), ("endTime", end_time)):
             if value is not None:
@@ -544,7 +643,14 @@ class AnnotationHook(CallLogMixin, BaseHook):
         end_time: int | None = None,
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
-        """Every task of the project in the time range, page after page."""
+        """Every task of the project in the time range, page after page.
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param start_time: only tasks created at or after this time, or None.
+        :param end_time: only tasks created before this time, or None.
+        :param page_size: items per page while paging.
+        :return: an iterator over the project's tasks, oldest first.
+        """
         return self._pages(
             lambda offset: self.list_project_tasks(
                 project_id, start_time=start_time, end_time=end_time, offset=offset, limit=page_size
@@ -554,7 +660,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
     def send_tasks(self, project_id: int | str, resource_url: str) -> dict[str, Any]:
         """Start importing a JSON-lines file of records; ``{"importStatus", "batchId"}`` with the
-        batch id as a string, for `get_send_status`."""
+        batch id as a string, for `get_send_status`.
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param resource_url: an http(s) URL of an open JSON-lines file of records.
+        :return: ``{"importStatus", "batchId"}`` (the batch id a string).
+        """
         if not isinstance(resource_url, str) or not resource_url.strip():
             raise SetupInputError(f"resource_url: expected a URL, got {describe_value(resource_url)}")
         body = {"projectId": to_project_id(project_id), "resourceUrl": resource_url.strip()}
@@ -565,7 +676,11 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
     def get_send_status(self, batch_id: str) -> dict[str, Any]:
         """How an import started by `send_tasks` is doing: ``{taskCount, importFailCount, status,
-        errors}``; its status values are not documented, so they are passed on as they come."""
+        errors}``; its status values are not documented, so they are passed on as they come.
+
+        :param batch_id: the import batch's id, as `send_tasks` returned it.
+        :return: the batch's status, counts and first errors.
+        """
         body = {"batchId": to_task_id(batch_id, "batch_id")}
         data, request_id = self._call(TASK_SEND_STATUS, json=body)
         return read_object(data, TASK_SEND_STATUS, request_id)
@@ -604,6 +719,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
         One synchronous call with no paging: keep each selection small (a day, or some thousand
         ids); `ExportTasksOperator` chunks a whole export this way. A read: lost answers are re-sent.
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param complete_after: first completion day (included), ``YYYY-MM-DD``; with `complete_before`.
+        :param complete_before: completion day the window ends before (excluded), ``YYYY-MM-DD``.
+        :param task_ids: export these tasks instead of a window (exact integers).
+        :return: the list of annotation results.
         """
         body = export_body(
             project_id, complete_after=complete_after, complete_before=complete_before, task_ids=task_ids
@@ -611,7 +732,11 @@ class AnnotationHook(CallLogMixin, BaseHook):
         return self.send_export(body)
 
     def send_export(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        """Send a body `export.export_body` built; the answer's ``annotationResultList``."""
+        """Send a body `export.export_body` built; the answer's ``annotationResultList``.
+
+        :param body: a body built and checked by the model (`project`, `workflow` or `export`).
+        :return: the list of annotation results.
+        """
         data, request_id = self._call(TASKS_EXPORT, json=body)
         return read_export(data, request_id)
 

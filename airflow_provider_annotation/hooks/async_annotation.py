@@ -64,14 +64,20 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         self._client: httpx.AsyncClient | None = None
 
     async def aconfig(self) -> AnnotationConnectionConfig:
-        """The connection, resolved and checked once."""
+        """The connection, resolved and checked once.
+
+        :return: the connection, resolved and checked once.
+        """
         if self._config is None:
             conn = await aget_connection(self.annotation_conn_id)
             self._config = AnnotationConnectionConfig.from_connection(conn)
         return self._config
 
     async def get_async_conn(self) -> httpx.AsyncClient:
-        """The hook's one client, made on first use."""
+        """The hook's one client, made on first use.
+
+        :return: the hook's `httpx.AsyncClient`.
+        """
         if self._client is None:
             cfg = await self.aconfig()
             verify = _tls_context(cfg.verify)
@@ -89,6 +95,7 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         return self._client
 
     async def aclose(self) -> None:
+        """Close the client the hook made (the session's connections)."""
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -102,13 +109,24 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
     # -- reads ---------------------------------------------------------------------------------
 
     async def get_task(self, project_id: int | str, task_id: str) -> dict[str, Any]:
-        """One task, with its `status`."""
+        """One task, with its `status`.
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param task_id: the task's id (a string of digits).
+        :return: the task, with its ``status`` (1-10).
+        """
         body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
         data, request_id = await self._call(TASK_GET, json=body)
         return read_task(read_object(data, TASK_GET, request_id), TASK_GET, request_id)
 
     async def list_project_tasks(self, project_id: int | str, *, offset: int = 1, limit: int = 100) -> dict:
-        """One page of a project's tasks: ``{"count", "data"}``, each task's ``id`` a string."""
+        """One page of a project's tasks: ``{"count", "data"}``, each task's ``id`` a string.
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param offset: the page number, from 1.
+        :param limit: items per page.
+        :return: ``{"count", "data"}``: the total count and this page's tasks.
+        """
         body = {
             "projectId": to_project_id(project_id),
             "offset": to_count(offset, "offset"),
@@ -120,7 +138,11 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         return page
 
     async def get_send_status(self, batch_id: str) -> dict[str, Any]:
-        """How an import batch is doing: ``{taskCount, importFailCount, status, errors}``."""
+        """How an import batch is doing: ``{taskCount, importFailCount, status, errors}``.
+
+        :param batch_id: the import batch's id, as `send_tasks` returned it.
+        :return: the batch's status, counts and first errors.
+        """
         body = {"batchId": to_task_id(batch_id, "batch_id")}
         data, request_id = await self._call(TASK_SEND_STATUS, json=body)
         return read_object(data, TASK_SEND_STATUS, request_id)
@@ -128,7 +150,13 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
     async def call(
         self, endpoint: Endpoint, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
-        """The envelope's `data` of a catalogued read; a create is refused before anything is sent."""
+        """The envelope's `data` of a catalogued read; a create is refused before anything is sent.
+
+        :param endpoint: the catalogued endpoint (`airflow_provider_annotation.endpoints`).
+        :param json: the JSON body to send, or None.
+        :param params: query parameters, or None.
+        :return: the envelope's ``data``.
+        """
         return (await self._call(endpoint, json=json, params=params))[0]
 
     async def _call(
