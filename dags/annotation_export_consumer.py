@@ -17,6 +17,7 @@ ANNOTATION_EXPORT = Asset("annotation-export")
     tags=["annotation", "example"],
 )
 def annotation_export_consumer():
+    # [START howto_export_consumer]
     @task(inlets=[ANNOTATION_EXPORT])
     def count_results(triggering_asset_events=None, inlet_events=None) -> int:
         # The event that started this run; run by hand, the latest export. (The accessor looks the
@@ -36,6 +37,7 @@ def annotation_export_consumer():
         return count
 
     count_results()
+    # [END howto_export_consumer]
 
 
 annotation_export_consumer()

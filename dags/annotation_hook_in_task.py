@@ -15,6 +15,7 @@ from airflow.providers.common.compat.sdk import dag, task
     params={"project_id": 4242},
 )
 def annotation_hook_in_task():
+    # [START howto_hook_in_task]
     @task
     def create_default_workflow(params: dict | None = None) -> int:
         from airflow_provider_annotation.hooks.annotation import AnnotationHook
@@ -25,6 +26,7 @@ def annotation_hook_in_task():
         return workflow_id
 
     create_default_workflow()
+    # [END howto_hook_in_task]
 
 
 annotation_hook_in_task()

@@ -54,6 +54,7 @@ def annotation_pipeline():
     )
 
     # Deferrable: the wait runs on the triggerer and holds no worker slot, however long labeling takes.
+    # [START howto_sensor_pipeline]
     wait = AnnotationTaskSensor(
         task_id="wait_for_annotation",
         project_id=project.output,
@@ -62,6 +63,8 @@ def annotation_pipeline():
         poke_interval=30,
         timeout=7 * 24 * 3600,
     )
+    # [END howto_sensor_pipeline]
+    # [START howto_export_by_task_ids]
     ExportTasksOperator(
         task_id="export",
         project_id=project.output,
@@ -69,6 +72,7 @@ def annotation_pipeline():
         destination="file://{{ params.export_folder }}/{{ params.project_name | replace(' ', '_') }}.jsonl",
         outlets=[ANNOTATION_EXPORT],
     )
+    # [END howto_export_by_task_ids]
 
 
 annotation_pipeline()

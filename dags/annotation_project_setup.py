@@ -44,6 +44,7 @@ NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
     },
 )
 def annotation_project_setup():
+    # [START howto_project_setup]
     folder = CreateFolderOperator(task_id="create_folder", name="{{ params.folder_name }}")
     project = CreateProjectOperator(
         task_id="create_project",
@@ -64,8 +65,10 @@ def annotation_project_setup():
     )
     stats = AnnotationStatsOperator(task_id="stats", project_id=project.output, workflow_id=workflow_id)
     submitted >> stats
+    # [END howto_project_setup]
     # Labeling takes hours to days: wait on the triggerer, holding no worker slot. Poll every few
     # minutes in production; 10 s keeps this example quick against the emulator.
+    # [START howto_sensor_deferrable]
     labeled = AnnotationTaskSensor(
         task_id="wait_for_labeling",
         project_id=project.output,
@@ -74,6 +77,7 @@ def annotation_project_setup():
         poke_interval=10,
         timeout=7 * 24 * 3600,
     )
+    # [END howto_sensor_deferrable]
 
     @task
     def announce(

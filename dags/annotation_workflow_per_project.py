@@ -22,6 +22,7 @@ def annotation_workflow_per_project():
         """Stands for a lookup (a table, an API) that yields project ids."""
         return [str(p) for p in params["project_ids"]]
 
+    # [START howto_workflow_shorthand_mapped]
     workflow_ids = (
         CreateWorkflowOperator.partial(
             task_id="create_workflow",
@@ -31,6 +32,7 @@ def annotation_workflow_per_project():
         .expand(project_id=projects_to_set_up())
         .output
     )
+    # [END howto_workflow_shorthand_mapped]
 
     @task
     def report(ids: list[int]) -> list[int]:

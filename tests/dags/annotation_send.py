@@ -20,6 +20,7 @@ URL = "https://files.example.com/records-{{ params.project_id }}.jsonl"
     default_args={"retries": 1, "retry_delay": timedelta(seconds=0)},
 )
 def annotation_send():
+    # [START howto_send_tasks]
     common = {
         "project_id": "{{ params.project_id }}",
         "resource_url": URL,
@@ -29,6 +30,7 @@ def annotation_send():
     resumed = SendTasksOperator(task_id="send_resumed", **common)
     deferred = SendTasksOperator(task_id="send_deferred", deferrable=True, **common)
     fire = SendTasksOperator(task_id="send_no_wait", wait_for_completion=False, **common)
+    # [END howto_send_tasks]
 
     @task
     def report(ti=None) -> None:

@@ -24,6 +24,7 @@ EXPORT = Asset("annotation-export-incremental-test")
     params={"before": "2024-05-03", "folder": "/tmp"},
 )
 def export_incremental():
+    # [START howto_export_incremental]
     export = ExportTasksOperator(
         task_id="export",
         project_id=1000,
@@ -33,6 +34,7 @@ def export_incremental():
         incremental=True,
         outlets=[EXPORT],
     )
+    # [END howto_export_incremental]
 
     @task(inlets=[EXPORT])
     def read_event(params=None, inlet_events=None):
