@@ -177,10 +177,10 @@ def test_platform_refusal_fails_without_airflow_retries(airflow_env, emulator):
 # -- README promises checked by deliberate breakage (audit) -------------------------------------
 
 
-def test_readme_lists_every_example_dag_and_names_the_test_file_that_runs_it():
-    """README "Example DAGs": the table lists every DAG in dags/, and each one runs for real in one
-    of the test files that section names (this check itself needs no Airflow run)."""
-    section = (ROOT / "README.md").read_text().split("\n## Example DAGs", 1)[1].split("\n## ", 1)[0]
+def test_docs_list_every_example_dag_and_name_the_test_file_that_runs_it():
+    """docs/example-dags.md: the table lists every DAG in dags/, and each one runs for real in one
+    of the test files that page names (this check itself needs no Airflow run)."""
+    section = (ROOT / "docs" / "example-dags.md").read_text().split("\n## ", 1)[0]
     listed = re.findall(r"^\| `(\w+)` \|", section, flags=re.MULTILINE)
     assert sorted(listed) == sorted(path.stem for path in EXAMPLES.glob("annotation_*.py"))
     test_files = re.findall(r"`(tests/test_\w+\.py)`", section)
