@@ -28,7 +28,15 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         ROOT,
         src,
         ignore=shutil.ignore_patterns(
-            ".git", ".venv", ".compat", "__pycache__", "*.egg-info", "build", "_build", "dist", ".pytest_cache"
+            ".git",
+            ".venv",
+            ".compat",
+            "__pycache__",
+            "*.egg-info",
+            "build",
+            "_build",
+            "dist",
+            ".pytest_cache",
         ),
     )
     out = src / "dist"
