@@ -133,3 +133,28 @@ def test_operator_docstring_names_every_argument(cls):
     for param in signature.parameters.values():
         if param.name != "self" and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             assert f":param {param.name}:" in doc, f"{cls.__name__}: {param.name}"
+
+
+def test_link_check_finds_a_missing_page_and_a_missing_anchor(tmp_path):
+    """scripts/check_docs_links.py, which scripts/docs.sh runs on the built site."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "check_docs_links", ROOT / "scripts" / "check_docs_links.py"
+    )
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<a href="sub/page.html#there">ok</a> <a href="https://example.com/x">external</a>'
+        '<link href="style.css?v=1"> <a href="#top" id="top">self</a>'
+    )
+    (tmp_path / "style.css").write_text("")
+    (tmp_path / "sub" / "page.html").write_text(
+        '<h1 id="there">x</h1><a href="../index.html#gone">a</a><a href="../nowhere.html">b</a>'
+    )
+    assert checker.broken_links(tmp_path) == [
+        "sub/page.html: ../index.html#gone (no such anchor)",
+        "sub/page.html: ../nowhere.html (no such file)",
+    ]
+    assert checker.main(["check", str(tmp_path)]) == 1
