@@ -2,7 +2,7 @@
 # Proof in a production-shaped Airflow: PostgreSQL, Redis, the platform emulator, and Airflow's
 # api-server, scheduler, dag-processor, triggerer and one Celery worker, as separate processes on
 # loopback; the provider installed from its wheel. Driven through the REST API v2 and a headless
-# browser; see "Running in a real deployment" in the README. Arguments go to the driver
+# browser; see "Running in a real deployment" in CONTRIBUTING.md. Arguments go to the driver
 # (e.g. --only run ui, --keep).
 set -euo pipefail
 # All in one function, read whole before it runs: editing this file meanwhile cannot break a run.
