@@ -27,7 +27,20 @@ myst_enable_extensions = ["colon_fence"]
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autodoc_default_options = {"members": True, "show-inheritance": True}
+# The create protocol's and ResumableJobMixin's hooks are how the operators are built, not what a DAG
+# calls: the reference shows each operator's arguments and what it returns, not those.
+_PROTOCOL = (
+    "object_name id_key endpoint_name state_key build_body send lost_advice on_conflict recover_lost"
+    " result describe_created build_chunks external_id_key check_inputs submit_job get_job_status"
+    " is_job_active is_job_succeeded poll_until_complete get_job_result"
+)
+autodoc_default_options = {
+    "members": True,
+    "show-inheritance": True,
+    "exclude-members": ",".join(_PROTOCOL.split()),
+}
+# A method without its own docstring is left out rather than shown with Airflow's base-class text.
+autodoc_inherit_docstrings = False
 
 html_theme = "furo"
 html_title = f"airflow-provider-annotation {release}"
