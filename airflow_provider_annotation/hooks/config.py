@@ -157,7 +157,23 @@ def _extras(conn: Any, conn_id: str) -> dict[str, Any]:
         raise _error(conn_id, "extra", f"expected a JSON object, got {type(extra).__name__}")
     # Forms store unset optional fields as empty values: those mean "use the default". Older
     # Airflow forms prefixed custom fields with "extra__<conn_type>__": the same field.
-    extra = {_LEGACY_PREFIX.sub("", k): v for k, v in extra.items() if v not in (None, "")}
+    named: dict[str, str] = {}
+    read: dict[str, Any] = {}
+    for raw_key, value in extra.items():
+        if value in (None, ""):
+            continue
+        key = _LEGACY_PREFIX.sub("", raw_key)
+        if key in read and read[key] != value:
+            # Both spellings of one field with different values: which one wins is an accident of
+            # dict order, so neither is taken.
+            raise _error(
+                conn_id,
+                f"extra {_show(named[key])} and extra {_show(raw_key)}",
+                "the same field twice (once with the legacy 'extra__annotation__' prefix) with "
+                "different values; keep one",
+            )
+        named[key], read[key] = raw_key, value
+    extra = read
     for key in extra:
         if key not in EXTRA_KEYS:
             near = difflib.get_close_matches(key, EXTRA_KEYS, n=1)
