@@ -21,6 +21,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from airflow_provider_annotation import __version__
+from airflow_provider_annotation.batch import read_send_answer, read_send_status, to_batch_id
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.endpoints import (
     ALL_ENDPOINTS,
@@ -42,8 +43,8 @@ from airflow_provider_annotation.envelope import (
     AnswerBudget,
     AnswerTooLarge,
     AttemptDeadlinePassed,
+    Reader,
     created_id,
-    created_text_id,
     judge_answer,
     lost_answer,
     too_large,
@@ -219,9 +220,14 @@ class AnnotationHook(CallLogMixin, BaseHook):
         json: Any = None,
         params: dict[str, Any] | None = None,
         policy: RetryPolicy | None = None,
+        read: Reader | None = None,
     ) -> tuple[Any, str | None]:
         """``(data, request_id)`` of a successful call to `endpoint`, attempts signed afresh and
-        re-sent as `hooks.retry` decides for its effect; the last attempt's typed error otherwise."""
+        re-sent as `hooks.retry` decides for its effect; the last attempt's typed error otherwise.
+
+        `read(data, request_id, secrets)`, when given, turns a success's data into what the method
+        returns while this attempt's secrets (its signature among them) are known, so server text
+        it keeps can be scrubbed of them; its typed error counts as the attempt's."""
         attempts = 0
         expiry = SignatureExpiry()
 
@@ -229,7 +235,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             nonlocal attempts
             attempts += 1
             try:
-                return self._send_once(endpoint, json, params, attempts)
+                return self._send_once(endpoint, json, params, attempts, read)
             except AnnotationApiError as err:
                 expiry.check(err, endpoint)
                 raise
@@ -258,7 +264,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
     # -- one attempt ----------------------------------------------------------------------------
 
     def _send_once(
-        self, endpoint: Endpoint, json: Any, params: dict[str, Any] | None, attempt: int
+        self,
+        endpoint: Endpoint,
+        json: Any,
+        params: dict[str, Any] | None,
+        attempt: int,
+        read: Reader | None = None,
     ) -> tuple[Any, str | None]:
         """One signed attempt: its answer judged, or the typed error of an attempt without one."""
         cfg = self.config
@@ -286,7 +297,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             self._log_call(endpoint, status, err.code, err.request_id, started, attempt, "")
             raise
         self._log_call(endpoint, status, PlatformCode.SUCCESS, request_id, started, attempt, _ids_of(data))
-        return data, request_id
+        return (data if read is None else read(data, request_id, secrets)), request_id
 
     def _exchange(
         self,
@@ -558,17 +569,14 @@ class AnnotationHook(CallLogMixin, BaseHook):
         if not isinstance(resource_url, str) or not resource_url.strip():
             raise SetupInputError(f"resource_url: expected a URL, got {describe_value(resource_url)}")
         body = {"projectId": to_project_id(project_id), "resourceUrl": resource_url.strip()}
-        data, request_id = self._call(TASK_SEND, json=body)
-        answer = read_object(data, TASK_SEND, request_id)
-        answer["batchId"] = created_text_id(TASK_SEND, answer, "batchId", request_id)
-        return answer
+        return self._call(TASK_SEND, json=body, read=read_send_answer)[0]
 
     def get_send_status(self, batch_id: str) -> dict[str, Any]:
         """How an import started by `send_tasks` is doing: ``{taskCount, importFailCount, status,
-        errors}``; its status values are not documented, so they are passed on as they come."""
-        body = {"batchId": to_task_id(batch_id, "batch_id")}
-        data, request_id = self._call(TASK_SEND_STATUS, json=body)
-        return read_object(data, TASK_SEND_STATUS, request_id)
+        errors, ...}`` as `batch.read_send_status` makes it safe to show (each error without its
+        ``jsonLine``); the status values are not documented, so they are passed on as they come."""
+        body = {"batchId": to_batch_id(batch_id)}
+        return self._call(TASK_SEND_STATUS, json=body, read=read_send_status)[0]
 
     @staticmethod
     def _pages(fetch: Callable[[int], dict[str, Any]], page_size: int) -> Iterator[dict[str, Any]]:
