@@ -36,6 +36,7 @@ __all__ = [
     "AnswerBudget",
     "AnswerTooLarge",
     "MAX_TEXT_ID_CHARS",
+    "Judge",
     "Reader",
     "AttemptDeadlinePassed",
     "claims_success",
@@ -65,6 +66,9 @@ _NOT_IN_TEXT_IDS = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 #: Turns a success's data into a method's result while the attempt's secrets are known:
 #: ``read(data, request_id, secrets)``; raises the typed error of a malformed answer.
 Reader = Callable[[Any, "str | None", "tuple[str, ...]"], Any]
+#: Judges one answer: ``judge(endpoint, status, headers, body, secrets) -> (data, request_id)``, as
+#: `judge_answer` does.
+Judge = Callable[[Endpoint, int, Mapping[str, str], bytes, Iterable[str]], "tuple[Any, str | None]"]
 #: Set on an error raised for an answer that claimed success: never re-sent, whatever the policy.
 _CLAIMED_SUCCESS = "claimed_success"
 
@@ -275,7 +279,10 @@ class AnswerBudget:
 
     @property
     def body(self) -> bytes:
-        return self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+        """The whole answer; joined once, and the pieces let go, so a large answer is held once."""
+        if len(self._chunks) != 1:
+            self._chunks = [b"".join(self._chunks)]
+        return self._chunks[0]
 
 
 class AnswerTooLarge(Exception):

@@ -43,6 +43,7 @@ from airflow_provider_annotation.envelope import (
     AnswerBudget,
     AnswerTooLarge,
     AttemptDeadlinePassed,
+    Judge,
     Reader,
     created_id,
     judge_answer,
@@ -57,7 +58,13 @@ from airflow_provider_annotation.exceptions import (
     AnnotationResponseError,
     AnnotationUnavailableError,
 )
-from airflow_provider_annotation.export import export_body, read_export
+from airflow_provider_annotation.export import (
+    ExportResults,
+    export_body,
+    judge_export_answer,
+    read_export,
+    read_export_results,
+)
 from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
@@ -221,13 +228,15 @@ class AnnotationHook(CallLogMixin, BaseHook):
         params: dict[str, Any] | None = None,
         policy: RetryPolicy | None = None,
         read: Reader | None = None,
+        judge: Judge = judge_answer,
     ) -> tuple[Any, str | None]:
         """``(data, request_id)`` of a successful call to `endpoint`, attempts signed afresh and
         re-sent as `hooks.retry` decides for its effect; the last attempt's typed error otherwise.
 
         `read(data, request_id, secrets)`, when given, turns a success's data into what the method
         returns while this attempt's secrets (its signature among them) are known, so server text
-        it keeps can be scrubbed of them; its typed error counts as the attempt's."""
+        it keeps can be scrubbed of them; its typed error counts as the attempt's. `judge` reads the
+        answer (`envelope.judge_answer` unless an endpoint's answers need another reading)."""
         attempts = 0
         expiry = SignatureExpiry()
 
@@ -235,7 +244,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             nonlocal attempts
             attempts += 1
             try:
-                return self._send_once(endpoint, json, params, attempts, read)
+                return self._send_once(endpoint, json, params, attempts, read, judge)
             except AnnotationApiError as err:
                 expiry.check(err, endpoint)
                 raise
@@ -270,6 +279,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         params: dict[str, Any] | None,
         attempt: int,
         read: Reader | None = None,
+        judge: Judge = judge_answer,
     ) -> tuple[Any, str | None]:
         """One signed attempt: its answer judged, or the typed error of an attempt without one."""
         cfg = self.config
@@ -292,7 +302,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             raise
         status = response.status_code
         try:
-            data, request_id = judge_answer(endpoint, status, response.headers, budget.body, secrets)
+            data, request_id = judge(endpoint, status, response.headers, budget.body, secrets)
         except AnnotationApiError as err:
             self._log_call(endpoint, status, err.code, err.request_id, started, attempt, "")
             raise
@@ -622,6 +632,13 @@ class AnnotationHook(CallLogMixin, BaseHook):
         """Send a body `export.export_body` built; the answer's ``annotationResultList``."""
         data, request_id = self._call(TASKS_EXPORT, json=body)
         return read_export(data, request_id)
+
+    def stream_export(self, body: dict[str, Any]) -> ExportResults:
+        """Like `send_export`, but the results stay the text the platform sent, checked record by
+        record (`export.ExportResults`): written as strict JSON lines with the platform's numbers
+        and escapes, at a peak memory near the answer's size. What `ExportTasksOperator` uses."""
+        data, request_id = self._call(TASKS_EXPORT, json=body, judge=judge_export_answer)
+        return read_export_results(data, request_id)
 
 
 def _ids_of(data: Any) -> str:
