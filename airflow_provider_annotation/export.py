@@ -189,7 +189,8 @@ def jsonl_line(project_id: int, chunk: str, result: dict[str, Any]) -> bytes:
 #: Insignificant JSON whitespace. Inside a valid JSON string no raw newline can occur, so removing
 #: ``\\n`` and ``\\r`` from a valid item keeps it the same JSON on one line.
 _WS = re.compile(r"[ \t\n\r]*")
-_LINE_BREAKS = str.maketrans("", "", "\n\r")
+#: A JSON string (kept) or a run of whitespace outside one (dropped).
+_STRING_OR_SPACE = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\n\r]+', re.DOTALL)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Fields every line starts with: an item holding one of them could not be kept exactly.
 _ADDED_FIELDS = ("projectId", "chunk")
@@ -197,6 +198,12 @@ _ADDED_FIELDS = ("projectId", "chunk")
 
 def _escape_surrogate(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
+
+
+def _compact(item: str) -> str:
+    """A valid JSON item without whitespace between its tokens (one line, as a JSON library writes
+    it compactly); strings are kept as written."""
+    return _STRING_OR_SPACE.sub(r"\1", item)
 
 
 class ExportRecordError(AnnotationResponseError):
@@ -310,7 +317,7 @@ class ExportResults:
         head = '{"projectId":' + str(int(project_id)) + ',"chunk":' + json.dumps(chunk)
         walk = _Walk(self._text)
         for start, end, _ in walk.items(self._start):
-            inner = self._text[walk.ws(start + 1) : end].translate(_LINE_BREAKS)
+            inner = _compact(self._text[walk.ws(start + 1) : end])
             yield (head + ("}" if inner == "}" else "," + inner)).encode("utf-8") + b"\n"
 
     def records(self) -> Iterator[dict[str, Any]]:

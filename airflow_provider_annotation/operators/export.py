@@ -153,6 +153,7 @@ class ExportTasksOperator(BaseOperator):
         destination = _destination(self.destination)
         if not isinstance(self.overwrite, bool) or not isinstance(self.incremental, bool):
             raise SetupInputError("overwrite, incremental: expected True or False")
+        _staging(destination)
         if not self.overwrite and destination.exists():
             raise SetupInputError(
                 f"destination: {destination} exists and overwrite=False; nothing was fetched"
@@ -244,8 +245,11 @@ class ExportTasksOperator(BaseOperator):
                     shutil.copyfileobj(source, final, _COPY_BYTES)
         for part in written:
             part.unlink()
-        with contextlib.suppress(OSError, NotImplementedError):  # object stores have no folders
-            parts.rmdir()
+        with contextlib.suppress(OSError, NotImplementedError, TypeError):  # object stores have no folders
+            if _is_local(parts):
+                os.rmdir(parts.path)  # only when empty: anything else in it is not this export's
+            else:
+                parts.rmdir(recursive=False)
         return count
 
     # -- lineage (used only when the OpenLineage provider is installed) ---------------------------
@@ -279,12 +283,7 @@ def _parts_folder(destination: ObjectStoragePath) -> ObjectStoragePath:
 
     Only this operator's part files are removed, and never through a symbolic link: a
     ``.parts`` that is a link (to anywhere) is refused before anything is fetched or deleted."""
-    parts = destination.parent / f"{destination.name}.parts"
-    if _is_link(parts):
-        raise SetupInputError(
-            f"destination: {parts} is a symbolic link; the export stages its parts there and will not "
-            "write or delete through a link. Remove the link (or choose another destination)."
-        )
+    parts = _staging(destination)
     if _is_local(parts):
         # os calls, not fsspec's: removing a link must remove the link, never what it points to.
         if os.path.isdir(parts.path):
@@ -296,6 +295,17 @@ def _parts_folder(destination: ObjectStoragePath) -> ObjectStoragePath:
             if _PART_NAME.fullmatch(stale.name):
                 stale.unlink()
     parts.mkdir(parents=True, exist_ok=True)
+    return parts
+
+
+def _staging(destination: ObjectStoragePath) -> ObjectStoragePath:
+    """``<destination>.parts``; refused when it is a symbolic link (checked before any request)."""
+    parts = destination.parent / f"{destination.name}.parts"
+    if _is_link(parts):
+        raise SetupInputError(
+            f"destination: {parts} is a symbolic link; the export stages its parts there and will not "
+            "write or delete through a link. Remove the link (or choose another destination)."
+        )
     return parts
 
 
