@@ -189,8 +189,8 @@ def jsonl_line(project_id: int, chunk: str, result: dict[str, Any]) -> bytes:
 #: Insignificant JSON whitespace. Inside a valid JSON string no raw newline can occur, so removing
 #: ``\\n`` and ``\\r`` from a valid item keeps it the same JSON on one line.
 _WS = re.compile(r"[ \t\n\r]*")
-#: A JSON string (kept) or a run of whitespace outside one (dropped).
-_STRING_OR_SPACE = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\n\r]+', re.DOTALL)
+#: Where a string or a run of whitespace may start, in a valid JSON item.
+_STRING_OR_SPACE = re.compile(r'[" \t\n\r]')
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Fields every line starts with: an item holding one of them could not be kept exactly.
 _ADDED_FIELDS = ("projectId", "chunk")
@@ -201,9 +201,22 @@ def _escape_surrogate(match: re.Match[str]) -> str:
 
 
 def _compact(item: str) -> str:
-    """A valid JSON item without whitespace between its tokens (one line, as a JSON library writes
-    it compactly); strings are kept as written."""
-    return _STRING_OR_SPACE.sub(r"\1", item)
+    """A valid JSON item on one line. An item without a line break is one line already and is kept
+    as sent (the platform writes compact JSON); a pretty-printed one (line breaks can only be
+    between tokens in valid JSON) loses the whitespace between its tokens, strings kept as written."""
+    if "\n" not in item and "\r" not in item:
+        return item
+    out, pos = [], 0
+    while (found := _STRING_OR_SPACE.search(item, pos)) is not None:
+        start = found.start()
+        out.append(item[pos:start])
+        if item[start] == '"':
+            pos = json.decoder.scanstring(item, start + 1, True)[1]
+            out.append(item[start:pos])
+        else:
+            pos = _WS.match(item, start).end()  # type: ignore[union-attr]
+    out.append(item[pos:])
+    return "".join(out)
 
 
 class ExportRecordError(AnnotationResponseError):
