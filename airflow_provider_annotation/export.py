@@ -189,6 +189,9 @@ def jsonl_line(project_id: int, chunk: str, result: dict[str, Any]) -> bytes:
 #: Insignificant JSON whitespace. Inside a valid JSON string no raw newline can occur, so removing
 #: ``\\n`` and ``\\r`` from a valid item keeps it the same JSON on one line.
 _WS = re.compile(r"[ \t\n\r]*")
+#: The standard library's C string scanner: ``(text, position after the opening quote, strict)``
+#: -> ``(value, position after the closing quote)`` (not in the type stubs).
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 #: Where a string or a run of whitespace may start, in a valid JSON item.
 _STRING_OR_SPACE = re.compile(r'[" \t\n\r]')
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -211,7 +214,7 @@ def _compact(item: str) -> str:
         start = found.start()
         out.append(item[pos:start])
         if item[start] == '"':
-            pos = json.decoder.scanstring(item, start + 1, True)[1]
+            pos = _scanstring(item, start + 1, True)[1]
             out.append(item[start:pos])
         else:
             pos = _WS.match(item, start).end()  # type: ignore[union-attr]
@@ -280,7 +283,7 @@ class _Walk:
         while True:
             pos = self.expect(pos, '"')
             try:
-                key, pos = json.decoder.scanstring(self.text, pos, True)
+                key, pos = _scanstring(self.text, pos, True)
             except ValueError:
                 raise _Malformed from None
             pos = self.ws(self.expect(self.ws(pos), ":"))
@@ -348,7 +351,7 @@ def judge_export_answer(
 
     A record that cannot be written exactly as strict JSON is an `ExportRecordError` naming it (its
     position in the list); so is an answer that is not UTF-8, or one this walk cannot follow."""
-    where = {"endpoint": endpoint.path, "method": endpoint.method}
+    where: dict[str, Any] = {"endpoint": endpoint.path, "method": endpoint.method}
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -399,7 +402,7 @@ def judge_export_answer(
     return data, request_id
 
 
-def _check_record(record: Any, index: int, where: dict[str, str]) -> None:
+def _check_record(record: Any, index: int, where: dict[str, Any]) -> None:
     """Refuse (naming the record) an item strict JSON lines could not carry exactly."""
     if not isinstance(record, dict):
         raise ExportRecordError(

@@ -158,7 +158,7 @@ def answer_bytes(url: str, after: str, before: str) -> int:
 
     from airflow_provider_annotation.signing import signed_headers
 
-    body = {"projectId": PROJECT, "completeTimeAfter": after, "completeTimeBefore": before}
+    body: dict[str, Any] = {"projectId": PROJECT, "completeTimeAfter": after, "completeTimeBefore": before}
     answer = requests.post(
         url + "/tasks/export", json=body, headers=signed_headers(ACCESS_KEY, SECRET_KEY), timeout=120
     )

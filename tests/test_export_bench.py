@@ -12,7 +12,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_export_benchmark_tiny_run_prints_its_tables() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.export", "--small", "20", "--large", "60", "--per-day", "20", "--one-answer", "50"],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.export",
+            "--small",
+            "20",
+            "--large",
+            "60",
+            "--per-day",
+            "20",
+            "--one-answer",
+            "50",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
