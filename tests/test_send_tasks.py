@@ -110,6 +110,8 @@ def test_execute_complete_fails_loudly_on_unexpected_events() -> None:
         ({"project_id": "x"}, "project_id"),
         ({"max_failed_records": -1}, "max_failed_records"),
         ({"final_statuses": []}, "final_statuses"),
+        ({"final_statuses": ["3"]}, "final_statuses: expected a non-empty list of ints"),
+        ({"final_statuses": [3, True]}, "final_statuses"),
         ({"poll_interval": 0}, "poll_interval"),
     ],
 )
@@ -520,3 +522,17 @@ def test_a_malformed_status_answer_is_a_typed_error_naming_the_field(
     with pytest.raises(AnnotationResponseError, match="the platform reported success but") as caught:
         make_hook(max_attempts=1).get_send_status("b-7f3a9c2e")
     assert what in str(caught.value) and len(str(caught.value)) < 500
+
+
+def test_final_statuses_are_a_parameter_any_int_included(emulator: Emulator, send_env, monkeypatch) -> None:
+    """The docs leave the final statuses open: a platform that ends a batch with -1 (as datasets
+    do) or 4 is waited on to its end by naming them."""
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)
+    with pytest.raises(AirflowException, match="not final"):
+        one_try(_sender(send_env), StateStore())
+    (batch_id,) = emulator.batches
+    emulator.set_batch(batch_id, status=-1)
+    with pytest.raises(AirflowException, match=r"\(last status -1; final statuses \[3\]\)"):
+        one_try(_sender(send_env), _kept(batch_id))
+    result, ti = one_try(_sender(send_env, final_statuses=(3, -1)), _kept(batch_id))
+    assert result == batch_id and ti.pushed["import_summary"]["status"] == -1 and _sends(emulator) == 1

@@ -140,8 +140,11 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
                 f"max_failed_records: expected an int of at least 0, got {self.max_failed_records!r}"
             )
         statuses = self.final_statuses
-        if not isinstance(statuses, (list, tuple)) or not statuses or not all(map(_is_count, statuses)):
-            problems.append(f"final_statuses: expected a non-empty list of ints, got {statuses!r}")
+        # Any int: the statuses are undocumented, and other endpoints use negative ones (-1 error).
+        if not isinstance(statuses, (list, tuple)) or not statuses or not all(map(_is_int, statuses)):
+            problems.append(
+                f"final_statuses: expected a non-empty list of ints, got {describe_value(statuses)}"
+            )
         for name in ("poll_interval", "timeout"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
@@ -341,6 +344,10 @@ def describe_batch_errors(entries: Any) -> str:
         shown.append(text if identifier is None else f"{scrub(identifier, limit=IDENTIFIER_CHARS)!r}: {text}")
     more = len(entries) - len(shown)
     return "; ".join(shown) + (f" (and {more} more in the import_summary XCom)" if more > 0 else "")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_count(value: object) -> bool:
