@@ -16,7 +16,8 @@ import email.utils
 import json
 import math
 import time
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from airflow_provider_annotation.codes import PlatformCode, describe
@@ -34,6 +35,9 @@ __all__ = [
     "MAX_ID",
     "AnswerBudget",
     "AnswerTooLarge",
+    "MAX_TEXT_ID_CHARS",
+    "Judge",
+    "Reader",
     "AttemptDeadlinePassed",
     "claims_success",
     "created_id",
@@ -42,6 +46,7 @@ __all__ = [
     "lost_answer",
     "parse_envelope",
     "parse_retry_after",
+    "text_id_problem",
     "too_large",
 ]
 
@@ -53,6 +58,17 @@ _TOO_MANY_REQUESTS = 429
 _SERVICE_UNAVAILABLE = 503
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _REQUEST_ID_CHARS = 100
+#: The longest opaque string id (`batchId`) taken from the platform or a user.
+MAX_TEXT_ID_CHARS = 100
+#: Unicode categories refused in an opaque id: control, format, surrogate, private use, unassigned,
+#: line and paragraph separators.
+_NOT_IN_TEXT_IDS = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+#: Turns a success's data into a method's result while the attempt's secrets are known:
+#: ``read(data, request_id, secrets)``; raises the typed error of a malformed answer.
+Reader = Callable[[Any, "str | None", "tuple[str, ...]"], Any]
+#: Judges one answer: ``judge(endpoint, status, headers, body, secrets) -> (data, request_id)``, as
+#: `judge_answer` does.
+Judge = Callable[[Endpoint, int, Mapping[str, str], bytes, Iterable[str]], "tuple[Any, str | None]"]
 #: Set on an error raised for an answer that claimed success: never re-sent, whatever the policy.
 _CLAIMED_SUCCESS = "claimed_success"
 
@@ -187,20 +203,42 @@ def created_id(endpoint: Endpoint, data: Any, key: str, request_id: str | None) 
     raise _missing_id(endpoint, data, key, "a positive integer", request_id)
 
 
-def created_text_id(endpoint: Endpoint, data: Any, key: str, request_id: str | None) -> str:
-    """Like `created_id` for the ids the platform documents as strings (`taskId`, `batchId`)."""
+def text_id_problem(value: object) -> str | None:
+    """Why `value` cannot be an opaque id the platform documents as a string (`batchId`), or None.
+
+    Such an id goes back to the platform as it came and into log lines, XCom and links, so it is a
+    non-blank string of at most `MAX_TEXT_ID_CHARS` characters with no control, format or
+    line-separator character (a newline in it would forge a log line)."""
+    if not isinstance(value, str):
+        return f"not a string ({type(value).__name__})"
+    if not value.strip():
+        return "blank"
+    if len(value) > MAX_TEXT_ID_CHARS:
+        return f"longer than {MAX_TEXT_ID_CHARS} characters ({len(value)})"
+    for position, char in enumerate(value, 1):
+        if unicodedata.category(char) in _NOT_IN_TEXT_IDS:
+            return f"character {position} (U+{ord(char):04X}) is a control character"
+    return None
+
+
+def created_text_id(
+    endpoint: Endpoint, data: Any, key: str, request_id: str | None, secrets: Iterable[str] = ()
+) -> str:
+    """Like `created_id` for the ids the platform documents as strings (`batchId`): an opaque id
+    `text_id_problem` accepts. `secrets` are blanked if the refused answer is shown."""
     value = data.get(key) if isinstance(data, dict) else None
-    if isinstance(value, str) and value.strip() and len(value) <= _REQUEST_ID_CHARS:
-        return value
-    raise _missing_id(endpoint, data, key, "a non-empty string", request_id)
+    problem = text_id_problem(value)
+    if problem is None:
+        return str(value)
+    raise _missing_id(endpoint, data, key, f"a usable id: {problem}", request_id, secrets)
 
 
 def _missing_id(
-    endpoint: Endpoint, data: Any, key: str, kind: str, request_id: str | None
+    endpoint: Endpoint, data: Any, key: str, kind: str, request_id: str | None, secrets: Iterable[str] = ()
 ) -> AnnotationApiError:
     return _mark_claimed_success(
         AnnotationMayHaveTakenEffectError(
-            f"the platform reported success but {key} is not {kind} (data={scrub(repr(data))}); "
+            f"the platform reported success but {key} is not {kind} (data={scrub(repr(data), secrets)}); "
             "the object may exist: check the platform before re-running",
             code=PlatformCode.SUCCESS,
             request_id=request_id,
@@ -241,7 +279,10 @@ class AnswerBudget:
 
     @property
     def body(self) -> bytes:
-        return self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+        """The whole answer; joined once, and the pieces let go, so a large answer is held once."""
+        if len(self._chunks) != 1:
+            self._chunks = [b"".join(self._chunks)]
+        return self._chunks[0]
 
 
 class AnswerTooLarge(Exception):

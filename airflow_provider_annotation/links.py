@@ -8,6 +8,7 @@ link works while the task is deferred.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
 
@@ -32,12 +33,18 @@ class AnnotationPlatformLink(BaseOperatorLink):
 
 
 def platform_url(template: str | None, **ids: object) -> str | None:
-    """The template with the ids filled in; None without a template or when it needs an id this
-    task does not have (a batch page for a task that sends no batch)."""
+    """The template with the ids filled in, each URL-quoted (a batch id is an opaque string: ``/``,
+    ``?`` or ``#`` in it must not change where the link points); None without a template or when it
+    needs an id this task does not have (a batch page for a task that sends no batch).
+
+    The template was checked where the connection was read (`hooks.config`): only bare
+    ``{project_id}``/``{batch_id}`` placeholders, so formatting cannot fail or grow here."""
     if not template:
         return None
     try:
-        return template.format(**{key: str(value) for key, value in ids.items() if value is not None})
+        return template.format(
+            **{key: quote(str(value), safe="") for key, value in ids.items() if value is not None}
+        )
     except (KeyError, IndexError):
         return None
 

@@ -91,39 +91,72 @@ def classify_task(
     return Phase.ACTIVE
 
 
-#: Import-batch statuses read as final. The docs name none: their one sample shows a finished batch
-#: with status 3, so 3 is the provisional default (a parameter of `SendTasksOperator`).
+#: Import-batch statuses read as final. The docs name none (the schema of ``/task/send/status`` is
+#: empty): their one sample shows status 3 for a batch the importer had finished with (all four
+#: records refused and listed, ``importFailCount`` equal to ``taskCount``), while a send answers
+#: ``importStatus`` 1 for a batch just started. So 3 is the default, a parameter of
+#: `SendTasksOperator` (`final_statuses`) for platforms that end batches otherwise.
 DEFAULT_BATCH_FINAL_STATUSES: tuple[int, ...] = (3,)
 #: How the platform words a record refused because its uniqueIdentifier was imported before.
 DUPLICATE_MARK = "Duplicate UniqueIdentifier"
-#: Errors kept in a batch summary: the first ones are enough to act on.
-FIRST_ERRORS = 10
+#: Errors (and duplicates) kept in a batch summary: the first ones are enough to act on.
+FIRST_ERRORS = 5
 
 
 def batch_summary(batch_id: str, answer: Mapping[str, Any]) -> dict[str, Any]:
-    """An import batch's counts from its ``/task/send/status`` answer, duplicates apart.
+    """An import batch's counts from its ``/task/send/status`` answer (as `batch.read_send_status`
+    made it safe to show), duplicates apart, and the counts' contradictions.
 
     ``failed`` counts the refused records that are not duplicates: a record refused as a duplicate
-    (``Duplicate UniqueIdentifier``, e.g. after a re-send) is in the project already.
+    (``Duplicate UniqueIdentifier``, e.g. after a re-send) is in the project already. ``first_errors``
+    and ``first_duplicates`` hold the first `FIRST_ERRORS` entries, ``{"uniqueIdentifier", "error"}``.
+    ``inconsistencies`` lists counts that contradict each other (a negative count, more errors listed
+    than failures counted, more failures than records): a final batch with any is not a success.
     """
-    errors = answer.get("errors") or []
-    errors = [str(e) for e in errors] if isinstance(errors, list) else [str(errors)]
-    duplicates = sum(DUPLICATE_MARK.lower() in e.lower() for e in errors)
-    fail_count = answer.get("importFailCount")
-    fail_count = (
-        fail_count if isinstance(fail_count, int) and not isinstance(fail_count, bool) else len(errors)
-    )
-    real = [e for e in errors if DUPLICATE_MARK.lower() not in e.lower()]
+    entries = [_error_entry(e) for e in _as_list(answer.get("errors"))]
+    is_duplicate = [DUPLICATE_MARK.lower() in str(e["error"]).lower() for e in entries]
+    duplicates = sum(is_duplicate)
+    task_count, reported = _count(answer.get("taskCount")), _count(answer.get("importFailCount"))
+    inconsistencies = []
+    if task_count is not None and task_count < 0:
+        inconsistencies.append(f"taskCount is negative ({task_count})")
+    if reported is not None and reported < 0:
+        inconsistencies.append(
+            f"importFailCount is negative ({reported}) with {len(entries)} error(s) listed"
+        )
+    elif reported is not None and len(entries) > reported:
+        inconsistencies.append(f"{len(entries)} error(s) listed but importFailCount is {reported}")
+    if reported is not None and task_count is not None and 0 <= task_count < reported:
+        inconsistencies.append(f"importFailCount {reported} is more than taskCount {task_count}")
+    refused = max(reported if reported is not None and reported > 0 else 0, len(entries))
     return {
         "batch_id": batch_id,
         "status": answer.get("status"),
-        "task_count": answer.get("taskCount"),
-        "import_fail_count": fail_count,
+        "task_count": task_count,
+        "import_fail_count": reported if reported is not None else len(entries),
         "duplicates": duplicates,
-        "failed": max(fail_count - duplicates, 0),
-        "first_errors": real[:FIRST_ERRORS],
-        "first_duplicates": [e for e in errors if e not in real][:FIRST_ERRORS],
+        "failed": max(refused - duplicates, 0),
+        "first_errors": [e for e, dup in zip(entries, is_duplicate, strict=True) if not dup][:FIRST_ERRORS],
+        "first_duplicates": [e for e, dup in zip(entries, is_duplicate, strict=True) if dup][:FIRST_ERRORS],
+        "inconsistencies": inconsistencies,
     }
+
+
+def _as_list(errors: object) -> list[Any]:
+    if errors is None:
+        return []
+    return errors if isinstance(errors, list) else [errors]
+
+
+def _error_entry(entry: object) -> dict[str, Any]:
+    """``{"uniqueIdentifier", "error"}`` of one entry; never its ``jsonLine`` (the user's record)."""
+    if isinstance(entry, Mapping):
+        return {"uniqueIdentifier": entry.get("uniqueIdentifier"), "error": entry.get("error")}
+    return {"uniqueIdentifier": None, "error": entry}
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def classify_batch(
@@ -132,10 +165,13 @@ def classify_batch(
     max_failed_records: int = 0,
 ) -> Phase:
     """The phase of an import batch (a `batch_summary`): active until its status is final, then a
-    failure when more than `max_failed_records` records failed (duplicates not counted)."""
+    failure when more than `max_failed_records` records failed (duplicates not counted) or its
+    counts contradict each other."""
     if summary.get("status") not in tuple(final_statuses):
         return Phase.ACTIVE
-    return Phase.FAILURE if summary["failed"] > max_failed_records else Phase.SUCCESS
+    if summary.get("inconsistencies") or summary["failed"] > max_failed_records:
+        return Phase.FAILURE
+    return Phase.SUCCESS
 
 
 def classify_project(status: int) -> Phase:

@@ -1,12 +1,14 @@
 """What an export costs: `ExportTasksOperator` writing JSON Lines to ``file://`` against a hand-written
 loop of raw `requests` calls writing the same file, for a small and a large export.
 
-    python -m benchmarks.export [--small 1000] [--large 100000] [--per-day 1000]
+    python -m benchmarks.export [--small 1000] [--large 100000] [--per-day 1000] [--one-answer 25000]
 
 The emulator runs in this process with the completed tasks seeded (``--per-day`` results per day,
 each about 0.7 KB, as the emulator generates them); each export runs in a fresh child process, which
-reports its wall time and peak RSS. Both clients write byte-identical files (checked). Figures are
-printed, never asserted.
+reports its wall time and peak RSS. Both clients write byte-identical files (checked). A third run
+puts `--one-answer` results into one day, so one answer is large (about 18 MB at 25,000), and
+reports each client's peak RSS against that answer's size: what one chunk costs in memory. Figures
+are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -120,8 +122,21 @@ def child(client: str, url: str, after: str, before: str, dest: str) -> None:
     started = time.perf_counter()
     count = CLIENTS[client](url, after, before, Path(dest))
     elapsed = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"count": count, "s": elapsed, "peak_mib": peak_kib / 1024}))
+    print(json.dumps({"count": count, "s": elapsed, "peak_mib": own_peak_kib() / 1024}))
+
+
+def own_peak_kib() -> int:
+    """This process's peak resident memory, in KiB. On Linux ``VmHWM`` of ``/proc/self/status``:
+    ``ru_maxrss`` also counts the parent's peak before ``exec`` (subprocess forks the benchmark,
+    which holds the emulator and its seeded tasks), and would report that instead."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def run_child(client: str, url: str, after: str, before: str, dest: Path) -> dict[str, Any]:
@@ -137,11 +152,58 @@ def run_child(client: str, url: str, after: str, before: str, dest: Path) -> dic
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def answer_bytes(url: str, after: str, before: str) -> int:
+    """The size of the emulator's answer for the window (one day here), as it goes on the wire."""
+    import requests
+
+    from airflow_provider_annotation.signing import signed_headers
+
+    body: dict[str, Any] = {"projectId": PROJECT, "completeTimeAfter": after, "completeTimeBefore": before}
+    answer = requests.post(
+        url + "/tasks/export", json=body, headers=signed_headers(ACCESS_KEY, SECRET_KEY), timeout=120
+    )
+    return len(answer.content)
+
+
+def one_answer_table(results: int, baseline: dict[str, dict[str, Any]]) -> str:
+    """Each client's peak RSS for one large answer, and its growth over the small export's peak
+    (which holds the same imports and connection) as a multiple of the answer's size."""
+    from airflow_provider_annotation.testing import Emulator
+
+    rows = []
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Emulator(access_key=ACCESS_KEY, secret_key=SECRET_KEY, port=0) as emulator,
+    ):
+        after, before = seed(emulator, results, results)
+        size = answer_bytes(emulator.url, after, before)
+        for client in CLIENTS:
+            got = run_child(
+                client, emulator.url, after, before, Path(folder) / f"one-{client.split()[0]}.jsonl"
+            )
+            growth = got["peak_mib"] - baseline[client]["peak_mib"]
+            rows.append(
+                [
+                    client,
+                    f"{size / 2**20:.1f} MiB",
+                    f"{got['peak_mib']:.0f} MiB",
+                    f"{growth:+.0f} MiB",
+                    f"{growth * 2**20 / size:.1f}x",
+                ]
+            )
+    return markdown_table(
+        ["client", "answer", "peak RSS", "growth over the small export", "growth / answer"], rows
+    )
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.export", description=__doc__.split("\n")[0])
     parser.add_argument("--small", type=int, default=1000, help="results in the small export")
     parser.add_argument("--large", type=int, default=100_000, help="results in the large export")
     parser.add_argument("--per-day", type=int, default=1000, help="results per day (one call each)")
+    parser.add_argument(
+        "--one-answer", type=int, default=25_000, help="results in one day (one answer), for its memory cost"
+    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -205,6 +267,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             ],
         ),
     )
+    if args.one_answer:
+        print_section(
+            f"Memory for one answer ({args.one_answer:,} results in one day, one call)",
+            one_answer_table(args.one_answer, runs[args.small]),
+        )
     notes = "\n".join(f"- {k}: {v}" for k, v in machine_notes())
     print(f"\n{notes}\n- command: {command_line()}", flush=True)
     return 0

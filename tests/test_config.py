@@ -143,6 +143,25 @@ def test_legacy_prefixed_form_keys_read():
     assert cfg.retry.max_attempts == 2
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"max_attempts": 3, "extra__annotation__max_attempts": 2},
+        {"extra__annotation__api_version": "2024-08", "api_version": "2024-07"},
+    ],
+)
+def test_one_field_twice_with_different_values_is_refused_naming_both_keys(extra):
+    message = refused(extra=extra)
+    (plain,) = [key for key in extra if not key.startswith("extra__")]
+    assert f"'{plain}'" in message and f"'extra__annotation__{plain}'" in message
+    assert "different values" in message
+
+
+def test_one_field_twice_with_the_same_value_is_read():
+    extra = {"max_attempts": 2, "extra__annotation__max_attempts": 2}
+    assert AnnotationConnectionConfig.from_connection(conn(extra=extra)).retry.max_attempts == 2
+
+
 # -- numbers: finite, bounded, never a bool ----------------------------------------------------
 
 #: Every numeric extra, as (extra to set, the field name messages use).

@@ -77,7 +77,7 @@ def test_plain_text_5xx_after_acting(emu: Emulator, status: int) -> None:
     assert len(emu.workflows) == 1
 
 
-@pytest.mark.parametrize("where", ["message", "requestId", "body"])
+@pytest.mark.parametrize("where", ["message", "requestId", "body", "errors"])
 def test_echoing_server_sends_the_secret_and_signature_back(emu: Emulator, where: str) -> None:
     emu.inject(Fault.echoing(where))
     headers = signed_headers(AK, SK)

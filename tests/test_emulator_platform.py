@@ -441,7 +441,17 @@ def test_task_send_and_status(emu: Emulator) -> None:
     code, sent = answer(emu, TASK_SEND.path, {"projectId": project_id, "resourceUrl": "https://h/r.jsonl"})
     assert code == 200 and sent["importStatus"] == 1 and isinstance(sent["batchId"], str)
     status = answer(emu, TASK_SEND_STATUS.path, {"batchId": sent["batchId"]})
-    assert status == (200, {"taskCount": 0, "importFailCount": 0, "status": 3, "errors": []})
+    assert status == (
+        200,
+        {
+            "batchId": sent["batchId"],
+            "jsonlName": "r.jsonl",
+            "taskCount": 0,
+            "importFailCount": 0,
+            "status": 3,
+            "errors": [],
+        },
+    )
     assert emu.batches[sent["batchId"]]["resourceUrl"] == "https://h/r.jsonl"
     assert answer(emu, TASK_SEND_STATUS.path, {"batchId": "nope"}) == (404, None)
     assert answer(emu, TASK_SEND_STATUS.path, {"batchId": 1}) == (400, None)

@@ -424,3 +424,168 @@ def test_a_watermark_at_or_past_complete_before_writes_an_empty_export(
     assert (tmp_path / "inc.jsonl").read_bytes() == b""
     assert store.kept == {"annotation_export_watermark": watermark}
     assert emulator.requests == []
+
+
+# --- Hostile world (issue 16): strict JSON lines with the platform's own values ---------------------
+
+
+def export_answer(items_text: str) -> Fault:
+    """A successful export answer whose annotationResultList is `items_text`, written by hand: what
+    a JSON library in the emulator could not produce (``1e400``, ``NaN``, pretty-printing)."""
+    body = (
+        '{"code": 200, "success": true, "message": "Success", "requestId": "r-exp",\n'
+        ' "date": "2024-05-16 19:03:34",\n'
+        ' "data": {"annotationResultList": ' + items_text + "}}"
+    )
+    return Fault(status=200, body=body, content_type="application/json", endpoint=TASKS_EXPORT.path)
+
+
+def export_one_day(conn: str, dest: Path) -> ExportTasksOperator:
+    return ExportTasksOperator(
+        task_id="export",
+        project_id=PROJECT,
+        destination=f"file://{dest}",
+        complete_after="2024-05-01",
+        complete_before="2024-05-02",
+        annotation_conn_id=conn,
+    )
+
+
+def strict_loads(raw: bytes) -> object:
+    """RFC 8259 only: UTF-8, no NaN/Infinity tokens."""
+
+    def refuse(token: str) -> object:
+        raise ValueError(f"not strict JSON: {token}")
+
+    return json.loads(raw.decode("utf-8"), parse_constant=refuse)
+
+
+def test_export_lines_keep_escaped_surrogates_and_number_text_as_strict_utf8_json(
+    emulator, conn, tmp_path
+) -> None:
+    """A lone surrogate crashed the export with a raw UnicodeEncodeError; 1e400 became Infinity."""
+    items = (
+        '[\n  {"metadata": {"uniqueIdentifier": "half-emoji", "text": "\\ud83d"},\n'
+        '   "annotations": [], "hints": [], "issues": [], "notes": []},\n'
+        '  {"metadata": {"uniqueIdentifier": "huge", "score": 1e400, "small": -0.10E-2,\n'
+        '                "big": 123456789012345678901234567890},'
+        ' "annotations": [{"label": "caf\u00e9 \\u00e9 \\"q\\" \\n"}]},\n'
+        "  {}\n]"
+    )
+    emulator.inject(export_answer(items))
+    dest = tmp_path / "strict.jsonl"
+    assert export_one_day(conn, dest).execute({})["count"] == 3
+    lines = dest.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and len(lines) == 4
+    first, second, third = lines[:3]
+    assert b'"text":"\\ud83d"' in first  # still the escape, not a crash or a replacement character
+    assert b'"score":1e400' in second and b'"small":-0.10E-2' in second
+    assert b'"big":123456789012345678901234567890' in second
+    assert '"label":"café \\u00e9 \\"q\\" \\n"'.encode() in second  # the platform's own text, in UTF-8
+    assert third == b'{"projectId":1000,"chunk":"2024-05-01"}'
+    for raw in lines[:3]:
+        record = strict_loads(raw)
+        assert record["projectId"] == PROJECT and record["chunk"] == "2024-05-01"
+    assert strict_loads(first)["metadata"]["text"] == "\ud83d"
+
+
+@pytest.mark.parametrize(
+    ("items", "record", "what"),
+    [
+        ('[{"a": 1}, {"score": NaN}]', "annotationResultList[1]", "holds NaN"),
+        ('[{"score": -Infinity}]', "annotationResultList[0]", "holds -Infinity"),
+        ('[{"a": 1}, {"b": 2}, [1, 2]]', "annotationResultList[2]", "is not an object (list)"),
+        ('[{"chunk": "mine"}]', "annotationResultList[0]", "holds its own 'chunk'"),
+    ],
+)
+def test_a_record_that_cannot_be_kept_exactly_fails_naming_it_before_anything_is_published(
+    emulator, conn, tmp_path, items: str, record: str, what: str
+) -> None:
+    emulator.inject(export_answer(items))
+    dest = tmp_path / "never.jsonl"
+    with pytest.raises(AirflowFailException, match="Chunk 2024-05-01: ") as caught:
+        export_one_day(conn, dest).execute({})
+    message = str(caught.value)
+    assert record in message and what in message and "Not retrying" in message
+    assert not dest.exists()  # nothing published
+    assert len(export_bodies(emulator)) == 1  # the same answer would come again: not re-sent
+
+
+def test_an_answer_that_is_not_utf8_is_a_typed_error(emulator, conn, tmp_path) -> None:
+    body = b'{"code": 200, "success": true, "message": "ok", "data": {"annotationResultList": '
+    body += b'[{"t": "\xed\xa0\xbd"}]}}'  # a surrogate encoded in (invalid) UTF-8
+    emulator.inject(Fault(status=200, body=body, content_type="application/json", endpoint=TASKS_EXPORT.path))
+    dest = tmp_path / "never.jsonl"
+    with pytest.raises(AirflowFailException, match="not UTF-8"):
+        export_one_day(conn, dest).execute({})
+    assert not dest.exists()
+
+
+def test_a_failure_envelope_is_still_the_typed_error_it_means(emulator, conn, tmp_path) -> None:
+    from airflow_provider_annotation.codes import PlatformCode
+    from airflow_provider_annotation.exceptions import AnnotationNotFoundError
+
+    emulator.inject(Fault.failure(PlatformCode.PROJECT_NOT_FOUND, endpoint=TASKS_EXPORT.path))
+    with pytest.raises(AnnotationNotFoundError):
+        export_one_day(conn, tmp_path / "x.jsonl").execute({})
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_a_parts_folder_that_is_a_symlink_is_refused_and_what_it_points_to_is_untouched(
+    emulator, conn, tasks, tmp_path
+) -> None:
+    """The export deleted the files of the folder `<dest>.parts` pointed to."""
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "part-00001.jsonl").write_text("keep me")
+    (precious / "notes.txt").write_text("keep me too")
+    dest = tmp_path / "out.jsonl"
+    (tmp_path / "out.jsonl.parts").symlink_to(precious, target_is_directory=True)
+    with pytest.raises(AirflowFailException, match="is a symbolic link"):
+        export_one_day(conn, dest).execute({})
+    assert sorted(p.name for p in precious.iterdir()) == ["notes.txt", "part-00001.jsonl"]
+    assert (precious / "part-00001.jsonl").read_text() == "keep me"
+    assert export_bodies(emulator) == [] and not dest.exists()  # refused before any request
+
+
+def test_a_stale_part_that_is_a_symlink_is_replaced_never_written_through(
+    emulator, conn, tasks, tmp_path
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    parts = tmp_path / "out.jsonl.parts"
+    parts.mkdir()
+    (parts / "part-00001.jsonl").symlink_to(outside)
+    (parts / "mine.txt").write_text("not a part: left alone")
+    dest = tmp_path / "out.jsonl"
+    assert export_one_day(conn, dest).execute({})["count"] == 2
+    assert outside.read_text() == "keep me"
+    assert (parts / "mine.txt").read_text() == "not a part: left alone"
+    assert [strict_loads(raw)["chunk"] for raw in dest.read_bytes().splitlines()] == ["2024-05-01"] * 2
+
+
+def test_reading_an_export_answer_costs_about_its_size_in_memory() -> None:
+    """An 18 MB answer cost about 180 MB parsed whole; item by item it costs about its text."""
+    import tracemalloc
+
+    from airflow_provider_annotation.export import judge_export_answer
+
+    record = json.dumps(
+        annotation_result({"taskId": "358183635683250176", "dataId": "frame-1"}), separators=(",", ":")
+    )
+    count = 3_000  # about 2 MB: enough to tell 1x from the 10x of a whole parse
+    body = (
+        '{"code":200,"success":true,"message":"Success","requestId":"r","data":{"annotationResultList":['
+        + ",".join([record] * count)
+        + "]}}"
+    ).encode()
+    tracemalloc.start()
+    try:
+        data, _ = judge_export_answer(TASKS_EXPORT, 200, {}, body)
+        written = sum(len(line) for line in data["annotationResultList"].lines(PROJECT, "2024-05-01"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(data["annotationResultList"]) == count and written > len(body)
+    print(f"export answer {len(body) / 2**20:.1f} MiB: peak {peak / 2**20:.1f} MiB")
+    assert peak < 1.5 * len(body), f"peak {peak / 2**20:.1f} MiB for a {len(body) / 2**20:.1f} MiB answer"

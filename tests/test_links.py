@@ -111,3 +111,52 @@ def test_the_link_shows_the_url_pushed_under_its_xcom_key(monkeypatch) -> None:
     assert link.get_link(None, ti_key=object()) == "https://app.example.com/projects/42"
     stored.clear()
     assert link.get_link(None, ti_key=object()) == ""  # no template: no link
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "https://app.example.com/p/{project_id:d}",  # crashed execute: the id is text
+        "https://app.example.com/p/{project_id:08}",  # pointed at another project (zero-padded)
+        "https://app.example.com/p/{project_id!z}",  # crashed execute: unknown conversion
+        "https://app.example.com/p/{project_id!r}",  # quotes around the id
+        "https://app.example.com/p/{project_id:>200000000}",  # built a 200 MB link
+        "https://app.example.com/p/{project_id}/b/{batch_id:{project_id}}",  # nested spec
+    ],
+)
+def test_format_specs_and_conversions_are_refused_where_the_connection_is_read(
+    template: str, emulator, monkeypatch
+) -> None:
+    with pytest.raises(AnnotationConnectionConfigError, match="extra 'ui_url_template'") as caught:
+        AnnotationConnectionConfig.from_connection(Conn(ui_url_template=template))
+    assert "format specs and conversions are not allowed" in str(caught.value)
+    assert len(str(caught.value)) < 500
+
+    # In a task: the connection error, not retried (not a ValueError from str.format, not a huge
+    # link), before any request.
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
+    from tests._waiting import set_conn
+    from tests.test_send_tasks import RecordingTi
+
+    conn = set_conn(monkeypatch, "link_bad", emulator.url, ui_url_template=template)
+    sensor = AnnotationTaskSensor(task_id="wait", project_id=42, task_ids=["1"], annotation_conn_id=conn)
+    with pytest.raises(AirflowFailException, match="(?s)extra 'ui_url_template'.*not retrying"):
+        sensor.execute({"ti": RecordingTi()})
+    assert emulator.requests == []
+
+
+def test_a_huge_template_is_refused() -> None:
+    template = "https://app.example.com/{project_id}/" + "a" * 5000
+    with pytest.raises(AnnotationConnectionConfigError, match="longer than 2048 characters"):
+        AnnotationConnectionConfig.from_connection(Conn(ui_url_template=template))
+
+
+def test_every_id_placed_into_a_link_is_url_quoted() -> None:
+    both = "https://app.example.com/p/{project_id}/imports/{batch_id}"
+    url = platform_url(both, project_id=7, batch_id="1/../../../admin?x=#")
+    assert url == "https://app.example.com/p/7/imports/1%2F..%2F..%2F..%2Fadmin%3Fx%3D%23"
+    assert platform_url(both, project_id=7, batch_id="b 7f/é") == (
+        "https://app.example.com/p/7/imports/b%207f%2F%C3%A9"
+    )

@@ -475,7 +475,9 @@ def test_ids_through_a_float_fail_typed_after_a_create_and_after_a_read(emu: Emu
 
     hook = make_hook()
     emu.inject(Fault.half_claimed("id-float", act=True, endpoint=TASK_SEND.path))
-    with pytest.raises(AnnotationMayHaveTakenEffectError, match="batchId is not a non-empty string"):
+    with pytest.raises(
+        AnnotationMayHaveTakenEffectError, match=r"batchId is not a usable id: not a string \(float\)"
+    ):
         hook.send_tasks(4242, "https://example.com/records.jsonl")
     assert len(emu.batches) == 1 and len(bodies(emu, TASK_SEND.path)) == 1  # acted once, not re-sent
     float_id = {"id": 3.5818363568325018e17, "status": 9}

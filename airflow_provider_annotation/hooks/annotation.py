@@ -21,6 +21,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from airflow_provider_annotation import __version__
+from airflow_provider_annotation.batch import read_send_answer, read_send_status, to_batch_id
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.endpoints import (
     ALL_ENDPOINTS,
@@ -42,8 +43,9 @@ from airflow_provider_annotation.envelope import (
     AnswerBudget,
     AnswerTooLarge,
     AttemptDeadlinePassed,
+    Judge,
+    Reader,
     created_id,
-    created_text_id,
     judge_answer,
     lost_answer,
     too_large,
@@ -56,7 +58,13 @@ from airflow_provider_annotation.exceptions import (
     AnnotationResponseError,
     AnnotationUnavailableError,
 )
-from airflow_provider_annotation.export import export_body, read_export
+from airflow_provider_annotation.export import (
+    ExportResults,
+    export_body,
+    judge_export_answer,
+    read_export,
+    read_export_results,
+)
 from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
@@ -244,9 +252,16 @@ class AnnotationHook(CallLogMixin, BaseHook):
         json: Any = None,
         params: dict[str, Any] | None = None,
         policy: RetryPolicy | None = None,
+        read: Reader | None = None,
+        judge: Judge = judge_answer,
     ) -> tuple[Any, str | None]:
         """``(data, request_id)`` of a successful call to `endpoint`, attempts signed afresh and
-        re-sent as `hooks.retry` decides for its effect; the last attempt's typed error otherwise."""
+        re-sent as `hooks.retry` decides for its effect; the last attempt's typed error otherwise.
+
+        `read(data, request_id, secrets)`, when given, turns a success's data into what the method
+        returns while this attempt's secrets (its signature among them) are known, so server text
+        it keeps can be scrubbed of them; its typed error counts as the attempt's. `judge` reads the
+        answer (`envelope.judge_answer` unless an endpoint's answers need another reading)."""
         attempts = 0
         expiry = SignatureExpiry()
 
@@ -254,7 +269,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             nonlocal attempts
             attempts += 1
             try:
-                return self._send_once(endpoint, json, params, attempts)
+                return self._send_once(endpoint, json, params, attempts, read, judge)
             except AnnotationApiError as err:
                 expiry.check(err, endpoint)
                 raise
@@ -283,7 +298,13 @@ class AnnotationHook(CallLogMixin, BaseHook):
     # -- one attempt ----------------------------------------------------------------------------
 
     def _send_once(
-        self, endpoint: Endpoint, json: Any, params: dict[str, Any] | None, attempt: int
+        self,
+        endpoint: Endpoint,
+        json: Any,
+        params: dict[str, Any] | None,
+        attempt: int,
+        read: Reader | None = None,
+        judge: Judge = judge_answer,
     ) -> tuple[Any, str | None]:
         """One signed attempt: its answer judged, or the typed error of an attempt without one."""
         cfg = self.config
@@ -306,12 +327,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
             raise
         status = response.status_code
         try:
-            data, request_id = judge_answer(endpoint, status, response.headers, budget.body, secrets)
+            data, request_id = judge(endpoint, status, response.headers, budget.body, secrets)
         except AnnotationApiError as err:
             self._log_call(endpoint, status, err.code, err.request_id, started, attempt, "")
             raise
         self._log_call(endpoint, status, PlatformCode.SUCCESS, request_id, started, attempt, _ids_of(data))
-        return data, request_id
+        return (data if read is None else read(data, request_id, secrets)), request_id
 
     def _exchange(
         self,
@@ -669,21 +690,18 @@ class AnnotationHook(CallLogMixin, BaseHook):
         if not isinstance(resource_url, str) or not resource_url.strip():
             raise SetupInputError(f"resource_url: expected a URL, got {describe_value(resource_url)}")
         body = {"projectId": to_project_id(project_id), "resourceUrl": resource_url.strip()}
-        data, request_id = self._call(TASK_SEND, json=body)
-        answer = read_object(data, TASK_SEND, request_id)
-        answer["batchId"] = created_text_id(TASK_SEND, answer, "batchId", request_id)
-        return answer
+        return self._call(TASK_SEND, json=body, read=read_send_answer)[0]
 
     def get_send_status(self, batch_id: str) -> dict[str, Any]:
         """How an import started by `send_tasks` is doing: ``{taskCount, importFailCount, status,
-        errors}``; its status values are not documented, so they are passed on as they come.
+        errors, ...}`` as `batch.read_send_status` makes it safe to show (each error without its
+        ``jsonLine``); the status values are not documented, so they are passed on as they come.
 
         :param batch_id: the import batch's id, as `send_tasks` returned it.
         :return: the batch's status, counts and first errors.
         """
-        body = {"batchId": to_task_id(batch_id, "batch_id")}
-        data, request_id = self._call(TASK_SEND_STATUS, json=body)
-        return read_object(data, TASK_SEND_STATUS, request_id)
+        body = {"batchId": to_batch_id(batch_id)}
+        return self._call(TASK_SEND_STATUS, json=body, read=read_send_status)[0]
 
     @staticmethod
     def _pages(fetch: Callable[[int], dict[str, Any]], page_size: int) -> Iterator[dict[str, Any]]:
@@ -739,6 +757,13 @@ class AnnotationHook(CallLogMixin, BaseHook):
         """
         data, request_id = self._call(TASKS_EXPORT, json=body)
         return read_export(data, request_id)
+
+    def stream_export(self, body: dict[str, Any]) -> ExportResults:
+        """Like `send_export`, but the results stay the text the platform sent, checked record by
+        record (`export.ExportResults`): written as strict JSON lines with the platform's numbers
+        and escapes, at a peak memory near the answer's size. What `ExportTasksOperator` uses."""
+        data, request_id = self._call(TASKS_EXPORT, json=body, judge=judge_export_answer)
+        return read_export_results(data, request_id)
 
 
 def _ids_of(data: Any) -> str:

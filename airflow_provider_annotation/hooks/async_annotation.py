@@ -16,12 +16,14 @@ from typing import Any
 import httpx
 from airflow.providers.common.compat.sdk import BaseHook
 
+from airflow_provider_annotation.batch import read_send_status, to_batch_id
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET, TASK_SEND_STATUS, Endpoint
 from airflow_provider_annotation.envelope import (
     AnswerBudget,
     AnswerTooLarge,
     AttemptDeadlinePassed,
+    Reader,
     judge_answer,
     lost_answer,
     too_large,
@@ -138,14 +140,13 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         return page
 
     async def get_send_status(self, batch_id: str) -> dict[str, Any]:
-        """How an import batch is doing: ``{taskCount, importFailCount, status, errors}``.
+        """How an import batch is doing, as the sync hook's `get_send_status` returns it.
 
         :param batch_id: the import batch's id, as `send_tasks` returned it.
         :return: the batch's status, counts and first errors.
         """
-        body = {"batchId": to_task_id(batch_id, "batch_id")}
-        data, request_id = await self._call(TASK_SEND_STATUS, json=body)
-        return read_object(data, TASK_SEND_STATUS, request_id)
+        body = {"batchId": to_batch_id(batch_id)}
+        return (await self._call(TASK_SEND_STATUS, json=body, read=read_send_status))[0]
 
     async def call(
         self, endpoint: Endpoint, *, json: Any = None, params: dict[str, Any] | None = None
@@ -160,9 +161,15 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         return (await self._call(endpoint, json=json, params=params))[0]
 
     async def _call(
-        self, endpoint: Endpoint, *, json: Any = None, params: dict[str, Any] | None = None
+        self,
+        endpoint: Endpoint,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        read: Reader | None = None,
     ) -> tuple[Any, str | None]:
-        """``(data, request_id)``, attempts signed afresh and re-sent as `hooks.retry` decides."""
+        """``(data, request_id)``, attempts signed afresh and re-sent as `hooks.retry` decides;
+        `read` as in the sync hook's `_call`."""
         if not endpoint.is_read:
             raise ValueError(f"endpoint: {endpoint} creates; the async hook only reads")
         cfg = await self.aconfig()
@@ -173,7 +180,7 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
             nonlocal attempts
             attempts += 1
             try:
-                return await self._send_once(endpoint, json, params, attempts)
+                return await self._send_once(endpoint, json, params, attempts, read)
             except AnnotationApiError as err:
                 expiry.check(err, endpoint)
                 raise
@@ -188,7 +195,12 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
             raise
 
     async def _send_once(
-        self, endpoint: Endpoint, json: Any, params: dict[str, Any] | None, attempt: int
+        self,
+        endpoint: Endpoint,
+        json: Any,
+        params: dict[str, Any] | None,
+        attempt: int,
+        read: Reader | None = None,
     ) -> tuple[Any, str | None]:
         cfg = await self.aconfig()
         client = await self.get_async_conn()
@@ -236,7 +248,7 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
             self._log_call(endpoint, status, err.code, err.request_id, started, attempt)
             raise
         self._log_call(endpoint, status, PlatformCode.SUCCESS, request_id, started, attempt)
-        return data, request_id
+        return (data if read is None else read(data, request_id, secrets)), request_id
 
 
 @functools.lru_cache(maxsize=8)

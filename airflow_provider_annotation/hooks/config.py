@@ -157,7 +157,23 @@ def _extras(conn: Any, conn_id: str) -> dict[str, Any]:
         raise _error(conn_id, "extra", f"expected a JSON object, got {type(extra).__name__}")
     # Forms store unset optional fields as empty values: those mean "use the default". Older
     # Airflow forms prefixed custom fields with "extra__<conn_type>__": the same field.
-    extra = {_LEGACY_PREFIX.sub("", k): v for k, v in extra.items() if v not in (None, "")}
+    named: dict[str, str] = {}
+    read: dict[str, Any] = {}
+    for raw_key, value in extra.items():
+        if value in (None, ""):
+            continue
+        key = _LEGACY_PREFIX.sub("", raw_key)
+        if key in read and read[key] != value:
+            # Both spellings of one field with different values: which one wins is an accident of
+            # dict order, so neither is taken.
+            raise _error(
+                conn_id,
+                f"extra {_show(named[key])} and extra {_show(raw_key)}",
+                "the same field twice (once with the legacy 'extra__annotation__' prefix) with "
+                "different values; keep one",
+            )
+        named[key], read[key] = raw_key, value
+    extra = read
     for key in extra:
         if key not in EXTRA_KEYS:
             near = difflib.get_close_matches(key, EXTRA_KEYS, n=1)
@@ -361,6 +377,8 @@ def _api_version(value: Any, conn_id: str) -> str:
 
 #: Placeholders `ui_url_template` may hold.
 UI_URL_PLACEHOLDERS = frozenset({"project_id", "batch_id"})
+#: The longest `ui_url_template`: far above any real link, far below a pasted file.
+MAX_UI_URL_TEMPLATE_CHARS = 2048
 
 
 def _ui_url_template(value: Any, conn_id: str) -> str | None:
@@ -370,10 +388,28 @@ def _ui_url_template(value: Any, conn_id: str) -> str | None:
     where = "extra 'ui_url_template'"
     if not isinstance(value, str):
         raise _error(conn_id, where, f"expected a URL string, got {_show(value)}")
+    if len(value) > MAX_UI_URL_TEMPLATE_CHARS:
+        raise _error(conn_id, where, f"longer than {MAX_UI_URL_TEMPLATE_CHARS} characters ({len(value)})")
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        fields = [
+            (name, spec, conv) for _, name, spec, conv in string.Formatter().parse(value) if name is not None
+        ]
     except ValueError as exc:
         raise _error(conn_id, where, f"{_show(value)} is not a template ({exc})") from None
+    for name, spec, conversion in fields:
+        # A spec or conversion either crashes on the id's text (`:d`), pads or rewrites it into
+        # another project's id (`:08`, `!z`) or builds a huge link (`:>200000000`): ids go in as
+        # they are, URL-quoted.
+        if spec or conversion:
+            written = (
+                "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            )
+            raise _error(
+                conn_id,
+                where,
+                f"{_show(written)}: format specs and conversions are not allowed; write {{{name}}} alone",
+            )
+    names = {name for name, _, _ in fields}
     unknown = names - UI_URL_PLACEHOLDERS
     if unknown or not names:
         raise _error(

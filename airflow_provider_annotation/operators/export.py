@@ -7,20 +7,22 @@ Imports no HTTP library and no storage library at module level (both are importe
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from airflow.providers.common.compat.sdk import Asset, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowFailException, Asset, BaseOperator
 
 from airflow_provider_annotation.exceptions import AnnotationInputError
 from airflow_provider_annotation.export import (
     Chunk,
+    ExportRecordError,
     day_chunks,
     id_chunks,
-    jsonl_line,
     to_chunk_size,
     to_day,
     to_export_task_ids,
@@ -151,6 +153,7 @@ class ExportTasksOperator(BaseOperator):
         destination = _destination(self.destination)
         if not isinstance(self.overwrite, bool) or not isinstance(self.incremental, bool):
             raise SetupInputError("overwrite, incremental: expected True or False")
+        _staging(destination)
         if not self.overwrite and destination.exists():
             raise SetupInputError(
                 f"destination: {destination} exists and overwrite=False; nothing was fetched"
@@ -216,19 +219,22 @@ class ExportTasksOperator(BaseOperator):
 
     def _write(self, hook: AnnotationHook, plan: _Plan) -> int:
         """Each chunk into its part, then the parts into the destination; the lines written."""
-        parts = plan.destination.parent / f"{plan.destination.name}.parts"
-        if parts.exists():  # a failed attempt's parts: rewritten from scratch, none reused
-            for stale in parts.iterdir():
-                stale.unlink()
-        parts.mkdir(parents=True, exist_ok=True)
+        parts = _parts_folder(plan.destination)
         count = 0
         written = []
         for number, (label, selection) in enumerate(plan.chunks, start=1):
-            results = hook.send_export({"projectId": plan.project_id, **selection})
+            try:
+                results = hook.stream_export({"projectId": plan.project_id, **selection})
+            except ExportRecordError as err:
+                # The same answer would come again: a retry would fetch everything to fail the same way.
+                raise AirflowFailException(
+                    f"Chunk {label}: {err}\nThe destination was not written. Not retrying: the platform "
+                    "sent a record strict JSON cannot carry exactly."
+                ) from err
             part = parts / f"part-{number:05d}.jsonl"
             with part.open("wb") as out:
-                for result in results:
-                    out.write(jsonl_line(plan.project_id, label, result))
+                for line in results.lines(plan.project_id, label):
+                    out.write(line)
             written.append(part)
             count += len(results)
             self.log.info("Chunk %s: %d results into %s", label, len(results), part)
@@ -239,8 +245,11 @@ class ExportTasksOperator(BaseOperator):
                     shutil.copyfileobj(source, final, _COPY_BYTES)
         for part in written:
             part.unlink()
-        with contextlib.suppress(OSError, NotImplementedError):  # object stores have no folders
-            parts.rmdir()
+        with contextlib.suppress(OSError, NotImplementedError, TypeError):  # object stores have no folders
+            if _is_local(parts):
+                os.rmdir(parts.path)  # only when empty: anything else in it is not this export's
+            else:
+                parts.rmdir(recursive=False)
         return count
 
     # -- lineage (used only when the OpenLineage provider is installed) ---------------------------
@@ -263,6 +272,50 @@ class ExportTasksOperator(BaseOperator):
         source = urlsplit(base_url)
         project = Dataset(namespace=f"annotation://{source.netloc}", name=f"project/{project_id}")
         return OperatorLineage(inputs=[project], outputs=[output])
+
+
+#: The names of the part files this operator writes (and the only files it ever deletes).
+_PART_NAME = re.compile(r"part-\d{5}\.jsonl")
+
+
+def _parts_folder(destination: ObjectStoragePath) -> ObjectStoragePath:
+    """``<destination>.parts``, emptied of a failed attempt's parts (none is reused).
+
+    Only this operator's part files are removed, and never through a symbolic link: a
+    ``.parts`` that is a link (to anywhere) is refused before anything is fetched or deleted."""
+    parts = _staging(destination)
+    if _is_local(parts):
+        # os calls, not fsspec's: removing a link must remove the link, never what it points to.
+        if os.path.isdir(parts.path):
+            for name in os.listdir(parts.path):
+                if _PART_NAME.fullmatch(name):
+                    os.unlink(os.path.join(parts.path, name))  # a part that is a link: the link goes
+    elif parts.exists():
+        for stale in parts.iterdir():
+            if _PART_NAME.fullmatch(stale.name):
+                stale.unlink()
+    parts.mkdir(parents=True, exist_ok=True)
+    return parts
+
+
+def _staging(destination: ObjectStoragePath) -> ObjectStoragePath:
+    """``<destination>.parts``; refused when it is a symbolic link (checked before any request)."""
+    parts = destination.parent / f"{destination.name}.parts"
+    if _is_link(parts):
+        raise SetupInputError(
+            f"destination: {parts} is a symbolic link; the export stages its parts there and will not "
+            "write or delete through a link. Remove the link (or choose another destination)."
+        )
+    return parts
+
+
+def _is_local(path: ObjectStoragePath) -> bool:
+    return getattr(path, "protocol", "file") in ("file", "local", "")
+
+
+def _is_link(path: ObjectStoragePath) -> bool:
+    """Whether `path` is a symbolic link on a local file system (object stores have none)."""
+    return _is_local(path) and os.path.islink(path.path)
 
 
 def _destination(value: object) -> ObjectStoragePath:

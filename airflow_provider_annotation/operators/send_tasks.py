@@ -20,6 +20,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
+from airflow_provider_annotation.batch import IDENTIFIER_CHARS, to_batch_id
 from airflow_provider_annotation.exceptions import (
     AnnotationError,
     AnnotationInputError,
@@ -33,6 +34,7 @@ from airflow_provider_annotation.operators._create import (
     input_failure,
     open_hook,
 )
+from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.status import (
     DEFAULT_BATCH_FINAL_STATUSES,
     Phase,
@@ -58,13 +60,17 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
     by default, wait until the import batch is final. Returns the `batchId` (a string).
 
     When the batch is final its counts go to XCom under ``import_summary``: ``batch_id``,
-    ``status``, ``task_count``, ``import_fail_count``, ``duplicates``, ``failed`` and the first
-    errors. Records refused as ``Duplicate UniqueIdentifier`` (already in the project, e.g. after a
-    re-send) are counted apart and do not count as failed. More than `max_failed_records` failed
-    records fail the task.
+    ``status``, ``task_count``, ``import_fail_count``, ``duplicates``, ``failed``,
+    ``inconsistencies`` and the first errors and duplicates as ``{"uniqueIdentifier", "error"}``
+    (scrubbed and cut; a record's ``jsonLine`` is never kept). Records refused as ``Duplicate
+    UniqueIdentifier`` (already in the project, e.g. after a re-send) are counted apart and do not
+    count as failed. More than `max_failed_records` failed records, or counts that contradict each
+    other (a negative ``importFailCount``, more errors listed than counted), fail the task.
 
-    The platform does not document which batch statuses are final: `final_statuses` defaults to
-    (3,), the status its one sample shows for a finished batch. This default is provisional.
+    The batch id is an opaque string (the docs' type): whatever the send returned is waited on as
+    it is. The platform does not document which batch statuses are final: `final_statuses`
+    defaults to (3,), the status its one sample shows for a batch the importer had finished with
+    (see `status.DEFAULT_BATCH_FINAL_STATUSES`).
 
     The platform has no cancel endpoint: killing this task does not stop the import.
 
@@ -134,8 +140,11 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
                 f"max_failed_records: expected an int of at least 0, got {self.max_failed_records!r}"
             )
         statuses = self.final_statuses
-        if not isinstance(statuses, (list, tuple)) or not statuses or not all(map(_is_count, statuses)):
-            problems.append(f"final_statuses: expected a non-empty list of ints, got {statuses!r}")
+        # Any int: the statuses are undocumented, and other endpoints use negative ones (-1 error).
+        if not isinstance(statuses, (list, tuple)) or not statuses or not all(map(_is_int, statuses)):
+            problems.append(
+                f"final_statuses: expected a non-empty list of ints, got {describe_value(statuses)}"
+            )
         for name in ("poll_interval", "timeout"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
@@ -184,7 +193,8 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
         return batch_id
 
     def get_job_status(self, external_id: Any, context: Context) -> str:
-        self._summary = batch_summary(str(external_id), self.hook.get_send_status(str(external_id)))
+        batch_id = to_batch_id(external_id, f"the batch id kept under {self.external_id_key!r}")
+        self._summary = batch_summary(batch_id, self.hook.get_send_status(batch_id))
         return str(self._summary["status"])
 
     def is_job_active(self, status: str) -> bool:
@@ -238,14 +248,10 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
                 "as failed), e.g. %s",
                 batch_id,
                 summary["duplicates"],
-                summary["first_duplicates"][:3],
+                describe_batch_errors(summary.get("first_duplicates")),
             )
         if self._phase() is Phase.FAILURE:
-            raise AirflowFailException(
-                f"Import batch {batch_id}: {summary['failed']} record(s) failed, more than "
-                f"max_failed_records={self.max_failed_records} (duplicates not counted: "
-                f"{summary['duplicates']}); first errors: {summary['first_errors']}"
-            )
+            raise AirflowFailException(self._failure_message(batch_id, summary))
         self.log.info(
             "Import batch %s final (status %s): %s task(s), %d failed, %d duplicate(s)",
             batch_id,
@@ -260,15 +266,17 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
     def execute_complete(self, context: Context, event: Any = None) -> str:
         """Turn the batch trigger's one event into the task's result; anything unexpected fails loudly."""
         if not isinstance(event, dict) or event.get("status") not in ("final", "timeout", "error"):
-            raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {event!r}")
-        batch_id = event.get("batch_id")
+            raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {scrub(repr(event))}")
+        batch_id = to_batch_id(event.get("batch_id"), "the event's batch_id")
         if event["status"] == "timeout":
             raise AirflowException(self._timeout_message(str(batch_id)))
         if event["status"] == "error":
-            raise AirflowException(f"Waiting for import batch {batch_id} failed: {event.get('message')}")
+            raise AirflowException(
+                f"Waiting for import batch {batch_id} failed: {scrub(event.get('message'), limit=2000)}"
+            )
         summary = event.get("summary")
         if not isinstance(summary, dict) or not {"status", "failed", "duplicates"} <= summary.keys():
-            raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {event!r}")
+            raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {scrub(repr(event))}")
         self._summary = summary
         self._link_pushed = True  # before deferring
         return self.get_job_result(batch_id, context)
@@ -292,6 +300,24 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
             )
             self._link_pushed = True
 
+    def _failure_message(self, batch_id: str, summary: dict[str, Any]) -> str:
+        """Why a final batch fails the task, in a few KiB at most: counts, contradictions and the
+        first errors' identifiers and texts (never a record's `jsonLine`)."""
+        why = []
+        if summary.get("inconsistencies"):
+            why.append(
+                "the platform's counts contradict each other ("
+                + "; ".join(scrub(text) for text in summary["inconsistencies"][:5])
+                + "), so this is not a clean success"
+            )
+        if summary["failed"] > self.max_failed_records:
+            why.append(
+                f"{summary['failed']} record(s) failed, more than max_failed_records="
+                f"{self.max_failed_records} (duplicates not counted: {summary['duplicates']})"
+            )
+        first = describe_batch_errors(summary.get("first_errors"))
+        return f"Import batch {batch_id}: " + "; ".join(why) + (f"; first errors: {first}" if first else "")
+
     def _summary_value(self, key: str) -> Any:
         return None if self._summary is None else self._summary.get(key)
 
@@ -301,6 +327,27 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
             f"{self._summary_value('status')}; final statuses {list(self.final_statuses)}). The import goes "
             "on: a retry reconnects to the same batch."
         )
+
+
+#: Error entries a message or log line shows.
+_SHOWN_ERRORS = 3
+
+
+def describe_batch_errors(entries: Any) -> str:
+    """The first error entries of a batch summary as one bounded line: ``'id-1': error text; ...``."""
+    if not isinstance(entries, list):
+        return ""
+    shown = []
+    for entry in entries[:_SHOWN_ERRORS]:
+        entry = entry if isinstance(entry, dict) else {"error": entry}
+        identifier, text = entry.get("uniqueIdentifier"), scrub(entry.get("error"))
+        shown.append(text if identifier is None else f"{scrub(identifier, limit=IDENTIFIER_CHARS)!r}: {text}")
+    more = len(entries) - len(shown)
+    return "; ".join(shown) + (f" (and {more} more in the import_summary XCom)" if more > 0 else "")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_count(value: object) -> bool:

@@ -276,12 +276,35 @@ def _echo(where: str, headers: HeaderDict, state: EmulatorState) -> Answer:
         return Answer(302, b"", headers={"Location": location})
     if where == "body":
         return Answer(400, echoed.encode("utf-8"), "text/plain; charset=utf-8")
+    if where == "errors":
+        return _echo_in_import_errors(echoed, sign, now)
     failure = envelope(PlatformCode.INVALID_PARAMETER, now_ms=now)
     if where == "message":
         failure["message"] = echoed
     else:  # requestId
         failure["requestId"] = f"{sign}\n{FORGED_LOG_LINE} secret={secret}"
     return Answer(200, json.dumps(failure).encode("utf-8"))
+
+
+#: How many bytes of import errors the ``errors`` echo sends: far more than any message should hold.
+ECHO_ERRORS_BYTES = 1024 * 1024
+
+
+def _echo_in_import_errors(echoed: str, sign: str, now_ms: int) -> Answer:
+    """A finished import batch (``/task/send/status``, docs' shape) whose ~1 MB of `errors` carry the
+    echo in each `uniqueIdentifier` and `error`, and a signed storage URL in each `jsonLine`."""
+    line = json.dumps({"attachment": f"https://bucket.example.com/a.jpg?X-Amz-Signature={sign}"})
+    entry = {"uniqueIdentifier": f"id-{sign}\n{echoed}", "jsonLine": line, "error": echoed}
+    count = ECHO_ERRORS_BYTES // len(json.dumps(entry)) + 1
+    data = {
+        "batchId": "1948529430730380288",
+        "jsonlName": "records.jsonl",
+        "taskCount": count,
+        "importFailCount": count,
+        "status": 3,
+        "errors": [entry] * count,
+    }
+    return Answer(200, json.dumps(envelope(PlatformCode.SUCCESS, data, now_ms=now_ms)).encode("utf-8"))
 
 
 def _half_success(how: str, answer: Answer | None, now_ms: int) -> Answer:

@@ -51,10 +51,19 @@ DEFAULT_ACCESS_KEY = "emulator-ak"
 DEFAULT_SECRET_KEY = "emulator-sk"
 STARTUP_TIMEOUT_S = 10.0
 
-__all__ = ["Emulator", "main", "parse_args"]
+__all__ = ["Emulator", "import_error", "main", "parse_args"]
 
 
 # --- Serving --------------------------------------------------------------------------------
+
+
+def import_error(unique_identifier: str, error: str, json_line: str | None = None) -> dict[str, str]:
+    """One entry of an import batch's `errors`, as the docs' sample writes it (for `set_batch`);
+    `jsonLine` is the start of the record's own line."""
+    line = (
+        json_line if json_line is not None else f'{{"uniqueIdentifier": "{unique_identifier}", "attachment": '
+    )
+    return {"uniqueIdentifier": unique_identifier, "jsonLine": line, "error": error}
 
 
 def _normalize_prefix(prefix: str) -> str:
@@ -277,7 +286,14 @@ class Emulator:
 
     def set_batch(self, batch_id: str, **fields: Any) -> None:
         """Change an import batch as the platform's importer would: ``status``, ``taskCount``,
-        ``importFailCount``, ``errors`` (KeyError for an unknown batch)."""
+        ``importFailCount``, ``errors`` (KeyError for an unknown batch). Each error is the docs'
+        object ``{"uniqueIdentifier", "jsonLine", "error"}`` (ValueError otherwise; `import_error`
+        builds one)."""
+        for error in fields.get("errors") or []:
+            if not isinstance(error, dict) or set(error) != {"uniqueIdentifier", "jsonLine", "error"}:
+                raise ValueError(
+                    f"an import error is {{uniqueIdentifier, jsonLine, error}} per the docs, not {error!r}"
+                )
         with self.state.locked():
             batch = self.state.batch(str(batch_id))
             if batch is None:

@@ -25,7 +25,7 @@ PROXY_RESET_TEXT = (
     "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
 )
 #: Where an echoing server puts what the request carried (its headers, signature, the secret).
-ECHO_PLACES = frozenset({"message", "requestId", "location", "body"})
+ECHO_PLACES = frozenset({"message", "requestId", "location", "body", "errors"})
 #: Answers that half-claim success (see `Fault.half_success`).
 HALF_SUCCESSES = frozenset(
     {
@@ -262,7 +262,8 @@ class Fault:
     ) -> Fault:
         """A server that echoes the request's headers, its X-SIGN and the secret key back, with a
         newline and a fake log line, in the envelope `message` (code 400), the `requestId` (code
-        400), a redirect's ``Location`` (HTTP 302) or a plain-text HTTP 400 body."""
+        400), a redirect's ``Location`` (HTTP 302), a plain-text HTTP 400 body, or (``errors``) a
+        finished import batch's ~1 MB of `errors` (each `jsonLine` a signed storage URL)."""
         return cls(echo=where, act=act, endpoint=endpoint, times=times)
 
     @classmethod

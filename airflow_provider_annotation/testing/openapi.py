@@ -535,7 +535,8 @@ def send_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -
         return PlatformCode.INVALID_PARAMETER, None
     if not state.project_exists(project_id):
         return PlatformCode.PROJECT_NOT_FOUND, None
-    batch = {"projectId": project_id, "resourceUrl": url, "createdTime": state.now_ms()}
+    name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    batch = {"projectId": project_id, "resourceUrl": url, "jsonlName": name, "createdTime": state.now_ms()}
     polls = state.settings.batch_polls_until_final
     batch.update(status=1 if polls else 3, pollsLeft=polls)
     batch.update(taskCount=0, importFailCount=0, errors=[], requestId=request_id)
@@ -543,7 +544,9 @@ def send_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -
 
 
 def send_status(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
-    """``POST /task/send/status``: an import batch's counts; an unknown ``batchId`` is 404."""
+    """``POST /task/send/status``: an import batch as the docs' sample shows it (``batchId``,
+    ``jsonlName``, ``taskCount``, ``importFailCount``, ``status``, ``errors`` of
+    ``{uniqueIdentifier, jsonLine, error}``); an unknown ``batchId`` is 404."""
     batch_id = payload.get("batchId")
     if not isinstance(batch_id, str) or not batch_id:
         return PlatformCode.INVALID_PARAMETER, None
@@ -555,7 +558,7 @@ def send_status(state: EmulatorState, payload: dict[str, Any], request_id: str) 
             batch["pollsLeft"] -= 1
             if batch["pollsLeft"] == 0:
                 batch["status"] = 3
-        fields = ("taskCount", "importFailCount", "status", "errors")
+        fields = ("batchId", "jsonlName", "taskCount", "importFailCount", "status", "errors")
         return PlatformCode.SUCCESS, {key: copy.deepcopy(batch[key]) for key in fields}
 
 

@@ -85,6 +85,9 @@ class Settings:
     complete_after_s: float | None = None
     #: The status read on which a new import batch turns final (3), in progress (1) before; 0: final at once.
     batch_polls_until_final: int = 0
+    #: How new batch ids are written, ``{n}`` being a counter. The docs type `batchId` as a string
+    #: (their sample is digits); ``"b-{n:x}"`` hands out ids no number parser would accept.
+    batch_id_format: str = "{n}"
     #: Status reads of a task (``/task/get`` or in a ``/project/tasks`` page) after which a task that
     #: nobody moved (status 1) is complete (9), as if labeled; 0: tasks move only when told.
     tasks_complete_after_reads: int = 0
@@ -208,9 +211,9 @@ class EmulatorState:
             return task_id
 
     def add_batch(self, batch: Mapping[str, Any]) -> str:
-        """Store an import batch under the next id (a numeric string)."""
+        """Store an import batch under the next id (`Settings.batch_id_format`: digits by default)."""
         with self._lock:
-            batch_id = str(self._next_batch_id)
+            batch_id = self.settings.batch_id_format.format(n=self._next_batch_id)
             self._next_batch_id += 1
             self._batches[batch_id] = {"batchId": batch_id, **copy.deepcopy(dict(batch))}
             return batch_id
