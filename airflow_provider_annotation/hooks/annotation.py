@@ -761,7 +761,11 @@ class AnnotationHook(CallLogMixin, BaseHook):
     def stream_export(self, body: dict[str, Any]) -> ExportResults:
         """Like `send_export`, but the results stay the text the platform sent, checked record by
         record (`export.ExportResults`): written as strict JSON lines with the platform's numbers
-        and escapes, at a peak memory near the answer's size. What `ExportTasksOperator` uses."""
+        and escapes, at a peak memory near the answer's size. What `ExportTasksOperator` uses.
+
+        :param body: the export request's body, as `send_export` takes it.
+        :return: the answer's results, each kept as the text the platform sent.
+        """
         data, request_id = self._call(TASKS_EXPORT, json=body, judge=judge_export_answer)
         return read_export_results(data, request_id)
 
