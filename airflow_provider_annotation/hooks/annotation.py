@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import requests
 import tenacity
 from airflow.providers.common.compat.sdk import BaseHook
-from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from airflow_provider_annotation import __version__
 from airflow_provider_annotation.codes import PlatformCode
@@ -39,8 +39,10 @@ from airflow_provider_annotation.endpoints import (
     Endpoint,
 )
 from airflow_provider_annotation.envelope import (
+    ACCEPT_ENCODING,
+    AnswerBroken,
     AnswerBudget,
-    AnswerTooLarge,
+    AnswerRefused,
     AttemptDeadlinePassed,
     created_id,
     created_text_id,
@@ -61,6 +63,7 @@ from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import RetryPolicy, SignatureExpiry, retrying
+from airflow_provider_annotation.paging import Pager, project_key, task_key
 from airflow_provider_annotation.project import (
     AnnotationRequestResult,
     CreatedProject,
@@ -80,7 +83,7 @@ from airflow_provider_annotation.project import (
     to_task_id,
     workflow_for_api,
 )
-from airflow_provider_annotation.redaction import scrub
+from airflow_provider_annotation.redaction import remember_secrets, scrub
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_2_PLUS
 from airflow_provider_annotation.workflow import create_workflow_body, describe_value, to_project_id
@@ -135,6 +138,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         if self._session is None:
             session = requests.Session()
             session.headers["User-Agent"] = _user_agent()
+            session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what `AnswerBudget` inflates
             self._transport = _transport_settings(session, self.config)
             # What must never show in a log line or error: the secret key and proxy passwords.
             passwords = (urlsplit(url).password for url in self._transport["proxies"].values())
@@ -265,6 +269,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         self.get_conn()  # the session, and what it must keep secret
         headers = signed_headers(cfg.access_key, cfg.secret_key)
         secrets = (*self._standing_secrets, headers[SIGNATURE_HEADER])
+        remember_secrets(secrets)  # for readers of this answer after it is returned
         started = time.monotonic()
         budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout)
         try:
@@ -344,7 +349,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         status = response.status_code
         try:
             _read_answer(response, budget)
-        except AnswerTooLarge as exc:
+        except AnswerRefused as exc:
             response.close()
             raise too_large(endpoint, exc, http_status=status) from None
         except AttemptDeadlinePassed:
@@ -359,7 +364,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             raise lost_answer(
                 endpoint, f"the answer stalled for {cfg.read_timeout:g} s (read timeout)", http_status=status
             ) from None
-        except (ProtocolError, DecodeError, OSError) as exc:
+        except (ProtocolError, AnswerBroken, OSError) as exc:
             response.close()
             raise lost_answer(
                 endpoint,
@@ -451,12 +456,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
     def iter_projects(
         self, *, status: int | None = None, data_type: int | None = None, page_size: int = 100
     ) -> Iterator[dict[str, Any]]:
-        """Every project matching the filters, page after page."""
+        """Every project matching the filters, page after page (`paging.Pager`'s rule)."""
         return self._pages(
             lambda offset: self.list_projects(
                 status=status, data_type=data_type, offset=offset, limit=page_size
             ),
-            page_size,
+            Pager(PROJECT_LIST, project_key),
         )
 
     def find_project_by_name(
@@ -471,7 +476,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         for status in ProjectStatus:
             for project in self.iter_projects(status=int(status), data_type=data_type, page_size=page_size):
                 if project.get("name") == name:
-                    found[project.get("projectId", project.get("id"))] = project
+                    found[project_key(project)] = project
         if len(found) > 1:
             ids = ", ".join(str(i) for i in found)
             raise AnnotationApiError(
@@ -513,7 +518,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         """One task, with its `status`; `task_id` is a string of digits (or an exact int)."""
         body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
         data, request_id = self._call(TASK_GET, json=body)
-        return read_task(read_object(data, TASK_GET, request_id), TASK_GET, request_id)
+        return read_task(data, TASK_GET, request_id, body["taskId"])
 
     def list_project_tasks(
         self,
@@ -544,12 +549,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
         end_time: int | None = None,
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
-        """Every task of the project in the time range, page after page."""
+        """Every task of the project in the time range, page after page (`paging.Pager`'s rule)."""
         return self._pages(
             lambda offset: self.list_project_tasks(
                 project_id, start_time=start_time, end_time=end_time, offset=offset, limit=page_size
             ),
-            page_size,
+            Pager(PROJECT_TASKS, task_key),
         )
 
     def send_tasks(self, project_id: int | str, resource_url: str) -> dict[str, Any]:
@@ -571,23 +576,11 @@ class AnnotationHook(CallLogMixin, BaseHook):
         return read_object(data, TASK_SEND_STATUS, request_id)
 
     @staticmethod
-    def _pages(fetch: Callable[[int], dict[str, Any]], page_size: int) -> Iterator[dict[str, Any]]:
-        """Items of page 1, 2, ... until `count` items were seen or a page comes back short; at
-        most as many pages as the first page's `count` needs, so a server ignoring `offset`
-        cannot keep this looping."""
-        first = fetch(1)
-        yield from first["data"]
-        count = first["count"]
-        pages = -(-count // page_size) if isinstance(count, int) else 1
-        seen = len(first["data"])
-        for offset in range(2, pages + 1):
-            if seen >= count:
-                return
-            page = fetch(offset)
-            if not page["data"]:
-                return
-            seen += len(page["data"])
-            yield from page["data"]
+    def _pages(fetch: Callable[[int], dict[str, Any]], pager: Pager) -> Iterator[dict[str, Any]]:
+        """Items of page 1, 2, ... as `paging.Pager` rules: ends on a short or empty page, under a
+        page cap from the first answer; a repeated id or a truncated listing raises."""
+        while not pager.done:
+            yield from pager.take(fetch(pager.offset))
 
     # -- export of finished annotations (bodies from `airflow_provider_annotation.export`) --------
 
@@ -649,13 +642,13 @@ def _endpoint_for(method: str, path: str) -> Endpoint:
 
 
 def _read_answer(response: requests.Response, budget: AnswerBudget) -> None:
-    """Read the body into `budget` as it arrives (decompressed a bounded piece at a time), then
-    hand the connection back to the pool for keep-alive."""
+    """Read the body into `budget` as it comes off the wire (the budget inflates it, a bounded
+    piece at a time), then hand the connection back to the pool for keep-alive."""
     raw = response.raw
-    budget.check_declared(response.headers.get("Content-Length"))
+    budget.begin(response.headers)
     budget.check_deadline()  # headers that took past the deadline end the attempt too
     while True:
-        chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
+        chunk = raw.read1(_CHUNK_BYTES, decode_content=False)
         if not chunk:
             break
         budget.take(chunk)
