@@ -29,8 +29,8 @@ from airflow_provider_annotation.hooks.retry import RetryPolicy, should_retry
 from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.signing import signature, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
-from airflow_provider_annotation.testing.faults import HALF_SUCCESSES
 from airflow_provider_annotation.testing.asgi import _stacked_gzip
+from airflow_provider_annotation.testing.faults import HALF_SUCCESSES
 from tests._waiting import set_conn
 from tests.conftest import AK, SK
 

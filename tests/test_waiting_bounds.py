@@ -17,19 +17,9 @@ from airflow_provider_annotation.redaction import MESSAGE_CHARS
 from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
 from airflow_provider_annotation.signing import SIGNATURE_HEADER
 from airflow_provider_annotation.testing import Emulator, Fault
-from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
-from tests._waiting import collect, make_tasks, set_conn
+from tests._waiting import make_tasks, set_conn
 from tests.conftest import SK
-
-
-def trigger(conn_id: str, project_id: int, ids: list[str], **kwargs) -> AnnotationTaskTrigger:
-    kwargs.setdefault("end_time", time.time() + 30)
-    kwargs.setdefault("poll_interval", 0.05)
-    return AnnotationTaskTrigger(project_id=project_id, task_ids=ids, annotation_conn_id=conn_id, **kwargs)
-
-
-def events(trig: AnnotationTaskTrigger, limit: float = 20) -> list:
-    return [e.payload for e in asyncio.run(collect(trig.run(), limit))]
+from tests.test_triggers import events, trigger
 
 
 def paged(emulator: Emulator) -> list[int]:
@@ -151,32 +141,22 @@ SPOILED = ["huge-status", "object-status", "huge-id", "object-id"]
 
 
 @pytest.mark.parametrize("how", SPOILED)
-def test_a_huge_task_field_never_reaches_the_event_whole(
-    emulator: Emulator, make_hook, monkeypatch, how
+@pytest.mark.parametrize(("endpoint", "count"), [(TASK_GET, 1), (PROJECT_TASKS, 3)], ids=["get", "page"])
+def test_a_huge_task_field_never_reaches_an_event_or_error_whole(
+    emulator: Emulator, make_hook, monkeypatch, how, endpoint, count
 ) -> None:
-    """300 KB of status or id, carrying the request's X-SIGN, the secret and a forged log line."""
-    project_id, ids = make_tasks(make_hook(), 1)
-    emulator.inject(Fault.spoiled_task(how, endpoint=TASK_GET.path, times=100))
-    (event,) = events(trigger(set_conn(monkeypatch, "bound_g", emulator.url), project_id, ids), limit=10)
+    """300 KB of status or id, carrying the request's X-SIGN, the secret and a forged log line, in a
+    task answer or in every task of a page: the trigger's event and the poke's error stay clean."""
+    project_id, ids = make_tasks(make_hook(), count)
+    emulator.inject(Fault.spoiled_task(how, endpoint=endpoint.path, times=100))
+    conn = set_conn(monkeypatch, "bound_g", emulator.url)
+    threshold = 20 if endpoint is TASK_GET else 0
+    (event,) = events(trigger(conn, project_id, ids, page_threshold=threshold), limit=10)
     assert event["status"] == "error" and "AnnotationResponseError" in event["message"]
     assert_clean(event["message"], emulator)
     assert_clean(json.dumps(event), emulator)
-    print(event["message"])
-
-
-@pytest.mark.parametrize("how", SPOILED)
-def test_a_huge_task_field_in_a_page_never_reaches_an_error_whole(
-    emulator: Emulator, make_hook, monkeypatch, how
-) -> None:
-    project_id, ids = make_tasks(make_hook(), 3)
-    emulator.inject(Fault.spoiled_task(how, endpoint=PROJECT_TASKS.path, times=100))
-    conn = set_conn(monkeypatch, "bound_h", emulator.url)
-    (event,) = events(trigger(conn, project_id, ids, page_threshold=1), limit=10)
-    assert event["status"] == "error"
-    assert_clean(event["message"], emulator)
-    assert_clean(json.dumps(event), emulator)
     s = AnnotationTaskSensor(
-        task_id="wait", project_id=project_id, task_ids=ids, annotation_conn_id=conn, page_threshold=1
+        task_id="wait", project_id=project_id, task_ids=ids, annotation_conn_id=conn, page_threshold=threshold
     )
     with pytest.raises(AnnotationResponseError) as caught:
         s.poke({})

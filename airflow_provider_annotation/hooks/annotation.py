@@ -516,9 +516,10 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
     def get_task(self, project_id: int | str, task_id: str) -> dict[str, Any]:
         """One task, with its `status`; `task_id` is a string of digits (or an exact int)."""
-        body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
+        wanted = to_task_id(task_id)
+        body = {"projectId": to_project_id(project_id), "taskId": wanted}
         data, request_id = self._call(TASK_GET, json=body)
-        return read_task(data, TASK_GET, request_id, body["taskId"])
+        return read_task(data, TASK_GET, request_id, wanted)
 
     def list_project_tasks(
         self,

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -107,9 +107,10 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
 
     async def get_task(self, project_id: int | str, task_id: str) -> dict[str, Any]:
         """One task, with its `status`."""
-        body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
+        wanted = to_task_id(task_id)
+        body = {"projectId": to_project_id(project_id), "taskId": wanted}
         data, request_id = await self._call(TASK_GET, json=body)
-        return read_task(data, TASK_GET, request_id, body["taskId"])
+        return read_task(data, TASK_GET, request_id, wanted)
 
     async def list_project_tasks(self, project_id: int | str, *, offset: int = 1, limit: int = 100) -> dict:
         """One page of a project's tasks: ``{"count", "data"}``, each task's ``id`` a string."""
@@ -123,7 +124,9 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         page["data"] = [read_task(item, PROJECT_TASKS, request_id) for item in page["data"]]
         return page
 
-    async def iter_project_tasks(self, project_id: int | str, *, page_size: int = 100) -> AsyncIterator[dict]:
+    async def iter_project_tasks(
+        self, project_id: int | str, *, page_size: int = 100
+    ) -> AsyncGenerator[dict, None]:
         """Every task of the project, page after page, under the sync hook's paging rule
         (`paging.Pager`: ends on a short or empty page, a repeated id or a truncated listing raises)."""
         pager = Pager(PROJECT_TASKS, task_key)

@@ -321,7 +321,8 @@ def _paged_request(body: bytes, fault: Fault) -> tuple[bytes, int]:
     payload = json_or_none(body)
     if not isinstance(payload, dict) or not (fault.page or fault.page_cap):
         return body, 1
-    offset = payload.get("offset") if isinstance(payload.get("offset"), int) else 1
+    asked = payload.get("offset")
+    offset = asked if isinstance(asked, int) else 1
     if fault.page == "ignore-offset":
         payload["offset"] = 1
     if fault.page_cap and isinstance(payload.get("limit"), int):
@@ -491,7 +492,8 @@ def _stacked_gzip(padding: int, body: bytes, layers: int) -> bytes:
     tail = compressor.copy()
     data = head + tail.compress(body) + tail.flush()
     for _ in range(layers - 1):
-        data = zlib.compress(data, 9, wbits=31)
+        layer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        data = layer.compress(data) + layer.flush()
     return data
 
 

@@ -198,8 +198,8 @@ class AnnotationTaskTrigger(BaseTrigger):
         """The statuses seen now: one ``/task/get`` per task, or pages of ``/project/tasks``
         (`paging.Pager`'s rule), until every wanted task was seen."""
         if len(self.task_ids) <= self.page_threshold:
-            tasks = await all_or_none(hook.get_task(self.project_id, t) for t in self.task_ids)
-            return statuses_of(tasks, TASK_GET)
+            answers = await all_or_none(hook.get_task(self.project_id, t) for t in self.task_ids)
+            return statuses_of(answers, TASK_GET)
         wanted, found = set(self.task_ids), {}
         async with contextlib.aclosing(
             hook.iter_project_tasks(self.project_id, page_size=PAGE_SIZE)
