@@ -9,6 +9,7 @@ which an async client shares.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import cached_property
@@ -94,6 +95,9 @@ __all__ = ["AnnotationHook"]
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Bytes read from the socket at a time; the answer budget is checked between reads.
 _CHUNK_BYTES = 64 * 1024
+#: Held while a hook makes its session: making one is quick, so one lock serves every hook (and a
+#: hook stays copyable, which a lock of its own would prevent).
+_SESSION_LOCK = threading.Lock()
 
 
 class AnnotationHook(CallLogMixin, BaseHook):
@@ -134,15 +138,21 @@ class AnnotationHook(CallLogMixin, BaseHook):
         return AnnotationConnectionConfig.from_connection(self.get_connection(self.annotation_conn_id))
 
     def get_conn(self) -> requests.Session:
-        """The hook's one `requests.Session`, made on first use."""
-        if self._session is None:
+        """The hook's one `requests.Session`, made on first use: one however many threads race to
+        that first use (a session lost in the race would keep its connections open)."""
+        if self._session is not None:
+            return self._session
+        cfg = self.config  # may look the connection up: outside the lock
+        with _SESSION_LOCK:
+            if self._session is not None:
+                return self._session
             session = requests.Session()
             session.headers["User-Agent"] = _user_agent()
             session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what `AnswerBudget` inflates
-            self._transport = _transport_settings(session, self.config)
+            self._transport = _transport_settings(session, cfg)
             # What must never show in a log line or error: the secret key and proxy passwords.
             passwords = (urlsplit(url).password for url in self._transport["proxies"].values())
-            self._standing_secrets = (self.config.secret_key, *(p for p in passwords if p))
+            self._standing_secrets = (cfg.secret_key, *(p for p in passwords if p))
             # The environment (proxy variables, REQUESTS_CA_BUNDLE) was read once just above: not
             # re-reading it on every call saves a large part of what requests spends besides the
             # network. Nor is a ~/.netrc login ever sent: the platform authenticates by signature.

@@ -75,9 +75,10 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         return self._config
 
     async def get_async_conn(self) -> httpx.AsyncClient:
-        """The hook's one client, made on first use."""
+        """The hook's one client, made on first use: one however many reads race to that first use
+        (nothing is awaited between the check and the making, so no other read can slip in)."""
+        cfg = await self.aconfig()
         if self._client is None:
-            cfg = await self.aconfig()
             verify = _tls_context(cfg.verify)
             mounts = {
                 f"{scheme}://": httpx.AsyncHTTPTransport(proxy=url, verify=verify)
