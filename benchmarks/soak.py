@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import random
 import threading
 import time
@@ -498,8 +499,9 @@ async def _events_of(trigger, limit: float) -> list[dict]:
     return got
 
 
-def soak_waits(waits: int, seed: int, knobs: Knobs) -> tuple[list[WaitResult], int, float, int]:
-    """Run the async part; the results, the traced peak (bytes), the wall time and faults left over."""
+def soak_waits(waits: int, seed: int, knobs: Knobs) -> tuple[list[WaitResult], int, float, int, int]:
+    """Run the async part; the results, the traced peak (bytes), the wall time, and the transient
+    faults served and left over."""
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
     from airflow_provider_annotation.testing import Emulator
     from airflow_provider_annotation.testing.asgi import _gzipped_padding
@@ -552,7 +554,9 @@ def soak_waits(waits: int, seed: int, knobs: Knobs) -> tuple[list[WaitResult], i
                 )
         emulator.state.settings.tasks_complete_after_reads = 3
         for path in ("/task/get", "/project/tasks"):
-            emulator.inject(*[dataclasses_replace(rng.choice(faults)(), path) for _ in range(waits * 2)])
+            emulator.inject(
+                *[dataclasses.replace(rng.choice(faults)(), endpoint=path) for _ in range(waits * 2)]
+            )
 
         def trigger(project_id: int, tasks: list[str], seconds: float) -> AnnotationTaskTrigger:
             return AnnotationTaskTrigger(
@@ -587,17 +591,10 @@ def soak_waits(waits: int, seed: int, knobs: Knobs) -> tuple[list[WaitResult], i
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-    return results, peak, wall, left
+    return results, peak, wall, 4 * waits - left, left
 
 
-def dataclasses_replace(fault, endpoint: str):
-    """`fault` for `endpoint` only."""
-    import dataclasses
-
-    return dataclasses.replace(fault, endpoint=endpoint)
-
-
-def report_waits(results: Sequence[WaitResult], peak: int, wall: float, left: int) -> int:
+def report_waits(results: Sequence[WaitResult], peak: int, wall: float, served: int, left: int) -> int:
     """Print the async part's table; the number of problems found (0 = pass)."""
     rows: list[list[object]] = []
     names = list(dict.fromkeys(r.name for r in results))
@@ -616,7 +613,14 @@ def report_waits(results: Sequence[WaitResult], peak: int, wall: float, left: in
     duplicates = sum(r.duplicates for r in results)
     lost = sum(r.lost for r in results)
     rows.append(
-        ["**total**", f"faults left unused: {left}", len(results), len(results) - lost, duplicates, lost]
+        [
+            "**total**",
+            f"transient faults served: {served}, unused: {left}",
+            len(results),
+            len(results) - lost,
+            duplicates,
+            lost,
+        ]
     )
     print_section(
         "Soak, async path: trigger waits under faults",
