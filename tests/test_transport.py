@@ -542,3 +542,35 @@ def test_encodings_not_asked_for_or_stacked_deep_are_refused(emulator, monkeypat
     assert len(sent_to(emulator, PROJECT_LIST.path)) == 1  # a read: the same answer would come again
     sent = emulator.requests[-1]["headers"]
     assert {k.lower(): v for k, v in sent.items()}["accept-encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize("which", ["sync", "async"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_a_small_compressed_answer_is_read_whole_on_both_hooks(emulator, monkeypatch, which, layers):
+    """The budget inflates, it does not only refuse: 64 KiB of padding in one or two gzip layers
+    inflates to the true envelope, whose data the hook returns."""
+    conn_id = set_conn(monkeypatch, f"small_gzip_{which}_{layers}", emulator.url)
+    emulator.inject(Fault.gzip(64 * 1024, layers=layers, endpoint=PROJECT_LIST.path))
+    _read_with(which, conn_id)
+    assert [r["status"] for r in sent_to(emulator, PROJECT_LIST.path)] == [200]
+
+
+def test_the_budget_inflates_gzip_members_and_zlib_deflate_in_pieces():
+    """Without HTTP: a two-member gzip body and HTTP's zlib-wrapped deflate, fed a byte at a time."""
+    import gzip
+    import zlib
+
+    from airflow_provider_annotation.envelope import AnswerBudget
+
+    text = b'{"code": 200, "success": true, "data": {"count": 0, "data": []}}'
+    bodies = {
+        "gzip": gzip.compress(text[:10]) + gzip.compress(text[10:]),
+        "deflate": zlib.compress(text),
+        "deflate, gzip": gzip.compress(zlib.compress(text)),
+    }
+    for encoding, body in bodies.items():
+        budget = AnswerBudget(1024, time.monotonic() + 60)
+        budget.begin({"Content-Encoding": encoding})
+        for index in range(len(body)):
+            budget.take(body[index : index + 1])
+        assert budget.body == text, encoding
