@@ -39,6 +39,7 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from benchmarks._common import (
     ACCESS_KEY,
@@ -50,6 +51,9 @@ from benchmarks._common import (
     quiet_airflow_logs,
     set_connection,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_annotation.testing import Fault
 
 #: Project ids of the soak's calls: FIRST_PROJECT + call index, unique across threads.
 FIRST_PROJECT = 1_000_000
@@ -438,7 +442,7 @@ WAIT_PEAK_LIMIT = 64 * 1024 * 1024
 WAIT_SIZES = (2, 25)
 
 
-def _transient_read_faults(knobs: Knobs) -> list[Callable[[], object]]:
+def _transient_read_faults(knobs: Knobs) -> list[Callable[[], Fault]]:
     """Faults a read may meet that polling again cures (never two expired signatures in a row)."""
     from airflow_provider_annotation.testing import Fault
 
@@ -455,7 +459,7 @@ def _transient_read_faults(knobs: Knobs) -> list[Callable[[], object]]:
     ]
 
 
-def _hostile_reads() -> list[tuple[str, Callable[[], object]]]:
+def _hostile_reads() -> list[tuple[str, Callable[[], Fault]]]:
     """Answers no poll can use: each must end its wait with one error event, in bounded memory."""
     from airflow_provider_annotation.testing import Fault
 
