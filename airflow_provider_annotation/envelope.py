@@ -17,7 +17,8 @@ import json
 import math
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from airflow_provider_annotation.codes import PlatformCode, describe
@@ -32,8 +33,13 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.redaction import scrub
 
 __all__ = [
+    "ACCEPT_ENCODING",
+    "MAX_ENCODINGS",
     "MAX_ID",
+    "AnswerBroken",
     "AnswerBudget",
+    "AnswerEncodingRefused",
+    "AnswerRefused",
     "AnswerTooLarge",
     "MAX_TEXT_ID_CHARS",
     "Judge",
@@ -248,30 +254,90 @@ def _missing_id(
     )
 
 
-class AnswerBudget:
-    """Collects one answer's body up to a size limit (counted after decompression) and a deadline
-    (a `time.monotonic()` value). Feed it chunks as they arrive; `take` raises when either is
-    passed, so a huge, inflating or dripping answer ends the attempt instead of a worker."""
+#: The content encodings the hooks ask for (``Accept-Encoding``) and inflate themselves, through
+#: `AnswerBudget`, a bounded piece at a time; an answer in any other encoding is refused.
+ACCEPT_ENCODING = "gzip, deflate"
+#: The most content encodings one answer may stack (``gzip, gzip``); more are refused, unread.
+MAX_ENCODINGS = 2
+_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
+#: The most bytes one inflating step may produce: memory per step stays this, whatever the ratio.
+_PIECE_BYTES = 64 * 1024
+#: zlib window bits that read a gzip or a zlib header (HTTP's "deflate" is zlib-wrapped).
+_GZIP_OR_ZLIB = 32 + 15
 
-    __slots__ = ("_chunks", "_deadline", "_limit", "_size")
+
+class AnswerBudget:
+    """Collects one answer's body up to a size limit and a deadline (a `time.monotonic()` value).
+
+    The one place the size cap is counted, for the sync and the async hook alike: each feeds the
+    bytes as they come off the wire (`take`), undecoded, after `begin` with the answer's headers.
+    Compressed answers are inflated here a bounded piece at a time through every stacked encoding,
+    and counted as they inflate, so a 2 KB answer that inflates to a GiB ends at the limit, having
+    cost a few pieces of memory. `take` raises when either bound is passed, so a huge, inflating or
+    dripping answer ends the attempt instead of a worker."""
+
+    __slots__ = ("_chunks", "_deadline", "_layers", "_limit", "_size")
 
     def __init__(self, limit: int, deadline: float) -> None:
         self._limit = limit
         self._deadline = deadline
         self._chunks: list[bytes] = []
         self._size = 0
+        self._layers: list[Any] = []
 
-    def check_declared(self, content_length: str | None) -> None:
-        """Refuse at once an answer whose Content-Length already passes the limit."""
-        if content_length and content_length.isdigit() and int(content_length) > self._limit:
-            raise AnswerTooLarge(f"the answer announces {int(content_length)} bytes")
+    def begin(self, headers: Mapping[str, str]) -> None:
+        """Read the answer's headers (any case-insensitive mapping): refuse at once a
+        Content-Length already over the limit, or an encoding not asked for or stacked too deep."""
+        declared = headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self._limit:
+            raise AnswerTooLarge(f"the answer announces {int(declared)} bytes")
+        header = headers.get("Content-Encoding") or ""
+        names = [n.strip().lower() for n in header.split(",") if n.strip().lower() not in ("", "identity")]
+        if len(names) > MAX_ENCODINGS:
+            raise AnswerEncodingRefused(
+                f"the answer stacks {len(names)} content encodings ({scrub(header, limit=80)!r}); "
+                f"at most {MAX_ENCODINGS} are read"
+            )
+        unknown = [n for n in names if n not in _ENCODINGS]
+        if unknown:
+            raise AnswerEncodingRefused(
+                f"the answer's content encoding {scrub(unknown[0], limit=40)!r} is not one this client "
+                f"asks for ({ACCEPT_ENCODING})"
+            )
+        # The last encoding listed was applied last: it comes off first.
+        self._layers = [zlib.decompressobj(_GZIP_OR_ZLIB) for _ in names]
 
     def take(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        if self._size > self._limit:
-            raise AnswerTooLarge(f"the answer passed {self._size} bytes")
-        self._chunks.append(chunk)
+        """Count (and keep) one piece of the body as it came off the wire."""
+        for piece in self._inflate(chunk, 0):
+            self._size += len(piece)
+            if self._size > self._limit:
+                inflated = " once inflated" if self._layers else ""
+                raise AnswerTooLarge(f"the answer passed {self._size} bytes{inflated}")
+            self._chunks.append(piece)
         self.check_deadline()
+
+    def _inflate(self, data: bytes, depth: int) -> Iterator[bytes]:
+        """`data` through the encodings from `depth` on, in pieces of at most `_PIECE_BYTES`."""
+        if depth == len(self._layers):
+            if data:
+                yield data
+            return
+        while True:
+            layer = self._layers[depth]
+            try:
+                out = layer.decompress(data, _PIECE_BYTES)
+            except zlib.error as exc:
+                raise AnswerBroken(f"its compressed body is corrupt ({exc})") from None
+            data = layer.unconsumed_tail
+            if out:
+                yield from self._inflate(out, depth + 1)
+            if layer.eof and layer.unused_data:  # a next gzip member follows
+                data = layer.unused_data
+                self._layers[depth] = zlib.decompressobj(_GZIP_OR_ZLIB)
+                continue
+            if not data and len(out) < _PIECE_BYTES:  # input used up, nothing held back
+                return
 
     def check_deadline(self) -> None:
         if time.monotonic() > self._deadline:
@@ -285,18 +351,32 @@ class AnswerBudget:
         return self._chunks[0]
 
 
-class AnswerTooLarge(Exception):
-    """The answer passed its endpoint's size limit."""
+class AnswerRefused(Exception):
+    """The answer cannot be read within this endpoint's bounds: not read further."""
+
+
+class AnswerTooLarge(AnswerRefused):
+    """The answer passed its endpoint's size limit (counted once inflated)."""
+
+
+class AnswerEncodingRefused(AnswerRefused):
+    """The answer's content encoding is not one asked for, or stacked too deep."""
+
+
+class AnswerBroken(Exception):
+    """The answer's compressed body is corrupt: the answer was lost on the way."""
 
 
 class AttemptDeadlinePassed(Exception):
     """The attempt's total deadline passed while the answer was still arriving."""
 
 
-def too_large(endpoint: Endpoint, reason: AnswerTooLarge, **where: Any) -> AnnotationApiError:
-    """The error for an answer over its endpoint's limit: a read would only get it again, so it is
-    refused (`AnnotationResponseError`); for a create the platform may have acted."""
-    what = f"{reason}, over this endpoint's limit of {endpoint.max_answer_bytes} bytes; not read further"
+def too_large(endpoint: Endpoint, reason: AnswerRefused, **where: Any) -> AnnotationApiError:
+    """The error for an answer over its endpoint's limit, or in an encoding refused: a read would
+    only get it again, so it is refused (`AnnotationResponseError`); for a create the platform may
+    have acted."""
+    limit = f", over this endpoint's limit of {endpoint.max_answer_bytes} bytes"
+    what = f"{reason}{limit if isinstance(reason, AnswerTooLarge) else ''}; not read further"
     where = {"endpoint": endpoint.path, "method": endpoint.method, **where}
     if endpoint.effect is Effect.READ:
         return AnnotationResponseError(what, **where)

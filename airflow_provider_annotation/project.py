@@ -34,6 +34,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationResponseError,
 )
+from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.status import ProjectStatus  # noqa: F401 - re-exported (its home moved)
 from airflow_provider_annotation.workflow import (
     Problems,
@@ -88,7 +89,8 @@ MAX_FOLDER_NAME_BYTES = 60
 MAX_PROJECT_NAME_BYTES = 60
 MAX_DESCRIPTION_BYTES = 200
 MAX_EXTERNAL_ID_BYTES = 60
-_REPR_CHARS = 200
+#: The most characters of a task id in an answer: ids are longs as digit strings, with room to spare.
+MAX_TASK_ID_CHARS = 40
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -434,7 +436,7 @@ def optional_long(data: dict[str, Any], key: str, endpoint: Endpoint, request_id
     if value is None:
         return None
     if not _is_long(value):
-        raise _bad_answer(f"{key} is not an integer ({value!r})", endpoint, request_id, created=True)
+        raise _bad_answer(f"{key} is not an integer ({_short(value)})", endpoint, request_id, created=True)
     return int(value)
 
 
@@ -463,15 +465,32 @@ def id_text(value: object, key: str, endpoint: Endpoint, request_id: str | None,
         return value
     if _is_long(value):
         return str(value)
-    raise _bad_answer(f"{key} is {value!r}, not a string id", endpoint, request_id, created=created)
+    raise _bad_answer(f"{key} is {_short(value)}, not a string id", endpoint, request_id, created=created)
 
 
-def read_task(task: Any, endpoint: Endpoint, request_id: str | None) -> dict[str, Any]:
-    """A task object with its id (``id`` or ``taskId``) as a string."""
+def read_task(
+    task: Any, endpoint: Endpoint, request_id: str | None, task_id: str | None = None
+) -> dict[str, Any]:
+    """A task object: its id (``id`` or ``taskId``) a string of digits, its `status` an integer.
+    With `task_id` (a ``/task/get`` answer), the task must be that one: a task without its id or
+    with another task's would otherwise never complete, silently."""
     task = read_object(task, endpoint, request_id)
     for key in ("id", "taskId"):
         if key in task:
             task[key] = id_text(task[key], key, endpoint, request_id, created=False)
+    found = task.get("id", task.get("taskId"))
+    if found is None or not (found.isascii() and found.isdigit() and len(found) <= MAX_TASK_ID_CHARS):
+        what = "no id" if found is None else f"the id {_short(found)}, not a task id"
+        raise _bad_answer(f"a task has {what}", endpoint, request_id, created=False)
+    if task_id is not None and found != task_id:
+        raise _bad_answer(
+            f"the answer is task {found}'s, not task {task_id}'s", endpoint, request_id, created=False
+        )
+    status = task.get("status")
+    if not _is_long(status):
+        raise _bad_answer(
+            f"task {found}'s status is {_short(status)}, not an integer", endpoint, request_id, created=False
+        )
     return task
 
 
@@ -488,7 +507,7 @@ def read_annotation_result(data: Any, request_id: str | None) -> AnnotationReque
     tasks = []
     for item in made:
         if not isinstance(item, dict):
-            raise _bad_answer(f"a task is {item!r}", ANNOTATION_REQUEST, request_id, created=True)
+            raise _bad_answer(f"a task is {_short(item)}", ANNOTATION_REQUEST, request_id, created=True)
         tasks.append(
             {
                 "taskId": id_text(item.get("taskId"), "taskId", ANNOTATION_REQUEST, request_id, created=True),
@@ -502,8 +521,8 @@ def read_annotation_result(data: Any, request_id: str | None) -> AnnotationReque
 
 
 def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _REPR_CHARS else text[:_REPR_CHARS] + "..."
+    """A value the server sent, for an error: its repr scrubbed, escaped and cut (`redaction.scrub`)."""
+    return scrub(repr(value))
 
 
 def to_count(value: object, field: str, *, low: int = 1) -> int:

@@ -12,20 +12,34 @@ thread's call would be taken by whichever request arrived first. Each worker thr
 its own in-process Emulator (own port, own state) and its own hook/connection: it injects the
 faults for its next call, then makes it, so faults land on the intended call by construction.
 
-    python -m benchmarks.soak [--calls 2000] [--threads 8] [--seed 1]
+The async path: `--waits` trigger waits (`AnnotationTaskTrigger`, half reading task by task, half
+paging ``/project/tasks``) run at once on one event loop, as a triggerer runs them, against an
+emulator serving a seeded mix of transient faults on every read; its tasks complete after a few
+reads. Each wait must send exactly one event, ``success`` with every task complete (a second event
+is a duplicate, none or another outcome is lost). Then hostile reads (gzip bombs of 1 GiB, one
+stacked ``gzip, gzip``, an oversized answer, 300 KB task fields) each end their wait with one
+``error`` event; the peak memory of the whole async part is printed and bounded.
 
-Exits 1 if any call was lost, doubled, or ended differently from what the policy promises.
+    python -m benchmarks.soak [--calls 2000] [--threads 8] [--seed 1] [--waits 40]
+
+Exits 1 if any call or wait was lost, doubled, or ended differently from what the policy promises,
+or the async part's peak memory passed `WAIT_PEAK_LIMIT`.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import dataclasses
 import random
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from benchmarks._common import (
     ACCESS_KEY,
@@ -37,6 +51,9 @@ from benchmarks._common import (
     quiet_airflow_logs,
     set_connection,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_annotation.testing import Fault
 
 #: Project ids of the soak's calls: FIRST_PROJECT + call index, unique across threads.
 FIRST_PROJECT = 1_000_000
@@ -417,12 +434,227 @@ def report(calls: Sequence[Call], records: Sequence, wall: float, knobs: Knobs) 
     return problems
 
 
+# -- the async path: trigger waits under faults --------------------------------------------------
+
+#: The most traced memory (Python allocations) the async part may peak at, bombs included.
+WAIT_PEAK_LIMIT = 64 * 1024 * 1024
+#: Tasks per wait: a few read one `/task/get` each; more than the trigger's threshold (20) page.
+WAIT_SIZES = (2, 25)
+
+
+def _transient_read_faults(knobs: Knobs) -> list[Callable[[], Fault]]:
+    """Faults a read may meet that polling again cures (never two expired signatures in a row)."""
+    from airflow_provider_annotation.testing import Fault
+
+    return [
+        lambda: Fault.http(503),
+        lambda: Fault.http(429, retry_after=0),
+        lambda: Fault.failure(500),
+        lambda: Fault.disconnect(act=True),
+        lambda: Fault.html(502),
+        lambda: Fault.text(503),
+        lambda: Fault.cut(act=True),
+        lambda: Fault.truncated(act=True),
+        lambda: Fault.slow(knobs.slow_delay),
+    ]
+
+
+def _hostile_reads() -> list[tuple[str, Callable[[], Fault]]]:
+    """Answers no poll can use: each must end its wait with one error event, in bounded memory."""
+    from airflow_provider_annotation.testing import Fault
+
+    gib = 1024 * 1024 * 1024
+    return [
+        ("gzip bomb, 1 GiB", lambda: Fault.gzip(gib, times=1)),
+        ("gzip, gzip bomb, 1 GiB in under 2 KB", lambda: Fault.gzip(gib, layers=2, times=1)),
+        ("oversized answer, 64 MiB", lambda: Fault.oversized(64 * 2**20, times=1)),
+        ("300 KB task status", lambda: Fault.spoiled_task("huge-status", times=1)),
+        ("300 KB task id object", lambda: Fault.spoiled_task("object-id", times=1)),
+    ]
+
+
+@dataclass
+class WaitResult:
+    name: str
+    expected: str
+    events: list[dict]
+    tasks: list[str]
+
+    @property
+    def duplicates(self) -> int:
+        return max(0, len(self.events) - 1)
+
+    @property
+    def lost(self) -> bool:
+        if not self.events or self.events[0].get("status") != self.expected:
+            return True
+        return self.expected == "success" and self.events[0].get("complete") != self.tasks
+
+
+async def _events_of(trigger, limit: float) -> list[dict]:
+    got: list[dict] = []
+
+    async def drain() -> None:
+        async for event in trigger.run():
+            got.append(event.payload)
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(drain(), limit)
+    return got
+
+
+def soak_waits(waits: int, seed: int, knobs: Knobs) -> tuple[list[WaitResult], int, float, int, int]:
+    """Run the async part; the results, the traced peak (bytes), the wall time, and the transient
+    faults served and left over."""
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+    from airflow_provider_annotation.testing import Emulator
+    from airflow_provider_annotation.testing.asgi import _gzipped_padding
+    from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
+
+    rng = random.Random(seed)
+    faults = _transient_read_faults(knobs)
+    extra = {
+        "retry_base_delay": 0,
+        "max_attempts": knobs.max_attempts,
+        "max_retry_wait": 5,
+        "timeout": {"connect": 5, "read": knobs.read_timeout, "total": knobs.total_timeout},
+    }
+    with Emulator(access_key=ACCESS_KEY, secret_key=SECRET_KEY, port=0) as emulator:
+        set_connection(
+            "annotation_soak_waits",
+            "annotation",
+            host=emulator.url,
+            login=ACCESS_KEY,
+            password=SECRET_KEY,
+            extra=extra,
+        )
+        with AnnotationHook(annotation_conn_id="annotation_soak_waits") as hook:
+            plans = []
+            for i in range(waits):
+                size = WAIT_SIZES[i % len(WAIT_SIZES)]
+                project = hook.create_project(
+                    f"soak-{i}",
+                    data_type=2,
+                    deadline="2030-01-01",
+                    operators=[{"type": "box", "label": "car"}],
+                )
+                made = hook.request_annotation(project.project_id, [f"w{i}-{j}" for j in range(size)])
+                plans.append((f"{size} tasks", project.project_id, made.task_ids))
+            hostile = []
+            for name, fault in _hostile_reads():
+                project = hook.create_project(
+                    f"soak-hostile-{name}"[:60],
+                    data_type=2,
+                    deadline="2030-01-01",
+                    operators=[{"type": "box", "label": "car"}],
+                )
+                hostile.append(
+                    (
+                        name,
+                        fault,
+                        project.project_id,
+                        hook.request_annotation(project.project_id, [f"{name}-0"]).task_ids,
+                    )
+                )
+        emulator.state.settings.tasks_complete_after_reads = 3
+        for path in ("/task/get", "/project/tasks"):
+            emulator.inject(
+                *[dataclasses.replace(rng.choice(faults)(), endpoint=path) for _ in range(waits * 2)]
+            )
+
+        def trigger(project_id: int, tasks: list[str], seconds: float) -> AnnotationTaskTrigger:
+            return AnnotationTaskTrigger(
+                project_id=project_id,
+                task_ids=tasks,
+                end_time=time.time() + seconds,
+                poll_interval=0.05,
+                annotation_conn_id="annotation_soak_waits",
+            )
+
+        async def all_waits() -> list[list[dict]]:
+            return await asyncio.gather(*(_events_of(trigger(p, t, 120), 150) for _, p, t in plans))
+
+        tracemalloc.start()
+        try:
+            started = time.perf_counter()
+            results = [
+                WaitResult(n, "success", ev, t)
+                for (n, _, t), ev in zip(plans, asyncio.run(all_waits()), strict=True)
+            ]
+            wall = time.perf_counter() - started
+            left = emulator.clear_faults()
+            # Hostile reads: tasks stay as they are, so only the hostile answer can end the wait; the
+            # emulator makes its 1 GiB padding once, before, as a prepared attacker would.
+            emulator.state.settings.tasks_complete_after_reads = 0
+            _gzipped_padding(1024 * 1024 * 1024)
+            for name, fault, project_id, tasks in hostile:
+                emulator.inject(fault())
+                events = asyncio.run(_events_of(trigger(project_id, tasks, 30), 60))
+                emulator.clear_faults()
+                results.append(WaitResult(name, "error", events, tasks))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    return results, peak, wall, 4 * waits - left, left
+
+
+def report_waits(results: Sequence[WaitResult], peak: int, wall: float, served: int, left: int) -> int:
+    """Print the async part's table; the number of problems found (0 = pass)."""
+    rows: list[list[object]] = []
+    names = list(dict.fromkeys(r.name for r in results))
+    for name in names:
+        mine = [r for r in results if r.name == name]
+        rows.append(
+            [
+                name,
+                f"one {mine[0].expected} event",
+                len(mine),
+                sum(len(r.events) == 1 and not r.lost for r in mine),
+                sum(r.duplicates for r in mine),
+                sum(r.lost for r in mine),
+            ]
+        )
+    duplicates = sum(r.duplicates for r in results)
+    lost = sum(r.lost for r in results)
+    rows.append(
+        [
+            "**total**",
+            f"transient faults served: {served}, unused: {left}",
+            len(results),
+            len(results) - lost,
+            duplicates,
+            lost,
+        ]
+    )
+    print_section(
+        "Soak, async path: trigger waits under faults",
+        markdown_table(["wait", "promised", "waits", "as promised", "duplicates", "lost"], rows),
+    )
+    for r in results:
+        if r.lost or r.duplicates:
+            print(f"  {r.name}: events {[(e.get('status'), str(e.get('message'))[:120]) for e in r.events]}")
+    over = peak > WAIT_PEAK_LIMIT
+    outcome = (
+        "PASS"
+        if not (duplicates or lost or over)
+        else (f"FAIL: {duplicates} duplicate(s), {lost} lost" + (", memory over the limit" if over else ""))
+    )
+    print(
+        f"\nwaits wall time {wall:.1f} s; traced peak {peak / 2**20:.1f} MiB "
+        f"(limit {WAIT_PEAK_LIMIT / 2**20:.0f} MiB, 1 GiB bombs included); {outcome}"
+    )
+    return duplicates + lost + int(over)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2000, help="calls in all (default 2000)")
     parser.add_argument("--threads", type=int, default=8, help="workers, each with its own hook and emulator")
     parser.add_argument("--seed", type=int, default=1, help="seed of the fault mix")
     parser.add_argument("--clean-share", type=float, default=0.3, help="share of calls with no fault")
+    parser.add_argument(
+        "--waits", type=int, default=40, help="trigger waits of the async part, run at once (0: none)"
+    )
     parser.add_argument("--read-timeout", type=float, default=0.3, help="the hook's read timeout, seconds")
     parser.add_argument("--max-attempts", type=int, default=5, help="the hook's max_attempts extra")
     parser.add_argument("--retry-after", default="0", help="Retry-After value the 429 faults send")
@@ -433,8 +665,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "(checked against the default policy's promises, so this run is expected to fail)",
     )
     args = parser.parse_args(argv)
-    if args.calls < 1 or args.threads < 1 or not 0 <= args.clean_share <= 1:
-        parser.error("--calls and --threads must be positive, --clean-share within [0, 1]")
+    if args.calls < 1 or args.threads < 1 or args.waits < 0 or not 0 <= args.clean_share <= 1:
+        parser.error(
+            "--calls and --threads must be positive, --waits at least 0, --clean-share within [0, 1]"
+        )
     return args
 
 
@@ -452,6 +686,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     calls, records, wall = soak(args.calls, args.threads, args.seed, args.clean_share, knobs)
     problems = report(calls, records, wall, knobs)
+    if args.waits:
+        problems += report_waits(*soak_waits(args.waits, args.seed, knobs))
     print_section("Machine", markdown_table(["", ""], machine_notes()))
     print(f"\ncommand: {command_line()}")
     return 1 if problems else 0

@@ -112,3 +112,38 @@ def test_secret_and_signature_never_reach_errors_or_logs(emulator: Emulator, mon
     for text in (str(caught.value), logs.text):
         assert SK not in text
         assert not any(sig and sig in text for sig in signatures)
+
+
+def test_reads_racing_to_first_use_share_one_client(emulator: Emulator, monkeypatch) -> None:
+    """Ten reads of one hook start at once, while the connection lookup suspends (as it does through
+    the API server or a secrets backend): one `httpx.AsyncClient` is made (counted, not replaced)."""
+    import httpx
+
+    made: list[httpx.AsyncClient] = []
+    real_init = httpx.AsyncClient.__init__
+
+    def counted_init(self: httpx.AsyncClient, **kwargs: object) -> None:
+        real_init(self, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", counted_init)
+    conn = set_conn(monkeypatch, "async_race", emulator.url)
+    from airflow_provider_annotation.hooks import async_annotation
+
+    real_lookup = async_annotation.aget_connection
+
+    async def remote_lookup(conn_id: str) -> object:
+        """The lookup as it goes through the API server or a secrets backend: it suspends."""
+        await asyncio.sleep(0.01)
+        return await real_lookup(conn_id)
+
+    monkeypatch.setattr(async_annotation, "aget_connection", remote_lookup)
+
+    async def race() -> None:
+        async with AnnotationAsyncHook(conn) as hook:
+            await asyncio.gather(
+                *(hook.call(PROJECT_LIST, json={"offset": 1, "limit": 1}) for _ in range(10))
+            )
+
+    run(race())
+    assert len(made) == 1, f"{len(made) - 1} extra clients, never closed"

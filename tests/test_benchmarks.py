@@ -6,6 +6,7 @@ judge outcomes correctly in both directions.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,25 +28,42 @@ def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
 
 
 def test_soak_tiny_run_passes_and_prints_the_table() -> None:
-    done = run("benchmarks.soak", "--calls", "60", "--threads", "2", "--seed", "7")
+    done = run("benchmarks.soak", "--calls", "60", "--threads", "2", "--seed", "7", "--waits", "6")
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "### Soak: outcome per fault class" in out
     assert "| fault " in out and "| **total**" in out
     assert "PASS" in out
+    assert "### Soak, async path: trigger waits under faults" in out
+    # waits, as promised, duplicates, lost
+    assert re.search(
+        r"\| gzip, gzip bomb, 1 GiB in under 2 KB +\| one error event +\| 1 +\| 1 +\| 0 +\| 0 ", out
+    )
+    assert "traced peak" in out and out.count("PASS") == 2
     assert "### Machine" in out and "apache-airflow" in out
 
 
 def test_soak_detects_duplicates_when_ambiguous_requests_are_re_sent() -> None:
     """The checker is not vacuous: with the opt-in retry_ambiguous, ambiguous faults that acted
     get a second workflow, and the soak must say so and exit non-zero."""
-    done = run("benchmarks.soak", "--calls", "60", "--threads", "2", "--seed", "7", "--retry-ambiguous")
+    done = run(
+        "benchmarks.soak",
+        "--calls",
+        "60",
+        "--threads",
+        "2",
+        "--seed",
+        "7",
+        "--waits",
+        "0",
+        "--retry-ambiguous",
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAIL:" in done.stdout
     assert "0 duplicate(s)" not in done.stdout
 
 
-@pytest.mark.parametrize("bad", [["--calls", "0"], ["--clean-share", "2"]])
+@pytest.mark.parametrize("bad", [["--calls", "0"], ["--clean-share", "2"], ["--waits", "-1"]])
 def test_soak_rejects_nonsense_arguments(bad: list[str]) -> None:
     assert run("benchmarks.soak", *bad).returncode == 2
 

@@ -649,3 +649,44 @@ def test_a_signature_another_process_used_first_is_resigned_and_creates_once(emu
     sent = creates(emulator)
     assert [(r["headers"]["X-TS"], r["code"]) for r in sent] == [(str(collide), 403), (str(collide + 1), 200)]
     assert list(emulator.workflows) == [18000]
+
+
+# -- one hook, many threads: one session however the first calls race -------------------------------
+
+
+def test_thirty_hooks_raced_from_many_threads_make_one_session_each(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
+    """Six threads use each of thirty hooks at once at their first use: thirty sessions are made,
+    one a hook, and closing the hooks closes them all (a session lost in the race is never closed).
+    `requests.Session` is counted, not replaced: every session is a real one."""
+    import threading
+
+    made: list[requests.Session] = []
+    real_init = requests.Session.__init__
+
+    def counted_init(self: requests.Session) -> None:
+        real_init(self)
+        made.append(self)
+
+    monkeypatch.setattr(requests.Session, "__init__", counted_init)
+    hooks = [make_hook() for _ in range(30)]
+    start = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def use_all() -> None:
+        start.wait()
+        for hook in hooks:
+            try:
+                hook.call(_PROJECT_LIST, json={"offset": 1, "limit": 1})
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=use_all) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(made) == 30, f"{len(made) - 30} extra sessions"
+    assert {id(hook.get_conn()) for hook in hooks} == {id(session) for session in made}

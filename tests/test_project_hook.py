@@ -449,21 +449,44 @@ def page_answer(count: int, items: list[dict]) -> Fault:
     return Fault(status=200, body=json.dumps(envelope), endpoint=PROJECT_LIST.path)
 
 
-def test_iterators_stop_at_the_count_when_the_server_ignores_offset(emu: Emulator, make_hook) -> None:
-    """README: "The iterators stop after the page that completes the first page's count ... A
-    server that ignores `offset` cannot keep them looping."""
-    first_page = decoy_projects(10)
-    emu.inject(*[page_answer(25, first_page) for _ in range(10)])  # page 1, whatever was asked
-    projects = list(make_hook().iter_projects(page_size=10))
+def test_a_server_ignoring_offset_is_a_malformed_listing_after_two_pages(emu: Emulator, make_hook) -> None:
+    """Page 1 whatever was asked, under a count 1000 times the true one: the repeat is an error at
+    page 2, not 2,500 pages of the same items."""
+    emu.add_projects(decoy_projects(25))
+    emu.inject(Fault.paging("ignore-offset", endpoint=PROJECT_LIST.path, times=50))
+    with pytest.raises(
+        AnnotationResponseError, match=r"page 2 repeats 10 id\(s\) already listed \(1, 2, 3\)"
+    ):
+        list(make_hook().iter_projects(page_size=10))
+    assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2]
+
+
+def test_a_count_growing_on_every_page_cannot_keep_the_read_going(emu: Emulator, make_hook) -> None:
+    """The first answer's count holds: the short page ends the read, and the items never reached
+    make it a truncated listing, an error, within the pages the listing really has."""
+    emu.add_projects(decoy_projects(25))
+    emu.inject(Fault.paging("growing-count", endpoint=PROJECT_LIST.path, times=50))
+    with pytest.raises(AnnotationResponseError, match="after 25 of the 1025 items its first page counts"):
+        list(make_hook().iter_projects(page_size=10))
     assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2, 3]
-    assert projects == first_page * 3
 
 
-def test_iterators_stop_at_an_empty_page(emu: Emulator, make_hook) -> None:
-    """README: the iterators stop "at an empty page", even when `count` promised more."""
-    first_page = decoy_projects(10)
-    emu.inject(page_answer(25, first_page), page_answer(25, []), page_answer(25, first_page))
-    assert list(make_hook().iter_projects(page_size=10)) == first_page
+def test_a_server_capping_pages_smaller_is_read_to_the_end(emu: Emulator, make_hook) -> None:
+    """The docs name no maximum page size: a server holding 7 a page when 10 were asked is paged by
+    its own size, not cut off after the 3 pages 10 a page would need."""
+    emu.add_projects(decoy_projects(25))
+    emu.inject(Fault.paging(cap=7, endpoint=PROJECT_LIST.path, times=50))
+    projects = list(make_hook().iter_projects(page_size=10))
+    assert [p["projectId"] for p in projects] == list(range(1, 26))
+    assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2, 3, 4]
+
+
+def test_a_truncated_listing_never_reads_as_no_such_project(emu: Emulator, make_hook) -> None:
+    """An empty page before the count is reached: adopt-by-name must not conclude "none"."""
+    emu.add_projects(decoy_projects(250))
+    emu.inject(Fault.paging(endpoint=PROJECT_LIST.path), Fault.paging("empty", endpoint=PROJECT_LIST.path))
+    with pytest.raises(AnnotationResponseError, match="the listing ended at page 2 after 10 of the"):
+        make_hook().find_project_by_name("nowhere", data_type=2, page_size=10)
     assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2]
 
 

@@ -3,6 +3,7 @@ rule, bounded size, memory and time per attempt, scrubbing, signing afresh, the 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import random
@@ -28,7 +29,9 @@ from airflow_provider_annotation.hooks.retry import RetryPolicy, should_retry
 from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.signing import signature, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
+from airflow_provider_annotation.testing.asgi import _stacked_gzip
 from airflow_provider_annotation.testing.faults import HALF_SUCCESSES
+from tests._waiting import set_conn
 from tests.conftest import AK, SK
 
 POOLS = [{"name": "D", "type": 0}, {"name": "L", "type": 1, "workers": ["alice"]}, {"name": "C", "type": 5}]
@@ -467,3 +470,107 @@ def test_scrub_blanks_a_secret_cut_at_the_limit_and_escapes_control_characters()
     assert scrub("a\nb\x00c\u2028d") == "a\\nb\\x00c\\u2028d"
     assert scrub("http://user:pw@proxy:3128/x") == "http://***@proxy:3128/x"
     assert len(scrub("y" * 5_000_000)) == 203  # 200 characters and "..."
+
+
+# -- the same bounds on the async path: one budget inflates for both hooks ------------------------
+
+GIB = 1024 * 1024 * 1024
+#: The peak the README promises for reading a bomb, on either hook.
+BOMB_PEAK_LIMIT = 32 * 1024 * 1024
+BOMBS = {
+    "gzip-1GiB": Fault.gzip(GIB, endpoint=PROJECT_LIST.path),
+    "gzip,gzip-1GiB-under-2KB": Fault.gzip(GIB, layers=2, endpoint=PROJECT_LIST.path),
+}
+
+
+def _read_with(which: str, conn_id: str) -> None:
+    """One read of `/project/list` through the sync or the async hook."""
+    from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+
+    if which == "sync":
+        with AnnotationHook(annotation_conn_id=conn_id) as hook:
+            hook.call(PROJECT_LIST, json=LIST_BODY)
+        return
+
+    async def read() -> None:
+        async with AnnotationAsyncHook(conn_id) as hook:
+            await hook.call(PROJECT_LIST, json=LIST_BODY)
+
+    asyncio.run(read())
+
+
+@pytest.mark.parametrize("which", ["sync", "async"])
+@pytest.mark.parametrize("bomb", BOMBS.values(), ids=BOMBS.keys())
+def test_bombs_stop_at_the_limit_on_both_hooks_within_the_readme_peak(emulator, monkeypatch, which, bomb):
+    """A gzip bomb (1 GiB from about 1 MB) and a stacked one (``gzip, gzip``: 1 GiB from under 2 KB)
+    end at the endpoint's 4 MiB limit on either hook, counted as the body inflates."""
+    conn_id = set_conn(monkeypatch, f"bomb_{which}", emulator.url)
+    _read_with(which, conn_id)  # imports, TLS-free client and caches warm
+    emulator.inject(dataclasses.replace(bomb, times=1))
+    _stacked_gzip(GIB, b"{}", 1)  # the emulator's compressed padding, made before measuring
+    tracemalloc.start()
+    try:
+        with pytest.raises(AnnotationResponseError, match="over this endpoint.s limit"):
+            _read_with(which, conn_id)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"\n{which} hook, {bomb.gzip_layers} gzip layer(s), 1 GiB: peak {peak / 2**20:.1f} MiB")
+    assert peak < BOMB_PEAK_LIMIT, f"peak {peak / 2**20:.0f} MiB"
+    if bomb.gzip_layers == 2:
+        sent = [r for r in emulator.requests if r.get("fault")][-1]
+        assert sent["fault"]["gzip_layers"] == 2
+
+
+@pytest.mark.parametrize("which", ["sync", "async"])
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        ("gzip, gzip, gzip", "stacks 3 content encodings"),
+        ("br", "content encoding 'br' is not one this client asks for"),
+    ],
+)
+def test_encodings_not_asked_for_or_stacked_deep_are_refused(emulator, monkeypatch, which, encoding, message):
+    conn_id = set_conn(monkeypatch, f"enc_{which}", emulator.url)
+    emulator.inject(
+        Fault(
+            status=200, body=b"\x1f\x8b", headers={"Content-Encoding": encoding}, endpoint=PROJECT_LIST.path
+        )
+    )
+    with pytest.raises(AnnotationResponseError, match=message):
+        _read_with(which, conn_id)
+    assert len(sent_to(emulator, PROJECT_LIST.path)) == 1  # a read: the same answer would come again
+    sent = emulator.requests[-1]["headers"]
+    assert {k.lower(): v for k, v in sent.items()}["accept-encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize("which", ["sync", "async"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_a_small_compressed_answer_is_read_whole_on_both_hooks(emulator, monkeypatch, which, layers):
+    """The budget inflates, it does not only refuse: 64 KiB of padding in one or two gzip layers
+    inflates to the true envelope, whose data the hook returns."""
+    conn_id = set_conn(monkeypatch, f"small_gzip_{which}_{layers}", emulator.url)
+    emulator.inject(Fault.gzip(64 * 1024, layers=layers, endpoint=PROJECT_LIST.path))
+    _read_with(which, conn_id)
+    assert [r["status"] for r in sent_to(emulator, PROJECT_LIST.path)] == [200]
+
+
+def test_the_budget_inflates_gzip_members_and_zlib_deflate_in_pieces():
+    """Without HTTP: a two-member gzip body and HTTP's zlib-wrapped deflate, fed a byte at a time."""
+    import gzip
+    import zlib
+
+    from airflow_provider_annotation.envelope import AnswerBudget
+
+    text = b'{"code": 200, "success": true, "data": {"count": 0, "data": []}}'
+    bodies = {
+        "gzip": gzip.compress(text[:10]) + gzip.compress(text[10:]),
+        "deflate": zlib.compress(text),
+        "deflate, gzip": gzip.compress(zlib.compress(text)),
+    }
+    for encoding, body in bodies.items():
+        budget = AnswerBudget(1024, time.monotonic() + 60)
+        budget.begin({"Content-Encoding": encoding})
+        for index in range(len(body)):
+            budget.take(body[index : index + 1])
+        assert budget.body == text, encoding

@@ -9,6 +9,7 @@ which an async client shares.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import cached_property
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 import tenacity
 from airflow.providers.common.compat.sdk import BaseHook
-from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from airflow_provider_annotation import __version__
 from airflow_provider_annotation.batch import read_send_answer, read_send_status, to_batch_id
@@ -40,8 +41,10 @@ from airflow_provider_annotation.endpoints import (
     Endpoint,
 )
 from airflow_provider_annotation.envelope import (
+    ACCEPT_ENCODING,
+    AnswerBroken,
     AnswerBudget,
-    AnswerTooLarge,
+    AnswerRefused,
     AttemptDeadlinePassed,
     Judge,
     Reader,
@@ -69,6 +72,7 @@ from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import RetryPolicy, SignatureExpiry, retrying
+from airflow_provider_annotation.paging import Pager, project_key, task_key
 from airflow_provider_annotation.project import (
     AnnotationRequestResult,
     CreatedProject,
@@ -88,7 +92,7 @@ from airflow_provider_annotation.project import (
     to_task_id,
     workflow_for_api,
 )
-from airflow_provider_annotation.redaction import scrub
+from airflow_provider_annotation.redaction import remember_secrets, scrub
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_2_PLUS
 from airflow_provider_annotation.workflow import create_workflow_body, describe_value, to_project_id
@@ -99,6 +103,9 @@ __all__ = ["AnnotationHook"]
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Bytes read from the socket at a time; the answer budget is checked between reads.
 _CHUNK_BYTES = 64 * 1024
+#: Held while a hook makes its session: making one is quick, so one lock serves every hook (and a
+#: hook stays copyable, which a lock of its own would prevent).
+_SESSION_LOCK = threading.Lock()
 
 
 class AnnotationHook(CallLogMixin, BaseHook):
@@ -139,17 +146,24 @@ class AnnotationHook(CallLogMixin, BaseHook):
         return AnnotationConnectionConfig.from_connection(self.get_connection(self.annotation_conn_id))
 
     def get_conn(self) -> requests.Session:
-        """The hook's one `requests.Session`, made on first use.
+        """The hook's one `requests.Session`, made on first use: one however many threads race to
+        that first use (a session lost in the race would keep its connections open).
 
         :return: the session.
         """
-        if self._session is None:
+        if self._session is not None:
+            return self._session
+        cfg = self.config  # may look the connection up: outside the lock
+        with _SESSION_LOCK:
+            if self._session is not None:
+                return self._session
             session = requests.Session()
             session.headers["User-Agent"] = _user_agent()
-            self._transport = _transport_settings(session, self.config)
+            session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what `AnswerBudget` inflates
+            self._transport = _transport_settings(session, cfg)
             # What must never show in a log line or error: the secret key and proxy passwords.
             passwords = (urlsplit(url).password for url in self._transport["proxies"].values())
-            self._standing_secrets = (self.config.secret_key, *(p for p in passwords if p))
+            self._standing_secrets = (cfg.secret_key, *(p for p in passwords if p))
             # The environment (proxy variables, REQUESTS_CA_BUNDLE) was read once just above: not
             # re-reading it on every call saves a large part of what requests spends besides the
             # network. Nor is a ~/.netrc login ever sent: the platform authenticates by signature.
@@ -311,6 +325,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         self.get_conn()  # the session, and what it must keep secret
         headers = signed_headers(cfg.access_key, cfg.secret_key)
         secrets = (*self._standing_secrets, headers[SIGNATURE_HEADER])
+        remember_secrets(secrets)  # for readers of this answer after it is returned
         started = time.monotonic()
         budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout)
         try:
@@ -390,7 +405,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         status = response.status_code
         try:
             _read_answer(response, budget)
-        except AnswerTooLarge as exc:
+        except AnswerRefused as exc:
             response.close()
             raise too_large(endpoint, exc, http_status=status) from None
         except AttemptDeadlinePassed:
@@ -405,7 +420,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             raise lost_answer(
                 endpoint, f"the answer stalled for {cfg.read_timeout:g} s (read timeout)", http_status=status
             ) from None
-        except (ProtocolError, DecodeError, OSError) as exc:
+        except (ProtocolError, AnswerBroken, OSError) as exc:
             response.close()
             raise lost_answer(
                 endpoint,
@@ -532,7 +547,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
     def iter_projects(
         self, *, status: int | None = None, data_type: int | None = None, page_size: int = 100
     ) -> Iterator[dict[str, Any]]:
-        """Every project matching the filters, page after page.
+        """Every project matching the filters, page after page (`paging.Pager`'s rule).
 
         :param status: only projects in this status (0-3), or None for all.
         :param data_type: 2 for 2D data, 3 for 3D data.
@@ -543,7 +558,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             lambda offset: self.list_projects(
                 status=status, data_type=data_type, offset=offset, limit=page_size
             ),
-            page_size,
+            Pager(PROJECT_LIST, project_key),
         )
 
     def find_project_by_name(
@@ -562,7 +577,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         for status in ProjectStatus:
             for project in self.iter_projects(status=int(status), data_type=data_type, page_size=page_size):
                 if project.get("name") == name:
-                    found[project.get("projectId", project.get("id"))] = project
+                    found[project_key(project)] = project
         if len(found) > 1:
             ids = ", ".join(str(i) for i in found)
             raise AnnotationApiError(
@@ -623,9 +638,10 @@ class AnnotationHook(CallLogMixin, BaseHook):
         :param task_id: the task's id (a string of digits).
         :return: the task, with its ``status`` (1-10).
         """
-        body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
+        wanted = to_task_id(task_id)
+        body = {"projectId": to_project_id(project_id), "taskId": wanted}
         data, request_id = self._call(TASK_GET, json=body)
-        return read_task(read_object(data, TASK_GET, request_id), TASK_GET, request_id)
+        return read_task(data, TASK_GET, request_id, wanted)
 
     def list_project_tasks(
         self,
@@ -664,7 +680,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         end_time: int | None = None,
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
-        """Every task of the project in the time range, page after page.
+        """Every task of the project in the time range, page after page (`paging.Pager`'s rule).
 
         :param project_id: the project's id (a positive int, or a string of digits).
         :param start_time: only tasks created at or after this time, or None.
@@ -676,7 +692,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             lambda offset: self.list_project_tasks(
                 project_id, start_time=start_time, end_time=end_time, offset=offset, limit=page_size
             ),
-            page_size,
+            Pager(PROJECT_TASKS, task_key),
         )
 
     def send_tasks(self, project_id: int | str, resource_url: str) -> dict[str, Any]:
@@ -704,23 +720,11 @@ class AnnotationHook(CallLogMixin, BaseHook):
         return self._call(TASK_SEND_STATUS, json=body, read=read_send_status)[0]
 
     @staticmethod
-    def _pages(fetch: Callable[[int], dict[str, Any]], page_size: int) -> Iterator[dict[str, Any]]:
-        """Items of page 1, 2, ... until `count` items were seen or a page comes back short; at
-        most as many pages as the first page's `count` needs, so a server ignoring `offset`
-        cannot keep this looping."""
-        first = fetch(1)
-        yield from first["data"]
-        count = first["count"]
-        pages = -(-count // page_size) if isinstance(count, int) else 1
-        seen = len(first["data"])
-        for offset in range(2, pages + 1):
-            if seen >= count:
-                return
-            page = fetch(offset)
-            if not page["data"]:
-                return
-            seen += len(page["data"])
-            yield from page["data"]
+    def _pages(fetch: Callable[[int], dict[str, Any]], pager: Pager) -> Iterator[dict[str, Any]]:
+        """Items of page 1, 2, ... as `paging.Pager` rules: ends on a short or empty page, under a
+        page cap from the first answer; a repeated id or a truncated listing raises."""
+        while not pager.done:
+            yield from pager.take(fetch(pager.offset))
 
     # -- export of finished annotations (bodies from `airflow_provider_annotation.export`) --------
 
@@ -803,13 +807,13 @@ def _endpoint_for(method: str, path: str) -> Endpoint:
 
 
 def _read_answer(response: requests.Response, budget: AnswerBudget) -> None:
-    """Read the body into `budget` as it arrives (decompressed a bounded piece at a time), then
-    hand the connection back to the pool for keep-alive."""
+    """Read the body into `budget` as it comes off the wire (the budget inflates it, a bounded
+    piece at a time), then hand the connection back to the pool for keep-alive."""
     raw = response.raw
-    budget.check_declared(response.headers.get("Content-Length"))
+    budget.begin(response.headers)
     budget.check_deadline()  # headers that took past the deadline end the attempt too
     while True:
-        chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
+        chunk = raw.read1(_CHUNK_BYTES, decode_content=False)
         if not chunk:
             break
         budget.take(chunk)

@@ -11,6 +11,7 @@ import asyncio
 import functools
 import ssl
 import time
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -20,8 +21,10 @@ from airflow_provider_annotation.batch import read_send_status, to_batch_id
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET, TASK_SEND_STATUS, Endpoint
 from airflow_provider_annotation.envelope import (
+    ACCEPT_ENCODING,
+    AnswerBroken,
     AnswerBudget,
-    AnswerTooLarge,
+    AnswerRefused,
     AttemptDeadlinePassed,
     Reader,
     judge_answer,
@@ -35,8 +38,9 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import SignatureExpiry, async_retrying
-from airflow_provider_annotation.project import read_object, read_page, read_task, to_count, to_task_id
-from airflow_provider_annotation.redaction import scrub
+from airflow_provider_annotation.paging import Pager, task_key
+from airflow_provider_annotation.project import read_page, read_task, to_count, to_task_id
+from airflow_provider_annotation.redaction import remember_secrets, scrub
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
 from airflow_provider_annotation.version_compat import aget_connection
 from airflow_provider_annotation.workflow import to_project_id
@@ -76,12 +80,13 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         return self._config
 
     async def get_async_conn(self) -> httpx.AsyncClient:
-        """The hook's one client, made on first use.
+        """The hook's one client, made on first use: one however many reads race to that first use
+        (nothing is awaited between the check and the making, so no other read can slip in).
 
         :return: the hook's `httpx.AsyncClient`.
         """
+        cfg = await self.aconfig()
         if self._client is None:
-            cfg = await self.aconfig()
             verify = _tls_context(cfg.verify)
             mounts = {
                 f"{scheme}://": httpx.AsyncHTTPTransport(proxy=url, verify=verify)
@@ -92,7 +97,7 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
                 mounts=mounts or None,
                 timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
                 follow_redirects=False,  # the signed headers must not go to another host
-                headers={"User-Agent": _async_user_agent()},
+                headers={"User-Agent": _async_user_agent(), "Accept-Encoding": ACCEPT_ENCODING},
             )
         return self._client
 
@@ -117,9 +122,10 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         :param task_id: the task's id (a string of digits).
         :return: the task, with its ``status`` (1-10).
         """
-        body = {"projectId": to_project_id(project_id), "taskId": to_task_id(task_id)}
+        wanted = to_task_id(task_id)
+        body = {"projectId": to_project_id(project_id), "taskId": wanted}
         data, request_id = await self._call(TASK_GET, json=body)
-        return read_task(read_object(data, TASK_GET, request_id), TASK_GET, request_id)
+        return read_task(data, TASK_GET, request_id, wanted)
 
     async def list_project_tasks(self, project_id: int | str, *, offset: int = 1, limit: int = 100) -> dict:
         """One page of a project's tasks: ``{"count", "data"}``, each task's ``id`` a string.
@@ -138,6 +144,23 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         page = read_page(data, PROJECT_TASKS, request_id)
         page["data"] = [read_task(item, PROJECT_TASKS, request_id) for item in page["data"]]
         return page
+
+    async def iter_project_tasks(
+        self, project_id: int | str, *, page_size: int = 100
+    ) -> AsyncGenerator[dict, None]:
+        """Every task of the project, page after page, under the sync hook's paging rule
+        (`paging.Pager`: ends on a short or empty page, a repeated id or a truncated listing raises).
+
+        :param project_id: the project's id (a positive int, or a string of digits).
+        :param page_size: items per page while paging.
+        :return: an async iterator over the project's tasks.
+        """
+        pager = Pager(PROJECT_TASKS, task_key)
+        while not pager.done:
+            for task in pager.take(
+                await self.list_project_tasks(project_id, offset=pager.offset, limit=page_size)
+            ):
+                yield task
 
     async def get_send_status(self, batch_id: str) -> dict[str, Any]:
         """How an import batch is doing, as the sync hook's `get_send_status` returns it.
@@ -206,6 +229,7 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         client = await self.get_async_conn()
         headers = signed_headers(cfg.access_key, cfg.secret_key)
         secrets = (cfg.secret_key, headers[SIGNATURE_HEADER])
+        remember_secrets(secrets)  # for readers of this answer after it is returned
         started = time.monotonic()
         budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout)
         where: dict[str, Any] = {"endpoint": endpoint.path, "method": endpoint.method}
@@ -216,8 +240,8 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
                 endpoint.method, cfg.base_url + endpoint.path, json=json, params=params, headers=headers
             ) as response:
                 seen["status"] = response.status_code
-                budget.check_declared(response.headers.get("Content-Length"))
-                async for chunk in response.aiter_bytes():
+                budget.begin(response.headers)
+                async for chunk in response.aiter_raw():  # undecoded: the budget inflates it
                     budget.take(chunk)
                 return response.headers
 
@@ -229,13 +253,13 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
                 f"could not connect to {cfg.base_url}: {scrub(str(exc) or type(exc).__name__, secrets)}",
                 **where,
             ) from None
-        except AnswerTooLarge as exc:
+        except AnswerRefused as exc:
             raise too_large(endpoint, exc, http_status=seen.get("status")) from None
         except (AttemptDeadlinePassed, TimeoutError):
             raise lost_answer(
                 endpoint, f"no whole answer within {cfg.total_timeout:g} s", http_status=seen.get("status")
             ) from None
-        except httpx.HTTPError as exc:  # read timeouts, broken or malformed answers
+        except (httpx.HTTPError, AnswerBroken) as exc:  # read timeouts, broken or malformed answers
             raise lost_answer(
                 endpoint,
                 f"the answer was lost ({type(exc).__name__}: {scrub(str(exc), secrets)})",

@@ -7,6 +7,7 @@ The platform's rules live in `openapi`; serving is `emulator`'s job.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -145,6 +146,7 @@ class Answer:
     drip: float = 0.0
     padding: int = 0
     gzip_padding: int = 0
+    gzip_layers: int = 1
 
 
 class FaultLayer:
@@ -192,6 +194,7 @@ class FaultLayer:
         self, scope: dict, body: bytes, fault: Fault, headers: HeaderDict
     ) -> Answer | None:
         """Act (or not), wait, then make the answer the fault asks for; None means drop."""
+        body, offset = _paged_request(body, fault)
         real = await self._call_app(scope, body) if fault.act else None
         await asyncio.sleep(fault.delay)
         if real is None and not fault.replaces_answer and fault.half_success is None:
@@ -205,8 +208,14 @@ class FaultLayer:
         if fault.half_success is not None:
             answer = _half_success(fault.half_success, answer, self.state.now_ms())
         assert answer is not None  # a fault that replaces nothing has acted above
+        if fault.page is not None:
+            _rewrite_data(answer, lambda data: _lying_page(fault.page, data, offset))  # type: ignore[arg-type]
+        if fault.task_field is not None:
+            spoil = _task_spoiler(fault.task_field, headers, self.state)
+            _rewrite_data(answer, lambda data: _each_task(data, spoil))
         answer.headers.update(fault.headers)
         answer.drip, answer.padding, answer.gzip_padding = fault.drip, fault.pad_to, fault.gzip_bomb
+        answer.gzip_layers = fault.gzip_layers
         if answer.padding:
             answer.padding = max(0, answer.padding - len(answer.body))
         return answer
@@ -330,6 +339,72 @@ def _half_success(how: str, answer: Answer | None, now_ms: int) -> Answer:
     return Answer(200, json.dumps(parsed).encode("utf-8"))
 
 
+def _paged_request(body: bytes, fault: Fault) -> tuple[bytes, int]:
+    """The request body a lying or capping server acts on, and the page number that was asked."""
+    payload = json_or_none(body)
+    if not isinstance(payload, dict) or not (fault.page or fault.page_cap):
+        return body, 1
+    asked = payload.get("offset")
+    offset = asked if isinstance(asked, int) else 1
+    if fault.page == "ignore-offset":
+        payload["offset"] = 1
+    if fault.page_cap and isinstance(payload.get("limit"), int):
+        payload["limit"] = min(payload["limit"], fault.page_cap)
+    return json.dumps(payload).encode("utf-8"), offset
+
+
+def _rewrite_data(answer: Answer, rewrite: Callable[[Any], Any]) -> None:
+    """Apply `rewrite` to a success envelope's `data` in place; other answers stay as they are."""
+    parsed = json_or_none(answer.body)
+    if isinstance(parsed, dict) and parsed.get("success") is True:
+        parsed["data"] = rewrite(parsed.get("data"))
+        answer.body = json.dumps(parsed).encode("utf-8")
+
+
+def _lying_page(how: str, data: Any, offset: int) -> Any:
+    """A page as `Fault.paging` makes it lie."""
+    if not isinstance(data, dict) or not isinstance(data.get("count"), int):
+        return data
+    if how == "ignore-offset":
+        return {**data, "count": data["count"] * 1000}
+    if how == "growing-count":
+        return {**data, "count": data["count"] + 1000 * offset}
+    return {**data, "data": []}  # empty
+
+
+#: The size of a spoiled task's huge status or id (`Fault.spoiled_task`).
+HUGE_FIELD_CHARS = 300 * 1024
+
+
+def _task_spoiler(how: str, headers: HeaderDict, state: EmulatorState) -> Callable[[dict], dict]:
+    """What `Fault.spoiled_task` does to one task object."""
+    secret, sign = state.settings.secret_key, headers.get(SIGNATURE_HEADER) or ""
+    echoed = f"sign={sign} secret={secret}\n{FORGED_LOG_LINE}\n"
+    huge = (echoed + "x" * HUGE_FIELD_CHARS)[:HUGE_FIELD_CHARS]
+    huge_object = {"echo": echoed, "sign": sign, "filler": ["x" * 1000] * (HUGE_FIELD_CHARS // 1000)}
+    key = "status" if how.endswith("status") else "id"
+
+    def spoil(task: dict) -> dict:
+        task = dict(task)
+        if how == "no-id":
+            task.pop("id", None)
+            task.pop("taskId", None)
+        elif how == "other-id":
+            task["id"] = str(int(task.get("id") or 0) + 1)
+        else:
+            task[key] = huge if how.startswith("huge") else huge_object
+        return task
+
+    return spoil
+
+
+def _each_task(data: Any, spoil: Callable[[dict], dict]) -> Any:
+    """`spoil` applied to a task answer, or to every task of a page."""
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        return {**data, "data": [spoil(t) if isinstance(t, dict) else t for t in data["data"]]}
+    return spoil(data) if isinstance(data, dict) else data
+
+
 def _envelope_fields(body: bytes) -> tuple[int | None, str | None]:
     """(code, requestId) of an envelope body, for the request log; (None, None) if not one."""
     try:
@@ -377,6 +452,13 @@ async def _send_slowly_or_padded(send: Callable[..., Any], answer: Answer) -> No
     headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items())
     if answer.drip:
         headers.append((b"content-length", str(len(answer.body)).encode("latin-1")))
+    if answer.gzip_layers > 1:  # small enough on the wire to make whole, then send at once
+        body = _stacked_gzip(answer.gzip_padding, answer.body, answer.gzip_layers)
+        encoding = ", ".join(["gzip"] * answer.gzip_layers).encode("latin-1")
+        headers += [(b"content-encoding", encoding), (b"content-length", str(len(body)).encode("latin-1"))]
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
     if answer.gzip_padding:
         headers.append((b"content-encoding", b"gzip"))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
@@ -412,6 +494,30 @@ async def _send_slowly_or_padded(send: Callable[..., Any], answer: Answer) -> No
         await part(compressor.compress(answer.body) + compressor.flush())
     if not _disconnected(send):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+@functools.lru_cache(maxsize=4)
+def _gzipped_padding(padding: int) -> Any:
+    """A gzip compressor that has taken `padding` bytes of whitespace: made once per size (seconds
+    for a GiB), copied for every answer."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b" " * _MIB
+    parts, left = [], padding
+    while left > 0:
+        parts.append(compressor.compress(block[: min(_MIB, left)]))
+        left -= _MIB
+    return compressor, b"".join(parts)
+
+
+def _stacked_gzip(padding: int, body: bytes, layers: int) -> bytes:
+    """`padding` bytes of whitespace and `body`, gzip-compressed `layers` times over."""
+    compressor, head = _gzipped_padding(padding)
+    tail = compressor.copy()
+    data = head + tail.compress(body) + tail.flush()
+    for _ in range(layers - 1):
+        layer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        data = layer.compress(data) + layer.flush()
+    return data
 
 
 async def _cut_answer(send: Callable[..., Any], answer: Answer) -> None:

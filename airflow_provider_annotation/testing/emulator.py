@@ -313,6 +313,10 @@ class Emulator:
         """Copy of the faults still queued."""
         return self.state.pending_faults
 
+    def clear_faults(self) -> int:
+        """Drop the faults still queued (keeping everything else); returns how many there were."""
+        return self.state.clear_faults()
+
     def reset(self) -> None:
         """Forget everything created (seeded projects come back), the requests and queued faults."""
         self.state.reset()

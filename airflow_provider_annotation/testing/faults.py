@@ -13,7 +13,16 @@ from typing import Any
 
 from airflow_provider_annotation.codes import PlatformCode
 
-__all__ = ["ECHO_PLACES", "HALF_SUCCESSES", "KINDS", "PROXY_ERROR_PAGE", "PROXY_RESET_TEXT", "Fault"]
+__all__ = [
+    "ECHO_PLACES",
+    "HALF_SUCCESSES",
+    "KINDS",
+    "PAGE_FAULTS",
+    "PROXY_ERROR_PAGE",
+    "PROXY_RESET_TEXT",
+    "TASK_FIELD_FAULTS",
+    "Fault",
+]
 
 #: What a reverse proxy in front of the platform answers when the platform is down.
 PROXY_ERROR_PAGE = (
@@ -40,6 +49,15 @@ HALF_SUCCESSES = frozenset(
     }
 )
 
+#: How a paged answer (``/project/list``, ``/project/tasks``) can lie (see `Fault.paging`).
+PAGE_FAULTS = frozenset({"ignore-offset", "growing-count", "empty"})
+#: How a task in an answer (``/task/get``, each item of ``/project/tasks``) can be wrong (see
+#: `Fault.spoiled_task`): a 300 KB string or object as its status or id, carrying the request's
+#: X-SIGN, the secret key and a newline with a forged log line; no id; another task's id.
+TASK_FIELD_FAULTS = frozenset({"huge-status", "object-status", "huge-id", "object-id", "no-id", "other-id"})
+#: The most gzip layers a bomb may stack (`Fault.gzip`).
+MAX_GZIP_LAYERS = 8
+
 
 @dataclass
 class Fault:
@@ -54,7 +72,10 @@ class Fault:
     bytes of whitespace before the true envelope, gzip-compressed (Content-Encoding: gzip); `pad_to`
     pads the answer with whitespace to that many bytes; `echo` puts what the request carried (its
     headers, the signature, the emulator's secret key) into the answer (see `ECHO_PLACES`);
-    `half_success` rewrites the answer into one that half-claims success (see `HALF_SUCCESSES`).
+    `half_success` rewrites the answer into one that half-claims success (see `HALF_SUCCESSES`);
+    `gzip_layers` stacks that many gzip encodings on a bomb (``Content-Encoding: gzip, gzip``);
+    `page` makes a paged answer lie (see `PAGE_FAULTS`) and `page_cap` caps its page size whatever
+    ``limit`` asked; `task_field` spoils a task in the answer (see `TASK_FIELD_FAULTS`).
     A fault that replaces nothing (e.g. only a `delay`) always acts: it waits `delay`, then acts and
     answers truly. `delay` is slept after acting and before answering (or dropping).
 
@@ -78,6 +99,10 @@ class Fault:
     pad_to: int = 0
     echo: str | None = None
     half_success: str | None = None
+    gzip_layers: int = 1
+    page: str | None = None
+    page_cap: int = 0
+    task_field: str | None = None
     endpoint: str | None = None
     times: int = 1
 
@@ -92,6 +117,16 @@ class Fault:
         if self.half_success is not None and self.half_success not in HALF_SUCCESSES:
             raise ValueError(
                 f"Fault.half_success must be one of {sorted(HALF_SUCCESSES)}, not {self.half_success!r}"
+            )
+        if not isinstance(self.gzip_layers, int) or not 1 <= self.gzip_layers <= MAX_GZIP_LAYERS:
+            raise ValueError(f"Fault.gzip_layers must be 1 to {MAX_GZIP_LAYERS}, not {self.gzip_layers!r}")
+        if self.page is not None and self.page not in PAGE_FAULTS:
+            raise ValueError(f"Fault.page must be one of {sorted(PAGE_FAULTS)}, not {self.page!r}")
+        if not isinstance(self.page_cap, int) or self.page_cap < 0:
+            raise ValueError(f"Fault.page_cap must be an int >= 0, not {self.page_cap!r}")
+        if self.task_field is not None and self.task_field not in TASK_FIELD_FAULTS:
+            raise ValueError(
+                f"Fault.task_field must be one of {sorted(TASK_FIELD_FAULTS)}, not {self.task_field!r}"
             )
         self.headers = {str(k): str(v) for k, v in dict(self.headers).items()}
 
@@ -241,13 +276,33 @@ class Fault:
         cls,
         inflated_bytes: int = 500 * 1024 * 1024,
         *,
+        layers: int = 1,
         act: bool = True,
         endpoint: str | None = None,
         times: int = 1,
     ) -> Fault:
-        """A gzip bomb: about 0.5 MB on the wire that inflates to `inflated_bytes` of whitespace
-        followed by the true envelope (valid JSON, if a client read it all)."""
-        return cls(gzip_bomb=inflated_bytes, act=act, endpoint=endpoint, times=times)
+        """A gzip bomb: `inflated_bytes` of whitespace followed by the true envelope (valid JSON, if
+        a client read it all), gzip-compressed: about 1/1000 of that on the wire (0.5 MB for 500 MB).
+        With `layers` 2 the compressed stream is compressed again and sent as ``Content-Encoding:
+        gzip, gzip``: under 2 KB on the wire for 1 GiB."""
+        return cls(gzip_bomb=inflated_bytes, gzip_layers=layers, act=act, endpoint=endpoint, times=times)
+
+    @classmethod
+    def paging(
+        cls, how: str | None = None, *, cap: int = 0, endpoint: str | None = None, times: int = 1
+    ) -> Fault:
+        """A paged answer that lies: page 1 whatever ``offset`` asked, under a count 1000 times the
+        true one (``ignore-offset``); the true page under a count that grows with every page
+        (``growing-count``); the true count with no items (``empty``, a truncated listing). With
+        `cap`, the server holds at most `cap` items a page, whatever ``limit`` asked."""
+        return cls(page=how, page_cap=cap, endpoint=endpoint, times=times)
+
+    @classmethod
+    def spoiled_task(cls, how: str, *, endpoint: str | None = None, times: int = 1) -> Fault:
+        """The true answer with its task (or every task of a page) spoiled as `TASK_FIELD_FAULTS`
+        names: a 300 KB string or object as its status or id holding the request's X-SIGN, the
+        secret key and a forged log line; no id; another task's id."""
+        return cls(task_field=how, endpoint=endpoint, times=times)
 
     @classmethod
     def oversized(
@@ -294,5 +349,7 @@ KINDS = frozenset(
         "oversized",
         "echoing",
         "half_claimed",
+        "paging",
+        "spoiled_task",
     }
 )

@@ -288,6 +288,12 @@ class EmulatorState:
             self._faults.extend(copy.deepcopy(list(faults)))
             return len(self._faults)
 
+    def clear_faults(self) -> int:
+        """Drop every queued fault; returns how many were still queued."""
+        with self._lock:
+            left, self._faults = len(self._faults), []
+            return left
+
     def take_fault(self, endpoint: str) -> Fault | None:
         """Consume one use of the first queued fault matching `endpoint`."""
         with self._lock:

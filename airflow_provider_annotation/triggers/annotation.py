@@ -11,8 +11,9 @@ absolute deadline passes and ``error`` for an error no retry can cure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -24,6 +25,8 @@ from airflow_provider_annotation.exceptions import (
     AnnotationResponseError,
 )
 from airflow_provider_annotation.hooks.retry import RetryPolicy, should_retry
+from airflow_provider_annotation.paging import task_key
+from airflow_provider_annotation.redaction import MESSAGE_CHARS, scrub
 from airflow_provider_annotation.status import Phase, TaskWait, WaitVerdict, batch_summary, classify_batch
 
 if TYPE_CHECKING:
@@ -55,16 +58,38 @@ def statuses_of(tasks: Iterable[Mapping[str, Any]], endpoint: Endpoint) -> dict[
     is an answer the platform does not give: AnnotationResponseError."""
     found: dict[str, int] = {}
     for task in tasks:
-        task_id = task.get("id", task.get("taskId"))
+        task_id = task_key(task)
         status = task.get("status")
         if not isinstance(status, int) or isinstance(status, bool):
             raise AnnotationResponseError(
-                f"task {task_id}: status is {status!r}, not an integer",
+                f"task {scrub(task_id)}: status is {scrub(repr(status))}, not an integer",
                 endpoint=endpoint.path,
                 method=endpoint.method,
             )
         found[str(task_id)] = status
     return found
+
+
+async def all_or_none(reads: Iterable[Awaitable[Any]]) -> list[Any]:
+    """The results of `reads`, run at once and in order; the first failure cancels the reads still
+    running (the next poll sends them afresh) and is raised itself."""
+    running = [asyncio.ensure_future(read) for read in reads]
+    try:
+        await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
+    finally:  # also when the poll itself is cancelled (its deadline passed)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+    failed = next((t for t in running if not t.cancelled() and t.exception() is not None), None)
+    if failed is not None:
+        raise failed.exception()  # type: ignore[misc]
+    return [task.result() for task in running]
+
+
+def event_message(err: BaseException) -> str:
+    """An error as a trigger event's message: its type and text, scrubbed and cut (the text may
+    quote what the server sent)."""
+    return scrub(f"{type(err).__name__}: {err}", limit=MESSAGE_CHARS)
 
 
 class AnnotationTaskTrigger(BaseTrigger):
@@ -138,11 +163,17 @@ class AnnotationTaskTrigger(BaseTrigger):
         stalled_warned: set[str] = set()
         async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
             while True:
+                remaining = self.end_time - time.time()
+                if remaining <= 0:
+                    break
                 try:
-                    verdict = wait.judge(await self.poll(hook))
+                    # A poll never outlives the deadline: the timeout event comes before Airflow's.
+                    verdict = wait.judge(await asyncio.wait_for(self.poll(hook), remaining))
+                except TimeoutError:
+                    break
                 except AnnotationError as err:
                     if not is_transient(err):
-                        yield TriggerEvent(self._event("error", None, f"{type(err).__name__}: {err}"))
+                        yield TriggerEvent(self._event("error", None, event_message(err)))
                         return
                     self.log.warning("Polling task statuses failed (%s); polling again", err)
                 else:
@@ -159,25 +190,26 @@ class AnnotationTaskTrigger(BaseTrigger):
                         return
                 remaining = self.end_time - time.time()
                 if remaining <= 0:
-                    yield TriggerEvent(self._event("timeout", None, "the deadline passed"))
-                    return
+                    break
                 await asyncio.sleep(min(self.poll_interval, remaining))
+        yield TriggerEvent(self._event("timeout", None, "the deadline passed"))
 
     async def poll(self, hook: AnnotationAsyncHook) -> dict[str, int]:
-        """The statuses seen now: one ``/task/get`` per task, or pages of ``/project/tasks``."""
+        """The statuses seen now: one ``/task/get`` per task, or pages of ``/project/tasks``
+        (`paging.Pager`'s rule), until every wanted task was seen."""
         if len(self.task_ids) <= self.page_threshold:
-            tasks = await asyncio.gather(*(hook.get_task(self.project_id, t) for t in self.task_ids))
-            return statuses_of(tasks, TASK_GET)
+            answers = await all_or_none(hook.get_task(self.project_id, t) for t in self.task_ids)
+            return statuses_of(answers, TASK_GET)
         wanted, found = set(self.task_ids), {}
-        offset, seen = 1, 0
-        while True:
-            page = await hook.list_project_tasks(self.project_id, offset=offset, limit=PAGE_SIZE)
-            statuses = statuses_of(page["data"], PROJECT_TASKS)
-            found.update({k: v for k, v in statuses.items() if k in wanted})
-            seen += len(page["data"])
-            if not page["data"] or seen >= page["count"] or len(found) == len(wanted):
-                return found
-            offset += 1
+        async with contextlib.aclosing(
+            hook.iter_project_tasks(self.project_id, page_size=PAGE_SIZE)
+        ) as tasks:
+            async for task in tasks:
+                if task_key(task) in wanted:
+                    found.update(statuses_of([task], PROJECT_TASKS))
+                    if len(found) == len(wanted):
+                        break
+        return found
 
     def _event(self, status: str, verdict: WaitVerdict | None, message: str) -> dict[str, Any]:
         event: dict[str, Any] = {"status": status, "message": message, "project_id": self.project_id}
@@ -237,13 +269,15 @@ class AnnotationBatchTrigger(BaseTrigger):
         base = {"batch_id": self.batch_id}
         async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
             while True:
+                remaining = self.end_time - time.time()
                 try:
-                    summary = batch_summary(self.batch_id, await hook.get_send_status(self.batch_id))
+                    answer = await asyncio.wait_for(hook.get_send_status(self.batch_id), max(remaining, 0))
+                    summary = batch_summary(self.batch_id, answer)
+                except TimeoutError:
+                    break
                 except AnnotationError as err:
                     if not is_transient(err):
-                        yield TriggerEvent(
-                            {**base, "status": "error", "message": f"{type(err).__name__}: {err}"}
-                        )
+                        yield TriggerEvent({**base, "status": "error", "message": event_message(err)})
                         return
                     self.log.warning("Polling batch %s failed (%s); polling again", self.batch_id, err)
                 else:
@@ -252,6 +286,6 @@ class AnnotationBatchTrigger(BaseTrigger):
                         return
                 remaining = self.end_time - time.time()
                 if remaining <= 0:
-                    yield TriggerEvent({**base, "status": "timeout", "message": "the deadline passed"})
-                    return
+                    break
                 await asyncio.sleep(min(self.poll_interval, remaining))
+        yield TriggerEvent({**base, "status": "timeout", "message": "the deadline passed"})
