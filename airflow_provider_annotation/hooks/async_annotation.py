@@ -33,7 +33,13 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import SignatureExpiry, async_retrying
-from airflow_provider_annotation.project import read_object, read_page, read_task, to_count, to_task_id
+from airflow_provider_annotation.project import (
+    project_tasks_body,
+    read_object,
+    read_page,
+    read_task,
+    to_task_id,
+)
 from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
 from airflow_provider_annotation.version_compat import aget_connection
@@ -109,11 +115,7 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
 
     async def list_project_tasks(self, project_id: int | str, *, offset: int = 1, limit: int = 100) -> dict:
         """One page of a project's tasks: ``{"count", "data"}``, each task's ``id`` a string."""
-        body = {
-            "projectId": to_project_id(project_id),
-            "offset": to_count(offset, "offset"),
-            "limit": to_count(limit, "limit"),
-        }
+        body = project_tasks_body(project_id, offset=offset, limit=limit)
         data, request_id = await self._call(PROJECT_TASKS, json=body)
         page = read_page(data, PROJECT_TASKS, request_id)
         page["data"] = [read_task(item, PROJECT_TASKS, request_id) for item in page["data"]]

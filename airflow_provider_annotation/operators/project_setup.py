@@ -35,6 +35,7 @@ from airflow_provider_annotation.operators._create import (
 from airflow_provider_annotation.project import (
     SetupInputError,
     annotation_request_body,
+    check_annotation_request,
     folder_body,
     project_body,
     to_count,
@@ -285,7 +286,8 @@ class SubmitAnnotationDataOperator(BaseOperator):
     :param project_id: the project (an int or a string of digits, e.g. from XCom).
     :param data_ids: the data ids: a list of strings (ints are sent as strings), or its JSON.
     :param workflow_id: the workflow to use; None for the project's default workflow.
-    :param dataset_id: the dataset the data ids belong to; sent only when given.
+    :param dataset_id: the dataset the data ids belong to; sent only when given, and required when
+        the connection's api_version is 2024-08 (its docs require ``datasetId``).
     :param batch_size: data ids per request (default 500).
     :param on_rejected: ``"fail"`` (default) or ``"warn"`` when the platform made no task for
         some data ids (its ``errorDataIdList``).
@@ -384,6 +386,10 @@ class SubmitAnnotationDataOperator(BaseOperator):
     def _send_chunks(self, chunks: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
         answers: list[dict[str, Any]] = []
         with open_hook(self.annotation_conn_id) as hook:
+            try:  # the connection's api_version decides whether dataset_id is required
+                check_annotation_request(chunks[0], hook.config.api_version)
+            except AnnotationInputError as err:
+                raise input_failure(err) from err
             for n, chunk in enumerate(chunks):
                 key = f"{self.state_key}.{n}"
                 kept = store.get(key) if store is not None else None
