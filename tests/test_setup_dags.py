@@ -273,7 +273,7 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
     )  # exact ids
     assert report["submit_kept"]["rejected_data_ids"] == ["missing-o"]
     assert "The platform made no task for 1 data ids: m (1 tasks were made)" in out
-    assert report["stats"]["taskCount"] == 12
+    assert set(report["stats"]) == {"projectId", "workflowId", "efficiency", "efforts", "autolabeling"}
 
 
 # -- README promises found untested by a mutation audit ---------------------------------------
