@@ -600,7 +600,7 @@ def _task_item(task: Mapping[str, Any]) -> dict[str, Any]:
         "title": None,
         "metaData": {"uniqueIdentifier": task["dataId"]},
         "datasetId": task.get("datasetId") or 0,
-        "datasetName": None,
+        "datasetName": f"dataset-{task['datasetId']}.jsonl" if task.get("datasetId") else "",
         "poolAssigneeId": -1,
         "poolAssigneeName": None,
         "affiliationTeamId": 0,
@@ -633,8 +633,9 @@ def _read_task(state: EmulatorState, task: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_task(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
-    """``POST /task/get``: one task of the project; ``taskId`` must be a string (it exceeds 2**53).
-    An unknown task, or one of another project, is 404."""
+    """``POST /task/get``: one task of the project, in the shape of ``tasks/get-task.md`` (its
+    ``result`` is the task's export item once complete); ``taskId`` must be a string (it exceeds
+    2**53). An unknown task, or one of another project, is 404."""
     project_id, task_id = payload.get("projectId"), payload.get("taskId")
     if not _is_id(project_id) or not isinstance(task_id, str) or not task_id.isdecimal():
         return PlatformCode.INVALID_PARAMETER, None
@@ -654,12 +655,36 @@ def get_task(state: EmulatorState, payload: dict[str, Any], request_id: str) -> 
             "result": annotation_result(task) if task["status"] == 9 else None,
             "previousResult": None,
             "appendInfo": {
-                "poolInfo": {"poolId": task["workflowId"], "poolType": task["poolType"]},
-                "projectInfo": {"projectId": project_id, "projectName": project.get("name")},
+                "poolInfo": {
+                    "poolId": task["workflowId"],
+                    "poolType": task["poolType"],
+                    "operatorIdBlackList": [],
+                    "reverseType": None,
+                    "isTimeSequence": False,
+                },
+                "projectInfo": {
+                    "projectId": project_id,
+                    "projectName": project.get("name"),
+                    "tutorial": None,
+                },
+                "projectIssueShortCut": [],
+                "projectAlgorithm": [],
+                "isNeedQualityCheck": None,
+                "samplePackageId": None,
+                "sampleInfo": None,
+                "previousPointDataOssUrl": None,
                 "updateTime": time_text(task["updatedTime"]),
             },
             "status": task["status"],
+            "qualityStatus": None,
+            "taskDeadline": None,
+            "rejectDeadline": None,
             "serverTime": time_text(state.now_ms()),
+            "qualityMessages": [],
+            "errorMessage": {"pointErrorMsgs": None, "isPointTimeOut": None},
+            "workerInfo": None,
+            "issueTransferConfigs": [],
+            "instancePropertyShortcutMappingList": None,
         }
     return PlatformCode.SUCCESS, item
 
