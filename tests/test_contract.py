@@ -437,3 +437,19 @@ def test_the_seeds_create_on_an_august_platform_names_the_other_version(
     with pytest.raises(AnnotationApiError) as other:
         make_hook().create_workflow(1)
     assert "api_version" not in str(other.value)
+
+
+def test_the_submit_operator_fails_without_dataset_id_on_2024_08_before_sending(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_annotation.operators.project_setup import SubmitAnnotationDataOperator
+    from tests.conftest import connection_json
+
+    conn = connection_json(emulator.url, retry_base_delay=0, api_version="2024-08")
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", conn)
+    op = SubmitAnnotationDataOperator(task_id="submit", project_id=4242, data_ids=["a"])
+    with pytest.raises(AirflowFailException, match="dataset_id: required with api_version=2024-08"):
+        op.execute({})
+    assert emulator.requests == []

@@ -35,7 +35,6 @@ from airflow_provider_annotation.operators._create import (
 from airflow_provider_annotation.project import (
     SetupInputError,
     annotation_request_body,
-    check_annotation_request,
     folder_body,
     project_body,
     to_count,
@@ -386,10 +385,6 @@ class SubmitAnnotationDataOperator(BaseOperator):
     def _send_chunks(self, chunks: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
         answers: list[dict[str, Any]] = []
         with open_hook(self.annotation_conn_id) as hook:
-            try:  # the connection's api_version decides whether dataset_id is required
-                check_annotation_request(chunks[0], hook.config.api_version)
-            except AnnotationInputError as err:
-                raise input_failure(err) from err
             for n, chunk in enumerate(chunks):
                 key = f"{self.state_key}.{n}"
                 kept = store.get(key) if store is not None else None
