@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -469,12 +469,11 @@ class AnnotationHook(CallLogMixin, BaseHook):
         statuses = [int(s) for s in ProjectStatus] if status is None else [status]
         data_types = [int(d) for d in DataType] if data_type is None else [data_type]
         for one_status, one_type in itertools.product(statuses, data_types):
-            yield from self._pages(
-                lambda offset, s=one_status, d=one_type: self.list_projects(
-                    status=s, data_type=d, offset=offset, limit=page_size
-                ),
-                page_size,
-            )
+            yield from self._pages(partial(self._project_page, one_status, one_type, page_size), page_size)
+
+    def _project_page(self, status: int, data_type: int, page_size: int, offset: int) -> dict[str, Any]:
+        """One page of one (status, dataType) pair, for `iter_projects`' paging."""
+        return self.list_projects(status=status, data_type=data_type, offset=offset, limit=page_size)
 
     def find_project_by_name(
         self, name: str, *, data_type: int, page_size: int = 100
