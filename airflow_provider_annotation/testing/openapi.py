@@ -276,7 +276,6 @@ def pool_is_well_formed(pool: Any) -> bool:
 #: What each API version calls the list of pools under ``workflow``: the other key is refused (400).
 WORKFLOW_KEYS: dict[str, str] = {"2024-07": "pools", "2024-08": "vertex"}
 DATA_TYPES = frozenset({2, 3})
-TASK_STATUSES = range(1, 11)
 MAX_NAME_BYTES = 60
 MAX_DESCRIPTION_BYTES = 200
 #: Names that stand for accounts or data that do not exist (``projectManager``, data ids).
