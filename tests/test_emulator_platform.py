@@ -206,7 +206,7 @@ def test_project_get_created_and_unknown(emu: Emulator) -> None:
         timeout=5,
     )
     data = response.json()["data"]
-    assert data == {"description": "", "created_at": time.strftime("%Y-%m-%d")}  # the docs' two fields
+    assert data == {"description": "", "created_at": time.strftime("%Y-%m-%d", time.gmtime())}
     missing = requests.get(
         emu.url + PROJECT_GET.path, params={"projectId": 4242}, headers=signed_headers(AK, SK), timeout=5
     )

@@ -192,9 +192,9 @@ def message_for(code: int) -> str:
 
 
 def time_text(ms: int) -> str:
-    """A time as every documented answer writes it (``"2024-05-16 17:33:53"``, no zone given; the
-    emulator uses its host's local time, like the envelope's ``date``)."""
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    """A time as every documented answer writes it (``"2024-05-16 17:33:53"``); the docs give no
+    zone, the emulator writes UTC, so its answers do not depend on the host's zone."""
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def new_request_id() -> str:
