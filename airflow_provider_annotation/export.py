@@ -147,10 +147,12 @@ def export_body(
     if task_ids is not None:
         body["taskIds"] = to_export_task_ids(task_ids)
         return body
-    if complete_after is not None:
-        body["completeTimeAfter"] = to_day(complete_after, "complete_after").isoformat()
-    if complete_before is not None:
-        body["completeTimeBefore"] = to_day(complete_before, "complete_before").isoformat()
+    # The docs render both dates required (export/export-tasks.md): a window names both ends.
+    for name, value in (("complete_after", complete_after), ("complete_before", complete_before)):
+        if value is None:
+            raise SetupInputError(f"{name}: required for a window of days (the docs require both dates)")
+    body["completeTimeAfter"] = to_day(complete_after, "complete_after").isoformat()
+    body["completeTimeBefore"] = to_day(complete_before, "complete_before").isoformat()
     return body
 
 

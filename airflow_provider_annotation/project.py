@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
@@ -71,6 +72,11 @@ __all__ = [
     "id_text",
     "optional_long",
     "project_filters",
+    "project_tasks_body",
+    "check_annotation_request",
+    "with_api_version_hint",
+    "API_VERSION_HINT",
+    "CONNECTION_TEST_FILTERS",
     "read_annotation_result",
     "read_object",
     "read_page",
@@ -532,10 +538,92 @@ def to_count(value: object, field: str, *, low: int = 1) -> int:
 
 
 def project_filters(*, status: int | None, data_type: int | None) -> dict[str, Any]:
-    """Project-list filters, sent only when given (0, a draft, is a real status)."""
-    body: dict[str, Any] = {}
-    if status is not None:
-        body["status"] = to_count(status, "status", low=0)
-    if data_type is not None:
-        body["dataType"] = to_count(data_type, "data_type", low=2)
-    return body
+    """Project-list filters: ``projects/list-project.md`` requires both (0, a draft, is a real
+    status), so a missing one is an input error before any request."""
+    problems = Problems()
+    for field, value in (("status", status), ("data_type", data_type)):
+        if value is None:
+            problems.append(f"{field}: required by /project/list (the docs mark it required)")
+    if problems:
+        raise SetupInputError(problems)
+    return {"status": to_count(status, "status", low=0), "dataType": to_count(data_type, "data_type", low=2)}
+
+
+#: The filters `AnnotationHook.test_connection` sends to ``/project/list``: required by the docs,
+#: and any success envelope (even an empty page) proves the key pair, so their values do not matter.
+CONNECTION_TEST_FILTERS: dict[str, int] = {"status": 1, "dataType": 2}
+
+#: ``/project/tasks`` ``status`` ("status, generally 1", a hidden but required field of
+#: ``projects/list-task.md``): not a task status, since the page's own sample answer lists a task
+#: at status 9.
+PROJECT_TASKS_STATUS = 1
+#: The default ``startTime`` of ``/project/tasks``: the epoch, so no task is too old.
+ALL_TASKS_START_MS = 0
+#: The default ``endTime``: now plus a day, so no task is too new, even with clock skew (the docs
+#: do not say which time the range filters on).
+ALL_TASKS_END_MARGIN_MS = 24 * 3600 * 1000
+
+
+def project_tasks_body(
+    project_id: object,
+    *,
+    start_time: int | None = None,
+    end_time: int | None = None,
+    offset: int = 1,
+    limit: int = 100,
+    now_ms: int | None = None,
+) -> dict[str, Any]:
+    """The ``/project/tasks`` body, one builder for the sync and async hooks (sensor, trigger,
+    `iter_project_tasks`): the docs require ``status``, ``startTime`` and ``endTime`` (ms), so a
+    range not given selects every task: from the epoch to a day after now."""
+    if end_time is None:
+        end_time = (now_ms if now_ms is not None else time.time_ns() // 1_000_000) + ALL_TASKS_END_MARGIN_MS
+    return {
+        "projectId": to_project_id(project_id),
+        "status": PROJECT_TASKS_STATUS,
+        "startTime": to_count(ALL_TASKS_START_MS if start_time is None else start_time, "startTime", low=0),
+        "endTime": to_count(end_time, "endTime", low=0),
+        "offset": to_count(offset, "offset"),
+        "limit": to_count(limit, "limit"),
+    }
+
+
+#: What the seed's Create Workflow meets on a platform that serves the August 2024 form.
+API_VERSION_HINT = "this platform may expect api_version=2024-08"
+#: Words of an envelope message saying the path or a body key is unknown.
+_UNKNOWN_WORDS = ("unknown", "unrecognized", "not found", "no handler", "no such", "path", "pools", "vertex")
+
+
+def with_api_version_hint(err: AnnotationApiError, api_version: str) -> AnnotationApiError:
+    """`err` again, its message ending in `API_VERSION_HINT`, when the seed's Create Workflow
+    (api_version 2024-07) was answered HTTP 404 or with an envelope saying the path or key is
+    unknown: the public docs moved it to ``/workflow/create`` with ``workflow.vertex``. Else `err`."""
+    if check_api_version(api_version) != API_VERSION_2024_07 or isinstance(
+        err, AnnotationMayHaveTakenEffectError
+    ):
+        return err
+    text = (err.message or "").lower()
+    said_unknown = err.code is not None and any(word in text for word in _UNKNOWN_WORDS)
+    if not (err.http_status == 404 or err.code == PlatformCode.NOT_FOUND or said_unknown):
+        return err
+    return type(err)(
+        f"{err.message}; {API_VERSION_HINT} (the public docs show Create Workflow at /workflow/create "
+        "with workflow.vertex: set api_version in the connection's extras)",
+        code=err.code,
+        request_id=err.request_id,
+        http_status=err.http_status,
+        endpoint=err.endpoint,
+        method=err.method,
+        retry_after=err.retry_after,
+        attempts=err.attempts,
+    )
+
+
+def check_annotation_request(body: Mapping[str, Any], api_version: str) -> None:
+    """``datasetId`` is required by Annotation Request from August 2024 on (a long since
+    2024-07-26) and absent from the seed's generation: an input error before any request."""
+    if check_api_version(api_version) == API_VERSION_2024_08 and body.get("datasetId") is None:
+        raise SetupInputError(
+            "dataset_id: required with api_version=2024-08 (the docs' Annotation Request requires "
+            "datasetId, the dataset the data ids belong to)"
+        )

@@ -223,7 +223,8 @@ def run_worker(emulator, hook, calls: list[Call], knobs: Knobs) -> None:
         emulator.inject(*call.case.faults(knobs))
         try:
             if call.case.read:
-                hook.call(PROJECT_LIST, json={"offset": call.project_id, "limit": 1})
+                body = {"status": 1, "dataType": 2, "offset": call.project_id, "limit": 1}  # both required
+                hook.call(PROJECT_LIST, json=body)
             else:
                 call.workflow_id = hook.create_workflow(call.project_id)
             call.outcome = OK

@@ -452,7 +452,7 @@ def test_proxy_credentials_never_reach_errors_retry_warnings_or_logs(emulator, m
     proxy = f"http://proxyuser:{PASSWORD}@127.0.0.1:{closed_port()}"
     hook = make_hook(proxies={"http": proxy}, max_attempts=3)
     with pytest.raises(AnnotationUnavailableError) as info:
-        hook.request("POST", "/project/list", json={"offset": 1, "limit": 1})
+        hook.request("POST", "/project/list", json={"status": 1, "dataType": 2, "offset": 1, "limit": 1})
     assert info.value.attempts == 3
     ok, message = hook.test_connection()
     assert not ok

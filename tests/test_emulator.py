@@ -19,7 +19,6 @@ from airflow_provider_annotation.endpoints import PROJECT_GET as _PROJECT_GET
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing import emulator as emulator_module
-from airflow_provider_annotation.workflow import DEFAULT_POOLS
 
 CREATE_WORKFLOW_PATH = CREATE_WORKFLOW.path
 PROJECT_LIST_PATH = PROJECT_LIST.path
@@ -29,6 +28,8 @@ DIST = {"name": "Distribution", "type": 0, "runMode": 0}
 LABEL = {"name": "Labeling", "type": 1, "runMode": 0, "workers": ["alice"]}
 DONE = {"name": "Completion", "type": 5, "runMode": 0}
 POOLS = [DIST, LABEL, DONE]
+#: The filters /project/list requires (projects/list-project.md): started 2D projects.
+STARTED_2D = {"status": 1, "dataType": 2}
 PROJECTS = [
     {"projectId": 1, "name": "a", "status": 1, "dataType": 2},
     {"projectId": 2, "name": "b", "status": 1, "dataType": 3},
@@ -97,8 +98,12 @@ def test_missing_workflow_gets_the_default_one(emu: Emulator) -> None:
     workflow_id = create(emu, {"projectId": 7}).json()["data"]["workflowId"]
     stored = emu.workflows[workflow_id]
     assert stored["default"] is True
-    assert stored["pools"] == [dict(p) for p in DEFAULT_POOLS]
-    assert [p["type"] for p in stored["pools"]] == [0, 1, 2, 5]
+    assert stored["pools"] == [  # projects/workflow-config.md, "Default Sample"
+        {"name": "Distribution pool", "runMode": 0, "type": 0},
+        {"name": "Labeling pool", "type": 1, "workers": [], "disableOperationItem": []},
+        {"name": "Inspection pool", "type": 2, "workers": [], "disableOperationItem": []},
+        {"name": "Completion pool", "type": 5},
+    ]
 
 
 def test_algorithm_pool_is_accepted(emu: Emulator) -> None:
@@ -224,20 +229,23 @@ def test_keys_fall_back_to_environment_then_defaults(monkeypatch: pytest.MonkeyP
 
 
 def test_project_list_pages_and_filters(emu: Emulator) -> None:
-    first = post(emu, PROJECT_LIST_PATH, {"offset": 1, "limit": 2}).json()["data"]
-    second = post(emu, PROJECT_LIST_PATH, {"offset": 2, "limit": 2}).json()["data"]
-    assert first["count"] == second["count"] == 3
-    assert [p["projectId"] for p in first["data"] + second["data"]] == [1, 2, 3]
-    query = {"status": 1, "dataType": 2, "offset": 1, "limit": 10}
+    emu.add_projects([{"projectId": 4, "name": "d", "status": 1, "dataType": 2}])
+    first = post(emu, PROJECT_LIST_PATH, {**STARTED_2D, "offset": 1, "limit": 1}).json()["data"]
+    second = post(emu, PROJECT_LIST_PATH, {**STARTED_2D, "offset": 2, "limit": 1}).json()["data"]
+    assert first["count"] == second["count"] == 2
+    assert [(p["id"], p["name"]) for p in first["data"] + second["data"]] == [(1, "a"), (4, "d")]
+    query = {"status": 1, "dataType": 3, "offset": 1, "limit": 10}
     filtered = post(emu, PROJECT_LIST_PATH, query).json()["data"]
-    assert filtered == {"count": 1, "data": [PROJECTS[0]]}
-    assert code_of(post(emu, PROJECT_LIST_PATH, {"offset": 0, "limit": 10})) == 400
+    assert [(p["id"], p["status"], p["dataType"]) for p in filtered["data"]] == [(2, 1, 3)]
+    assert filtered["count"] == 1
+    assert code_of(post(emu, PROJECT_LIST_PATH, {**STARTED_2D, "offset": 0, "limit": 10})) == 400
+    assert code_of(post(emu, PROJECT_LIST_PATH, {"status": 1, "offset": 1})) == 400  # dataType required
     assert code_of(post(emu, PROJECT_LIST_PATH, {}, headers=signed_headers(AK, "bad"))) == 401
 
 
 def test_project_list_without_projects_is_empty() -> None:
     with Emulator(AK, SK) as emu:
-        answer = post(emu, PROJECT_LIST_PATH, {"offset": 1, "limit": 10}).json()
+        answer = post(emu, PROJECT_LIST_PATH, {**STARTED_2D, "offset": 1, "limit": 10}).json()
         assert answer["data"] == {"count": 0, "data": []}
 
 
@@ -249,7 +257,7 @@ def get(emu: Emulator, path: str, params: dict, *, headers: dict | None = None) 
 
 def test_project_get_configured_projects(emu: Emulator) -> None:
     answer = get(emu, PROJECT_GET, {"projectId": 2}).json()
-    assert answer["success"] is True and answer["data"] == PROJECTS[1]
+    assert answer["success"] is True and answer["data"] == {"description": "", "created_at": "1970-01-01"}
     assert code_of(get(emu, PROJECT_GET, {"projectId": 9})) == 5802  # not among the configured ones
     assert code_of(get(emu, PROJECT_GET, {"projectId": "x"})) == 400
     assert code_of(get(emu, PROJECT_GET, {"projectId": 2}, headers=signed_headers(AK, "bad"))) == 401
@@ -257,7 +265,10 @@ def test_project_get_configured_projects(emu: Emulator) -> None:
 
 def test_project_get_without_configured_projects() -> None:
     with Emulator(AK, SK) as emu:
-        assert get(emu, PROJECT_GET, {"projectId": 41}).json()["data"] == {"projectId": 41}
+        assert get(emu, PROJECT_GET, {"projectId": 41}).json()["data"] == {
+            "description": "",
+            "created_at": "1970-01-01",  # a bare project has no creation time
+        }
     with Emulator(AK, SK, known_projects={7}) as emu:
         assert code_of(get(emu, PROJECT_GET, {"projectId": 8})) == 5802
 
@@ -396,7 +407,7 @@ def test_times_applies_a_fault_to_n_requests(emu: Emulator) -> None:
 
 def test_endpoint_filter_skips_other_endpoints(emu: Emulator) -> None:
     emu.inject(Fault.failure(500, endpoint=CREATE_WORKFLOW_PATH))
-    assert code_of(post(emu, PROJECT_LIST_PATH, {"offset": 1, "limit": 1})) == 200
+    assert code_of(post(emu, PROJECT_LIST_PATH, {**STARTED_2D, "offset": 1, "limit": 1})) == 200
     assert code_of(create(emu)) == 500
 
 

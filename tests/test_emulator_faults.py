@@ -141,9 +141,10 @@ def test_bad_new_fault_fields_are_refused(bad: dict) -> None:
 def test_a_replayed_signature_is_refused_as_expired(emu: Emulator) -> None:
     headers = signed_headers(AK, SK)
     url = emu.url + PROJECT_LIST.path
-    first = requests.post(url, json={}, headers=headers, timeout=5).json()
-    again = requests.post(url, json={}, headers=headers, timeout=5).json()
-    fresh = requests.post(url, json={}, headers=signed_headers(AK, SK), timeout=5).json()
+    body = {"status": 1, "dataType": 2}  # the filters the docs require
+    first = requests.post(url, json=body, headers=headers, timeout=5).json()
+    again = requests.post(url, json=body, headers=headers, timeout=5).json()
+    fresh = requests.post(url, json=body, headers=signed_headers(AK, SK), timeout=5).json()
     assert (first["code"], again["code"], fresh["code"]) == (200, 403, 200)
     assert again["message"] == "Signature Expired"
 

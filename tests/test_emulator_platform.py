@@ -38,6 +38,8 @@ AK, SK = "ak-platform", "sk-platform"
 POOLS = [{"name": "Distribution", "type": 0}, {"name": "Labeling", "type": 1}, {"name": "Done", "type": 5}]
 OPERATORS = [{"type": "box", "label": "car"}]
 DECOYS = decoy_projects(250)
+#: The fields ``/project/tasks`` requires besides ``projectId``: every task ever created.
+EVERY_TASK = {"status": 1, "startTime": 0, "endTime": 4102444800000}
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +120,7 @@ def test_folder_name_limit_counts_utf8_bytes(emu: Emulator) -> None:
 
 def test_project_create_makes_a_project_and_its_default_workflow(emu: Emulator) -> None:
     data = new_project(emu, description="d", projectManager="pm", teamNames=["t1"])
-    assert data == {"projectId": 1000, "status": 0, "workflowId": 18000}
+    assert data == {"projectId": 1000, "status": 1, "workflowId": 18000}  # created started
     project = emu.projects[1000]
     assert (
         project["name"] == "Cars 2024"
@@ -204,7 +206,7 @@ def test_project_get_created_and_unknown(emu: Emulator) -> None:
         timeout=5,
     )
     data = response.json()["data"]
-    assert data["name"] == "Cars 2024" and data["workflowId"] == 18000 and "requestId" not in data
+    assert data == {"description": "", "created_at": time.strftime("%Y-%m-%d", time.gmtime())}
     missing = requests.get(
         emu.url + PROJECT_GET.path, params={"projectId": 4242}, headers=signed_headers(AK, SK), timeout=5
     )
@@ -232,19 +234,21 @@ def test_project_list_pages_250_decoys_by_status_and_data_type(emu: Emulator) ->
                 assert code == 200
                 assert all(p["status"] == status and p["dataType"] == data_type for p in data["data"])
                 seen += len(data["data"])
-                found += [p["projectId"] for p in data["data"] if p["name"] == "the-one"]
+                found += [p["id"] for p in data["data"] if p["name"] == "the-one"]
                 if page * 20 >= data["count"]:
                     break
                 page += 1
     assert found == [target] and seen == 251
-    assert answer(emu, PROJECT_LIST.path, {"offset": 2, "limit": 100})[1]["count"] == 251
-    assert len(answer(emu, PROJECT_LIST.path, {"offset": 3, "limit": 100})[1]["data"]) == 51
-    assert answer(emu, PROJECT_LIST.path, {"offset": 9, "limit": 100})[1]["data"] == []
+    every = {"status": 0, "dataType": 2}
+    assert answer(emu, PROJECT_LIST.path, {**every, "offset": 2, "limit": 10})[1]["count"] == 32
+    assert len(answer(emu, PROJECT_LIST.path, {**every, "offset": 4, "limit": 10})[1]["data"]) == 2
+    assert answer(emu, PROJECT_LIST.path, {**every, "offset": 9, "limit": 100})[1]["data"] == []
+    assert answer(emu, PROJECT_LIST.path, {"offset": 1, "limit": 10}) == (400, None)  # both required
 
 
 @pytest.mark.parametrize("query", [{"offset": 0}, {"limit": 0}, {"offset": "1"}, {"status": "1"}], ids=repr)
 def test_project_list_bad_paging_is_400(emu: Emulator, query: dict) -> None:
-    assert answer(emu, PROJECT_LIST.path, query) == (400, None)
+    assert answer(emu, PROJECT_LIST.path, {"status": 1, "dataType": 2, **query}) == (400, None)
 
 
 def test_added_projects_are_forgotten_on_reset_but_seeded_ones_stay() -> None:
@@ -347,7 +351,7 @@ def test_unknown_project_is_5802_when_projects_are_known() -> None:
             (ANNOTATION_REQUEST.path, {"projectId": 8, "dataIds": ["a"]}),
             (ANNOTATION_STAT.path, {"projectId": 8, "workflowId": 0}),
             (TASK_GET.path, {"projectId": 8, "taskId": "1"}),
-            (PROJECT_TASKS.path, {"projectId": 8, "offset": 1, "limit": 10}),
+            (PROJECT_TASKS.path, {"projectId": 8, **EVERY_TASK, "offset": 1, "limit": 10}),
             (TASK_SEND.path, {"projectId": 8, "resourceUrl": "https://x/y.jsonl"}),
         ]:
             assert answer(emu, path, body) == (5802, None), path
@@ -362,8 +366,9 @@ def test_task_get_and_status_control(emu: Emulator) -> None:
     project_id = new_project(emu)["projectId"]
     task_id = request_tasks(emu, project_id, ["a"])[1]["successTaskList"][0]["taskId"]
     code, task = answer(emu, TASK_GET.path, {"projectId": project_id, "taskId": task_id})
-    assert code == 200 and task["id"] == task_id and task["status"] == 1
-    assert task["metaData"] == {"uniqueIdentifier": "a"} and task["projectId"] == project_id
+    assert code == 200 and task["taskId"] == task_id and task["status"] == 1
+    assert task["taskParams"]["record"]["metadata"] == {"uniqueIdentifier": "a"}
+    assert task["appendInfo"]["projectInfo"]["projectId"] == project_id
     emu.set_task_status(task_id, 3)
     assert answer(emu, TASK_GET.path, {"projectId": project_id, "taskId": task_id})[1]["status"] == 3
     control = requests.post(f"{emu.url}/_emulator/tasks/{task_id}/status", json={"status": 9}, timeout=5)
@@ -400,14 +405,17 @@ def test_project_tasks_pages_and_time_filter(emu: Emulator) -> None:
     ]
     later = request_tasks(emu, project_id, ["late"])[1]["successTaskList"][0]["taskId"]
     pages = [
-        answer(emu, PROJECT_TASKS.path, {"projectId": project_id, "offset": p, "limit": 4})[1] for p in (1, 2)
+        answer(emu, PROJECT_TASKS.path, {"projectId": project_id, **EVERY_TASK, "offset": p, "limit": 4})[1]
+        for p in (1, 2)
     ]
     assert [p["count"] for p in pages] == [6, 6]
     assert [t["id"] for p in pages for t in p["data"]] == [*ids, later]
     item = pages[0]["data"][0]
-    assert set(item) == {"id", "status", "poolType", "metaData", "createdTime", "updatedTime"}
+    assert item["metaData"] == {"uniqueIdentifier": "d0"} and item["projectId"] == project_id
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", item["createdTime"])  # the docs' time text
     created = emu.tasks[later]["createdTime"]
-    body = {"projectId": project_id, "offset": 1, "limit": 10, "startTime": created, "endTime": created + 1}
+    body = {**EVERY_TASK, "projectId": project_id, "offset": 1, "limit": 10}
+    body.update(startTime=created, endTime=created + 1)
     assert [t["id"] for t in answer(emu, PROJECT_TASKS.path, body)[1]["data"]] == [
         t for t in [*ids, later] if emu.tasks[t]["createdTime"] == created
     ]
@@ -415,7 +423,10 @@ def test_project_tasks_pages_and_time_filter(emu: Emulator) -> None:
     assert [t["id"] for t in before["data"]] == [t for t in ids if emu.tasks[t]["createdTime"] < created]
     assert before["count"] == len(before["data"])
     assert answer(emu, PROJECT_TASKS.path, {**body, "startTime": "0"}) == (400, None)
-    assert answer(emu, PROJECT_TASKS.path, {"projectId": project_id, "offset": 0}) == (400, None)
+    assert answer(emu, PROJECT_TASKS.path, {**body, "offset": 0}) == (400, None)
+    for required in EVERY_TASK:  # startTime, endTime and status are required by the docs
+        partial = {k: v for k, v in body.items() if k != required}
+        assert answer(emu, PROJECT_TASKS.path, partial) == (400, None), required
 
 
 def test_annotation_stat_counts_by_status(emu: Emulator) -> None:
@@ -426,14 +437,20 @@ def test_annotation_stat_counts_by_status(emu: Emulator) -> None:
     body = {"projectId": project["projectId"], "workflowId": project["workflowId"]}
     code, stat = answer(emu, ANNOTATION_STAT.path, body)
     assert code == 200
-    assert (stat["taskCount"], stat["completedTaskCount"], stat["completionRate"]) == (4, 1, 0.25)
-    assert stat["statusCount"] == {**{str(s): 0 for s in range(1, 11)}, "1": 2, "3": 1, "9": 1}
+    effort = {"deleted": 0, "inspected": 3, "added": 3, "corrected": 0, "vendor": "emulator"}
+    assert stat == {  # one completed task, its three generated objects
+        "projectId": project["projectId"],
+        "workflowId": project["workflowId"],
+        "efficiency": {"workHours": 0.0, "objectCount": 3},
+        "efforts": [effort],
+        "autolabeling": [],
+    }
     assert answer(emu, ANNOTATION_STAT.path, {**body, "workflowId": 0})[1] == stat
     assert answer(emu, ANNOTATION_STAT.path, {**body, "workflowId": 5}) == (5845, None)
     assert answer(emu, ANNOTATION_STAT.path, {"projectId": "1"}) == (400, None)
     other = answer(emu, CREATE_WORKFLOW.path, {"projectId": project["projectId"]})[1]["workflowId"]
     empty = answer(emu, ANNOTATION_STAT.path, {**body, "workflowId": other})[1]
-    assert (empty["taskCount"], empty["completionRate"]) == (0, 0.0)
+    assert (empty["efficiency"]["objectCount"], empty["efforts"]) == (0, [])
 
 
 def test_task_send_and_status(emu: Emulator) -> None:
@@ -645,18 +662,13 @@ def test_created_project_ids_follow_the_highest_seeded_one() -> None:
         assert emu.projects[1500]["name"] == "seeded" and emu.projects[1501]["name"] == "new one"
 
 
-def test_a_created_project_has_status_0(emu: Emulator) -> None:
+def test_a_created_project_has_status_1(emu: Emulator) -> None:
+    """Create Project: "creating a project ... and set the status to 1 which represents START"."""
     project = new_project(emu)
-    assert project["status"] == 0 and emu.projects[project["projectId"]]["status"] == 0
-    listed = answer(emu, PROJECT_LIST.path, {"status": 0})[1]
-    assert [p["projectId"] for p in listed["data"]] == [project["projectId"]]
-    shown = requests.get(
-        emu.url + PROJECT_GET.path,
-        params={"projectId": project["projectId"]},
-        headers=signed_headers(AK, SK),
-        timeout=5,
-    ).json()["data"]
-    assert shown["status"] == 0
+    assert project["status"] == 1 and emu.projects[project["projectId"]]["status"] == 1
+    listed = answer(emu, PROJECT_LIST.path, {"status": 1, "dataType": 2})[1]
+    assert [p["id"] for p in listed["data"]] == [project["projectId"]]
+    assert answer(emu, PROJECT_LIST.path, {"status": 0, "dataType": 2})[1]["count"] == 0
 
 
 def test_default_workflow_without_create_project_is_the_oldest(emu: Emulator) -> None:
@@ -668,24 +680,21 @@ def test_default_workflow_without_create_project_is_the_oldest(emu: Emulator) ->
         assert emu.tasks[data["successTaskList"][0]["taskId"]]["workflowId"] == first
 
 
-def test_stats_shape_and_zero_effort_figures(emu: Emulator) -> None:
+def test_stats_without_completed_tasks_have_no_efforts(emu: Emulator) -> None:
     project = new_project(emu)
     request_tasks(emu, project["projectId"], ["a"])
-    stat = answer(emu, ANNOTATION_STAT.path, {"projectId": project["projectId"]})[1]
-    assert set(stat) == {
-        "projectId",
-        "workflowId",
-        "taskCount",
-        "completedTaskCount",
-        "statusCount",
-        "completionRate",
-        "workDurationMs",
-        "workerCount",
+    stat = answer(emu, ANNOTATION_STAT.path, {"projectId": project["projectId"], "workflowId": 0})[1]
+    assert stat == {
+        "projectId": project["projectId"],
+        "workflowId": project["workflowId"],
+        "efficiency": {"workHours": 0.0, "objectCount": 0},
+        "efforts": [],
+        "autolabeling": [],
     }
-    assert (stat["workDurationMs"], stat["workerCount"]) == (0, 0)
+    assert answer(emu, ANNOTATION_STAT.path, {"projectId": project["projectId"]}) == (400, None)
 
 
-def test_export_results_carry_the_data_id_and_no_task_id(emu: Emulator) -> None:
+def test_export_results_carry_no_task_id_and_no_data_id(emu: Emulator) -> None:
     from airflow_provider_annotation.endpoints import TASKS_EXPORT
 
     project_id = new_project(emu)["projectId"]
@@ -695,8 +704,10 @@ def test_export_results_carry_the_data_id_and_no_task_id(emu: Emulator) -> None:
     body = {"projectId": project_id, "taskIds": [int(task_id)]}
     raw = [post(emu, TASKS_EXPORT.path, body).content for _ in range(2)]
     (result,) = json.loads(raw[0])["data"]["annotationResultList"]
-    assert result["metadata"] == {"uniqueIdentifier": "img-1.jpg"}
-    assert "taskId" not in json.dumps(result)
+    assert set(result) == {"annotations", "hints", "issues", "metadata", "notes"}
+    assert result["metadata"] == {"imageRotateAngle": 0, "invalidFrame": [], "noNeedToAnnotate": False}
+    assert "taskId" not in json.dumps(result) and task_id not in json.dumps(result)
+    assert "img-1.jpg" not in json.dumps(result) and "uniqueIdentifier" not in json.dumps(result)
     size = len(json.dumps(result, separators=(",", ":")).encode())
     assert 500 < size < 1000, size  # "about 0.7 KB"
     first, again = (json.loads(r)["data"] for r in raw)  # the envelopes' requestId and date differ
@@ -744,7 +755,7 @@ def test_emulator_class_leaves_tasks_alone_by_default(emu: Emulator) -> None:
 
 
 def _task_statuses(emu: Emulator, project_id: int) -> list[int]:
-    listed = answer(emu, PROJECT_TASKS.path, {"projectId": project_id})[1]
+    listed = answer(emu, PROJECT_TASKS.path, {"projectId": project_id, **EVERY_TASK})[1]
     return [t["status"] for t in listed["data"]]
 
 

@@ -86,7 +86,7 @@ def test_a_call_error_shows_every_field(emulator, make_hook):
 
     emulator.inject(Fault.http(503, endpoint="/project/list", times=2))
     with pytest.raises(AnnotationUnavailableError) as info:
-        make_hook(max_attempts=2).list_projects()
+        make_hook(max_attempts=2).list_projects(status=1, data_type=2)
     err = info.value
     assert (err.method, err.endpoint, err.http_status, err.code, err.attempts) == (
         "POST",

@@ -52,6 +52,15 @@ def conn(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> str:
     return "annotation_default"
 
 
+def data_ids_of(emulator: Emulator, results: list[dict]) -> list[str]:
+    """The data id of each exported result: its items carry no task id and no data id (as the docs
+    show), so each is matched to the task whose generated result it is."""
+    by_result = {
+        json.dumps(annotation_result(t), sort_keys=True): t["dataId"] for t in emulator.tasks.values()
+    }
+    return [by_result[json.dumps(r, sort_keys=True)] for r in results]
+
+
 def export_bodies(emulator: Emulator) -> list[dict]:
     return [json.loads(r["body"]) for r in emulator.requests if r["endpoint"] == TASKS_EXPORT.path]
 
@@ -73,10 +82,10 @@ def line(chunk: str, emulator: Emulator, task_id: str) -> bytes:
 def test_hook_exports_by_window_with_the_before_day_excluded(emulator, make_hook, tasks) -> None:
     hook = make_hook()
     may1 = hook.export_tasks(PROJECT, complete_after="2024-05-01", complete_before="2024-05-02")
-    assert [r["metadata"]["uniqueIdentifier"] for r in may1] == ["b", "a"]  # completion order
+    assert data_ids_of(emulator, may1) == ["b", "a"]  # completion order
     assert hook.export_tasks(PROJECT, complete_after="2024-05-02", complete_before="2024-05-03") == []
     may3 = hook.export_tasks(PROJECT, complete_after="2024-05-03", complete_before="2024-05-04")
-    assert [r["metadata"]["uniqueIdentifier"] for r in may3] == ["c", "d"]
+    assert data_ids_of(emulator, may3) == ["c", "d"]
     assert set(may1[0]) == {"annotations", "hints", "issues", "metadata", "notes"}  # no task id
     assert export_bodies(emulator)[0] == {
         "projectId": PROJECT,
@@ -88,7 +97,7 @@ def test_hook_exports_by_window_with_the_before_day_excluded(emulator, make_hook
 def test_hook_sends_task_ids_as_exact_integers(emulator, make_hook, tasks) -> None:
     hook = make_hook()
     got = hook.export_tasks(PROJECT, task_ids=[tasks["d"], int(tasks["a"]), tasks["e"]])
-    assert [r["metadata"]["uniqueIdentifier"] for r in got] == ["a", "d"]  # e is not complete
+    assert data_ids_of(emulator, got) == ["a", "d"]  # e is not complete
     raw = raw_export_bodies(emulator)[0]
     assert f"[{tasks['d']},{tasks['a']},{tasks['e']}]" in raw.replace(" ", "")  # long[], no quotes, no float
     assert int(tasks["a"]) > 2**53
@@ -99,7 +108,9 @@ def test_export_input_refused_before_sending(emulator, make_hook) -> None:
     with pytest.raises(AnnotationInputError, match="exactly one of the two"):
         hook.export_tasks(PROJECT, complete_after="2024-05-01", task_ids=["1"])
     with pytest.raises(AnnotationInputError, match="complete_after: expected a day as 'YYYY-MM-DD'"):
-        hook.export_tasks(PROJECT, complete_after="05/01/2024")
+        hook.export_tasks(PROJECT, complete_after="05/01/2024", complete_before="2024-05-02")
+    with pytest.raises(AnnotationInputError, match="complete_before: required for a window of days"):
+        hook.export_tasks(PROJECT, complete_after="2024-05-01")  # the docs require both dates
     with pytest.raises(AnnotationInputError, match=r"task_ids\[1\]: expected a string"):
         hook.export_tasks(PROJECT, task_ids=["1", 3.58e17])
     assert emulator.requests == []
@@ -143,9 +154,8 @@ def test_multi_day_window_is_byte_exact_jsonl(emulator, conn, tasks, tmp_path: P
         ]
     )
     assert dest.read_bytes() == expected
-    assert dest.read_bytes().startswith(
-        b'{"projectId":1000,"chunk":"2024-05-01","annotations":[{"id":"' + tasks["b"].encode() + b'-0",'
-    )
+    assert dest.read_bytes().startswith(b'{"projectId":1000,"chunk":"2024-05-01","annotations":[{"key":')
+    assert tasks["b"].encode() not in dest.read_bytes()  # no task id in an exported result
     assert [b["completeTimeAfter"] for b in export_bodies(emulator)] == [
         "2024-05-01",
         "2024-05-02",

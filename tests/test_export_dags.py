@@ -12,6 +12,7 @@ import pytest
 
 from airflow_provider_annotation.endpoints import TASKS_EXPORT
 from airflow_provider_annotation.testing import Emulator
+from airflow_provider_annotation.testing.openapi import annotation_result
 from tests.test_setup_dags import EXAMPLES, TEST_DAGS, run_dag, task_states
 
 pytestmark = pytest.mark.dags
@@ -93,7 +94,10 @@ def test_pipeline_example_and_the_dag_scheduled_on_its_asset(airflow_env, emulat
     assert [sorted(str(i) for i in b["taskIds"]) for b in export_bodies(emulator)] == [task_ids]
     export = tmp_path / "Pipeline_cars.jsonl"
     lines = [json.loads(line) for line in export.read_bytes().splitlines()]
-    assert sorted(line["metadata"]["uniqueIdentifier"] for line in lines) == [
+    tasks = emulator.tasks.values()
+    by_result = {json.dumps(annotation_result(t), sort_keys=True): t["dataId"] for t in tasks}
+    fields = ("annotations", "hints", "issues", "metadata", "notes")  # an exported item, no task id
+    assert sorted(by_result[json.dumps({k: line[k] for k in fields}, sort_keys=True)] for line in lines) == [
         "frame-0001",
         "frame-0002",
         "frame-0003",

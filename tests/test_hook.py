@@ -96,7 +96,9 @@ def test_ids_are_ints_and_increase(emulator, make_hook):
 
 
 def test_request_returns_unwrapped_data(emulator, make_hook):
-    data = make_hook().request("POST", PROJECT_LIST, json={"offset": 1, "limit": 1})
+    data = make_hook().request(
+        "POST", PROJECT_LIST, json={"status": 1, "dataType": 2, "offset": 1, "limit": 1}
+    )
     assert set(data) == {"count", "data"}
 
 
@@ -366,7 +368,10 @@ def test_get_requests_always_resent(emulator, make_hook, fault):
     """Reading twice cannot create anything, so a lost GET answer is simply asked for again."""
     emulator.inject(fault)
     hook = make_hook(timeout={"connect": 5, "read": 0.3})
-    assert hook.request("GET", PROJECT_GET, params={"projectId": 41}) == {"projectId": 41}
+    assert hook.request("GET", PROJECT_GET, params={"projectId": 41}) == {
+        "description": "",
+        "created_at": "1970-01-01",
+    }
     sent = [r for r in emulator.requests if r["endpoint"] == PROJECT_GET]
     assert len(sent) == 2 and sent[0]["headers"]["X-SIGN"] == signature(sent[0]["headers"]["X-TS"], SK, AK)
 
@@ -483,7 +488,12 @@ def test_test_connection_ok_with_one_cheap_read(emulator, make_hook):
     ok, message = make_hook().test_connection()
     assert ok and emulator.url in message
     (sent,) = emulator.requests
-    assert sent["endpoint"] == PROJECT_LIST and json.loads(sent["body"]) == {"offset": 1, "limit": 1}
+    assert sent["endpoint"] == PROJECT_LIST and json.loads(sent["body"]) == {
+        "status": 1,
+        "dataType": 2,
+        "offset": 1,
+        "limit": 1,
+    }
 
 
 @pytest.mark.parametrize(
@@ -610,7 +620,7 @@ def test_the_code_as_the_string_200_half_claims_success_even_with_success_false(
     assert len(creates(emulator)) == 1
     emulator.inject(Fault(status=200, body=json.dumps(envelope), endpoint=PROJECT_LIST))
     with pytest.raises(AnnotationResponseError, match="half-claims success"):
-        make_hook().list_projects()
+        make_hook().list_projects(status=1, data_type=2)
 
 
 @pytest.mark.parametrize(("method", "effect"), [("HEAD", "read"), ("OPTIONS", "read"), ("PUT", "create")])
@@ -638,7 +648,7 @@ def test_a_signature_another_process_used_first_is_resigned_and_creates_once(emu
     try:
         other = requests.post(
             emulator.url + PROJECT_LIST,
-            json={"offset": 1, "limit": 10},
+            json={"status": 1, "dataType": 2, "offset": 1, "limit": 10},
             headers=signing.signed_headers(AK, SK, timestamp_ms=collide),
             timeout=5,
         )

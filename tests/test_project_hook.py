@@ -249,7 +249,7 @@ def test_create_project_wire_body_in_both_api_versions(emu: Emulator, make_hook,
     created = make_hook(api_version=version).create_project(
         "Cars", data_type=2, deadline="2024-06-01", operators=OPERATORS, folder_id=None, pools=POOLS
     )
-    assert created.project_id in emu.projects and created.status == 0
+    assert created.project_id in emu.projects and created.status == 1  # started, as the docs say
     assert isinstance(created.workflow_id, int) and created.workflow_id in emu.workflows
     (body,) = bodies(emu, PROJECT_CREATE.path)
     assert body == {
@@ -284,18 +284,18 @@ def test_a_connection_on_the_wrong_api_version_is_refused_not_guessed(emu: Emula
     assert emu.workflows == {} and emu.projects == {}
 
 
-def test_list_projects_pages_from_1_and_filters_only_when_given(emu: Emulator, make_hook) -> None:
+def test_list_projects_pages_from_1_and_sends_both_required_filters(emu: Emulator, make_hook) -> None:
     emu.add_projects(decoy_projects(25))
     hook = make_hook()
-    page = hook.list_projects(limit=10)
-    assert page["count"] == 25 and len(page["data"]) == 10
+    with pytest.raises(SetupInputError, match="status: required by /project/list") as refused:
+        hook.list_projects(limit=10)
+    assert "data_type: required" in str(refused.value) and emu.requests == []
     assert hook.list_projects(status=0, data_type=2, offset=2, limit=3)["count"] == 4
-    assert bodies(emu, PROJECT_LIST.path) == [
-        {"offset": 1, "limit": 10},
-        {"status": 0, "dataType": 2, "offset": 2, "limit": 3},
-    ]
-    assert [p["projectId"] for p in hook.iter_projects(page_size=7)] == list(range(1, 26))
-    assert [json.loads(r["body"])["offset"] for r in emu.requests[2:]] == [1, 2, 3, 4]
+    assert bodies(emu, PROJECT_LIST.path) == [{"status": 0, "dataType": 2, "offset": 2, "limit": 3}]
+    # Without filters, every (status, dataType) pair the docs name, each paged: all 25 projects.
+    assert sorted(p["id"] for p in hook.iter_projects(page_size=3)) == list(range(1, 26))
+    sent = bodies(emu, PROJECT_LIST.path)[1:]
+    assert {(b["status"], b["dataType"]) for b in sent} == {(s, t) for s in range(4) for t in (2, 3)}
 
 
 def test_find_project_by_name_among_250_decoys_over_pages_and_statuses(emu: Emulator, make_hook) -> None:
@@ -306,13 +306,14 @@ def test_find_project_by_name_among_250_decoys_over_pages_and_statuses(emu: Emul
     emu.add_projects([{"projectId": 9004, "name": "Cars ", "status": 3, "dataType": 3}])  # other spaces
     hook = make_hook()
     found = hook.find_project_by_name("Cars", data_type=3, page_size=10)
-    assert found is not None and found["projectId"] == 9001
+    assert found is not None and found["id"] == 9001
     sent = bodies(emu, PROJECT_LIST.path)
     # 31-33 projects per status of data type 3: four pages of 10 for each of the four statuses
     assert sorted((b["status"], b["offset"]) for b in sent) == [(s, o) for s in range(4) for o in range(1, 5)]
     assert all(b["dataType"] == 3 and b["limit"] == 10 for b in sent)
     last = decoy_projects(250)[-1]
-    assert hook.find_project_by_name(last["name"], data_type=last["dataType"]) == last
+    again = hook.find_project_by_name(last["name"], data_type=last["dataType"])
+    assert again is not None and (again["id"], again["name"]) == (last["projectId"], last["name"])
     assert hook.find_project_by_name("nowhere", data_type=2) is None
 
 
@@ -388,8 +389,8 @@ def test_project_tasks_stats_get_project_and_imports(emu: Emulator, make_hook) -
     assert [t["id"] for t in tasks] == result.task_ids
     assert hook.list_project_tasks(created.project_id, start_time=0, limit=2)["count"] == 5
     stat = hook.run_stat(str(created.project_id), created.workflow_id)
-    assert stat["taskCount"] == 5 and stat["completedTaskCount"] == 1
-    assert hook.get_project(created.project_id)["name"] == "Cars"
+    assert stat["efficiency"]["objectCount"] == 3 and stat["efforts"][0]["added"] == 3  # one task done
+    assert set(hook.get_project(created.project_id)) == {"description", "created_at"}
     send = hook.send_tasks(created.project_id, "https://example.com/records.jsonl")
     assert isinstance(send["batchId"], str)
     status = hook.get_send_status(send["batchId"])

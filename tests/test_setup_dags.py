@@ -132,7 +132,7 @@ def test_example_setup_on_the_2024_08_api_with_conf(airflow_env, emu):
         "data_ids": ["scan-1", "missing-scan-2"],
     }
     code, out = run_dag(airflow_env, emu, EXAMPLES, "annotation_project_setup", conf, api_version="2024-08")
-    # one data id does not exist on the platform: the default on_rejected="fail" fails that task
+    # the August 2024 docs require datasetId, which the example does not give: submit_data fails
     assert code != 0 or "state=failed" in out, out
     (body,) = sent(emu, PROJECT_CREATE.path)
     assert body["dataType"] == 3 and body["deadline"] == "2031-01-15"
@@ -143,12 +143,10 @@ def test_example_setup_on_the_2024_08_api_with_conf(airflow_env, emu):
             {"name": "Completion pool", "type": 5},
         ]
     }
-    ((project_id, _),) = emu.projects.items()
-    assert sent(emu, ANNOTATION_REQUEST.path)[0]["dataIds"] == ["scan-1", "missing-scan-2"]
-    assert len(emu.tasks) == 1
+    assert sent(emu, ANNOTATION_REQUEST.path) == [] and emu.tasks == {}  # refused before any request
     states = task_states(airflow_env, "annotation_project_setup")
-    assert states["submit_data"] == ("failed", 1)  # not retried: a retry would send nothing new
-    assert "The platform made no task for 1 data ids: missing-scan-2 (1 tasks were made)" in out
+    assert states["submit_data"] == ("failed", 1)  # not retried: a retry renders the same input
+    assert "dataset_id: required with api_version=2024-08" in out
 
 
 def test_every_create_fault_case_in_one_run(airflow_env, emu):
@@ -166,12 +164,12 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
         Fault.http(503, endpoint=ANNOTATION_REQUEST.path, times=5),
     )
     emu.add_projects(
-        # 150 drafts (status 0, where new projects land), so a lookup needs page 2 of the drafts
+        # 150 started (status 1, where new projects land), so a lookup needs page 2 of them
         [
             {
                 "projectId": 7000 + i,
                 "name": f"decoy-{i}",
-                "status": 0 if i < 150 else 1 + i % 3,
+                "status": 1 if i < 150 else (0, 2, 3)[i % 3],
                 "dataType": 2,
             }
             for i in range(250)
@@ -235,7 +233,7 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
     assert report["project_kept.workflow_id"] in emu.workflows
     assert sent(emu, PROJECT_CREATE.path)[-1]["folderId"] == folders["kept-folder"]
     lookups = [(b["status"], b["offset"]) for b in sent(emu, PROJECT_LIST.path)]
-    assert lookups == [(0, 1), (0, 2), (1, 1), (2, 1), (3, 1)] * 2  # two lookups, every status and page
+    assert lookups == [(0, 1), (1, 1), (1, 2), (2, 1), (3, 1)] * 2  # two lookups, every status and page
 
     # CreateWorkflowOperator on the same protocol.
     workers = [b["workflow"]["pools"][1]["workers"] for b in sent(emu, CREATE_WORKFLOW.path)]
@@ -273,7 +271,7 @@ def test_every_create_fault_case_in_one_run(airflow_env, emu):
     )  # exact ids
     assert report["submit_kept"]["rejected_data_ids"] == ["missing-o"]
     assert "The platform made no task for 1 data ids: m (1 tasks were made)" in out
-    assert report["stats"]["taskCount"] == 12
+    assert set(report["stats"]) == {"projectId", "workflowId", "efficiency", "efforts", "autolabeling"}
 
 
 # -- README promises found untested by a mutation audit ---------------------------------------

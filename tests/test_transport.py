@@ -35,7 +35,7 @@ from tests._waiting import set_conn
 from tests.conftest import AK, SK
 
 POOLS = [{"name": "D", "type": 0}, {"name": "L", "type": 1, "workers": ["alice"]}, {"name": "C", "type": 5}]
-LIST_BODY = {"offset": 1, "limit": 1}
+LIST_BODY = {"status": 1, "dataType": 2, "offset": 1, "limit": 1}  # both filters are required
 
 
 def sent_to(emu: Emulator, path: str) -> list[dict]:

@@ -9,10 +9,11 @@ which an async client shares.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,22 +75,27 @@ from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import RetryPolicy, SignatureExpiry, retrying
 from airflow_provider_annotation.paging import Pager, project_key, task_key
 from airflow_provider_annotation.project import (
+    CONNECTION_TEST_FILTERS,
     AnnotationRequestResult,
     CreatedProject,
+    DataType,
     ProjectStatus,
     SetupInputError,
     annotation_request_body,
+    check_annotation_request,
     create_workflow_endpoint,
     folder_body,
     optional_long,
     project_body,
     project_filters,
+    project_tasks_body,
     read_annotation_result,
     read_object,
     read_page,
     read_task,
     to_count,
     to_task_id,
+    with_api_version_hint,
     workflow_for_api,
 )
 from airflow_provider_annotation.redaction import remember_secrets, scrub
@@ -232,7 +238,13 @@ class AnnotationHook(CallLogMixin, BaseHook):
         :return: the new workflow's id.
         """
         endpoint = create_workflow_endpoint(self.config.api_version)
-        data, request_id = self._call(endpoint, json=workflow_for_api(body, self.config.api_version))
+        try:
+            data, request_id = self._call(endpoint, json=workflow_for_api(body, self.config.api_version))
+        except AnnotationApiError as err:
+            hinted = with_api_version_hint(err, self.config.api_version)
+            if hinted is err:
+                raise
+            raise hinted from err
         return self._created_id(endpoint, data, request_id, "workflowId")
 
     def test_connection(self) -> tuple[bool, str]:
@@ -246,7 +258,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         try:
             cfg = self.config
             quick = dataclasses.replace(cfg.retry, max_attempts=2, max_retry_wait=5.0, retry_ambiguous=False)
-            self._call(PROJECT_LIST, json={"offset": 1, "limit": 1}, policy=quick)
+            self._call(PROJECT_LIST, json={**CONNECTION_TEST_FILTERS, "offset": 1, "limit": 1}, policy=quick)
         except AnnotationClockSkewError as err:
             return False, f"Signature expired although freshly signed: this machine's clock is off ({err})"
         except AnnotationApiError as err:
@@ -531,9 +543,10 @@ class AnnotationHook(CallLogMixin, BaseHook):
         self, *, status: int | None = None, data_type: int | None = None, offset: int = 1, limit: int = 100
     ) -> dict[str, Any]:
         """One page of projects: ``{"count": total, "data": [...]}``. `offset` is the page number,
-        from 1; `status` and `data_type` filter only when given.
+        from 1; `status` and `data_type` are required by the docs (`iter_projects` goes over
+        every pair when they are not given).
 
-        :param status: only projects in this status (0-3), or None for all.
+        :param status: only projects in this status (0-3).
         :param data_type: 2 for 2D data, 3 for 3D data.
         :param offset: the page number, from 1.
         :param limit: items per page.
@@ -547,19 +560,25 @@ class AnnotationHook(CallLogMixin, BaseHook):
     def iter_projects(
         self, *, status: int | None = None, data_type: int | None = None, page_size: int = 100
     ) -> Iterator[dict[str, Any]]:
-        """Every project matching the filters, page after page (`paging.Pager`'s rule).
+        """Every project matching the filters, page after page (`paging.Pager`'s rule); a filter
+        not given goes over every documented value (statuses 0-3, data types 2 and 3), as the docs
+        require both.
 
         :param status: only projects in this status (0-3), or None for all.
-        :param data_type: 2 for 2D data, 3 for 3D data.
+        :param data_type: 2 for 2D data, 3 for 3D data, or None for both.
         :param page_size: items per page while paging.
         :return: an iterator over the projects.
         """
-        return self._pages(
-            lambda offset: self.list_projects(
-                status=status, data_type=data_type, offset=offset, limit=page_size
-            ),
-            Pager(PROJECT_LIST, project_key),
-        )
+        statuses = [int(s) for s in ProjectStatus] if status is None else [status]
+        data_types = [int(d) for d in DataType] if data_type is None else [data_type]
+        for one_status, one_type in itertools.product(statuses, data_types):
+            yield from self._pages(
+                partial(self._project_page, one_status, one_type, page_size), Pager(PROJECT_LIST, project_key)
+            )
+
+    def _project_page(self, status: int, data_type: int, page_size: int, offset: int) -> dict[str, Any]:
+        """One page of one (status, dataType) pair, for `iter_projects`' paging."""
+        return self.list_projects(status=status, data_type=data_type, offset=offset, limit=page_size)
 
     def find_project_by_name(
         self, name: str, *, data_type: int, page_size: int = 100
@@ -610,10 +629,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
     def send_annotation_request(self, body: dict[str, Any]) -> AnnotationRequestResult:
         """Send a body `project.annotation_request_body` built; task ids come back as strings.
+        With api_version=2024-08 a body without ``datasetId`` is refused before any request.
 
         :param body: a body built and checked by the model (`project`, `workflow` or `export`).
         :return: the task ids, the tasks (``taskId``, ``dataId``) and the rejected data ids.
         """
+        check_annotation_request(body, self.config.api_version)
         data, request_id = self._call(ANNOTATION_REQUEST, json=body)
         return read_annotation_result(data, request_id)
 
@@ -653,7 +674,8 @@ class AnnotationHook(CallLogMixin, BaseHook):
         limit: int = 100,
     ) -> dict[str, Any]:
         """One page of a project's tasks: ``{"count", "data"}``, each task's ``id`` a string.
-        `start_time`/`end_time` are epoch milliseconds, sent only when given.
+        `start_time`/`end_time` are epoch milliseconds; not given, the range selects every task
+        (`project.project_tasks_body`).
 
         :param project_id: the project's id (a positive int, or a string of digits).
         :param start_time: only tasks created at or after this time, or None.
@@ -662,11 +684,9 @@ class AnnotationHook(CallLogMixin, BaseHook):
         :param limit: items per page.
         :return: ``{"count", "data"}``: the total count and this page's tasks.
         """
-        body: dict[str, Any] = {"projectId": to_project_id(project_id)}
-        for key, value in (("startTime", start_time), ("endTime", end_time)):
-            if value is not None:
-                body[key] = to_count(value, key, low=0)
-        body.update(offset=to_count(offset, "offset"), limit=to_count(limit, "limit"))
+        body = project_tasks_body(
+            project_id, start_time=start_time, end_time=end_time, offset=offset, limit=limit
+        )
         data, request_id = self._call(PROJECT_TASKS, json=body)
         page = read_page(data, PROJECT_TASKS, request_id)
         page["data"] = [read_task(item, PROJECT_TASKS, request_id) for item in page["data"]]

@@ -39,7 +39,7 @@ from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.retry import SignatureExpiry, async_retrying
 from airflow_provider_annotation.paging import Pager, task_key
-from airflow_provider_annotation.project import read_page, read_task, to_count, to_task_id
+from airflow_provider_annotation.project import project_tasks_body, read_page, read_task, to_task_id
 from airflow_provider_annotation.redaction import remember_secrets, scrub
 from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
 from airflow_provider_annotation.version_compat import aget_connection
@@ -135,11 +135,7 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         :param limit: items per page.
         :return: ``{"count", "data"}``: the total count and this page's tasks.
         """
-        body = {
-            "projectId": to_project_id(project_id),
-            "offset": to_count(offset, "offset"),
-            "limit": to_count(limit, "limit"),
-        }
+        body = project_tasks_body(project_id, offset=offset, limit=limit)
         data, request_id = await self._call(PROJECT_TASKS, json=body)
         page = read_page(data, PROJECT_TASKS, request_id)
         page["data"] = [read_task(item, PROJECT_TASKS, request_id) for item in page["data"]]

@@ -285,7 +285,8 @@ class SubmitAnnotationDataOperator(BaseOperator):
     :param project_id: the project (an int or a string of digits, e.g. from XCom).
     :param data_ids: the data ids: a list of strings (ints are sent as strings), or its JSON.
     :param workflow_id: the workflow to use; None for the project's default workflow.
-    :param dataset_id: the dataset the data ids belong to; sent only when given.
+    :param dataset_id: the dataset the data ids belong to; sent only when given, and required when
+        the connection's api_version is 2024-08 (its docs require ``datasetId``).
     :param batch_size: data ids per request (default 500).
     :param on_rejected: ``"fail"`` (default) or ``"warn"`` when the platform made no task for
         some data ids (its ``errorDataIdList``).

@@ -18,16 +18,16 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from airflow_provider_annotation.codes import PlatformCode
-from airflow_provider_annotation.signing import SIGNATURE_HEADER
 from airflow_provider_annotation.testing.faults import Fault
 from airflow_provider_annotation.testing.openapi import (
     FIRST_WORKFLOW_ID,
     OPERATIONS,
     QUERY_OPERATIONS,
+    SIGNATURE_HEADER,
     EmulatorState,
     HeaderDict,
     Outcome,
+    PlatformCode,
     SignatureLog,
     auth_failure,
     envelope,

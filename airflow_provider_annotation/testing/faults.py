@@ -11,8 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from airflow_provider_annotation.codes import PlatformCode
-
 __all__ = [
     "ECHO_PLACES",
     "HALF_SUCCESSES",
@@ -23,6 +21,11 @@ __all__ = [
     "TASK_FIELD_FAULTS",
     "Fault",
 ]
+
+#: Envelope codes faults answer with (``overview/response-codes.md``; the emulator shares no
+#: constant with the client).
+INTERNAL_ERROR = 500
+SIGNATURE_EXPIRED = 403
 
 #: What a reverse proxy in front of the platform answers when the platform is down.
 PROXY_ERROR_PAGE = (
@@ -179,7 +182,7 @@ class Fault:
         status: int,
         *,
         retry_after: int | float | str | None = None,
-        code: int = PlatformCode.INTERNAL_ERROR,
+        code: int = INTERNAL_ERROR,
         act: bool = False,
         endpoint: str | None = None,
         times: int = 1,
@@ -198,7 +201,7 @@ class Fault:
     @classmethod
     def expired(cls, *, endpoint: str | None = None, times: int = 1) -> Fault:
         """A "Signature Expired" envelope (403), as if the caller's clock were off."""
-        return cls.failure(PlatformCode.SIGNATURE_EXPIRED, endpoint=endpoint, times=times)
+        return cls.failure(SIGNATURE_EXPIRED, endpoint=endpoint, times=times)
 
     @classmethod
     def disconnect(
@@ -225,7 +228,7 @@ class Fault:
     @classmethod
     def truncated(cls, *, act: bool = True, endpoint: str | None = None, times: int = 1) -> Fault:
         """A 200 whose JSON body is cut in half: the real answer if `act`, else a failure envelope's."""
-        code = None if act else int(PlatformCode.INTERNAL_ERROR)
+        code = None if act else INTERNAL_ERROR
         return cls(code=code, truncate=True, act=act, endpoint=endpoint, times=times)
 
     @classmethod
@@ -244,7 +247,7 @@ class Fault:
         The answer is the real one if `act`, else a failure envelope. Unlike `truncated` (a clean but
         short body), the client sees an incomplete read, as when a proxy or the network dies mid-body.
         """
-        code = None if act else int(PlatformCode.INTERNAL_ERROR)
+        code = None if act else INTERNAL_ERROR
         return cls(code=code, cut_mid_body=True, act=act, endpoint=endpoint, times=times)
 
     @classmethod

@@ -10,39 +10,23 @@ the chosen API version does not serve answers HTTP 404, exactly like an unknown 
 from __future__ import annotations
 
 import copy
+import hashlib
 import hmac
 import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
+from enum import IntEnum
 from typing import Any, TypeGuard
 
 from starlette.exceptions import HTTPException
 
-from airflow_provider_annotation.codes import PlatformCode, describe
-from airflow_provider_annotation.endpoints import (
-    ANNOTATION_REQUEST,
-    ANNOTATION_STAT,
-    CREATE_WORKFLOW,
-    CREATE_WORKFLOW_2024_08,
-    FOLDER_CREATE,
-    PROJECT_CREATE,
-    PROJECT_GET,
-    PROJECT_LIST,
-    PROJECT_TASKS,
-    TASK_GET,
-    TASK_SEND,
-    TASK_SEND_STATUS,
-    TASKS_EXPORT,
-    WORKFLOW_POOLS_KEY,
-    WORKFLOW_VERTEX_KEY,
-)
-from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from airflow_provider_annotation.testing.state import (
     DEFAULT_SIGNATURE_WINDOW_S,
     FIRST_WORKFLOW_ID,
     REDACTED,
+    SIGNATURE_HEADER,
     EmulatorState,
     HeaderDict,
     Settings,
@@ -50,20 +34,24 @@ from airflow_provider_annotation.testing.state import (
     json_or_none,
     redact_headers,
 )
-from airflow_provider_annotation.workflow import DEFAULT_POOLS, PoolType, RunMode
 
 __all__ = [
     "DEFAULT_SIGNATURE_WINDOW_S",
     "FIRST_WORKFLOW_ID",
+    "KEY_HEADER",
     "MESSAGES",
     "OPERATIONS",
     "QUERY_OPERATIONS",
     "REDACTED",
+    "REQUIRED_FIELDS",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
     "WORKFLOW_KEYS",
     "EmulatorState",
     "HeaderDict",
     "Operation",
     "Outcome",
+    "PlatformCode",
     "Settings",
     "auth_failure",
     "envelope",
@@ -72,24 +60,127 @@ __all__ = [
     "new_request_id",
     "pool_is_well_formed",
     "redact_headers",
+    "time_text",
     "workflow_failure",
 ]
 
-#: The platform's enumerations come from `workflow` (one definition); the emulator's structure rules
-#: below stay its own on purpose, so a bug in the provider's validation cannot hide in both.
-POOL_TYPES = frozenset(int(t) for t in PoolType)
-RUN_MODES = frozenset(int(m) for m in RunMode)
+# The emulator's own statement of the docs (stardustai/docs-api, src/en at adf3f38, and the seed's
+# PR #4 branch for July 2024): it imports nothing of the client (endpoint catalogue, codes, signing,
+# workflow rules), so a wrong path, header name, code or signature formula in the provider cannot
+# hide by being wrong in both.
 
-#: Envelope messages where the platform's wording is known; other codes use codes.describe().
+#: ``overview/authentication.md``: the three headers of every request.
+KEY_HEADER = "X-STARDUST-KEY"
+TIMESTAMP_HEADER = "X-TS"
+
+
+class PlatformCode(IntEnum):
+    """``overview/response-codes.md``: every documented code."""
+
+    SUCCESS = 200
+    INVALID_PARAMETER = 400
+    WRONG_SIGNATURE = 401
+    AUTHENTICATION_FAILED = 402
+    SIGNATURE_EXPIRED = 403
+    NOT_FOUND = 404
+    INTERNAL_ERROR = 500
+    DATASET_NOT_FOUND = 5308
+    FIRST_POOL_NOT_DISTRIBUTION = 5509
+    LAST_POOL_NOT_COMPLETION = 5523
+    UPLOAD_FILE_EMPTY = 5707
+    UPLOAD_FILE_TOO_LARGE = 5708
+    UPLOAD_FILE_NOT_ZIP = 5709
+    UPLOAD_FILE_WRONG_TREE = 5710
+    PROJECT_NAME_EXISTS = 5801
+    PROJECT_NOT_FOUND = 5802
+    FOLDER_NAME_EXISTS = 5836
+    NO_PROJECT_AUTHORITY = 5837
+    WRONG_DATA_TYPE = 5838
+    OPERATION_ITEM_STRUCTURE_ERROR = 5839
+    PROJECT_MANAGER_NOT_FOUND = 5840
+    WORKFLOW_STRUCTURE_ERROR = 5841
+    ALGORITHM_NOT_AVAILABLE = 5843
+    ALGORITHM_MAPPING_ERROR = 5844
+    WORKFLOW_NOT_FOUND = 5845
+
+
+#: Envelope messages: the samples' wording where a sample shows one (``"Succeed"`` on the seed page,
+#: ``"Invalid Parameter"``), else the response-code table's.
 MESSAGES: dict[int, str] = {
-    PlatformCode.SUCCESS: "Succeed",
-    PlatformCode.INVALID_PARAMETER: "Invalid Parameter",
-    PlatformCode.WRONG_SIGNATURE: "Wrong Signature",
-    PlatformCode.AUTHENTICATION_FAILED: "Authentication Failed",
-    PlatformCode.SIGNATURE_EXPIRED: "Signature Expired",
-    PlatformCode.NOT_FOUND: "Not Found",
-    PlatformCode.INTERNAL_ERROR: "Internal Error, Please Try Again Later",
+    200: "Succeed",
+    400: "Invalid Parameter",
+    401: "Wrong Signature",
+    402: "Authentication Failed",
+    403: "Signature Expired",
+    404: "Not Found, the resource is missing",
+    500: "Internal Error, please try again later",
+    5308: "Dataset not exists",
+    5509: "First pool must be distribution",
+    5523: "Last pool must be completion",
+    5707: "File cannot be empty",
+    5708: "File size exceeds 100MB limit",
+    5709: "File must be in ZIP format",
+    5710: "File tree misalignment, refer to API docs for correction",
+    5801: "Project name already exists",
+    5802: "Project not exists",
+    5836: "Folder name already exists",
+    5837: "Not authority to access project",
+    5838: "Wrong data type",
+    5839: "Operation item structure error",
+    5840: "Project manager not exists",
+    5841: "Workflow structure error",
+    5843: "Algorithm not available",
+    5844: "Algorithm Mapping structure error",
+    5845: "Workflow not exists",
 }
+
+#: Pool types (0 distribution, 1 labeling, 2 inspection, 3 spot check, 4 algorithm, 5 completion)
+#: and run modes (0 manually, 1 automatically), from the Create Workflow page.
+DISTRIBUTION, ALGORITHM, COMPLETION = 0, 4, 5
+POOL_TYPES = frozenset(range(6))
+RUN_MODES = frozenset({0, 1})
+#: ``projects/workflow-config.md``, "Default Sample": what a project without ``workflow`` gets.
+DEFAULT_WORKFLOW: tuple[dict[str, Any], ...] = (
+    {"name": "Distribution pool", "runMode": 0, "type": 0},
+    {"name": "Labeling pool", "type": 1, "workers": [], "disableOperationItem": []},
+    {"name": "Inspection pool", "type": 2, "workers": [], "disableOperationItem": []},
+    {"name": "Completion pool", "type": 5},
+)
+
+#: The request fields each page marks required (its renderer marks every field required unless it
+#: says ``"required": false``), per API version. ``workflow`` on Create Workflow is rendered required
+#: but described as "If not set, the platform will give the project a default config": not enforced.
+#: ``/tasks/export`` renders both dates and ``taskIds`` required: read as one of the two forms.
+_COMMON_REQUIRED: dict[str, tuple[str, ...]] = {
+    "/project/create": ("name", "dataType", "deadline", "operators"),
+    "/folder/create": ("name",),
+    "/project/get": ("projectId",),
+    "/project/list": ("status", "dataType"),
+    "/annotation/stat": ("projectId", "workflowId"),
+    "/task/send": ("projectId", "resourceUrl"),
+    "/task/send/status": ("batchId",),
+    "/task/get": ("projectId", "taskId"),
+    "/project/tasks": ("projectId", "status", "startTime", "endTime"),
+    "/tasks/export": ("projectId",),
+}
+REQUIRED_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "2024-07": {
+        **_COMMON_REQUIRED,
+        "/annotation/workflow/create": ("projectId",),
+        "/annotation/request": ("projectId", "dataIds"),
+    },
+    "2024-08": {
+        **_COMMON_REQUIRED,
+        "/workflow/create": ("projectId",),
+        "/annotation/request": ("projectId", "datasetId", "dataIds"),
+    },
+}
+
+
+def missing_fields(api_version: str, path: str, payload: Mapping[str, Any]) -> list[str]:
+    """The fields the docs require for `path` that `payload` lacks (null counts as missing)."""
+    required = REQUIRED_FIELDS[api_version].get(path, ())
+    return [name for name in required if payload.get(name) is None]
 
 
 # --- Envelope -------------------------------------------------------------------------------
@@ -97,8 +188,13 @@ MESSAGES: dict[int, str] = {
 
 def message_for(code: int) -> str:
     """The envelope `message` for `code`."""
-    text = MESSAGES.get(code) or describe(code)
-    return text[:1].upper() + text[1:]
+    return MESSAGES.get(code) or f"Error {int(code)}"
+
+
+def time_text(ms: int) -> str:
+    """A time as every documented answer writes it (``"2024-05-16 17:33:53"``); the docs give no
+    zone, the emulator writes UTC, so its answers do not depend on the host's zone."""
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def new_request_id() -> str:
@@ -110,13 +206,12 @@ def envelope(
     code: int, data: Any = None, *, request_id: str | None = None, now_ms: int | None = None
 ) -> dict[str, Any]:
     """The platform's response object; failures always carry ``data: null``."""
-    now_s = (now_ms if now_ms is not None else time.time_ns() // 1_000_000) / 1000
     ok = code == PlatformCode.SUCCESS
     return {
         "code": int(code),
         "message": message_for(code),
         "data": data if ok else None,
-        "date": datetime.fromtimestamp(now_s).strftime("%Y-%m-%d %H:%M:%S"),
+        "date": time_text(now_ms if now_ms is not None else time.time_ns() // 1_000_000),
         "requestId": request_id or new_request_id(),
         "success": ok,
     }
@@ -134,6 +229,12 @@ def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
+def _docs_signature(ts: str, secret_key: str, access_key: str) -> str:
+    """``overview/authentication.md``: MD5 hex of "timestamp & AccessKey secret & AccessKey ID"."""
+    message = "&".join([ts, secret_key, access_key])
+    return hashlib.md5(message.encode("utf-8")).hexdigest()  # noqa: S324 - the platform's scheme
+
+
 def auth_failure(
     settings: Settings, headers: Mapping[str, str], now_ms: int, seen: SignatureLog | None = None
 ) -> PlatformCode | None:
@@ -145,7 +246,7 @@ def auth_failure(
     if not key or not ts or not sign or key != settings.access_key:
         return PlatformCode.AUTHENTICATION_FAILED
     # Bytes, not str: compare_digest raises TypeError on non-ASCII str, and a bad header is a 401.
-    expected = signature(ts, settings.secret_key, settings.access_key)
+    expected = _docs_signature(ts, settings.secret_key, settings.access_key)
     if not hmac.compare_digest(sign.encode("utf-8"), expected.encode("utf-8")):
         return PlatformCode.WRONG_SIGNATURE
     if not ts.isdecimal():
@@ -168,14 +269,13 @@ def pool_is_well_formed(pool: Any) -> bool:
     if "workers" in pool and not _is_str_list(pool["workers"]):
         return False
     if "algorithmList" in pool:
-        return pool["type"] == PoolType.ALGORITHM and _is_str_list(pool["algorithmList"])
+        return pool["type"] == ALGORITHM and _is_str_list(pool["algorithmList"])
     return True
 
 
 #: What each API version calls the list of pools under ``workflow``: the other key is refused (400).
-WORKFLOW_KEYS: dict[str, str] = {"2024-07": WORKFLOW_POOLS_KEY, "2024-08": WORKFLOW_VERTEX_KEY}
+WORKFLOW_KEYS: dict[str, str] = {"2024-07": "pools", "2024-08": "vertex"}
 DATA_TYPES = frozenset({2, 3})
-TASK_STATUSES = range(1, 11)
 MAX_NAME_BYTES = 60
 MAX_DESCRIPTION_BYTES = 200
 #: Names that stand for accounts or data that do not exist (``projectManager``, data ids).
@@ -214,7 +314,7 @@ def _page(payload: Mapping[str, Any]) -> tuple[int, int] | None:
     return (offset, limit) if _is_id(offset) and _is_id(limit) else None
 
 
-def workflow_failure(workflow: Any, key: str = WORKFLOW_POOLS_KEY) -> PlatformCode | None:
+def workflow_failure(workflow: Any, key: str = "pools") -> PlatformCode | None:
     """Why a given workflow is refused, or None: the other version's key (400), then structure
     (5841), then the first/last pool rules (5509/5523)."""
     if isinstance(workflow, dict) and key not in workflow and set(WORKFLOW_KEYS.values()) & set(workflow):
@@ -222,9 +322,9 @@ def workflow_failure(workflow: Any, key: str = WORKFLOW_POOLS_KEY) -> PlatformCo
     pools = workflow.get(key) if isinstance(workflow, dict) else None
     if not isinstance(pools, list) or not pools or not all(pool_is_well_formed(p) for p in pools):
         return PlatformCode.WORKFLOW_STRUCTURE_ERROR
-    if pools[0]["type"] != PoolType.DISTRIBUTION:
+    if pools[0]["type"] != DISTRIBUTION:
         return PlatformCode.FIRST_POOL_NOT_DISTRIBUTION
-    if pools[-1]["type"] != PoolType.COMPLETION:
+    if pools[-1]["type"] != COMPLETION:
         return PlatformCode.LAST_POOL_NOT_COMPLETION
     return None
 
@@ -233,7 +333,7 @@ def _workflow_pools(state: EmulatorState, workflow: Any) -> tuple[list[Any], boo
     """(pools, default) for a request's optional ``workflow``, or the code refusing it."""
     if workflow is None:
         # What the platform stores for "no workflow": the same default the provider documents.
-        return [dict(p) for p in DEFAULT_POOLS], True
+        return copy.deepcopy(list(DEFAULT_WORKFLOW)), True
     key = WORKFLOW_KEYS[state.settings.api_version]
     failure = workflow_failure(workflow, key)
     return failure if failure is not None else (workflow[key], False)
@@ -315,7 +415,8 @@ def _project_failure(payload: Mapping[str, Any]) -> PlatformCode | None:
 
 
 def create_project(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
-    """``POST /project/create``: a uniquely named project (5801) and its default workflow.
+    """``POST /project/create``: a uniquely named project (5801) and its default workflow, started
+    (status 1: the page creates a project "and set[s] the status to 1 which represents START").
 
     An unknown ``folderId`` is 404 (resource missing): the docs name no code for it.
     """
@@ -333,26 +434,52 @@ def create_project(state: EmulatorState, payload: dict[str, Any], request_id: st
             return PlatformCode.PROJECT_NAME_EXISTS, None
         fields = ("name", "dataType", "deadline", "description", "folderId", "projectManager", "teamNames")
         record = {key: copy.deepcopy(payload.get(key)) for key in fields}
-        record.update(status=0, operators=copy.deepcopy(payload["operators"]), createdTime=state.now_ms())
+        record.update(status=1, operators=copy.deepcopy(payload["operators"]), createdTime=state.now_ms())
         project_id = state.add_project({**record, "requestId": request_id})
         workflow_id = state.add_workflow(project_id, pools[0], default=pools[1], request_id=request_id)
         project = state.project(project_id)
         assert project is not None
         project["workflowId"] = workflow_id
-    return PlatformCode.SUCCESS, {"projectId": project_id, "status": 0, "workflowId": workflow_id}
+    return PlatformCode.SUCCESS, {"projectId": project_id, "status": 1, "workflowId": workflow_id}
 
 
 def list_projects(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
     """``POST /project/list``: seeded and created projects, filtered, one page (`offset` from 1)."""
     page = _page(payload)
-    filters = {key: payload.get(key) for key in ("status", "dataType") if payload.get(key) is not None}
+    filters = {key: payload.get(key) for key in ("status", "dataType")}
     if page is None or not all(map(_is_int, filters.values())):
         return PlatformCode.INVALID_PARAMETER, None
     offset, limit = page
     with state.locked():
         matching = [p for p in state.project_records() if all(p.get(k) == v for k, v in filters.items())]
-        chosen = [_public(p) for p in matching[(offset - 1) * limit : offset * limit]]
+        chosen = [_project_item(state, p) for p in matching[(offset - 1) * limit : offset * limit]]
     return PlatformCode.SUCCESS, {"count": len(matching), "data": chosen}
+
+
+def _project_item(state: EmulatorState, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A project as ``projects/list-project.md`` lists it (``id``, times as text); seeded records
+    may carry only ``projectId``, ``name``, ``status`` and ``dataType``. The caller holds the lock."""
+    created = record.get("createdTime") or 0
+    deadline = record.get("deadline")
+    operators = record.get("operators") or []
+    manager = record.get("projectManager")
+    return {
+        "id": record["projectId"],
+        "createdTime": time_text(created),
+        "updatedTime": time_text(record.get("updatedTime") or created),
+        "deadline": f"{deadline} 23:59:59" if deadline else None,
+        "status": record.get("status"),
+        "name": record.get("name"),
+        "creatorId": 1,
+        "creatorName": state.settings.access_key,
+        "operationNames": [
+            str((item.get("slotSpecification") or {}).get("type") or item.get("key")) for item in operators
+        ],
+        "type": 1,
+        "dataType": record.get("dataType"),
+        "projectParticipant": {"id": 1, "name": state.settings.access_key},
+        "projectManagers": [manager] if manager else [],
+    }
 
 
 def get_project(state: EmulatorState, query: dict[str, Any], request_id: str) -> Outcome:
@@ -365,15 +492,16 @@ def get_project(state: EmulatorState, query: dict[str, Any], request_id: str) ->
     with state.locked():
         project, any_project = state.project(project_id), bool(state.project_records())
         if project is not None:
-            return PlatformCode.SUCCESS, _public(project)
+            return PlatformCode.SUCCESS, _project_info(project)
     if any_project or not state.project_exists(project_id):
         return PlatformCode.PROJECT_NOT_FOUND, None
-    return PlatformCode.SUCCESS, {"projectId": project_id}
+    return PlatformCode.SUCCESS, _project_info({})
 
 
-def _public(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored record as the platform shows it: without the emulator's own ``requestId``."""
-    return {k: copy.deepcopy(v) for k, v in record.items() if k != "requestId"}
+def _project_info(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A project as ``projects/get-project-info.md`` shows it: its description and creation day."""
+    created = record.get("createdTime") or 0
+    return {"description": record.get("description") or "", "created_at": time_text(created)[:10]}
 
 
 # --- Annotation requests, tasks and import batches ---------------------------------------------
@@ -436,38 +564,59 @@ def request_annotation(state: EmulatorState, payload: dict[str, Any], request_id
 
 
 def annotation_stat(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
-    """``POST /annotation/stat``: task counts by status for one workflow, the completion rate and
-    the (always zero) effort figures; the platform's own shape is not documented."""
+    """``POST /annotation/stat`` as ``annotations/run-stat.md`` answers it: efficiency, human
+    efforts and auto-labeling of one workflow. The emulator counts the objects of its completed
+    tasks' generated results (`annotation_result`), all added and inspected by one vendor, with no
+    auto-labeling and no work hours."""
     with state.locked():
         code, found = _project_and_workflow(state, payload)
         if code != PlatformCode.SUCCESS:
             return code, None
         project_id, workflow_id = found
-        statuses = [t["status"] for t in state.tasks_of(project_id) if t["workflowId"] == workflow_id]
-    by_status = {str(s): statuses.count(s) for s in TASK_STATUSES}
-    completed = by_status["9"]
+        done = [t for t in state.tasks_of(project_id) if t["workflowId"] == workflow_id and t["status"] == 9]
+    objects = sum(len(slot["slots"]) for t in done for slot in annotation_result(t)["annotations"])
+    effort = {"deleted": 0, "inspected": objects, "added": objects, "corrected": 0, "vendor": "emulator"}
     return PlatformCode.SUCCESS, {
         "projectId": project_id,
         "workflowId": workflow_id,
-        "taskCount": len(statuses),
-        "completedTaskCount": completed,
-        "statusCount": by_status,
-        "completionRate": round(completed / len(statuses), 4) if statuses else 0.0,
-        "workDurationMs": 0,
-        "workerCount": 0,
+        "efficiency": {"workHours": 0.0, "objectCount": objects},
+        "efforts": [effort] if done else [],
+        "autolabeling": [],
     }
 
 
 def _task_item(task: Mapping[str, Any]) -> dict[str, Any]:
-    """A task as ``/project/tasks`` lists it (the id stays a string)."""
+    """A task as ``projects/list-task.md`` lists it: the id a string, times as text, and the
+    sample's other fields with plain values (the emulator has no pools, teams or assignees)."""
     return {
         "id": task["taskId"],
-        "status": task["status"],
+        "projectId": task["projectId"],
+        "poolId": task["workflowId"],
+        "poolName": _POOL_NAMES.get(task["poolType"], "pool"),
         "poolType": task["poolType"],
+        "workCount": 0,
+        "status": task["status"],
+        "title": None,
         "metaData": {"uniqueIdentifier": task["dataId"]},
-        "createdTime": task["createdTime"],
-        "updatedTime": task["updatedTime"],
+        "datasetId": task.get("datasetId") or 0,
+        "datasetName": f"dataset-{task['datasetId']}.jsonl" if task.get("datasetId") else "",
+        "poolAssigneeId": -1,
+        "poolAssigneeName": None,
+        "affiliationTeamId": 0,
+        "affiliationTeamName": None,
+        "createdTime": time_text(task["createdTime"]),
+        "updatedTime": time_text(task["updatedTime"]),
+        "rejectCount": None,
+        "taskDeadline": None,
+        "isTimeSequence": False,
+        "deliveryOrderId": None,
+        "deliveryPoolId": 0,
+        "isLock": False,
     }
+
+
+#: Pool names of the docs' Default Sample, by pool type, for task items.
+_POOL_NAMES = {pool["type"]: pool["name"] for pool in DEFAULT_WORKFLOW}
 
 
 def _read_task(state: EmulatorState, task: dict[str, Any]) -> dict[str, Any]:
@@ -483,8 +632,9 @@ def _read_task(state: EmulatorState, task: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_task(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
-    """``POST /task/get``: one task of the project; ``taskId`` must be a string (it exceeds 2**53).
-    An unknown task, or one of another project, is 404."""
+    """``POST /task/get``: one task of the project, in the shape of ``tasks/get-task.md`` (its
+    ``result`` is the task's export item once complete); ``taskId`` must be a string (it exceeds
+    2**53). An unknown task, or one of another project, is 404."""
     project_id, task_id = payload.get("projectId"), payload.get("taskId")
     if not _is_id(project_id) or not isinstance(task_id, str) or not task_id.isdecimal():
         return PlatformCode.INVALID_PARAMETER, None
@@ -494,30 +644,64 @@ def get_task(state: EmulatorState, payload: dict[str, Any], request_id: str) -> 
         task = state.task(task_id)
         if task is None or task["projectId"] != project_id:
             return PlatformCode.NOT_FOUND, None
+        task = _read_task(state, task)
+        project = state.project(project_id) or {}
         item = {
-            **_task_item(_read_task(state, task)),
-            "projectId": project_id,
-            "workflowId": task["workflowId"],
+            "taskId": task["taskId"],
+            "taskParams": {"record": {"metadata": {"uniqueIdentifier": task["dataId"]}}, "operators": []},
+            "pointData": None,
+            "taskNoteDTOList": [],
+            "result": annotation_result(task) if task["status"] == 9 else None,
+            "previousResult": None,
+            "appendInfo": {
+                "poolInfo": {
+                    "poolId": task["workflowId"],
+                    "poolType": task["poolType"],
+                    "operatorIdBlackList": [],
+                    "reverseType": None,
+                    "isTimeSequence": False,
+                },
+                "projectInfo": {
+                    "projectId": project_id,
+                    "projectName": project.get("name"),
+                    "tutorial": None,
+                },
+                "projectIssueShortCut": [],
+                "projectAlgorithm": [],
+                "isNeedQualityCheck": None,
+                "samplePackageId": None,
+                "sampleInfo": None,
+                "previousPointDataOssUrl": None,
+                "updateTime": time_text(task["updatedTime"]),
+            },
+            "status": task["status"],
+            "qualityStatus": None,
+            "taskDeadline": None,
+            "rejectDeadline": None,
+            "serverTime": time_text(state.now_ms()),
+            "qualityMessages": [],
+            "errorMessage": {"pointErrorMsgs": None, "isPointTimeOut": None},
+            "workerInfo": None,
+            "issueTransferConfigs": [],
+            "instancePropertyShortcutMappingList": None,
         }
     return PlatformCode.SUCCESS, item
 
 
 def list_project_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
     """``POST /project/tasks``: the project's tasks, oldest first, one page (`offset` from 1).
-    ``startTime`` (inclusive) and ``endTime`` (exclusive) filter on ``createdTime`` (ms)."""
+    ``startTime`` (inclusive) and ``endTime`` (exclusive) filter on ``createdTime`` (ms); ``status``
+    ("generally 1", undocumented) must be an integer and filters nothing: the page's own sample
+    lists a task at status 9."""
     project_id, page = payload.get("projectId"), _page(payload)
     start, end = payload.get("startTime"), payload.get("endTime")
-    if not _is_id(project_id) or page is None or not all(t is None or _is_int(t) for t in (start, end)):
+    if not _is_id(project_id) or page is None or not all(map(_is_int, (start, end, payload.get("status")))):
         return PlatformCode.INVALID_PARAMETER, None
     if not state.project_exists(project_id):
         return PlatformCode.PROJECT_NOT_FOUND, None
     offset, limit = page
     with state.locked():
-        matching = [
-            t
-            for t in state.tasks_of(project_id)
-            if (start is None or t["createdTime"] >= start) and (end is None or t["createdTime"] < end)
-        ]
+        matching = [t for t in state.tasks_of(project_id) if start <= t["createdTime"] < end]
         chosen = [
             _task_item(_read_task(state, task)) for task in matching[(offset - 1) * limit : offset * limit]
         ]
@@ -567,28 +751,37 @@ _LABELS = ("car", "pedestrian", "cyclist", "traffic-sign", "bus")
 
 
 def annotation_result(task: Mapping[str, Any]) -> dict[str, Any]:
-    """The annotation result of a completed task, as ``/tasks/export`` lists it: generated from the
-    task id (so the same task always exports the same bytes), about 0.7 KB like a few labelled boxes,
-    and with no task id in it, as the docs show."""
+    """The annotation result of a completed task, as ``/tasks/export`` lists it: the fields of the
+    docs' sample (``export/export-tasks.md``), generated from the task (so the same task always
+    exports the same bytes), about 0.7 KB like a few labelled objects, and with no task id and no
+    ``uniqueIdentifier`` in it, as the docs show."""
     seed = int(task["taskId"])
-    boxes = []
+    digest = hashlib.sha256(str(seed).encode("ascii")).hexdigest()
+    slots = []
     for index in range(3):
         n = seed // (index + 1)
-        boxes.append(
+        label = _LABELS[n % len(_LABELS)]
+        slot_id = f"{digest[8 * index : 8 * index + 8]}-{digest[40 + index : 44 + index]}"
+        slots.append(
             {
-                "id": f"{task['taskId']}-{index}",
-                "label": _LABELS[n % len(_LABELS)],
-                "type": "RECTANGLE",
-                "points": [{"x": n % 640, "y": n % 480}, {"x": n % 640 + 64, "y": n % 480 + 48}],
-                "attributes": {"occluded": n % 2 == 0, "truncated": n % 3 == 0, "confidence": 0.9},
-                "labeler": "annotator-01",
+                "confidence": 0.9,
+                "confirmed": n % 2 == 0,
+                "hintConfidence": "High",
+                "hintStatus": "Unconfirmed",
+                "id": slot_id,
+                "label": label,
+                "length": n % 64,
+                "source": "annotator-01",
+                "start": n % 640,
+                "text": label,
+                "type": "text",
             }
         )
     return {
-        "annotations": boxes,
+        "annotations": [{"key": "text-[7aba5]", "label": "object", "slots": slots, "type": "slot"}],
         "hints": [],
         "issues": [],
-        "metadata": {"uniqueIdentifier": task["dataId"]},
+        "metadata": {"imageRotateAngle": 0, "invalidFrame": [], "noNeedToAnnotate": False},
         "notes": [],
     }
 
@@ -600,12 +793,15 @@ def _day_start_ms(day: str) -> int:
 
 def export_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
     """``POST /tasks/export``: the annotation results of the project's completed tasks (status 9),
-    by completion day (UTC; ``completeTimeAfter`` includes its day, ``completeTimeBefore`` excludes
-    its own) or by ``taskIds`` (exact integers: ``long[]``), never both; in completion order, inline."""
+    by completion days (UTC; both dates, ``completeTimeAfter`` including its day,
+    ``completeTimeBefore`` excluding its own) or by ``taskIds`` (exact integers: ``long[]``), never
+    both; in completion order, inline."""
     project_id, task_ids = payload.get("projectId"), payload.get("taskIds")
     after, before = payload.get("completeTimeAfter"), payload.get("completeTimeBefore")
     by_window = after is not None or before is not None
     if not _is_id(project_id) or by_window == (task_ids is not None):
+        return PlatformCode.INVALID_PARAMETER, None
+    if by_window and (after is None or before is None):  # both dates are rendered required
         return PlatformCode.INVALID_PARAMETER, None
     if task_ids is not None and (not isinstance(task_ids, list) or not all(_is_id(t) for t in task_ids)):
         return PlatformCode.INVALID_PARAMETER, None
@@ -631,22 +827,43 @@ def export_tasks(state: EmulatorState, payload: dict[str, Any], request_id: str)
 
 Operation = Callable[[EmulatorState, dict[str, Any], str], Outcome]
 
+
+def _enforcing_required(operations: dict[str, Operation]) -> dict[str, Operation]:
+    """The same registry, each operation first refusing (400) a body that lacks a field the docs
+    require for its path in the emulator's API version (`REQUIRED_FIELDS`)."""
+
+    def checked(path: str, operation: Operation) -> Operation:
+        def run(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
+            if missing_fields(state.settings.api_version, path, payload):
+                return PlatformCode.INVALID_PARAMETER, None
+            return operation(state, payload, request_id)
+
+        run.__doc__ = operation.__doc__
+        run.__wrapped__ = operation  # type: ignore[attr-defined]
+        return run
+
+    return {path: checked(path, operation) for path, operation in operations.items()}
+
+
 #: POST endpoints: path → operation on (state, JSON body, requestId).
 OPERATIONS: dict[str, Operation] = {
-    CREATE_WORKFLOW.path: create_workflow,
-    CREATE_WORKFLOW_2024_08.path: create_workflow_2024_08,
-    FOLDER_CREATE.path: create_folder,
-    PROJECT_CREATE.path: create_project,
-    PROJECT_LIST.path: list_projects,
-    ANNOTATION_REQUEST.path: request_annotation,
-    ANNOTATION_STAT.path: annotation_stat,
-    TASK_GET.path: get_task,
-    PROJECT_TASKS.path: list_project_tasks,
-    TASK_SEND.path: send_tasks,
-    TASK_SEND_STATUS.path: send_status,
-    TASKS_EXPORT.path: export_tasks,
+    "/annotation/workflow/create": create_workflow,
+    "/workflow/create": create_workflow_2024_08,
+    "/folder/create": create_folder,
+    "/project/create": create_project,
+    "/project/list": list_projects,
+    "/annotation/request": request_annotation,
+    "/annotation/stat": annotation_stat,
+    "/task/get": get_task,
+    "/project/tasks": list_project_tasks,
+    "/task/send": send_tasks,
+    "/task/send/status": send_status,
+    "/tasks/export": export_tasks,
 }
 #: GET endpoints: path → operation on (state, query parameters, requestId).
 QUERY_OPERATIONS: dict[str, Operation] = {
-    PROJECT_GET.path: get_project,
+    "/project/get": get_project,
 }
+#: Each operation first refuses a body missing a field the docs require (`REQUIRED_FIELDS`).
+OPERATIONS = _enforcing_required(OPERATIONS)
+QUERY_OPERATIONS = _enforcing_required(QUERY_OPERATIONS)

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_annotation.signing import SIGNATURE_HEADER
 from airflow_provider_annotation.testing.faults import Fault
 
 __all__ = [
@@ -29,6 +28,7 @@ __all__ = [
     "FIRST_TASK_ID",
     "FIRST_WORKFLOW_ID",
     "REDACTED",
+    "SIGNATURE_HEADER",
     "EmulatorState",
     "HeaderDict",
     "Settings",
@@ -49,6 +49,8 @@ DEFAULT_SIGNATURE_WINDOW_S = 300.0
 API_VERSIONS = ("2024-07", "2024-08")
 DEFAULT_API_VERSION = API_VERSIONS[0]
 REDACTED = "<redacted>"
+#: The signature header as ``overview/authentication.md`` names it (the emulator's own copy).
+SIGNATURE_HEADER = "X-SIGN"
 
 
 class HeaderDict(dict):
