@@ -143,7 +143,10 @@ def test_reads_racing_to_first_use_share_one_client(emulator: Emulator, monkeypa
     async def race() -> None:
         async with AnnotationAsyncHook(conn) as hook:
             await asyncio.gather(
-                *(hook.call(PROJECT_LIST, json={"offset": 1, "limit": 1}) for _ in range(10))
+                *(
+                    hook.call(PROJECT_LIST, json={"status": 1, "dataType": 2, "offset": 1, "limit": 1})
+                    for _ in range(10)
+                )
             )
 
     run(race())

@@ -688,7 +688,7 @@ def test_thirty_hooks_raced_from_many_threads_make_one_session_each(
         start.wait()
         for hook in hooks:
             try:
-                hook.call(_PROJECT_LIST, json={"offset": 1, "limit": 1})
+                hook.call(_PROJECT_LIST, json={"status": 1, "dataType": 2, "offset": 1, "limit": 1})
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 

@@ -450,35 +450,41 @@ def page_answer(count: int, items: list[dict]) -> Fault:
     return Fault(status=200, body=json.dumps(envelope), endpoint=PROJECT_LIST.path)
 
 
+def one_listing(count: int) -> list[dict]:
+    """`count` decoy projects all in one (status, dataType) listing, the pair the docs require a
+    listing to name, so paging faults meet one listing and not eight short ones."""
+    return [{**project, "status": 1, "dataType": 2} for project in decoy_projects(count)]
+
+
 def test_a_server_ignoring_offset_is_a_malformed_listing_after_two_pages(emu: Emulator, make_hook) -> None:
     """Page 1 whatever was asked, under a count 1000 times the true one: the repeat is an error at
     page 2, not 2,500 pages of the same items."""
-    emu.add_projects(decoy_projects(25))
+    emu.add_projects(one_listing(25))
     emu.inject(Fault.paging("ignore-offset", endpoint=PROJECT_LIST.path, times=50))
     with pytest.raises(
         AnnotationResponseError, match=r"page 2 repeats 10 id\(s\) already listed \(1, 2, 3\)"
     ):
-        list(make_hook().iter_projects(page_size=10))
+        list(make_hook().iter_projects(status=1, data_type=2, page_size=10))
     assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2]
 
 
 def test_a_count_growing_on_every_page_cannot_keep_the_read_going(emu: Emulator, make_hook) -> None:
     """The first answer's count holds: the short page ends the read, and the items never reached
     make it a truncated listing, an error, within the pages the listing really has."""
-    emu.add_projects(decoy_projects(25))
+    emu.add_projects(one_listing(25))
     emu.inject(Fault.paging("growing-count", endpoint=PROJECT_LIST.path, times=50))
     with pytest.raises(AnnotationResponseError, match="after 25 of the 1025 items its first page counts"):
-        list(make_hook().iter_projects(page_size=10))
+        list(make_hook().iter_projects(status=1, data_type=2, page_size=10))
     assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2, 3]
 
 
 def test_a_server_capping_pages_smaller_is_read_to_the_end(emu: Emulator, make_hook) -> None:
     """The docs name no maximum page size: a server holding 7 a page when 10 were asked is paged by
     its own size, not cut off after the 3 pages 10 a page would need."""
-    emu.add_projects(decoy_projects(25))
+    emu.add_projects(one_listing(25))
     emu.inject(Fault.paging(cap=7, endpoint=PROJECT_LIST.path, times=50))
-    projects = list(make_hook().iter_projects(page_size=10))
-    assert [p["projectId"] for p in projects] == list(range(1, 26))
+    projects = list(make_hook().iter_projects(status=1, data_type=2, page_size=10))
+    assert [p["id"] for p in projects] == list(range(1, 26))
     assert [b["offset"] for b in bodies(emu, PROJECT_LIST.path)] == [1, 2, 3, 4]
 
 
