@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +60,7 @@ from airflow_provider_annotation.export import export_body, read_export
 from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
+from airflow_provider_annotation.hooks.pacing import Pacer, is_try_again_later
 from airflow_provider_annotation.hooks.retry import RetryPolicy, SignatureExpiry, retrying
 from airflow_provider_annotation.project import (
     AnnotationRequestResult,
@@ -69,6 +70,7 @@ from airflow_provider_annotation.project import (
     annotation_request_body,
     create_workflow_endpoint,
     folder_body,
+    one_project_named,
     optional_long,
     project_body,
     project_filters,
@@ -122,6 +124,8 @@ class AnnotationHook(CallLogMixin, BaseHook):
         self._transport: dict[str, Any] = {}
         self._standing_secrets: tuple[str, ...] = ()
         self._controllers: dict[tuple[Effect, RetryPolicy], tenacity.Retrying] = {}
+        #: Shared by the threads of a batch (`hooks.pacing`): a "try again later" slows them all.
+        self.pacer: Pacer | None = None
 
     # -- connection and session -------------------------------------------------------------
 
@@ -228,9 +232,13 @@ class AnnotationHook(CallLogMixin, BaseHook):
         def attempt() -> tuple[Any, str | None]:
             nonlocal attempts
             attempts += 1
+            if self.pacer is not None:
+                self.pacer.before_attempt()
             try:
                 return self._send_once(endpoint, json, params, attempts)
             except AnnotationApiError as err:
+                if self.pacer is not None and is_try_again_later(err):
+                    self.pacer.try_again_later(err.retry_after)
                 expiry.check(err, endpoint)
                 raise
 
@@ -467,20 +475,23 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
         :raises AnnotationApiError: when more than one project carries the name.
         """
-        found: dict[Any, dict[str, Any]] = {}
+        found = self.find_projects_by_name([name], data_type=data_type, page_size=page_size)
+        return one_project_named(name, found.get(name, []))
+
+    def find_projects_by_name(
+        self, names: Iterable[str], *, data_type: int, page_size: int = 100
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The projects named exactly as one of `names`, by name, in one pass over every status and
+        page (the list has no name filter): a thousand names cost what one does. Only matches are
+        kept; `one_project_named` reads a name's list."""
+        wanted = set(names)
+        found: dict[str, dict[Any, dict[str, Any]]] = {}
         for status in ProjectStatus:
             for project in self.iter_projects(status=int(status), data_type=data_type, page_size=page_size):
-                if project.get("name") == name:
-                    found[project.get("projectId", project.get("id"))] = project
-        if len(found) > 1:
-            ids = ", ".join(str(i) for i in found)
-            raise AnnotationApiError(
-                f"{len(found)} projects are named {name!r} (ids {ids}), although the platform keeps "
-                "project names unique; pick one by its id",
-                endpoint=PROJECT_LIST.path,
-                method=PROJECT_LIST.method,
-            )
-        return next(iter(found.values()), None)
+                name = project.get("name")
+                if name in wanted:
+                    found.setdefault(name, {})[project.get("projectId", project.get("id"))] = project
+        return {name: list(by_id.values()) for name, by_id in found.items()}
 
     def request_annotation(
         self,

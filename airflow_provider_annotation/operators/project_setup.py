@@ -59,6 +59,80 @@ def _gather(problems: Problems, read: Any) -> Any:
         return None
 
 
+#: The arguments that make a Create Project body: `CreateProjectOperator`'s, and the keys of each
+#: spec `CreateProjectsOperator` takes.
+PROJECT_ARGUMENTS = (
+    "name",
+    "data_type",
+    "deadline",
+    "operators",
+    "description",
+    "folder_id",
+    "project_manager",
+    "team_names",
+    "pools",
+    *SHORTHAND,
+)
+
+
+def project_spec_body(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The Create Project body from `PROJECT_ARGUMENTS` as rendered (absent ones are None); raises
+    `SetupInputError` with every problem, the body's arguments first in their documented order."""
+    problems = Problems()
+    shorthand = {name: spec.get(name) for name in SHORTHAND}
+    pools = _gather(problems, lambda: workflow_pools(spec.get("pools"), shorthand))
+    team_names = _gather(problems, lambda: to_name_list(spec.get("team_names"), "team_names"))
+    try:
+        body = project_body(
+            name=spec.get("name"),
+            data_type=spec.get("data_type"),
+            deadline=spec.get("deadline"),
+            operators=spec.get("operators"),
+            description=spec.get("description"),
+            folder_id=spec.get("folder_id"),
+            project_manager=spec.get("project_manager"),
+            team_names=team_names,
+            pools=pools,
+        )
+    except WorkflowValidationError as err:
+        first = Problems()
+        first.add(err)
+        first.extend(problems)
+        problems = first
+    if problems:
+        raise SetupInputError(problems)
+    return body
+
+
+def send_project(hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:
+    """Send one Create Project body; the record to keep: ``{projectId, workflowId, status}``."""
+    created = hook.send_create_project(body)
+    return {"projectId": created.project_id, "workflowId": created.workflow_id, "status": created.status}
+
+
+def adopted_record(project: Mapping[str, Any]) -> dict[str, Any]:
+    """The record of a project found by name: its id, no workflow id (the list does not say it)."""
+    project_id = to_project_id(project.get("projectId", project.get("id")), "projectId")
+    return {"projectId": project_id, "workflowId": None, "status": project.get("status"), "adopted": True}
+
+
+def taken_name(body: Mapping[str, Any]) -> str:
+    """Why a taken name (5801) fails under ``if_exists="fail"``, and what to do."""
+    return (
+        f"A project named {body['name']!r} exists already; not retrying. Choose another name, or set "
+        "if_exists='adopt' to use the existing project."
+    )
+
+
+def invisible_taken_name(body: Mapping[str, Any]) -> str:
+    """Why a taken name with no project of that name visible fails even under ``"adopt"``."""
+    return (
+        f"The platform says the name {body['name']!r} is taken, but no project of data type "
+        f"{body['dataType']} with that exact name is visible to this key; not retrying. It may "
+        "belong to another data type or to a project this key cannot see."
+    )
+
+
 class CreateFolderOperator(AnnotationCreateOperator):
     """Create a folder for projects; returns its ``folderId`` (an int, in XCom).
 
@@ -133,18 +207,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
     :param dry_run: validate and log the exact JSON body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = (
-        "name",
-        "data_type",
-        "deadline",
-        "operators",
-        "description",
-        "folder_id",
-        "project_manager",
-        "team_names",
-        "pools",
-        *SHORTHAND,
-    )
+    template_fields: Sequence[str] = PROJECT_ARGUMENTS
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"operators": "json", "pools": "json"}
     ui_color = "#e8f4ea"
@@ -192,34 +255,10 @@ class CreateProjectOperator(AnnotationCreateOperator):
         self.note_given()
 
     def build_body(self) -> dict[str, Any]:
-        problems = Problems()
-        shorthand = {name: getattr(self, name) for name in SHORTHAND}
-        pools = _gather(problems, lambda: workflow_pools(self.pools, shorthand))
-        team_names = _gather(problems, lambda: to_name_list(self.team_names, "team_names"))
-        try:
-            body = project_body(
-                name=self.name,
-                data_type=self.data_type,
-                deadline=self.deadline,
-                operators=self.operators,
-                description=self.description,
-                folder_id=self.folder_id,
-                project_manager=self.project_manager,
-                team_names=team_names,
-                pools=pools,
-            )
-        except WorkflowValidationError as err:
-            first = Problems()  # the body's arguments first, in their documented order
-            first.add(err)
-            first.extend(problems)
-            problems = first
-        if problems:
-            raise SetupInputError(problems)
-        return body
+        return project_spec_body({name: getattr(self, name) for name in PROJECT_ARGUMENTS})
 
     def send(self, hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:
-        created = hook.send_create_project(body)
-        return {"projectId": created.project_id, "workflowId": created.workflow_id, "status": created.status}
+        return send_project(hook, body)
 
     def result(self, record: Mapping[str, Any], context: Context) -> Any:
         context["ti"].xcom_push(key="workflow_id", value=record.get("workflowId"))
@@ -239,15 +278,15 @@ class CreateProjectOperator(AnnotationCreateOperator):
             raise AirflowFailException(f"{why}; looking the project up by name failed: {err}") from err
         if project is None:
             return None
-        project_id = to_project_id(project.get("projectId", project.get("id")), "projectId")
+        record = adopted_record(project)
         self.log.warning(
             "%s; adopting the existing project %s named %r (if_exists='adopt'). Its workflow id is not "
             "known: XCom workflow_id is None.",
             why,
-            project_id,
+            record["projectId"],
             body["name"],
         )
-        return {"projectId": project_id, "workflowId": None, "status": project.get("status"), "adopted": True}
+        return record
 
     def recover_lost(
         self, hook: AnnotationHook, body: dict[str, Any], err: AnnotationMayHaveTakenEffectError
@@ -263,15 +302,8 @@ class CreateProjectOperator(AnnotationCreateOperator):
             adopted = self._adopt(hook, body, f"A project named {body['name']!r} exists already")
             if adopted is not None:
                 return adopted
-            raise AirflowFailException(
-                f"{err}\nThe platform says the name {body['name']!r} is taken, but no project of data type "
-                f"{body['dataType']} with that exact name is visible to this key; not retrying. It may "
-                "belong to another data type or to a project this key cannot see."
-            ) from err
-        raise AirflowFailException(
-            f"{err}\nA project named {body['name']!r} exists already; not retrying. Choose another name, or "
-            "set if_exists='adopt' to use the existing project."
-        ) from err
+            raise AirflowFailException(f"{err}\n{invisible_taken_name(body)}") from err
+        raise AirflowFailException(f"{err}\n{taken_name(body)}") from err
 
 
 class SubmitAnnotationDataOperator(BaseOperator):
