@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_batch_setup_benchmark_tiny_run_prints_its_tables() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.batch_setup", "--sizes", "3", "--mapped", "3", "--latency", "0.01"],
+        [sys.executable, "-m", "benchmarks.batch_setup", "--sizes", "3", "--mapped", "3", "--latency", ".01"],
         cwd=ROOT,
         capture_output=True,
         text=True,
