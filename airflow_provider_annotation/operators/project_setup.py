@@ -432,8 +432,8 @@ class CreateProjectsOperator(BaseOperator):
                     )
                 names.setdefault(name, index)
         if problems:
-            err = SetupInputError(problems)
-            raise input_failure(err) from err
+            refused = SetupInputError(problems)
+            raise input_failure(refused) from refused
         return list(specs or ()), digests
 
     def make_pacer(self) -> Pacer:
