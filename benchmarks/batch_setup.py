@@ -116,6 +116,66 @@ def run_dag(env: dict[str, str], dag_id: str, count: int, prefix: str, max_activ
     return time.monotonic() - started, done.stdout + done.stderr
 
 
+class _DictStore(dict):
+    """A task_state_store for the in-process memory run (the real one needs a running task)."""
+
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+def memory_rows(sizes: Sequence[int], max_active: int) -> list[list[Any]]:
+    """Python memory (tracemalloc) of `CreateProjectsOperator.execute` in this process for each N:
+    peak, and what stays allocated after (the return value, the kept groups). The emulator runs in
+    a child process so its own records are not counted."""
+    import gc
+    import tracemalloc
+
+    from benchmarks._common import quiet_airflow_logs
+
+    quiet_airflow_logs("WARNING")
+    argv = [sys.executable, "-m", "airflow_provider_annotation.testing.emulator", "--port", "0"]
+    argv += ["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY]
+    emulator = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    rows = []
+    try:
+        url = (emulator.stdout.readline() if emulator.stdout else "").split()[-1]
+        os.environ["AIRFLOW_CONN_ANNOTATION_DEFAULT"] = json.dumps(
+            {"conn_type": "annotation", "host": url, "login": ACCESS_KEY, "password": SECRET_KEY}
+        )
+        from airflow_provider_annotation.operators.project_setup import CreateProjectsOperator
+
+        operators = [{"type": "box", "label": "car"}]
+        for count in [10, *sizes]:  # the first run pays the imports and is not shown
+            specs = [
+                {
+                    "name": f"memory{count}-{i:05d}",
+                    "data_type": 2,
+                    "deadline": "2030-12-31",
+                    "operators": operators,
+                }
+                for i in range(count)
+            ]
+            op = CreateProjectsOperator(task_id="setup", projects=specs, max_active_requests=max_active)
+            gc.collect()
+            tracemalloc.start()
+            op.execute({"task_state_store": _DictStore()})
+            retained, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            if count != 10:
+                rows.append(
+                    [
+                        count,
+                        f"{peak / 1024:.0f} KiB",
+                        f"{retained / 1024:.0f} KiB",
+                        f"{retained / count:.0f} B",
+                    ]
+                )
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.batch_setup", description=__doc__.split("\n")[0]
@@ -231,6 +291,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"{'met' if ratio >= MAPPING_GOAL else 'MISSED'} ({ratio:.1f}x)"
             )
         print_section("Goals", "\n".join(f"- {g}" for g in goals))
+        print_section(
+            "Python memory of one batch (tracemalloc, emulator in a child process, no latency)",
+            markdown_table(
+                ["N", "peak", "retained after (return value, kept ids)", "retained per item"],
+                memory_rows(sorted(set(args.sizes)), args.max_active),
+            ),
+        )
         print_section("Machine", markdown_table(["", ""], machine_notes()) + f"\n\n`{command_line()}`")
 
 

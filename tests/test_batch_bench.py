@@ -24,4 +24,5 @@ def test_batch_setup_benchmark_tiny_run_prints_its_tables() -> None:
     assert "### N project setups, 10 ms latency, max_active_requests=8" in out
     assert "| 3 " in out and "platform floor" in out and "mapped tasks" in out
     assert "create phase of 3 within 2x the floor:" in out and "faster than mapping at N=3:" in out
+    assert "### Python memory of one batch" in out and "retained per item" in out
     assert "### Machine" in out
