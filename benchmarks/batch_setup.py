@@ -156,11 +156,13 @@ def memory_rows(sizes: Sequence[int], max_active: int) -> list[list[Any]]:
                 for i in range(count)
             ]
             op = CreateProjectsOperator(task_id="setup", projects=specs, max_active_requests=max_active)
+            store = _DictStore()
             gc.collect()
             tracemalloc.start()
-            op.execute({"task_state_store": _DictStore()})
+            result = op.execute({"task_state_store": store})
             retained, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
+            del result, store
             if count != 10:
                 rows.append(
                     [
