@@ -489,7 +489,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         for status in ProjectStatus:
             for project in self.iter_projects(status=int(status), data_type=data_type, page_size=page_size):
                 name = project.get("name")
-                if name in wanted:
+                if isinstance(name, str) and name in wanted:
                     found.setdefault(name, {})[project.get("projectId", project.get("id"))] = project
         return {name: list(by_id.values()) for name, by_id in found.items()}
 
