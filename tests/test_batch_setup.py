@@ -309,3 +309,19 @@ def test_dry_run_sends_nothing(emu, logs) -> None:
     assert batch(3, dry_run=True).execute({}) is None
     assert "Dry run: would set up 3 projects (nothing sent)" in logs.text
     assert emu.requests == []
+
+
+def test_many_names_in_one_pass_and_a_hostile_name_matches_nothing(emu, make_hook) -> None:
+    emu.add_projects(
+        [
+            {"projectId": 9001, "name": "a", "status": 0, "dataType": 2},
+            {"projectId": 9002, "name": "b", "status": 3, "dataType": 2},
+            {"projectId": 9003, "name": ["a"], "status": 1, "dataType": 2},  # not a string
+        ]
+    )
+    found = make_hook().find_projects_by_name(["a", "b", "c"], data_type=2)
+    assert {name: [p["projectId"] for p in projects] for name, projects in found.items()} == {
+        "a": [9001],
+        "b": [9002],
+    }
+    assert len([r for r in emu.requests if r["endpoint"] == PROJECT_LIST.path]) == 4  # one per status
