@@ -25,6 +25,7 @@ from airflow_provider_annotation.endpoints import (
     ANNOTATION_REQUEST,
     CREATE_WORKFLOW,
     CREATE_WORKFLOW_2024_08,
+    PROJECT_LIST,
     WORKFLOW_POOLS_KEY,
     WORKFLOW_VERTEX_KEY,
     Endpoint,
@@ -63,6 +64,7 @@ __all__ = [
     "check_api_version",
     "create_workflow_endpoint",
     "folder_body",
+    "one_project_named",
     "project_body",
     "to_data_ids",
     "to_deadline",
@@ -627,3 +629,17 @@ def check_annotation_request(body: Mapping[str, Any], api_version: str) -> None:
             "dataset_id: required with api_version=2024-08 (the docs' Annotation Request requires "
             "datasetId, the dataset the data ids belong to)"
         )
+
+
+def one_project_named(name: str, matches: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one project of `matches` (projects named `name`), None for none; more than one is an
+    error, since the platform keeps names unique: a person must pick."""
+    if len(matches) > 1:
+        ids = ", ".join(str(p.get("projectId", p.get("id"))) for p in matches)
+        raise AnnotationApiError(
+            f"{len(matches)} projects are named {name!r} (ids {ids}), although the platform keeps "
+            "project names unique; pick one by its id",
+            endpoint=PROJECT_LIST.path,
+            method=PROJECT_LIST.method,
+        )
+    return matches[0] if matches else None

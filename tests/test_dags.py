@@ -188,3 +188,44 @@ def test_docs_list_every_example_dag_and_name_the_test_file_that_runs_it():
     sources = [(ROOT / name).read_text() for name in test_files]
     unrun = [dag_id for dag_id in listed if not any(f'"{dag_id}"' in source for source in sources)]
     assert unrun == []
+
+
+# -- many projects in one task (CreateProjectsOperator) -------------------------------------------
+
+
+def project_creates(emulator) -> list[dict]:
+    from airflow_provider_annotation.endpoints import PROJECT_CREATE
+
+    return [json.loads(r["body"]) for r in emulator.requests if r["endpoint"] == PROJECT_CREATE.path]
+
+
+def test_batch_setup_example_builds_specs_from_its_params_file(airflow_env, emulator):
+    from dags.annotation_batch_setup import PARAMS_FILE, project_specs
+
+    code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_batch_setup")
+    assert code == 0, out
+    specs = project_specs(PARAMS_FILE)
+    bodies = {b["name"]: b for b in project_creates(emulator)}
+    assert sorted(bodies) == sorted(s["name"] for s in specs) and len(bodies) == 5
+    initech = bodies["Labeling initech 2024-W01"]
+    assert initech["dataType"] == 3 and [p["type"] for p in initech["workflow"]["pools"]] == [0, 1, 5]
+    assert bodies["Labeling globex 2024-W01"]["workflow"]["pools"][1]["workers"] == ["dave"]
+    assert out.count(" created: project ") == 5
+    code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_batch_setup")  # a second run
+    assert code == 0, out
+    assert out.count(" adopted: project ") == 5 and len(emulator.projects) == 5  # if_exists="adopt"
+
+
+def test_batch_retry_keeps_every_created_project_in_the_real_task_state_store(airflow_env, emulator):
+    from airflow_provider_annotation.endpoints import PROJECT_CREATE
+    from airflow_provider_annotation.testing import Fault
+
+    emulator.inject(Fault.http(503, endpoint=PROJECT_CREATE.path))
+    code, out = run_dag(airflow_env, emulator, TEST_DAGS, "annotation_test_batch_retry", max_attempts=1)
+    assert code == 0, out
+    assert "1 of 30 projects failed" in out and "A retry sends only the failed ones again." in out
+    assert out.count("was created by an earlier try of this task; kept, not sent again") == 29
+    assert "Projects set up: 1 created, 29 kept, 0 adopted, 0 failed" in out
+    names = [b["name"] for b in project_creates(emulator)]
+    assert len(names) == 31 and len(set(names)) == 30  # the refused one sent twice, nothing else
+    assert len(emulator.projects) == 30

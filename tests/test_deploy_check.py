@@ -28,6 +28,11 @@ def test_deploy_dags_parse_with_the_tasks_the_checks_drive():
     killed = bag.dags["annotation_deploy_killed_after_create"]
     assert [t.task_id for t in killed.tasks] == ["create_workflow"]
     assert killed.get_task("create_workflow").retries >= 1  # the scheduler must retry the killed try
+    batch = bag.dags["annotation_deploy_batch"]
+    assert (
+        batch.get_task("set_up_projects").retries >= 1
+        and len(batch.get_task("set_up_projects").projects) == 1000
+    )
     load = bag.dags["annotation_deploy_load"]
     assert sorted(t.task_id for t in load.tasks) == ["create_workflow", "project_ids"]
 

@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property, partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,6 +72,7 @@ from airflow_provider_annotation.export import (
 from airflow_provider_annotation.hooks import connection_form
 from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
+from airflow_provider_annotation.hooks.pacing import Pacer, is_try_again_later
 from airflow_provider_annotation.hooks.retry import RetryPolicy, SignatureExpiry, retrying
 from airflow_provider_annotation.paging import Pager, project_key, task_key
 from airflow_provider_annotation.project import (
@@ -85,6 +86,7 @@ from airflow_provider_annotation.project import (
     check_annotation_request,
     create_workflow_endpoint,
     folder_body,
+    one_project_named,
     optional_long,
     project_body,
     project_filters,
@@ -143,6 +145,8 @@ class AnnotationHook(CallLogMixin, BaseHook):
         self._transport: dict[str, Any] = {}
         self._standing_secrets: tuple[str, ...] = ()
         self._controllers: dict[tuple[Effect, RetryPolicy], tenacity.Retrying] = {}
+        #: Shared by the threads of a batch (`hooks.pacing`): a "try again later" slows them all.
+        self.pacer: Pacer | None = None
 
     # -- connection and session -------------------------------------------------------------
 
@@ -294,9 +298,13 @@ class AnnotationHook(CallLogMixin, BaseHook):
         def attempt() -> tuple[Any, str | None]:
             nonlocal attempts
             attempts += 1
+            if self.pacer is not None:
+                self.pacer.before_attempt()
             try:
                 return self._send_once(endpoint, json, params, attempts, read, judge)
             except AnnotationApiError as err:
+                if self.pacer is not None and is_try_again_later(err):
+                    self.pacer.try_again_later(err.retry_after)
                 expiry.check(err, endpoint)
                 raise
 
@@ -592,20 +600,29 @@ class AnnotationHook(CallLogMixin, BaseHook):
         :param page_size: items per page while paging.
         :return: the project, or None when no project has that exact name.
         """
-        found: dict[Any, dict[str, Any]] = {}
+        found = self.find_projects_by_name([name], data_type=data_type, page_size=page_size)
+        return one_project_named(name, found.get(name, []))
+
+    def find_projects_by_name(
+        self, names: Iterable[str], *, data_type: int, page_size: int = 100
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The projects named exactly as one of `names`, by name, in one pass over every status and
+        page (the list has no name filter): a thousand names cost what one does. Only matches are
+        kept; `one_project_named` reads a name's list.
+
+        :param names: the exact names to look for.
+        :param data_type: 2 for 2D data, 3 for 3D data.
+        :param page_size: items per page while paging.
+        :return: each name found, with the list of projects carrying it.
+        """
+        wanted = set(names)
+        found: dict[str, dict[Any, dict[str, Any]]] = {}
         for status in ProjectStatus:
             for project in self.iter_projects(status=int(status), data_type=data_type, page_size=page_size):
-                if project.get("name") == name:
-                    found[project_key(project)] = project
-        if len(found) > 1:
-            ids = ", ".join(str(i) for i in found)
-            raise AnnotationApiError(
-                f"{len(found)} projects are named {name!r} (ids {ids}), although the platform keeps "
-                "project names unique; pick one by its id",
-                endpoint=PROJECT_LIST.path,
-                method=PROJECT_LIST.method,
-            )
-        return next(iter(found.values()), None)
+                name = project.get("name")
+                if isinstance(name, str) and name in wanted:
+                    found.setdefault(name, {})[project_key(project)] = project
+        return {name: list(by_id.values()) for name, by_id in found.items()}
 
     def request_annotation(
         self,

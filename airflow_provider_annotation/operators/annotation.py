@@ -125,6 +125,7 @@ from airflow_provider_annotation.operators.project_setup import (  # noqa: E402
     AnnotationStatsOperator,
     CreateFolderOperator,
     CreateProjectOperator,
+    CreateProjectsOperator,
     SubmitAnnotationDataOperator,
 )
 from airflow_provider_annotation.operators.send_tasks import SendTasksOperator  # noqa: E402
@@ -133,6 +134,7 @@ __all__ = [
     "AnnotationStatsOperator",
     "CreateFolderOperator",
     "CreateProjectOperator",
+    "CreateProjectsOperator",
     "CreateWorkflowOperator",
     "ExportTasksOperator",
     "SendTasksOperator",

@@ -7,13 +7,14 @@ instance, fail closed on a lost answer. Importable from
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
-from airflow_provider_annotation.coercion import to_name_list
+from airflow_provider_annotation.coercion import _parse_literal, to_name_list
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationConflictError,
@@ -39,14 +40,24 @@ from airflow_provider_annotation.project import (
     project_body,
     to_count,
 )
-from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, to_project_id
+from airflow_provider_annotation.workflow import (
+    Problems,
+    WorkflowValidationError,
+    describe_value,
+    shorten,
+    to_project_id,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
+    from airflow_provider_annotation.hooks.pacing import Pacer
 
 IF_EXISTS = ("fail", "adopt")
+ON_ITEM_ERROR = ("fail", "continue")
+#: The most creates `CreateProjectsOperator` keeps in flight: beyond it, a typo (or a flood).
+MAX_ACTIVE_REQUESTS = 64
 ON_REJECTED = ("fail", "warn")
 
 
@@ -57,6 +68,94 @@ def _gather(problems: Problems, read: Any) -> Any:
     except WorkflowValidationError as err:
         problems.add(err)
         return None
+
+
+#: The arguments that make a Create Project body: `CreateProjectOperator`'s, and the keys of each
+#: spec `CreateProjectsOperator` takes.
+PROJECT_ARGUMENTS = (
+    "name",
+    "data_type",
+    "deadline",
+    "operators",
+    "description",
+    "folder_id",
+    "project_manager",
+    "team_names",
+    "pools",
+    *SHORTHAND,
+)
+
+
+def project_spec_body(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The Create Project body from `PROJECT_ARGUMENTS` as rendered (absent ones are None); raises
+    `SetupInputError` with every problem, the body's arguments first in their documented order."""
+    problems = Problems()
+    shorthand = {name: spec.get(name) for name in SHORTHAND}
+    pools = _gather(problems, lambda: workflow_pools(spec.get("pools"), shorthand))
+    team_names = _gather(problems, lambda: to_name_list(spec.get("team_names"), "team_names"))
+    try:
+        body = project_body(
+            name=spec.get("name"),
+            data_type=spec.get("data_type"),
+            deadline=spec.get("deadline"),
+            operators=spec.get("operators"),
+            description=spec.get("description"),
+            folder_id=spec.get("folder_id"),
+            project_manager=spec.get("project_manager"),
+            team_names=team_names,
+            pools=pools,
+        )
+    except WorkflowValidationError as err:
+        first = Problems()
+        first.add(err)
+        first.extend(problems)
+        problems = first
+    if problems:
+        raise SetupInputError(problems)
+    return body
+
+
+def send_project(hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:
+    """Send one Create Project body; the record to keep: ``{projectId, workflowId, status}``."""
+    created = hook.send_create_project(body)
+    return {"projectId": created.project_id, "workflowId": created.workflow_id, "status": created.status}
+
+
+def adopted_record(project: Mapping[str, Any]) -> dict[str, Any]:
+    """The record of a project found by name: its id, no workflow id (the list does not say it)."""
+    project_id = to_project_id(project.get("projectId", project.get("id")), "projectId")
+    return {"projectId": project_id, "workflowId": None, "status": project.get("status"), "adopted": True}
+
+
+def taken_name(body: Mapping[str, Any]) -> str:
+    """Why a taken name (5801) fails under ``if_exists="fail"``, and what to do."""
+    return (
+        f"A project named {body['name']!r} exists already; not retrying. Choose another name, or set "
+        "if_exists='adopt' to use the existing project."
+    )
+
+
+def invisible_taken_name(body: Mapping[str, Any]) -> str:
+    """Why a taken name with no project of that name visible fails even under ``"adopt"``."""
+    return (
+        f"The platform says the name {body['name']!r} is taken, but no project of data type "
+        f"{body['dataType']} with that exact name is visible to this key; not retrying. It may "
+        "belong to another data type or to a project this key cannot see."
+    )
+
+
+def _spec_list(value: object) -> list[Any]:
+    """The specs as a list: given as one, or its JSON / Python repr (a rendered ``params`` value)."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, str) and value.strip():
+        parsed = _parse_literal(value.strip(), "projects")
+        if isinstance(parsed, (list, tuple)):
+            return list(parsed)
+        value = parsed
+    raise WorkflowValidationError(
+        f"projects: expected a list of project specs or its JSON, got {describe_value(value)}"
+    )
 
 
 class CreateFolderOperator(AnnotationCreateOperator):
@@ -133,18 +232,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
     :param dry_run: validate and log the exact JSON body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = (
-        "name",
-        "data_type",
-        "deadline",
-        "operators",
-        "description",
-        "folder_id",
-        "project_manager",
-        "team_names",
-        "pools",
-        *SHORTHAND,
-    )
+    template_fields: Sequence[str] = PROJECT_ARGUMENTS
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"operators": "json", "pools": "json"}
     ui_color = "#e8f4ea"
@@ -192,34 +280,10 @@ class CreateProjectOperator(AnnotationCreateOperator):
         self.note_given()
 
     def build_body(self) -> dict[str, Any]:
-        problems = Problems()
-        shorthand = {name: getattr(self, name) for name in SHORTHAND}
-        pools = _gather(problems, lambda: workflow_pools(self.pools, shorthand))
-        team_names = _gather(problems, lambda: to_name_list(self.team_names, "team_names"))
-        try:
-            body = project_body(
-                name=self.name,
-                data_type=self.data_type,
-                deadline=self.deadline,
-                operators=self.operators,
-                description=self.description,
-                folder_id=self.folder_id,
-                project_manager=self.project_manager,
-                team_names=team_names,
-                pools=pools,
-            )
-        except WorkflowValidationError as err:
-            first = Problems()  # the body's arguments first, in their documented order
-            first.add(err)
-            first.extend(problems)
-            problems = first
-        if problems:
-            raise SetupInputError(problems)
-        return body
+        return project_spec_body({name: getattr(self, name) for name in PROJECT_ARGUMENTS})
 
     def send(self, hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:
-        created = hook.send_create_project(body)
-        return {"projectId": created.project_id, "workflowId": created.workflow_id, "status": created.status}
+        return send_project(hook, body)
 
     def result(self, record: Mapping[str, Any], context: Context) -> Any:
         context["ti"].xcom_push(key="workflow_id", value=record.get("workflowId"))
@@ -239,15 +303,15 @@ class CreateProjectOperator(AnnotationCreateOperator):
             raise AirflowFailException(f"{why}; looking the project up by name failed: {err}") from err
         if project is None:
             return None
-        project_id = to_project_id(project.get("projectId", project.get("id")), "projectId")
+        record = adopted_record(project)
         self.log.warning(
             "%s; adopting the existing project %s named %r (if_exists='adopt'). Its workflow id is not "
             "known: XCom workflow_id is None.",
             why,
-            project_id,
+            record["projectId"],
             body["name"],
         )
-        return {"projectId": project_id, "workflowId": None, "status": project.get("status"), "adopted": True}
+        return record
 
     def recover_lost(
         self, hook: AnnotationHook, body: dict[str, Any], err: AnnotationMayHaveTakenEffectError
@@ -263,15 +327,204 @@ class CreateProjectOperator(AnnotationCreateOperator):
             adopted = self._adopt(hook, body, f"A project named {body['name']!r} exists already")
             if adopted is not None:
                 return adopted
+            raise AirflowFailException(f"{err}\n{invisible_taken_name(body)}") from err
+        raise AirflowFailException(f"{err}\n{taken_name(body)}") from err
+
+
+class CreateProjectsOperator(BaseOperator):
+    """Set up many projects in one task, side by side, each exactly once; returns one entry per spec.
+
+    Every spec is checked before anything is sent, and every problem of every spec is reported at
+    once. Creates run `max_active_requests` at a time on one hook (one connection pool); a "try
+    again later" from the platform pauses every worker (honouring ``Retry-After``), then they go
+    on at a gentler rate. Each created project's id is kept in ``task_state_store`` within about a
+    second, so a retry (after a crash too) sends only what was not created; a spec that may have
+    been sent without its answer being kept, or whose answer was lost, is looked up by name first:
+    found is adopted, not found is created. See docs/batch-setup.md.
+
+    The return value (XCom) lists, in the specs' order, ``{"name", "project_id", "workflow_id",
+    "outcome", "error"}`` with outcome ``"created"``, ``"kept"`` (by an earlier try),
+    ``"adopted"`` (found by name; workflow id None) or ``"failed"`` (``error`` says why).
+
+    :param projects: the specs: a list of objects with `CreateProjectOperator`'s arguments (``name``,
+        ``data_type``, ``deadline``, ``operators``, workflow shorthand or ``pools``, ``folder_id``,
+        ...), or its JSON (a ``params`` value or an XCom pull).
+    :param max_active_requests: creates in flight at once (1 to 64; default 8).
+    :param if_exists: ``"fail"`` (default) or ``"adopt"``, as `CreateProjectOperator`.
+    :param on_item_error: ``"fail"`` (default): finish every other item, then fail the task with a
+        summary; ``"continue"``: succeed and report the failed items.
+    :param annotation_conn_id: the Airflow connection holding the access-key pair.
+    :param dry_run: check every spec and log the bodies' count and the first one; send nothing.
+    """
+
+    template_fields: Sequence[str] = ("projects",)
+    template_fields_renderers = {"projects": "json"}
+    ui_color = "#e8f4ea"
+    #: Seconds between progress lines in the task log.
+    progress_every_s = 5.0
+
+    def __init__(
+        self,
+        *,
+        projects: list[Mapping[str, Any]] | str,
+        max_active_requests: int = 8,
+        if_exists: str = "fail",
+        on_item_error: str = "fail",
+        annotation_conn_id: str = "annotation_default",
+        dry_run: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        # Not templated: a wrong choice is a DAG error.
+        if if_exists not in IF_EXISTS:
+            raise ValueError(f"if_exists: expected 'fail' or 'adopt', got {if_exists!r}")
+        if on_item_error not in ON_ITEM_ERROR:
+            raise ValueError(f"on_item_error: expected 'fail' or 'continue', got {on_item_error!r}")
+        if (
+            not isinstance(max_active_requests, int)
+            or isinstance(max_active_requests, bool)
+            or not 1 <= max_active_requests <= MAX_ACTIVE_REQUESTS
+        ):
+            raise ValueError(
+                f"max_active_requests: expected an int from 1 to {MAX_ACTIVE_REQUESTS}, "
+                f"got {max_active_requests!r}"
+            )
+        self.projects = projects
+        self.max_active_requests = max_active_requests
+        self.if_exists = if_exists
+        self.on_item_error = on_item_error
+        self.annotation_conn_id = annotation_conn_id
+        self.is_dry_run = dry_run
+        self._given_fields = given_fields(self)
+
+    def checked_specs(self) -> tuple[list[Mapping[str, Any]], list[str]]:
+        """The specs and their bodies' digests; every problem of every spec at once, each named by
+        the spec's index and field (``projects[3].deadline: ...``)."""
+        problems = Problems()
+        problems.extend(vanished_fields(self, self._given_fields))
+        specs = _gather(problems, lambda: _spec_list(self.projects))
+        digests: list[str] = []
+        names: dict[str, int] = {}
+        for index, spec in enumerate(specs or ()):
+            where = f"projects[{index}]"
+            if not isinstance(spec, Mapping):
+                problems.append(
+                    f"{where}: expected an object with CreateProjectOperator's arguments, got "
+                    f"{describe_value(spec)}"
+                )
+                continue
+            for key in spec:
+                if key not in PROJECT_ARGUMENTS:
+                    near = difflib.get_close_matches(str(key), PROJECT_ARGUMENTS, n=1)
+                    hint = f"; did you mean {near[0]!r}?" if near else ""
+                    problems.append(f"{where}.{shorten(str(key))}: not an argument of a project{hint}")
+            try:
+                digests.append(body_digest(project_spec_body(spec))[:16])
+            except WorkflowValidationError as err:
+                problems.extend(f"{where}.{problem}" for problem in err.problems)
+                problems.more += err.more
+            name = spec.get("name")
+            if isinstance(name, str):
+                if name in names:
+                    problems.append(
+                        f"{where}.name: {shorten(name)!r} is also the name of projects[{names[name]}]; "
+                        "project names are unique on the platform"
+                    )
+                names.setdefault(name, index)
+        if problems:
+            refused = SetupInputError(problems)
+            raise input_failure(refused) from refused
+        return list(specs or ()), digests
+
+    def make_pacer(self) -> Pacer:
+        """The pace every worker shares; it logs each slow-down."""
+        from airflow_provider_annotation.hooks.pacing import Pacer
+
+        def slowed(pause: float, rate: float) -> None:
+            self.log.warning(
+                "The platform asked to slow down: every worker pauses %.1f s, then goes on at %.1f creates/s",
+                pause,
+                rate,
+            )
+
+        return Pacer(on_slow_down=slowed)
+
+    def execute(self, context: Context) -> list[dict[str, Any]] | None:
+        from airflow_provider_annotation.operators._batch import STATE_KEY, Batch, Ledger, share_hook
+
+        specs, digests = self.checked_specs()
+        if self.is_dry_run:
+            first = json.dumps(project_spec_body(specs[0])) if specs else "(none)"
+            self.log.info(
+                "Dry run: would set up %d projects (nothing sent); the first body:\n%s", len(specs), first
+            )
+            return None
+        store = context.get("task_state_store")
+        ledger = Ledger(store)
+        batch = Batch(
+            specs=specs,
+            digests=digests,
+            build=project_spec_body,
+            send=send_project,
+            adopted=adopted_record,
+            taken_name=taken_name,
+            invisible_taken_name=invisible_taken_name,
+            if_exists=self.if_exists,
+            max_active=self.max_active_requests,
+            ledger=ledger,
+            log=self.log,
+            progress_every_s=self.progress_every_s,
+        )
+        changed = batch.take_kept(ledger.load())
+        if changed:
             raise AirflowFailException(
-                f"{err}\nThe platform says the name {body['name']!r} is taken, but no project of data type "
-                f"{body['dataType']} with that exact name is visible to this key; not retrying. It may "
-                "belong to another data type or to a project this key cannot see."
-            ) from err
-        raise AirflowFailException(
-            f"{err}\nA project named {body['name']!r} exists already; not retrying. Choose another name, or "
-            "set if_exists='adopt' to use the existing project."
-        ) from err
+                "Specs changed since an earlier try created their projects; not creating second ones:\n  "
+                + "\n  ".join(changed[:20])
+                + (f"\n  ... and {len(changed) - 20} more" if len(changed) > 20 else "")
+                + f"\nIf new projects are wanted, delete the task state keys {STATE_KEY!r} and "
+                f"'{STATE_KEY}.<n>' of this task instance (UI or REST API), then clear the task."
+            )
+        in_doubt = self._in_doubt(context, batch, ledger)
+        with open_hook(self.annotation_conn_id) as hook:
+            share_hook(hook, self.max_active_requests, self.make_pacer())
+            results = batch.run(hook, in_doubt)
+        self._report(results, batch)
+        return results
+
+    def _in_doubt(self, context: Context, batch: Any, ledger: Any) -> list[int]:
+        """Specs an earlier try may have sent without keeping the answer: with a store, those below
+        its ``sent_below``; without one (Airflow < 3.3), on a retry, every spec."""
+        if ledger.store is not None:
+            return [i for i in range(min(ledger.sent_below, len(batch.specs))) if batch.results[i] is None]
+        self.log.warning(
+            "No task_state_store (Airflow < 3.3): a retry of this task looks every project up by name "
+            "before creating it, and adopts any project already carrying the name"
+        )
+        ti = context.get("ti")
+        try_number = getattr(ti, "try_number", 1) or 1
+        return list(range(len(batch.specs))) if try_number > 1 else []
+
+    def _report(self, results: list[dict[str, Any]], batch: Any) -> None:
+        counts = {outcome: 0 for outcome in ("created", "kept", "adopted", "failed")}
+        for result in results:
+            counts[result["outcome"]] += 1
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+        self.log.info("Projects set up: %s", summary)
+        if not counts["failed"]:
+            return
+        failed = [f"projects[{i}] {r['name']!r}: {r['error']}" for i, r in enumerate(results) if r["error"]]
+        message = f"{counts['failed']} of {len(results)} projects failed ({summary}):\n  " + "\n  ".join(
+            failed[:20]
+        )
+        if len(failed) > 20:
+            message += f"\n  ... and {len(failed) - 20} more (see the task's return value)"
+        if self.on_item_error == "continue":
+            self.log.warning("%s\non_item_error='continue': the task succeeds.", message)
+            return
+        if batch.transient_failures:
+            # A retry sends only what failed: everything else is kept.
+            raise AirflowException(f"{message}\nA retry sends only the failed ones again.")
+        raise AirflowFailException(f"{message}\nThe platform refused them; not retrying.")
 
 
 class SubmitAnnotationDataOperator(BaseOperator):

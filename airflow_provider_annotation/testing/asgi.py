@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -168,9 +169,14 @@ class FaultLayer:
         body = await _read_body(receive)
         headers = HeaderDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
         record = self.state.open_record(scope["method"], scope["path"], endpoint, headers, body)
-        fault = self.state.take_fault(endpoint)
+        busy_for = self.state.over_rate(time.monotonic())
+        if self.state.settings.latency_s:
+            await asyncio.sleep(self.state.settings.latency_s)
+        fault = None if busy_for is not None else self.state.take_fault(endpoint)
         answer: Answer | None
-        if fault is None:
+        if busy_for is not None:
+            answer = _too_many_requests(busy_for, self.state.now_ms())
+        elif fault is None:
             answer = await self._call_app(scope, body)
         else:
             self.state.update_record(record, fault=fault.to_dict())
@@ -254,6 +260,12 @@ class FaultLayer:
     def _is_control(self, path: str) -> bool:
         endpoint = self._endpoint(path)
         return any(p == CONTROL_PREFIX or p.startswith(CONTROL_PREFIX + "/") for p in (path, endpoint))
+
+
+def _too_many_requests(retry_after: float, now_ms: int) -> Answer:
+    """Past the rate limit: HTTP 429, "try again later" (code 500), and when (`Retry-After`)."""
+    raw = json.dumps(envelope(PlatformCode.INTERNAL_ERROR, now_ms=now_ms)).encode("utf-8")
+    return Answer(429, raw, headers={"Retry-After": f"{retry_after:g}"})
 
 
 def _replacement(fault: Fault, now_ms: int) -> Answer | None:

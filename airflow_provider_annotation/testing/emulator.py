@@ -38,6 +38,7 @@ from airflow_provider_annotation.testing.state import (
     EmulatorState,
     Settings,
     check_api_version,
+    check_pacing,
 )
 
 # One rule for "loopback" with the hook's plain-http check (that module imports no Airflow).
@@ -110,6 +111,8 @@ class Emulator:
     "2024-08": ``/workflow/create`` with ``workflow.vertex``). `data_ids` lists the data that
     exists; by default every data id does except those starting with ``missing-``/``unknown-``.
     `complete_after` (seconds) makes tasks complete on their own that long after creation.
+    `latency` (seconds) delays every platform answer; past `rate_limit` requests per second the
+    emulator answers HTTP 429 with `Retry-After`, as a busy platform would.
     """
 
     def __init__(
@@ -127,6 +130,8 @@ class Emulator:
         api_version: str = DEFAULT_API_VERSION,
         data_ids: Iterable[str] | None = None,
         complete_after: float | None = None,
+        latency: float = 0.0,
+        rate_limit: float | None = None,
     ) -> None:
         settings = Settings(
             access_key=access_key or os.environ.get(ACCESS_KEY_ENV) or DEFAULT_ACCESS_KEY,
@@ -138,6 +143,8 @@ class Emulator:
             api_version=api_version,
             known_data_ids=None if data_ids is None else frozenset(data_ids),
             complete_after_s=complete_after,
+            latency_s=latency,
+            rate_limit=rate_limit,
         )
         self.host = host
         self.port = port
@@ -229,6 +236,26 @@ class Emulator:
     @complete_after_s.setter
     def complete_after_s(self, value: float | None) -> None:
         self.state.settings.complete_after_s = value
+
+    @property
+    def latency(self) -> float:
+        """Seconds every platform request takes before it is answered (default 0)."""
+        return self.state.settings.latency_s
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        check_pacing(value, self.state.settings.rate_limit)
+        self.state.settings.latency_s = value
+
+    @property
+    def rate_limit(self) -> float | None:
+        """Platform requests per second past which the answer is 429 with `Retry-After`; None: no limit."""
+        return self.state.settings.rate_limit
+
+    @rate_limit.setter
+    def rate_limit(self, value: float | None) -> None:
+        check_pacing(self.state.settings.latency_s, value)
+        self.state.settings.rate_limit = value
 
     @property
     def api_version(self) -> str:
@@ -357,6 +384,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="seconds after creation at which tasks complete on their own (default: never)",
     )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds every platform request takes (default 0)"
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        help="platform requests per second past which the answer is HTTP 429 with Retry-After "
+        "(default: no limit)",
+    )
     return parser.parse_args(argv)
 
 
@@ -373,6 +410,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         clock_offset_ms=args.clock_offset_ms,
         api_version=args.api_version,
         complete_after=args.complete_after,
+        latency=args.latency,
+        rate_limit=args.rate_limit,
     )
     emulator.state.settings.tasks_complete_after_reads = args.tasks_complete_after_reads
     emulator.bind()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
@@ -93,9 +94,23 @@ class Settings:
     #: Status reads of a task (``/task/get`` or in a ``/project/tasks`` page) after which a task that
     #: nobody moved (status 1) is complete (9), as if labeled; 0: tasks move only when told.
     tasks_complete_after_reads: int = 0
+    #: Seconds every platform request takes before it is answered, as a distant platform would.
+    latency_s: float = 0.0
+    #: Platform requests per second beyond which the emulator answers HTTP 429 with `Retry-After`
+    #: (a bucket of one second's worth); None: no limit.
+    rate_limit: float | None = None
 
     def __post_init__(self) -> None:
         check_api_version(self.api_version)
+        check_pacing(self.latency_s, self.rate_limit)
+
+
+def check_pacing(latency_s: float, rate_limit: float | None) -> None:
+    """ValueError unless the latency is >= 0 and the rate limit None or > 0."""
+    if not latency_s >= 0:
+        raise ValueError(f"latency must be >= 0 seconds, not {latency_s!r}")
+    if rate_limit is not None and not rate_limit > 0:
+        raise ValueError(f"rate_limit must be > 0 requests per second (or None), not {rate_limit!r}")
 
 
 def check_api_version(value: str) -> None:
@@ -133,6 +148,8 @@ class EmulatorState:
         self._seeded = [copy.deepcopy(dict(p)) for p in projects]
         self._requests: list[dict[str, Any]] = []
         self._faults: list[Fault] = []
+        self._tokens = 0.0
+        self._tokens_at = 0.0
         self._clear_objects()
 
     def _clear_objects(self) -> None:
@@ -281,6 +298,21 @@ class EmulatorState:
         """The project's tasks, oldest first (live objects)."""
         self._settle()
         return [t for t in self._tasks.values() if t["projectId"] == project_id]
+
+    def over_rate(self, now: float) -> float | None:
+        """Take one request's token from the rate limit's bucket at monotonic time `now`: None when
+        the request may go on, else the whole seconds to ask the client to wait (`Retry-After`)."""
+        rate = self.settings.rate_limit
+        if rate is None:
+            return None
+        with self._lock:
+            burst = max(1.0, rate)
+            self._tokens = min(burst, self._tokens + (now - self._tokens_at) * rate)
+            self._tokens_at = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return None
+            return float(max(1, math.ceil((1.0 - self._tokens) / rate)))
 
     # -- faults and the request log
 

@@ -25,6 +25,7 @@ CHECKS: dict[str, Callable[[Deployment, Result], None]] = {
     "durable-retries": checks.durable_retries,
     "ui": lambda d, r: __import__("deploy_check.ui", fromlist=["ui"]).connection_form(d, r),
     "load": checks.load,
+    "batch-kill": lambda d, r: __import__("deploy_check.batch", fromlist=["batch"]).batch_kill(d, r),
     "no-secret-in-logs": checks.no_secret_in_logs,  # last: it scans the logs of all the others
 }
 
@@ -85,7 +86,7 @@ def main() -> int:
         print(f"   provider imported from {installed_from_wheel(d)}", flush=True)
         d.migrate()
         d.start_airflow()
-        d.wait_dags(checks.DAGS)
+        d.wait_dags(checks.DAGS + ["annotation_deploy_batch"])
         d.create_connection()
         d.timed("deployment up", time.monotonic() - started)
         for name, check in CHECKS.items():

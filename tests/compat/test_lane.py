@@ -135,6 +135,7 @@ STATE_KEEPING_OPERATORS = (
     "CreateWorkflowOperator",
     "CreateFolderOperator",
     "CreateProjectOperator",
+    "CreateProjectsOperator",
     "SubmitAnnotationDataOperator",
 )
 
