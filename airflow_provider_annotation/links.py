@@ -43,8 +43,12 @@ def platform_url(template: str | None, **ids: object) -> str | None:
 
 
 def push_platform_url(context: Any, config: AnnotationConnectionConfig, log: Any, **ids: object) -> None:
-    """Push the link for `ids` to XCom now (before waiting), when the connection has a template."""
+    """Push the link for `ids` to XCom now (before waiting). Without a template an empty one is
+    pushed: Airflow reads the key at the end of every task with the link, and a missing key logs an
+    error line ("XCom not found") in a green run. Outside a task run (no ``ti``) only logs."""
     url = platform_url(config.ui_url_template, **ids)
+    ti = context.get("ti") if hasattr(context, "get") else None
+    if ti is not None:
+        ti.xcom_push(key=PLATFORM_URL_KEY, value=url or "")
     if url is not None:
-        context["ti"].xcom_push(key=PLATFORM_URL_KEY, value=url)
         log.info("On the platform: %s", url)

@@ -88,7 +88,9 @@ def test_the_sensor_pushes_its_link_before_deferring_and_a_batch_template_gives_
             "https://app.example.com/projects/{project_id}",
             {"annotation_platform_url": "https://app.example.com/projects/42"},
         ),
-        ("https://app.example.com/p/{project_id}/imports/{batch_id}", {}),
+        # No link, but the key exists: Airflow reads it at the end of the task, and a missing key
+        # logs "XCom not found" at ERROR in a green run.
+        ("https://app.example.com/p/{project_id}/imports/{batch_id}", {"annotation_platform_url": ""}),
     ):
         conn = set_conn(monkeypatch, "link_sensor", emulator.url, ui_url_template=template)
         sensor = AnnotationTaskSensor(

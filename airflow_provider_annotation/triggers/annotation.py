@@ -11,6 +11,7 @@ absolute deadline passes and ``error`` for an error no retry can cure.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,14 @@ from airflow_provider_annotation.exceptions import (
     AnnotationResponseError,
 )
 from airflow_provider_annotation.hooks.retry import RetryPolicy, should_retry
-from airflow_provider_annotation.status import Phase, TaskWait, WaitVerdict, batch_summary, classify_batch
+from airflow_provider_annotation.status import (
+    Phase,
+    TaskWait,
+    WaitProgress,
+    WaitVerdict,
+    batch_summary,
+    classify_batch,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
@@ -136,6 +144,7 @@ class AnnotationTaskTrigger(BaseTrigger):
             yield TriggerEvent(self._event("error", None, f"invalid trigger arguments: {err}"))
             return
         stalled_warned: set[str] = set()
+        progress = WaitProgress()
         async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
             while True:
                 try:
@@ -146,6 +155,8 @@ class AnnotationTaskTrigger(BaseTrigger):
                         return
                     self.log.warning("Polling task statuses failed (%s); polling again", err)
                 else:
+                    self.log.info("Progress: %s", progress.line(verdict))
+                    hook.call_log_level = logging.DEBUG  # the progress lines say it from now on
                     for task_id in set(verdict.stalled) - stalled_warned:
                         self.log.warning(
                             "Task %s is stalled (status %s): nothing moves until someone resumes it; "
