@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_annotation.links import AnnotationPlatformLink
 from airflow_provider_annotation.operators._create import (
     SHORTHAND,
     AnnotationCreateOperator,
@@ -47,6 +48,7 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"pools": "json"}
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
 
     object_name = "workflow"
     id_key = "workflowId"
@@ -117,6 +119,9 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
 
     def describe_created(self, record: Mapping[str, Any], body: dict[str, Any]) -> str:
         return f"Workflow {record['workflowId']} created in project {body['projectId']}"
+
+    def link_ids(self, record: Mapping[str, Any], body: dict[str, Any]) -> dict[str, object] | None:
+        return {"project_id": body["projectId"]}
 
 
 # The project-setup operators live in their own module; importable from here too.

@@ -25,6 +25,7 @@ from airflow_provider_annotation.export import (
     to_day,
     to_export_task_ids,
 )
+from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
 from airflow_provider_annotation.operators._create import input_failure, open_hook
 from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
@@ -95,6 +96,7 @@ class ExportTasksOperator(BaseOperator):
         "task_ids",
     )
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
 
     def __init__(
         self,
@@ -130,6 +132,7 @@ class ExportTasksOperator(BaseOperator):
         except AnnotationInputError as err:
             raise input_failure(err) from err
         with open_hook(self.annotation_conn_id) as hook:
+            push_platform_url(context, hook.config, self.log, project_id=plan.project_id)
             count = self._write(hook, plan)
             base_url = hook.config.base_url
         uri = str(plan.destination)

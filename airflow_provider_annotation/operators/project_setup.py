@@ -21,6 +21,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
+from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
 from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_REFUSAL,
     SHORTHAND,
@@ -28,6 +29,7 @@ from airflow_provider_annotation.operators._create import (
     body_digest,
     given_fields,
     input_failure,
+    note_no_state_store,
     open_hook,
     vanished_fields,
     workflow_pools,
@@ -148,6 +150,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"operators": "json", "pools": "json"}
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
     object_name = "project"
     id_key = "projectId"
     endpoint_name = "Create Project"
@@ -222,8 +225,13 @@ class CreateProjectOperator(AnnotationCreateOperator):
         return {"projectId": created.project_id, "workflowId": created.workflow_id, "status": created.status}
 
     def result(self, record: Mapping[str, Any], context: Context) -> Any:
-        context["ti"].xcom_push(key="workflow_id", value=record.get("workflowId"))
+        ti = context.get("ti")  # none in a quick check, execute(context={})
+        if ti is not None:
+            ti.xcom_push(key="workflow_id", value=record.get("workflowId"))
         return record["projectId"]
+
+    def link_ids(self, record: Mapping[str, Any], body: dict[str, Any]) -> dict[str, object] | None:
+        return {"project_id": record["projectId"]}
 
     def lost_advice(self, body: dict[str, Any]) -> str:
         return (
@@ -296,6 +304,7 @@ class SubmitAnnotationDataOperator(BaseOperator):
     template_fields: Sequence[str] = ("project_id", "data_ids", "workflow_id", "dataset_id", "batch_size")
     template_fields_renderers = {"data_ids": "json"}
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
     #: task_state_store keys: this one holds the body digest and chunk count, and
     #: ``<state_key>.<n>`` the answer of chunk n (from 0). Renaming them breaks in-flight retries.
     state_key = "annotation_request"
@@ -361,14 +370,12 @@ class SubmitAnnotationDataOperator(BaseOperator):
             return None
         store = context.get("task_state_store")
         self._check_kept(store, body_digest(chunks), len(chunks))
-        answers = self._send_chunks(chunks, store)
+        answers = self._send_chunks(chunks, store, context)
         return self._outcome(answers)
 
     def _check_kept(self, store: Any, digest: str, count: int) -> None:
         if store is None:
-            self.log.warning(
-                "No task_state_store (Airflow < 3.3): a retry of this task sends every chunk again"
-            )
+            note_no_state_store(self.log, "a retry of this task sends every chunk again")
             return
         kept = store.get(self.state_key)
         if isinstance(kept, dict) and kept.get("body_sha256") != digest:
@@ -381,9 +388,10 @@ class SubmitAnnotationDataOperator(BaseOperator):
         if kept is None:
             store.set(self.state_key, {"body_sha256": digest, "chunks": count})
 
-    def _send_chunks(self, chunks: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
+    def _send_chunks(self, chunks: list[dict[str, Any]], store: Any, context: Context) -> list[dict[str, Any]]:
         answers: list[dict[str, Any]] = []
         with open_hook(self.annotation_conn_id) as hook:
+            push_platform_url(context, hook.config, self.log, project_id=chunks[0]["projectId"])
             for n, chunk in enumerate(chunks):
                 key = f"{self.state_key}.{n}"
                 kept = store.get(key) if store is not None else None
