@@ -273,9 +273,9 @@ class WaitProgress:
     def line(self, verdict: WaitVerdict) -> str:
         """``3 of 10 tasks complete, 1 failed, 6 still working (needed 10); since the last poll: ...``"""
         working = len(verdict.statuses) - len(verdict.complete) - len(verdict.failed)
+        complete, failed = len(verdict.complete), len(verdict.failed)
         text = (
-            f"{len(verdict.complete)} of {len(verdict.statuses)} tasks complete, {len(verdict.failed)} failed, "
-            f"{working} still working"
+            f"{complete} of {len(verdict.statuses)} tasks complete, {failed} failed, {working} still working"
         )
         if verdict.stalled:
             text += f" ({len(verdict.stalled)} stalled: {_named(sorted(verdict.stalled))})"

@@ -127,7 +127,9 @@ def test_every_operator_that_knows_the_project_pushes_its_link(emulator, monkeyp
     from tests._waiting import OPERATORS, set_conn
     from tests.test_send_tasks import RecordingTi
 
-    conn = set_conn(monkeypatch, "link_ops", emulator.url, ui_url_template="https://app.example.com/p/{project_id}")
+    conn = set_conn(
+        monkeypatch, "link_ops", emulator.url, ui_url_template="https://app.example.com/p/{project_id}"
+    )
     emulator.tasks_complete_after_reads = 1
     common = {"annotation_conn_id": conn}
 
@@ -136,12 +138,27 @@ def test_every_operator_that_knows_the_project_pushes_its_link(emulator, monkeyp
         return operator.execute({"ti": ti}), ti.pushed
 
     project_id, pushed = run(
-        ops.CreateProjectOperator(task_id="p", name="Linked", data_type=2, deadline="2030-01-01", operators=OPERATORS, **common)
+        ops.CreateProjectOperator(
+            task_id="p", name="Linked", data_type=2, deadline="2030-01-01", operators=OPERATORS, **common
+        )
     )
     link = {"annotation_platform_url": f"https://app.example.com/p/{project_id}"}
     assert pushed == {**link, "workflow_id": pushed["workflow_id"]}
     assert run(ops.CreateWorkflowOperator(task_id="w", project_id=project_id, **common))[1] == link
-    sent, pushed = run(ops.SubmitAnnotationDataOperator(task_id="s", project_id=project_id, data_ids=["a"], **common))
+    sent, pushed = run(
+        ops.SubmitAnnotationDataOperator(task_id="s", project_id=project_id, data_ids=["a"], **common)
+    )
     assert pushed == link
     destination = f"file://{tmp_path}/out.jsonl"
-    assert run(ops.ExportTasksOperator(task_id="e", project_id=project_id, task_ids=sent["task_ids"], destination=destination, **common))[1] == link
+    assert (
+        run(
+            ops.ExportTasksOperator(
+                task_id="e",
+                project_id=project_id,
+                task_ids=sent["task_ids"],
+                destination=destination,
+                **common,
+            )
+        )[1]
+        == link
+    )

@@ -123,7 +123,9 @@ def test_without_task_state_store_creates_and_warns_that_retries_may_duplicate(e
     monkeypatch.setattr("airflow_provider_annotation.operators._create.AIRFLOW_V_3_3_PLUS", False)
     task = op(project_id="31", labelers="alice", annotation_conn_id="annotation_no_store")
     assert task.execute({}) == 18000  # a context without task_state_store, as on Airflow < 3.3
-    assert "No task_state_store (Airflow < 3.3)" in logs.text and "the retry creates a second one" in logs.text
+    assert (
+        "No task_state_store (Airflow < 3.3)" in logs.text and "the retry creates a second one" in logs.text
+    )
     assert len(emulator.workflows) == 1
 
 

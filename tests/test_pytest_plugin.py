@@ -17,7 +17,7 @@ pytestmark = pytest.mark.dags
 
 #: The user's test: the example pipeline (create, request annotation, deferred wait, export) with
 #: the plugin's connection; the DAG run's output is kept for the outer test to read.
-USER_TEST = '''
+USER_TEST = """
 import subprocess, sys
 from pathlib import Path
 
@@ -33,7 +33,7 @@ def test_pipeline(annotation_connection, tmp_path):
     Path("{out}").write_text(proc.stdout + proc.stderr)
     assert proc.returncode == 0
     assert len(annotation_connection.tasks) == 3
-'''
+"""
 
 
 def test_a_whole_dag_with_a_sensor_finishes_in_seconds_with_no_error_line(airflow_env, tmp_path) -> None:

@@ -46,7 +46,11 @@ def test_every_operator_runs_with_an_empty_context(emulator: Emulator, conn: str
     ).execute(context={})
     assert sorted(done["complete"]) == sorted(sent["task_ids"])
     exported = ExportTasksOperator(
-        task_id="e", project_id=project_id, task_ids=done, destination=f"file://{tmp_path}/out.jsonl", **common
+        task_id="e",
+        project_id=project_id,
+        task_ids=done,
+        destination=f"file://{tmp_path}/out.jsonl",
+        **common,
     ).execute(context={})
     assert exported["count"] == 2
     batch_id = SendTasksOperator(

@@ -141,5 +141,7 @@ def test_one_progress_line_per_poll_says_what_changed_since_the_last() -> None:
         "2 of 4 tasks complete, 0 failed, 2 still working (1 stalled: 3) (needed 4); "
         "since the last poll: 1 newly complete (2); 1 newly stalled (3)"
     )
-    assert progress.line(wait.judge({"1": 9, "2": 9, "3": 5, "4": 1})).endswith("since the last poll: no change")
+    assert progress.line(wait.judge({"1": 9, "2": 9, "3": 5, "4": 1})).endswith(
+        "since the last poll: no change"
+    )
     assert "1 newly failed (4)" in progress.line(wait.judge({"1": 9, "2": 9, "3": 5, "4": 8}))

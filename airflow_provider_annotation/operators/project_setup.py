@@ -388,7 +388,9 @@ class SubmitAnnotationDataOperator(BaseOperator):
         if kept is None:
             store.set(self.state_key, {"body_sha256": digest, "chunks": count})
 
-    def _send_chunks(self, chunks: list[dict[str, Any]], store: Any, context: Context) -> list[dict[str, Any]]:
+    def _send_chunks(
+        self, chunks: list[dict[str, Any]], store: Any, context: Context
+    ) -> list[dict[str, Any]]:
         answers: list[dict[str, Any]] = []
         with open_hook(self.annotation_conn_id) as hook:
             push_platform_url(context, hook.config, self.log, project_id=chunks[0]["projectId"])
