@@ -45,7 +45,9 @@ def annotation_pipeline():
         name="{{ params.project_name }}",
         data_type=2,
         deadline="2030-12-31",
-        operators=[{"type": "box", "label": "car"}],
+        operators=[
+            {"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}
+        ],
         folder_id=folder.output,
         labelers="{{ params.labelers }}",
     )

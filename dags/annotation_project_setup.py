@@ -34,7 +34,7 @@ NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
         "data_type": Param(2, enum=[2, 3], description="2 for 2D, 3 for 3D"),
         "deadline": Param("2030-12-31", type="string", format="date", description="YYYY-MM-DD"),
         "operators": Param(
-            [{"type": "box", "label": "car"}],
+            [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}],
             type="array",
             description="Labeling-tool configuration, as the platform documents it",
         ),

@@ -29,7 +29,7 @@ from tests.conftest import AIRFLOW, connection_json
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "dags"
 TEST_DAGS = ROOT / "tests" / "dags"
-OPERATORS = [{"type": "box", "label": "car"}]
+OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 
 pytestmark = pytest.mark.dags
 

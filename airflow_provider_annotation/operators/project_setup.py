@@ -120,7 +120,12 @@ class CreateProjectOperator(AnnotationCreateOperator):
     :param name: unique project name, at most 60 bytes of UTF-8.
     :param data_type: 2 (2D) or 3 (3D).
     :param deadline: ``YYYY-MM-DD``, or a date (a datetime only at midnight).
-    :param operators: the labeling-tool configuration: a list, its JSON, or a ``.json`` template.
+    :param labeling_tools: the labeling-tool configuration (the platform's ``operators`` field): a
+        list of tools, its JSON, or a ``.json`` template. Each tool has ``key``, ``type`` and
+        ``label``; a ``slot`` has ``slotSpecification`` (``{"type": "box2d"}``, ...), an ``input``
+        has ``inputSpecification``, a ``slotChildren`` has ``slotSpecification`` and ``children``.
+        Checked before sending, each problem naming its path (``labeling_tools[0].children[1].key``).
+    :param operators: the same under the platform's name (give one of the two).
     :param description: at most 200 bytes.
     :param folder_id: the folder to put the project in (e.g. CreateFolderOperator's XCom).
     :param project_manager: the account managing the project.
@@ -139,6 +144,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
         "name",
         "data_type",
         "deadline",
+        "labeling_tools",
         "operators",
         "description",
         "folder_id",
@@ -148,7 +154,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
         *SHORTHAND,
     )
     template_ext: Sequence[str] = (".json",)
-    template_fields_renderers = {"operators": "json", "pools": "json"}
+    template_fields_renderers = {"labeling_tools": "json", "operators": "json", "pools": "json"}
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)
     object_name = "project"
@@ -162,7 +168,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
         name: str,
         data_type: int | str,
         deadline: Any,
-        operators: list[dict[str, Any]] | str,
+        operators: list[dict[str, Any]] | str | None = None,
         description: str | None = None,
         folder_id: int | str | None = None,
         project_manager: str | None = None,
@@ -173,11 +179,18 @@ class CreateProjectOperator(AnnotationCreateOperator):
         spot_checkers: list[str] | str | None = None,
         algorithms: list[str] | str | None = None,
         if_exists: str = "fail",
+        labeling_tools: list[dict[str, Any]] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if if_exists not in IF_EXISTS:  # not templated: a wrong choice is a DAG error
             raise ValueError(f"if_exists: expected 'fail' or 'adopt', got {if_exists!r}")
+        if (labeling_tools is None) == (operators is None):  # a DAG error: say it at parse time
+            raise ValueError(
+                "labeling_tools: give the labeling-tool configuration as labeling_tools (or as operators, "
+                "the platform's name for it), " + ("not both" if operators is not None else "it is required")
+            )
+        self.labeling_tools = labeling_tools
         self.name = name
         self.data_type = data_type
         self.deadline = deadline
@@ -204,7 +217,8 @@ class CreateProjectOperator(AnnotationCreateOperator):
                 name=self.name,
                 data_type=self.data_type,
                 deadline=self.deadline,
-                operators=self.operators,
+                operators=self.operators if self.labeling_tools is None else self.labeling_tools,
+                operators_field="operators" if self.labeling_tools is None else "labeling_tools",
                 description=self.description,
                 folder_id=self.folder_id,
                 project_manager=self.project_manager,
