@@ -101,7 +101,9 @@ class AnnotationApiError(AnnotationError):
         where = " ".join(p for p in (self.method, self.endpoint) if p) or "request"
         parts = [f"{where}: {self.message}"]
         if self.code is not None:
-            parts.append(f"code={self.code} ({describe(self.code)})")
+            meaning = describe(self.code)
+            said = self.message.strip().rstrip(".").lower() == meaning.lower()  # not twice in one line
+            parts.append(f"code={self.code}" if said else f"code={self.code} ({meaning})")
         if self.http_status is not None:
             parts.append(f"http_status={self.http_status}")
         parts.append(f"requestId={self.request_id or '-'}")

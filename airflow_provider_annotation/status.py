@@ -29,6 +29,7 @@ __all__ = [
     "classify_batch",
     "classify_project",
     "classify_task",
+    "counted",
     "human_duration",
 ]
 
@@ -237,6 +238,11 @@ def _needed(require: object, count: int) -> int:
 
 #: Task ids named per kind of change in a progress line; more are counted, not listed.
 PROGRESS_IDS = 5
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 chunk``, ``2 chunks``: a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def human_duration(seconds: float) -> str:

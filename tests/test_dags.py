@@ -188,3 +188,18 @@ def test_readme_lists_every_example_dag_and_names_the_test_file_that_runs_it():
     sources = [(ROOT / name).read_text() for name in test_files]
     unrun = [dag_id for dag_id in listed if not any(f'"{dag_id}"' in source for source in sources)]
     assert unrun == []
+
+
+def test_every_example_dag_explains_itself_in_the_ui():
+    """A description (the DAG list) and doc_md (the DAG's docs) on every example: its docstring."""
+    import importlib
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(EXAMPLES))
+    assert not bag.import_errors, bag.import_errors
+    assert len(bag.dags) == len(list(EXAMPLES.glob("annotation_*.py")))
+    for dag_id, dag in bag.dags.items():
+        assert dag.description and len(dag.description) <= 100, dag_id
+        module = importlib.import_module(f"dags.{dag_id}")
+        assert dag.doc_md and dag.doc_md == module.__doc__, dag_id

@@ -145,3 +145,10 @@ def test_one_progress_line_per_poll_says_what_changed_since_the_last() -> None:
         "since the last poll: no change"
     )
     assert "1 newly failed (4)" in progress.line(wait.judge({"1": 9, "2": 9, "3": 5, "4": 8}))
+
+
+def test_counts_read_in_the_right_number() -> None:
+    from airflow_provider_annotation.status import counted
+
+    assert [counted(n, "chunk") for n in (0, 1, 2)] == ["0 chunks", "1 chunk", "2 chunks"]
+    assert counted(1, "data id") == "1 data id" and counted(3, "data id") == "3 data ids"

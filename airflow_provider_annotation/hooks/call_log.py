@@ -34,7 +34,12 @@ class CallLogMixin:
         attempt: int,
         ids: str = "",
     ) -> None:
-        level = self.call_log_level if status == 200 and code == PlatformCode.SUCCESS else logging.INFO
+        # A refusal (an envelope code other than success) is a warning where alerting looks; other
+        # unsuccessful answers stay at INFO (a retry's warning or the raised error says the rest).
+        if status == 200 and code == PlatformCode.SUCCESS:
+            level = self.call_log_level
+        else:
+            level = logging.WARNING if code is not None and code != PlatformCode.SUCCESS else logging.INFO
         self.log.log(
             level,
             "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)%s",

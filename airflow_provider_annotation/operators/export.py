@@ -28,6 +28,7 @@ from airflow_provider_annotation.export import (
 from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
 from airflow_provider_annotation.operators._create import input_failure, open_hook
 from airflow_provider_annotation.project import SetupInputError
+from airflow_provider_annotation.status import counted
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_annotation.workflow import describe_value, to_project_id
 
@@ -97,6 +98,8 @@ class ExportTasksOperator(BaseOperator):
     )
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)
+    #: Airflow saves the rendered fields again after the run, with `task_ids` as exported.
+    overwrite_rtif_after_execution = True
 
     def __init__(
         self,
@@ -146,7 +149,12 @@ class ExportTasksOperator(BaseOperator):
         for outlet in self.outlets:
             if isinstance(outlet, Asset) and outlet_events is not None:
                 outlet_events[outlet].extra.update(extra)
-        self.log.info("Exported %d annotation results in %d chunks to %s", count, len(plan.chunks), uri)
+        self.log.info(
+            "Exported %s in %s to %s",
+            counted(count, "annotation result"),
+            counted(len(plan.chunks), "chunk"),
+            uri,
+        )
         return {**extra, "chunks": len(plan.chunks)}
 
     def _plan(self, context: Context) -> _Plan:
@@ -166,6 +174,9 @@ class ExportTasksOperator(BaseOperator):
                 )
             size = to_chunk_size(self.chunk, by_ids=True) or 1
             ids = to_export_task_ids(self.task_ids)
+            # The UI's rendered task_ids shows the ids exported, not the whole sensor result they
+            # came from (re-saved after the run: `overwrite_rtif_after_execution`).
+            self.task_ids = [str(task_id) for task_id in ids]
             return _Plan(project_id, destination, list(id_chunks(ids, size)), None)
         to_chunk_size(self.chunk, by_ids=False)
         if self.complete_before is None:
@@ -234,7 +245,7 @@ class ExportTasksOperator(BaseOperator):
                     out.write(jsonl_line(plan.project_id, label, result))
             written.append(part)
             count += len(results)
-            self.log.info("Chunk %s: %d results into %s", label, len(results), part)
+            self.log.info("Chunk %s: %s into %s", label, counted(len(results), "result"), part)
             del results
         with plan.destination.open("wb") as final:
             for part in written:

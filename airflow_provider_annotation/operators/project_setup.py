@@ -41,6 +41,7 @@ from airflow_provider_annotation.project import (
     project_body,
     to_count,
 )
+from airflow_provider_annotation.status import counted
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, to_project_id
 
 if TYPE_CHECKING:
@@ -422,11 +423,11 @@ class SubmitAnnotationDataOperator(BaseOperator):
                     store.set(key, answer)  # first thing after the answer
                 answers.append(answer)
                 self.log.info(
-                    "Chunk %d of %d: %d tasks made, %d data ids rejected",
+                    "Chunk %d of %d: %s made, %s rejected",
                     n + 1,
                     len(chunks),
-                    len(answer["tasks"]),
-                    len(answer["rejected_data_ids"]),
+                    counted(len(answer["tasks"]), "task"),
+                    counted(len(answer["rejected_data_ids"]), "data id"),
                 )
         return answers
 
@@ -454,7 +455,7 @@ class SubmitAnnotationDataOperator(BaseOperator):
         tasks = [task for answer in answers for task in answer["tasks"]]
         rejected = [data_id for answer in answers for data_id in answer["rejected_data_ids"]]
         result = {"task_ids": [t["taskId"] for t in tasks], "tasks": tasks, "rejected_data_ids": rejected}
-        self.log.info("%d tasks made, %d data ids rejected", len(tasks), len(rejected))
+        self.log.info("%s made, %s rejected", counted(len(tasks), "task"), counted(len(rejected), "data id"))
         if rejected:
             message = (
                 f"The platform made no task for {len(rejected)} data ids: {', '.join(rejected)} "
