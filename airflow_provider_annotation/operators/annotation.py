@@ -20,6 +20,8 @@ from airflow_provider_annotation.operators._create import (
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, create_workflow_body
 
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import XComArg
+
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
 
@@ -59,12 +61,12 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
-        pools: list[dict[str, Any]] | str | None = None,
-        labelers: list[str] | str | None = None,
-        inspectors: list[str] | str | None = None,
-        spot_checkers: list[str] | str | None = None,
-        algorithms: list[str] | str | None = None,
+        project_id: int | str | XComArg,
+        pools: list[dict[str, Any]] | str | XComArg | None = None,
+        labelers: list[str] | str | XComArg | None = None,
+        inspectors: list[str] | str | XComArg | None = None,
+        spot_checkers: list[str] | str | XComArg | None = None,
+        algorithms: list[str] | str | XComArg | None = None,
         annotation_conn_id: str = "annotation_default",
         dry_run: bool = False,
         **kwargs: Any,

@@ -33,7 +33,7 @@ from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_annotation.workflow import describe_value, to_project_id
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context, ObjectStoragePath
+    from airflow.providers.common.compat.sdk import Context, ObjectStoragePath, XComArg
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
@@ -104,11 +104,11 @@ class ExportTasksOperator(BaseOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
-        destination: str,
+        project_id: int | str | XComArg,
+        destination: str | XComArg,
         complete_after: Any = None,
         complete_before: Any = None,
-        task_ids: list[str] | list[int] | str | None = None,
+        task_ids: list[str] | list[int] | str | XComArg | None = None,
         chunk: str | int = "day",
         incremental: bool = False,
         overwrite: bool = True,

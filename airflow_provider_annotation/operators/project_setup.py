@@ -45,7 +45,7 @@ from airflow_provider_annotation.status import counted
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, to_project_id
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.common.compat.sdk import Context, XComArg
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
@@ -81,7 +81,9 @@ class CreateFolderOperator(AnnotationCreateOperator):
     endpoint_name = "Create Folder"
     state_key = "annotation_folder"
 
-    def __init__(self, *, name: str, external_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, name: str | XComArg, external_id: str | XComArg | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.name = name
         self.external_id = external_id
@@ -166,21 +168,21 @@ class CreateProjectOperator(AnnotationCreateOperator):
     def __init__(
         self,
         *,
-        name: str,
-        data_type: int | str,
+        name: str | XComArg,
+        data_type: int | str | XComArg,
         deadline: Any,
-        operators: list[dict[str, Any]] | str | None = None,
-        description: str | None = None,
-        folder_id: int | str | None = None,
-        project_manager: str | None = None,
-        team_names: list[str] | str | None = None,
-        pools: list[dict[str, Any]] | str | None = None,
-        labelers: list[str] | str | None = None,
-        inspectors: list[str] | str | None = None,
-        spot_checkers: list[str] | str | None = None,
-        algorithms: list[str] | str | None = None,
+        operators: list[dict[str, Any]] | str | XComArg | None = None,
+        description: str | XComArg | None = None,
+        folder_id: int | str | XComArg | None = None,
+        project_manager: str | XComArg | None = None,
+        team_names: list[str] | str | XComArg | None = None,
+        pools: list[dict[str, Any]] | str | XComArg | None = None,
+        labelers: list[str] | str | XComArg | None = None,
+        inspectors: list[str] | str | XComArg | None = None,
+        spot_checkers: list[str] | str | XComArg | None = None,
+        algorithms: list[str] | str | XComArg | None = None,
         if_exists: str = "fail",
-        labeling_tools: list[dict[str, Any]] | str | None = None,
+        labeling_tools: list[dict[str, Any]] | str | XComArg | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -327,11 +329,11 @@ class SubmitAnnotationDataOperator(BaseOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
-        data_ids: list[str] | str,
-        workflow_id: int | str | None = None,
-        dataset_id: int | str | None = None,
-        batch_size: int | str = 500,
+        project_id: int | str | XComArg,
+        data_ids: list[str] | str | XComArg,
+        workflow_id: int | str | XComArg | None = None,
+        dataset_id: int | str | XComArg | None = None,
+        batch_size: int | str | XComArg = 500,
         on_rejected: str = "fail",
         annotation_conn_id: str = "annotation_default",
         dry_run: bool = False,
@@ -484,8 +486,8 @@ class AnnotationStatsOperator(BaseOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
-        workflow_id: int | str,
+        project_id: int | str | XComArg,
+        workflow_id: int | str | XComArg,
         annotation_conn_id: str = "annotation_default",
         **kwargs: Any,
     ) -> None:

@@ -41,7 +41,7 @@ from airflow_provider_annotation.urls import is_loopback
 from airflow_provider_annotation.workflow import WorkflowValidationError, describe_value, to_project_id
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.common.compat.sdk import Context, XComArg
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
@@ -105,7 +105,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
+        project_id: int | str | XComArg,
         task_ids: Any,
         success_statuses: Sequence[int] = (9,),
         failure_statuses: Sequence[int] = (8, 10),
