@@ -84,6 +84,7 @@ def test_dry_run_sends_nothing_and_logs_the_body(airflow_env, emulator):
     assert code == 0, out
     assert emulator.requests == []
     assert "Dry run" in out
+    assert "[error" not in out and "XCom not found" not in out, out  # the link's key exists, empty
     assert (
         '"projectId": 888' in out and '"workers": ["alice", "bob"]' in out and '"workers": ["carol"]' in out
     )

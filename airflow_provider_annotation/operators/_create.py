@@ -29,7 +29,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
-from airflow_provider_annotation.links import push_platform_url
+from airflow_provider_annotation.links import push_no_link, push_platform_url
 from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
@@ -226,6 +226,8 @@ class AnnotationCreateOperator(BaseOperator):
             self.log.info(
                 "Dry run: would POST this %s body (nothing sent):\n%s", self.endpoint_name, json.dumps(body)
             )
+            if self.operator_extra_links:
+                push_no_link(context)
             return None
         store = context.get("task_state_store")
         digest = body_digest(body)

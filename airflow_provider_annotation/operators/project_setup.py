@@ -21,7 +21,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
-from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
+from airflow_provider_annotation.links import AnnotationPlatformLink, push_no_link, push_platform_url
 from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_REFUSAL,
     SHORTHAND,
@@ -384,6 +384,7 @@ class SubmitAnnotationDataOperator(BaseOperator):
                     len(chunks),
                     json.dumps(chunk),
                 )
+            push_no_link(context)
             return None
         store = context.get("task_state_store")
         self._check_kept(store, body_digest(chunks), len(chunks))
