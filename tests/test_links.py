@@ -130,7 +130,7 @@ def test_every_operator_that_knows_the_project_pushes_its_link(emulator, monkeyp
     conn = set_conn(
         monkeypatch, "link_ops", emulator.url, ui_url_template="https://app.example.com/p/{project_id}"
     )
-    emulator.tasks_complete_after_reads = 1
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 1)  # restored after
     common = {"annotation_conn_id": conn}
 
     def run(operator) -> tuple[object, dict]:

@@ -21,7 +21,7 @@ from tests._waiting import OPERATORS, set_conn
 
 @pytest.fixture
 def conn(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> str:
-    emulator.tasks_complete_after_reads = 1
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 1)  # restored after
     return set_conn(monkeypatch, "quick", emulator.url)
 
 

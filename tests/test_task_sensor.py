@@ -332,7 +332,7 @@ def test_a_timeout_against_a_local_platform_says_how_to_make_the_emulator_comple
 def test_a_poke_mode_timeout_against_a_local_platform_gives_the_same_hint(
     emulator: Emulator, make_hook, monkeypatch
 ) -> None:
-    emulator.tasks_complete_after_reads = 0
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 0)
     project_id, ids = make_tasks(make_hook(), 1)
     s = sensor(set_conn(monkeypatch, "local_poke", emulator.url), project_id, ids, timeout=0, poke_interval=0)
     with pytest.raises(AirflowSensorTimeout, match="tasks_complete_after_reads"):

@@ -230,7 +230,7 @@ def test_one_progress_line_per_poll_and_request_lines_at_debug_once_waiting(
     emulator: Emulator, make_hook, monkeypatch, logs
 ) -> None:
     project_id, ids = make_tasks(make_hook(), 1)
-    emulator.tasks_complete_after_reads = 3  # complete at the third poll
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 3)  # done at the 3rd poll
     (event,) = events(trigger(set_conn(monkeypatch, "trig_progress", emulator.url), project_id, ids))
     assert event["status"] == "success"
     progress = [line for line in logs.text.splitlines() if "Progress: " in line]
