@@ -24,6 +24,10 @@ class CallLogMixin:
     #: holds one progress line per poll instead of one line per request; failures stay at INFO.
     call_log_level: int = logging.INFO
 
+    def log_calls_at_debug(self) -> None:
+        """Log successful calls at DEBUG from now on: a long wait's progress lines say enough."""
+        self.call_log_level = logging.DEBUG
+
     def _log_call(
         self,
         endpoint: Endpoint,

@@ -8,7 +8,6 @@ level.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -255,7 +254,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
             return PokeReturnValue(is_done=True, xcom_value=verdict.summary())
         self.log.info("Still waiting: %s", self._progress.line(verdict))
         if self._hook is not None:
-            self._hook.call_log_level = logging.DEBUG  # the progress lines say it from now on
+            self._hook.log_calls_at_debug()  # the progress lines say it from now on
         return False
 
     def read_statuses(self, project_id: int, task_ids: list[str]) -> dict[str, int]:

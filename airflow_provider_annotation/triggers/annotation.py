@@ -11,7 +11,6 @@ absolute deadline passes and ``error`` for an error no retry can cure.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -25,14 +24,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationResponseError,
 )
 from airflow_provider_annotation.hooks.retry import RetryPolicy, should_retry
-from airflow_provider_annotation.status import (
-    Phase,
-    TaskWait,
-    WaitProgress,
-    WaitVerdict,
-    batch_summary,
-    classify_batch,
-)
+from airflow_provider_annotation.status import Phase, TaskWait, WaitVerdict, batch_summary, classify_batch
 
 if TYPE_CHECKING:
     from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
@@ -137,6 +129,7 @@ class AnnotationTaskTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+        from airflow_provider_annotation.status import WaitProgress
 
         try:
             wait = self.wait()
@@ -144,7 +137,7 @@ class AnnotationTaskTrigger(BaseTrigger):
             yield TriggerEvent(self._event("error", None, f"invalid trigger arguments: {err}"))
             return
         stalled_warned: set[str] = set()
-        progress = WaitProgress()
+        progress = WaitProgress()  # one line per poll, saying what changed
         async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
             while True:
                 try:
@@ -156,7 +149,7 @@ class AnnotationTaskTrigger(BaseTrigger):
                     self.log.warning("Polling task statuses failed (%s); polling again", err)
                 else:
                     self.log.info("Progress: %s", progress.line(verdict))
-                    hook.call_log_level = logging.DEBUG  # the progress lines say it from now on
+                    hook.log_calls_at_debug()  # the progress lines say it from now on
                     for task_id in set(verdict.stalled) - stalled_warned:
                         self.log.warning(
                             "Task %s is stalled (status %s): nothing moves until someone resumes it; "
