@@ -36,7 +36,7 @@ from airflow_provider_annotation.triggers.annotation import (
     is_transient,
     statuses_of,
 )
-from airflow_provider_annotation.urls import is_loopback
+from airflow_provider_annotation.urls import is_loopback, redact_url
 from airflow_provider_annotation.workflow import WorkflowValidationError, describe_value, to_project_id
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
         if not is_loopback(urlsplit(base_url).hostname or ""):
             return ""
         return (
-            f"\nThe platform at {base_url} is on this machine. If it is the provider's emulator, its tasks "
+            f"\nThe platform at {redact_url(base_url)} is on this machine. If it is the provider's emulator, its tasks "
             "move only when told: set_task_status(task_id, 9), or let them complete on their own with "
             "tasks_complete_after_reads=N (the pytest plugin's default is 1: at the first status read; 0 "
             "never) or complete_after_s=SECONDS after creation (CLI: --tasks-complete-after-reads N, "
