@@ -296,7 +296,8 @@ class WaitProgress:
             ("failed", verdict.failed, before.failed),
             ("stalled", verdict.stalled, before.stalled),
         ):
-            new = [task_id for task_id in now if task_id not in set(then)]
+            seen = set(then)
+            new = [task_id for task_id in now if task_id not in seen]
             if new:
                 changes.append(f"{len(new)} newly {word} ({_named(new)})")
         return text + "; since the last poll: " + ("; ".join(changes) if changes else "no change")
