@@ -225,11 +225,11 @@ class AnnotationTaskSensor(BaseSensorOperator):
         if not is_loopback(urlsplit(base_url).hostname or ""):
             return ""
         return (
-            f"\nThe platform at {redact_url(base_url)} is on this machine. If it is the provider's emulator, "
-            "its tasks move only when told: set_task_status(task_id, 9), or let them complete on their "
-            "own with tasks_complete_after_reads=N (the pytest plugin's default is 1: at the first status read; 0 "
-            "never) or complete_after_s=SECONDS after creation (CLI: --tasks-complete-after-reads N, "
-            "--complete-after SECONDS)."
+            f"\nThe platform at {redact_url(base_url)} is on this machine. If it is the provider's "
+            "emulator, its tasks move only when told: set_task_status(task_id, 9), or let them complete "
+            "on their own with tasks_complete_after_reads=N (the pytest plugin's default is 1: at the "
+            "first status read; 0 never) or complete_after_s=SECONDS after creation (CLI: "
+            "--tasks-complete-after-reads N, --complete-after SECONDS)."
         )
 
     # -- poke mode -------------------------------------------------------------------------------
