@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.exceptions import AnnotationApiError, AnnotationClockSkewError
+from airflow_provider_annotation.urls import redact_url
 
 __all__ = ["advice_for"]
 
@@ -25,7 +26,7 @@ def advice_for(err: AnnotationApiError, *, base_url: str, access_key: str) -> st
     if err.http_status == 404:
         path = err.endpoint or "this endpoint"
         return (
-            f"{base_url} has no {path} (HTTP 404, not found): check the base URL in Host, including its "
+            f"{redact_url(base_url)} has no {path} (HTTP 404, not found): check the base URL in Host, including its "
             "path (e.g. https://host/openapi)."
         )
     return None
