@@ -26,7 +26,7 @@ def advice_for(err: AnnotationApiError, *, base_url: str, access_key: str) -> st
     if err.http_status == 404:
         path = err.endpoint or "this endpoint"
         return (
-            f"{redact_url(base_url)} has no {path} (HTTP 404, not found): check the base URL in Host, including its "
-            "path (e.g. https://host/openapi)."
+            f"{redact_url(base_url)} has no {path} (HTTP 404, not found): check the base URL in Host, "
+            "including its path (e.g. https://host/openapi)."
         )
     return None
