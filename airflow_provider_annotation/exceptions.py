@@ -89,12 +89,21 @@ class AnnotationApiError(AnnotationError):
         self.retry_after = retry_after
         #: How many times the request was sent before this error was raised.
         self.attempts = attempts
+        #: What to fix (`advice.advice_for`), set by the hook that raised it; shown after the error.
+        self.advice: str | None = None
 
     def __str__(self) -> str:
+        text = self.summary()
+        return f"{text}\n{self.advice}" if self.advice else text
+
+    def summary(self) -> str:
+        """The error without the advice: endpoint, message, code, HTTP status, requestId."""
         where = " ".join(p for p in (self.method, self.endpoint) if p) or "request"
         parts = [f"{where}: {self.message}"]
         if self.code is not None:
-            parts.append(f"code={self.code} ({describe(self.code)})")
+            meaning = describe(self.code)
+            said = self.message.strip().rstrip(".").lower() == meaning.lower()  # not twice in one line
+            parts.append(f"code={self.code}" if said else f"code={self.code} ({meaning})")
         if self.http_status is not None:
             parts.append(f"http_status={self.http_status}")
         parts.append(f"requestId={self.request_id or '-'}")
@@ -119,12 +128,17 @@ class AnnotationApiError(AnnotationError):
                     "retry_after": self.retry_after,
                     "attempts": self.attempts,
                 },
+                self.advice,
             ),
         )
 
 
-def _rebuild(cls: type[AnnotationApiError], message: str, kwargs: dict) -> AnnotationApiError:
-    return cls(message, **kwargs)
+def _rebuild(
+    cls: type[AnnotationApiError], message: str, kwargs: dict, advice: str | None = None
+) -> AnnotationApiError:
+    err = cls(message, **kwargs)
+    err.advice = advice
+    return err
 
 
 class AnnotationAuthError(AnnotationApiError):

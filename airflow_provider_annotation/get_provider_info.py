@@ -114,7 +114,11 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "2024-07 (default): POST /annotation/workflow/create with "
                         "workflow.pools. 2024-08: POST /workflow/create with workflow.vertex (also for "
                         "Create Project's workflow). Ask the platform which one your account's server takes.",
-                        "schema": {"type": ["string", "null"], "enum": ["2024-07", "2024-08", None]},
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": ["2024-07", "2024-08", None],
+                            "default": "2024-07",
+                        },
                     },
                     "ui_url_template": {
                         "label": "Web UI link template",

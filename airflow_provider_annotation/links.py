@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 
-__all__ = ["PLATFORM_URL_KEY", "AnnotationPlatformLink", "platform_url", "push_platform_url"]
+__all__ = ["PLATFORM_URL_KEY", "AnnotationPlatformLink", "platform_url", "push_no_link", "push_platform_url"]
 
 #: XCom key holding the rendered link.
 PLATFORM_URL_KEY = "annotation_platform_url"
@@ -50,8 +50,20 @@ def platform_url(template: str | None, **ids: object) -> str | None:
 
 
 def push_platform_url(context: Any, config: AnnotationConnectionConfig, log: Any, **ids: object) -> None:
-    """Push the link for `ids` to XCom now (before waiting), when the connection has a template."""
+    """Push the link for `ids` to XCom now (before waiting). Without a template an empty one is
+    pushed: Airflow reads the key at the end of every task with the link, and a missing key logs an
+    error line ("XCom not found") in a green run. Outside a task run (no ``ti``) only logs."""
     url = platform_url(config.ui_url_template, **ids)
+    ti = context.get("ti") if hasattr(context, "get") else None
+    if ti is not None:
+        ti.xcom_push(key=PLATFORM_URL_KEY, value=url or "")
     if url is not None:
-        context["ti"].xcom_push(key=PLATFORM_URL_KEY, value=url)
         log.info("On the platform: %s", url)
+
+
+def push_no_link(context: Any) -> None:
+    """Push an empty link for a task with the link that has no id to show (a dry run), so the
+    read at the end of the task finds the key and logs no "XCom not found" error."""
+    ti = context.get("ti") if hasattr(context, "get") else None
+    if ti is not None:
+        ti.xcom_push(key=PLATFORM_URL_KEY, value="")

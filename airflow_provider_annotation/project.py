@@ -249,10 +249,27 @@ def to_deadline(value: object, field: str = "deadline") -> str:
     )
 
 
+#: The labeling-tool kinds of the platform's docs ("Labeling tool config" in Create Project) and the
+#: object each one is specified by. A ``slotChildren`` tool also has ``children``.
+LABELING_TOOL_SPECS = {
+    "slot": "slotSpecification",
+    "slotChildren": "slotSpecification",
+    "input": "inputSpecification",
+}
+#: Nesting of ``children`` accepted: the docs show one level.
+MAX_TOOL_DEPTH = 8
+
+
 def to_operators(value: object, field: str = "operators") -> list[dict[str, Any]]:
-    """The labeling-tool configuration: a non-empty list of objects, from a list or its JSON (what
-    a templated ``.json`` file or ``| tojson`` renders to). Items are not interpreted: their
-    structure is the platform's (5839 when wrong)."""
+    """The labeling-tool configuration (the platform's ``operators``): a non-empty list of tool
+    objects, from a list or its JSON (what a templated ``.json`` file or ``| tojson`` renders to).
+
+    Each tool, as the platform's docs show it: ``key`` (e.g. ``"box2d-[02b3b]"``), ``label`` and
+    ``type``; a ``slot`` (a shape) has ``slotSpecification`` with its ``type`` (``box2d``,
+    ``polygon``, ``box3d``, ...), an ``input`` (an attribute) has ``inputSpecification`` with its
+    ``type`` (``text``, ``select``, ...), a ``slotChildren`` (a shape with nested tools) has
+    ``slotSpecification`` and ``children``, each a tool. Other keys are passed on unchanged.
+    Problems name the path of the bad item (``operators[0].children[1].key``)."""
     parsed = _collect_one(lambda: _parse_literal(value.strip(), field)) if isinstance(value, str) else value
     if not isinstance(parsed, (list, tuple)) or not parsed:
         raise SetupInputError(
@@ -262,12 +279,59 @@ def to_operators(value: object, field: str = "operators") -> list[dict[str, Any]
     items = []
     for i, item in enumerate(parsed):
         if not isinstance(item, Mapping):
-            problems.append(f"{field}[{i}]: expected an object, got {describe_value(item)}")
+            problems.append(f"{field}[{i}]: expected a labeling-tool object, got {describe_value(item)}")
             continue
-        items.append(check_plain_json(item, f"{field}[{i}]", problems))  # a plain-JSON copy
+        found = len(problems) + problems.more
+        plain = check_plain_json(item, f"{field}[{i}]", problems)  # a plain-JSON copy
+        if isinstance(plain, Mapping) and len(problems) + problems.more == found:
+            _check_tool(plain, f"{field}[{i}]", problems, 0)
+        items.append(plain)
     if problems:
         raise SetupInputError(problems)
     return items
+
+
+def _check_tool(tool: Mapping[str, Any], where: str, problems: list[str], depth: int) -> None:
+    """Record at `where` what keeps `tool` from the documented shape of a labeling tool."""
+    for key in ("key", "type", "label"):
+        value = tool.get(key)
+        if not isinstance(value, str) or not value.strip():
+            got = "missing" if value is None else f"got {describe_value(value)}"
+            problems.append(f"{where}.{key}: required, a non-empty string; {got}")
+    kind = tool.get("type")
+    spec = LABELING_TOOL_SPECS.get(kind) if isinstance(kind, str) else None
+    if isinstance(kind, str) and kind.strip() and spec is None:
+        problems.append(
+            f"{where}.type: expected 'slot', 'slotChildren' or 'input', got {kind!r} (a shape such as "
+            "'box2d' goes in slotSpecification.type, an attribute kind in inputSpecification.type)"
+        )
+    if spec is not None:
+        detail = tool.get(spec)
+        if not isinstance(detail, Mapping) or not isinstance(detail.get("type"), str) or not detail["type"]:
+            got = "missing" if detail is None else f"got {describe_value(detail)}"
+            problems.append(
+                f"{where}.{spec}: a tool of type {kind!r} needs {spec} with a 'type' string; {got}"
+            )
+    children = tool.get("children")
+    if kind == "slotChildren" and children is None:
+        problems.append(f"{where}.children: a tool of type 'slotChildren' needs a list of tools")
+    if children is None:
+        return
+    if not isinstance(children, list) or not children:
+        problems.append(
+            f"{where}.children: expected a non-empty list of tools, got {describe_value(children)}"
+        )
+        return
+    if depth >= MAX_TOOL_DEPTH:
+        problems.append(f"{where}.children: nested deeper than {MAX_TOOL_DEPTH} levels")
+        return
+    for i, child in enumerate(children):
+        if not isinstance(child, Mapping):
+            problems.append(
+                f"{where}.children[{i}]: expected a labeling-tool object, got {describe_value(child)}"
+            )
+        else:
+            _check_tool(child, f"{where}.children[{i}]", problems, depth + 1)
 
 
 def _to_data_type(value: object, field: str = "data_type") -> int:
@@ -363,6 +427,7 @@ def project_body(
     project_manager: object = None,
     team_names: object = None,
     pools: object = None,
+    operators_field: str = "operators",
 ) -> dict[str, Any]:
     """The Create Project body with every documented key in the documented order; optional keys
     only when given. `pools` is the workflow's pool list (checked by `validate_pools`); the body
@@ -377,7 +442,7 @@ def project_body(
             description, "description", MAX_DESCRIPTION_BYTES, problems, required=True
         )
     body["deadline"] = _collect(problems, lambda: to_deadline(deadline))
-    body["operators"] = _collect(problems, lambda: to_operators(operators))
+    body["operators"] = _collect(problems, lambda: to_operators(operators, operators_field))
     if folder_id is not None:
         body["folderId"] = _optional_id(folder_id, "folder_id", problems)
     if project_manager is not None:

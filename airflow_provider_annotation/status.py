@@ -23,11 +23,14 @@ __all__ = [
     "ProjectStatus",
     "TaskStatus",
     "TaskWait",
+    "WaitProgress",
     "WaitVerdict",
     "batch_summary",
     "classify_batch",
     "classify_project",
     "classify_task",
+    "counted",
+    "human_duration",
 ]
 
 
@@ -267,3 +270,70 @@ def _needed(require: object, count: int) -> int:
     if isinstance(require, (int, float)) and not isinstance(require, bool) and 0 < require <= 1:
         return max(1, math.ceil(require * count - 1e-9))
     raise ValueError(f'require: expected "all", "any" or a ratio above 0 and at most 1, got {require!r}')
+
+
+#: Task ids named per kind of change in a progress line; more are counted, not listed.
+PROGRESS_IDS = 5
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 chunk``, ``2 chunks``: a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def human_duration(seconds: float) -> str:
+    """A duration as people say it: ``7 days``, ``2 h 30 min``, ``1 min 30 s``, ``45 s``, ``0.5 s``.
+
+    Whole units only above a minute (the seconds of a days-long wait do not matter)."""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:g} s"
+    total = round(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        text = f"{days} day{'s' if days != 1 else ''}"
+        return text + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{minutes} min" + (f" {secs} s" if secs else "")
+
+
+def _named(ids: list[str]) -> str:
+    shown = ", ".join(ids[:PROGRESS_IDS])
+    return shown + (f" and {len(ids) - PROGRESS_IDS} more" if len(ids) > PROGRESS_IDS else "")
+
+
+@dataclass
+class WaitProgress:
+    """One progress line per poll of a wait, saying what changed since the previous poll, so a log
+    of a days-long wait shows how far labeling has got. The sensor's poke and the trigger both use it."""
+
+    previous: WaitVerdict | None = None
+
+    def line(self, verdict: WaitVerdict) -> str:
+        """``3 of 10 tasks complete, 1 failed, 6 still working (needed 10); since the last poll: ...``"""
+        working = len(verdict.statuses) - len(verdict.complete) - len(verdict.failed)
+        complete, failed = len(verdict.complete), len(verdict.failed)
+        text = (
+            f"{complete} of {len(verdict.statuses)} tasks complete, {failed} failed, {working} still working"
+        )
+        if verdict.stalled:
+            text += f" ({len(verdict.stalled)} stalled: {_named(sorted(verdict.stalled))})"
+        text += f" (needed {verdict.needed})"
+        before = self.previous
+        self.previous = verdict
+        if before is None:
+            return text
+        changes = []
+        for word, now, then in (
+            ("complete", verdict.complete, before.complete),
+            ("failed", verdict.failed, before.failed),
+            ("stalled", verdict.stalled, before.stalled),
+        ):
+            seen = set(then)
+            new = [task_id for task_id in now if task_id not in seen]
+            if new:
+                changes.append(f"{len(new)} newly {word} ({_named(new)})")
+        return text + "; since the last poll: " + ("; ".join(changes) if changes else "no change")

@@ -52,7 +52,7 @@ from airflow_provider_annotation.operators.project_setup import CreateProjectOpe
 COUNT = int(os.environ.get("BENCH_COUNT", "10"))
 PREFIX = os.environ.get("BENCH_PREFIX", "bench")
 MAX_ACTIVE = int(os.environ.get("BENCH_MAX_ACTIVE", "8"))
-OPERATORS = [{"type": "box", "label": "car"}]
+OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 NAMES = [f"{PREFIX}-{i:05d}" for i in range(COUNT)]
 
 with DAG("bench_batch_setup", schedule=None, catchup=False):
@@ -144,7 +144,9 @@ def memory_rows(sizes: Sequence[int], max_active: int) -> list[list[Any]]:
         )
         from airflow_provider_annotation.operators.project_setup import CreateProjectsOperator
 
-        operators = [{"type": "box", "label": "car"}]
+        operators = [
+            {"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}
+        ]
         for count in [10, *sizes]:  # the first run pays the imports and is not shown
             specs = [
                 {

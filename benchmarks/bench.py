@@ -521,7 +521,14 @@ def trigger_section(count: int, duration: float) -> str:
     with EmulatorProcess("--tasks-complete-after-reads", "0") as emulator:
         set_connection("bench_setup", "annotation", host=emulator.url, login=ACCESS_KEY, password=SECRET_KEY)
         with AnnotationHook("bench_setup") as hook:
-            project = hook.create_project("triggers", data_type=2, deadline="2030-01-01", operators=[{}])
+            project = hook.create_project(
+                "triggers",
+                data_type=2,
+                deadline="2030-01-01",
+                operators=[
+                    {"key": "k", "type": "slot", "label": "x", "slotSpecification": {"type": "box2d"}}
+                ],
+            )
             task_ids = hook.request_annotation(project.project_id, [f"d{i}" for i in range(count)]).task_ids
         results = {}
         for kind in ("annotation", "http"):

@@ -537,7 +537,14 @@ def soak_waits(waits: int, seed: int, knobs: Knobs) -> tuple[list[WaitResult], i
                     f"soak-{i}",
                     data_type=2,
                     deadline="2030-01-01",
-                    operators=[{"type": "box", "label": "car"}],
+                    operators=[
+                        {
+                            "key": "box2d-car",
+                            "type": "slot",
+                            "label": "car",
+                            "slotSpecification": {"type": "box2d"},
+                        }
+                    ],
                 )
                 made = hook.request_annotation(project.project_id, [f"w{i}-{j}" for j in range(size)])
                 plans.append((f"{size} tasks", project.project_id, made.task_ids))
@@ -547,7 +554,14 @@ def soak_waits(waits: int, seed: int, knobs: Knobs) -> tuple[list[WaitResult], i
                     f"soak-hostile-{name}"[:60],
                     data_type=2,
                     deadline="2030-01-01",
-                    operators=[{"type": "box", "label": "car"}],
+                    operators=[
+                        {
+                            "key": "box2d-car",
+                            "type": "slot",
+                            "label": "car",
+                            "slotSpecification": {"type": "box2d"},
+                        }
+                    ],
                 )
                 hostile.append(
                     (

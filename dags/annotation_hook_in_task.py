@@ -11,6 +11,8 @@ from airflow.providers.common.compat.sdk import dag, task
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    description="AnnotationHook inside a @task: create a workflow in project 4242 with the hook",
+    doc_md=__doc__,
     tags=["annotation", "example"],
     params={"project_id": 4242},
 )

@@ -3,8 +3,11 @@
 Lines.
 
 The export's asset event starts `annotation_export_consumer` (scheduled on `ANNOTATION_EXPORT`).
-Folder and project names are unique on the platform: a second run needs new names, e.g.
-``airflow dags test annotation_pipeline -c '{"project_name": "Cars 2", "folder_name": "Q4"}'``.
+
+Trigger form: folder and project names are unique on the platform, so left empty (the default)
+each run makes new ones from its run id and a second run does not fail on "name exists". Give names
+to choose them: ``airflow dags test annotation_pipeline -c '{"project_name": "Cars 2", "folder_name":
+"Q4"}'``. The export lands in ``<export_folder>/project-<project id>.jsonl``.
 """
 
 from __future__ import annotations
@@ -23,29 +26,36 @@ from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
 #: The export's asset: its events carry ``{"uri", "count", "window"}`` in their extra.
 ANNOTATION_EXPORT = Asset("annotation-export")
 NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
+#: Names unique per run unless the trigger form gives one (the platform refuses a taken name).
+FOLDER_NAME = "{{ params.folder_name or 'Pipeline ' ~ run_id }}"
+PROJECT_NAME = "{{ params.project_name or 'Cars pipeline ' ~ run_id }}"
 
 
 @dag(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    description="Folder, project, data sent for labeling, a deferred wait, export as JSON Lines",
+    doc_md=__doc__,
     tags=["annotation", "example"],
     params={
-        "folder_name": Param("Pipeline", type="string", minLength=1, description="Folder (new)"),
-        "project_name": Param("Cars pipeline", type="string", minLength=1, description="Project (unique)"),
+        "folder_name": Param("", type="string", description="New folder's name; empty: one per run"),
+        "project_name": Param("", type="string", description="New project's name; empty: one per run"),
         "labelers": Param(["alice"], **NAMES, description="Accounts of the labeling pool"),
         "data_ids": Param(["frame-0001", "frame-0002", "frame-0003"], **NAMES, description="Data to label"),
         "export_folder": Param("/tmp/annotation-exports", type="string", description="Local folder"),
     },
 )
 def annotation_pipeline():
-    folder = CreateFolderOperator(task_id="create_folder", name="{{ params.folder_name }}")
+    folder = CreateFolderOperator(task_id="create_folder", name=FOLDER_NAME)
     project = CreateProjectOperator(
         task_id="create_project",
-        name="{{ params.project_name }}",
+        name=PROJECT_NAME,
         data_type=2,
         deadline="2030-12-31",
-        operators=[{"type": "box", "label": "car"}],
+        operators=[
+            {"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}
+        ],
         folder_id=folder.output,
         labelers="{{ params.labelers }}",
     )
@@ -69,7 +79,8 @@ def annotation_pipeline():
         task_id="export",
         project_id=project.output,
         task_ids=wait.output,  # the sensor's "complete" ids
-        destination="file://{{ params.export_folder }}/{{ params.project_name | replace(' ', '_') }}.jsonl",
+        destination="file://{{ params.export_folder }}/project-"
+        "{{ ti.xcom_pull(task_ids='create_project') }}.jsonl",
         outlets=[ANNOTATION_EXPORT],
     )
     # [END howto_export_by_task_ids]

@@ -3,8 +3,10 @@ labeling -> stats, a deferrable wait until the tasks are labeled, then a line sa
 
 The README's main job. Trigger with other values from the UI ("Trigger DAG w/ config") or the CLI:
 ``airflow dags test annotation_project_setup -c '{"project_name": "Cars Q4", "data_ids": ["f1"]}'``.
-Folder and project names are unique on the platform, so a second run needs new names (or
-``if_exists="adopt"`` on the project, which then has no known workflow id for the stats).
+Folder and project names are unique on the platform: left empty in the trigger form (the default),
+each run makes new ones from its run id, so a second run does not fail on "name exists". Given
+names are used as they are (a taken one fails the task; ``if_exists="adopt"`` on the project uses
+the existing one, which then has no known workflow id for the stats).
 """
 
 from __future__ import annotations
@@ -21,20 +23,25 @@ from airflow_provider_annotation.operators.annotation import (
 from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
 
 NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
+#: Names unique per run unless the trigger form gives one (the platform refuses a taken name).
+FOLDER_NAME = "{{ params.folder_name or 'Setup ' ~ run_id }}"
+PROJECT_NAME = "{{ params.project_name or 'Cars 2D ' ~ run_id }}"
 
 
 @dag(
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    description="A whole project setup from the trigger form, stats, and a deferred wait",
+    doc_md=__doc__,
     tags=["annotation", "example"],
     params={
-        "folder_name": Param("Autonomous driving", type="string", minLength=1, description="Folder (new)"),
-        "project_name": Param("Cars 2D", type="string", minLength=1, description="Project (unique name)"),
+        "folder_name": Param("", type="string", description="New folder's name; empty: one per run"),
+        "project_name": Param("", type="string", description="New project's name; empty: one per run"),
         "data_type": Param(2, enum=[2, 3], description="2 for 2D, 3 for 3D"),
         "deadline": Param("2030-12-31", type="string", format="date", description="YYYY-MM-DD"),
         "operators": Param(
-            [{"type": "box", "label": "car"}],
+            [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}],
             type="array",
             description="Labeling-tool configuration, as the platform documents it",
         ),
@@ -45,10 +52,10 @@ NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 )
 def annotation_project_setup():
     # [START howto_project_setup]
-    folder = CreateFolderOperator(task_id="create_folder", name="{{ params.folder_name }}")
+    folder = CreateFolderOperator(task_id="create_folder", name=FOLDER_NAME)
     project = CreateProjectOperator(
         task_id="create_project",
-        name="{{ params.project_name }}",
+        name=PROJECT_NAME,
         data_type="{{ params.data_type }}",
         deadline="{{ params.deadline }}",
         operators="{{ params.operators | tojson }}",

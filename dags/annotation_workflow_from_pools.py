@@ -39,6 +39,8 @@ PRE_LABELING = [
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    description="Create workflows with full control over the pools (Python, or a .json template)",
+    doc_md=__doc__,
     tags=["annotation", "example"],
     params={"project_id": 4242, "inspector": "carol"},
 )

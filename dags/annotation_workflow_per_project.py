@@ -13,6 +13,8 @@ from airflow_provider_annotation.operators.annotation import CreateWorkflowOpera
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    description="One workflow per project with dynamic task mapping",
+    doc_md=__doc__,
     tags=["annotation", "example"],
     params={"project_ids": ["101", "102", "103"]},
 )

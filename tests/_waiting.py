@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import connection_json
 
-OPERATORS = [{"type": "box", "label": "car"}]
+OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 
 
 def make_tasks(hook: Any, count: int, name: str = "Cars") -> tuple[int, list[str]]:

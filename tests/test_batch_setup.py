@@ -22,7 +22,7 @@ from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.testing import Fault
 from tests.conftest import connection_json
 
-OPERATORS = [{"type": "box", "label": "car"}]
+OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 
 
 def spec(i: int, **kwargs) -> dict:

@@ -84,6 +84,7 @@ def test_dry_run_sends_nothing_and_logs_the_body(airflow_env, emulator):
     assert code == 0, out
     assert emulator.requests == []
     assert "Dry run" in out
+    assert "[error" not in out and "XCom not found" not in out, out  # the link's key exists, empty
     assert (
         '"projectId": 888' in out and '"workers": ["alice", "bob"]' in out and '"workers": ["carol"]' in out
     )
@@ -229,3 +230,18 @@ def test_batch_retry_keeps_every_created_project_in_the_real_task_state_store(ai
     names = [b["name"] for b in project_creates(emulator)]
     assert len(names) == 31 and len(set(names)) == 30  # the refused one sent twice, nothing else
     assert len(emulator.projects) == 30
+
+
+def test_every_example_dag_explains_itself_in_the_ui():
+    """A description (the DAG list) and doc_md (the DAG's docs) on every example: its docstring."""
+    import importlib
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(EXAMPLES))
+    assert not bag.import_errors, bag.import_errors
+    assert len(bag.dags) == len(list(EXAMPLES.glob("annotation_*.py")))
+    for dag_id, dag in bag.dags.items():
+        assert dag.description and len(dag.description) <= 100, dag_id
+        module = importlib.import_module(f"dags.{dag_id}")
+        assert dag.doc_md and dag.doc_md == module.__doc__, dag_id

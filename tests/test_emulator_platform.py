@@ -36,7 +36,7 @@ from airflow_provider_annotation.testing.state import FIRST_TASK_ID, decoy_proje
 
 AK, SK = "ak-platform", "sk-platform"
 POOLS = [{"name": "Distribution", "type": 0}, {"name": "Labeling", "type": 1}, {"name": "Done", "type": 5}]
-OPERATORS = [{"type": "box", "label": "car"}]
+OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 DECOYS = decoy_projects(250)
 #: The fields ``/project/tasks`` requires besides ``projectId``: every task ever created.
 EVERY_TASK = {"status": 1, "startTime": 0, "endTime": 4102444800000}
@@ -170,6 +170,17 @@ def test_seeded_project_name_is_taken_too() -> None:
         ({"operators": None}, 400),
         ({"operators": {"type": "box"}}, 5839),
         ({"operators": ["box"]}, 5839),
+        # The docs' shape ("Labeling tool config"): key, type, label and the type's specification.
+        ({"operators": [{"type": "box", "label": "car"}]}, 5839),
+        ({"operators": [{"key": "k", "type": "slot", "label": "car"}]}, 5839),
+        (
+            {
+                "operators": [
+                    {"key": "k", "type": "slotChildren", "label": "c", "slotSpecification": {"type": "box3d"}}
+                ]
+            },
+            5839,
+        ),
         ({"description": "d" * 201}, 400),
         ({"description": 3}, 400),
         ({"folderId": "1"}, 400),

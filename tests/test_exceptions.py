@@ -118,3 +118,32 @@ def test_an_unusable_connection_is_a_value_error_naming_the_field(monkeypatch):
     with pytest.raises(ValueError, match="max_attempts") as info:
         _ = AnnotationHook("audit_bad").config
     assert isinstance(info.value, AnnotationConnectionConfigError)
+
+
+def test_a_message_that_is_the_codes_meaning_is_not_said_twice() -> None:
+    from airflow_provider_annotation.exceptions import AnnotationConflictError
+
+    said = AnnotationConflictError("Folder name already exists", code=5836, endpoint="/folder/create")
+    assert str(said).startswith("/folder/create: Folder name already exists; code=5836; ")
+    other = AnnotationConflictError("Name taken", code=5836)
+    assert "code=5836 (folder name already exists)" in str(other)
+
+
+def test_a_refused_create_is_logged_as_a_warning(emulator, make_hook, logs) -> None:
+    from airflow_provider_annotation.exceptions import AnnotationConflictError
+
+    hook = make_hook()
+    hook.create_folder("Taken")
+    with pytest.raises(AnnotationConflictError):
+        hook.create_folder("Taken")
+    lines = [line for line in logs.text.splitlines() if "POST /folder/create -> HTTP" in line]
+    assert ["[warning" in line for line in lines] == [False, True], lines
+
+
+def test_api_errors_keep_their_advice_through_pickling() -> None:
+    err = AnnotationAuthError("Wrong Signature", code=401)
+    err.advice = "Check the Secret Key."
+    back = pickle.loads(pickle.dumps(err))
+    assert (
+        back.advice == err.advice and str(back) == str(err) and str(err).endswith("\nCheck the Secret Key.")
+    )

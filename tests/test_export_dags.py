@@ -6,7 +6,9 @@ scheduled on its asset."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -92,7 +94,9 @@ def test_pipeline_example_and_the_dag_scheduled_on_its_asset(airflow_env, emulat
     }
     task_ids = sorted(emulator.tasks)
     assert [sorted(str(i) for i in b["taskIds"]) for b in export_bodies(emulator)] == [task_ids]
-    export = tmp_path / "Pipeline_cars.jsonl"
+    (project_id,) = emulator.projects
+    assert [p["name"] for p in emulator.projects.values()] == ["Pipeline cars"]
+    export = tmp_path / f"project-{project_id}.jsonl"
     lines = [json.loads(line) for line in export.read_bytes().splitlines()]
     tasks = emulator.tasks.values()
     by_result = {json.dumps(annotation_result(t), sort_keys=True): t["dataId"] for t in tasks}
@@ -103,7 +107,39 @@ def test_pipeline_example_and_the_dag_scheduled_on_its_asset(airflow_env, emulat
         "frame-0003",
     ]
     assert {line["projectId"] for line in lines} == {next(iter(emulator.projects))}
+    assert "Exported 3 annotation results in 1 chunk to" in out
+    # The UI's rendered task_ids: the ids exported, not the whole sensor result they came from.
+    with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
+        (rendered,) = db.execute(
+            "SELECT rendered_fields FROM rendered_task_instance_fields WHERE dag_id = ? AND task_id = ?",
+            ("annotation_pipeline", "export"),
+        ).fetchone()
+    assert sorted(json.loads(rendered)["task_ids"]) == task_ids
 
     code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_export_consumer")
     assert code == 0, out[-3000:]
     assert f"Export file://{export} holds 3 annotation results (its event says 3)" in out
+
+
+def test_the_export_consumer_reads_every_queued_export(tmp_path) -> None:
+    """Two exports landed before the consumer ran: both files are read, not only the last event.
+    (The queued events stand in for what the scheduler hands an asset-triggered run.)"""
+    from types import SimpleNamespace
+
+    from dags.annotation_export_consumer import ANNOTATION_EXPORT, annotation_export_consumer
+
+    events = []
+    for name, lines in (("first", 2), ("second", 3)):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_bytes(b"{}\n" * lines)
+        events.append(SimpleNamespace(extra={"uri": f"file://{path}", "count": lines}))
+
+    class Accessor:  # what `triggering_asset_events` offers: a non-empty mapping, get(asset) -> events
+        def __len__(self) -> int:
+            return 1
+
+        def get(self, asset, default=None):
+            return events if asset.name == ANNOTATION_EXPORT.name else default
+
+    count = annotation_export_consumer().get_task("count_results").python_callable
+    assert count(triggering_asset_events=Accessor(), inlet_events=None) == 5

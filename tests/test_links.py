@@ -64,10 +64,17 @@ def test_provider_info_registers_the_link() -> None:
     module, _, name = path.rpartition(".")
     link = getattr(importlib.import_module(module), name)()
     assert link.name == "Annotation platform"
-    from airflow_provider_annotation.operators.annotation import SendTasksOperator
+    from airflow_provider_annotation.operators import annotation as ops
     from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
 
-    for operator in (SendTasksOperator, AnnotationTaskSensor):
+    for operator in (
+        ops.SendTasksOperator,
+        AnnotationTaskSensor,
+        ops.CreateProjectOperator,
+        ops.SubmitAnnotationDataOperator,
+        ops.CreateWorkflowOperator,
+        ops.ExportTasksOperator,
+    ):
         assert [type(x).__name__ for x in operator.operator_extra_links] == [name]
 
 
@@ -88,7 +95,9 @@ def test_the_sensor_pushes_its_link_before_deferring_and_a_batch_template_gives_
             "https://app.example.com/projects/{project_id}",
             {"annotation_platform_url": "https://app.example.com/projects/42"},
         ),
-        ("https://app.example.com/p/{project_id}/imports/{batch_id}", {}),
+        # No link, but the key exists: Airflow reads it at the end of the task, and a missing key
+        # logs "XCom not found" at ERROR in a green run.
+        ("https://app.example.com/p/{project_id}/imports/{batch_id}", {"annotation_platform_url": ""}),
     ):
         conn = set_conn(monkeypatch, "link_sensor", emulator.url, ui_url_template=template)
         sensor = AnnotationTaskSensor(
@@ -159,4 +168,46 @@ def test_every_id_placed_into_a_link_is_url_quoted() -> None:
     assert url == "https://app.example.com/p/7/imports/1%2F..%2F..%2F..%2Fadmin%3Fx%3D%23"
     assert platform_url(both, project_id=7, batch_id="b 7f/é") == (
         "https://app.example.com/p/7/imports/b%207f%2F%C3%A9"
+    )
+
+
+def test_every_operator_that_knows_the_project_pushes_its_link(emulator, monkeypatch, tmp_path) -> None:
+    from airflow_provider_annotation.operators import annotation as ops
+    from tests._waiting import OPERATORS, set_conn
+    from tests.test_send_tasks import RecordingTi
+
+    conn = set_conn(
+        monkeypatch, "link_ops", emulator.url, ui_url_template="https://app.example.com/p/{project_id}"
+    )
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 1)  # restored after
+    common = {"annotation_conn_id": conn}
+
+    def run(operator) -> tuple[object, dict]:
+        ti = RecordingTi()
+        return operator.execute({"ti": ti}), ti.pushed
+
+    project_id, pushed = run(
+        ops.CreateProjectOperator(
+            task_id="p", name="Linked", data_type=2, deadline="2030-01-01", operators=OPERATORS, **common
+        )
+    )
+    link = {"annotation_platform_url": f"https://app.example.com/p/{project_id}"}
+    assert pushed == {**link, "workflow_id": pushed["workflow_id"]}
+    assert run(ops.CreateWorkflowOperator(task_id="w", project_id=project_id, **common))[1] == link
+    sent, pushed = run(
+        ops.SubmitAnnotationDataOperator(task_id="s", project_id=project_id, data_ids=["a"], **common)
+    )
+    assert pushed == link
+    destination = f"file://{tmp_path}/out.jsonl"
+    assert (
+        run(
+            ops.ExportTasksOperator(
+                task_id="e",
+                project_id=project_id,
+                task_ids=sent["task_ids"],
+                destination=destination,
+                **common,
+            )
+        )[1]
+        == link
     )

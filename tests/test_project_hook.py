@@ -41,7 +41,7 @@ from airflow_provider_annotation.project import (
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing.state import FIRST_TASK_ID, decoy_projects
 
-OPERATORS = [{"type": "box", "label": "car"}]
+OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 POOLS = [
     {"name": "Distribution pool", "type": 0, "runMode": 0},
     {"name": "Labeling pool", "type": 1, "workers": ["alice"]},
@@ -167,8 +167,10 @@ def test_operators_from_list_json_and_python_repr() -> None:
     assert to_operators(OPERATORS) == OPERATORS
     assert to_operators(json.dumps(OPERATORS)) == OPERATORS
     assert to_operators(repr(OPERATORS)) == OPERATORS  # a list param rendered without native Jinja
-    with pytest.raises(SetupInputError, match=r"operators\[1\]: expected an object, got str 'x'"):
-        to_operators([{"type": "box"}, "x"])
+    with pytest.raises(
+        SetupInputError, match=r"operators\[1\]: expected a labeling-tool object, got str 'x'"
+    ):
+        to_operators([OPERATORS[0], "x"])
     with pytest.raises(SetupInputError, match="operators: neither valid JSON"):
         to_operators("{oops")
 
@@ -438,7 +440,8 @@ def test_operators_must_be_plain_json() -> None:
         "operators[1].labels",
         "operators[2]",
     ]
-    assert to_operators([{"labels": ("car",)}]) == [{"labels": ["car"]}]
+    tool = {**OPERATORS[0], "labels": ("car",)}
+    assert to_operators([tool]) == [{**OPERATORS[0], "labels": ["car"]}]
 
 
 # -- README promises found untested by a mutation audit ---------------------------------------
@@ -518,3 +521,78 @@ def test_ids_through_a_float_fail_typed_after_a_create_and_after_a_read(emu: Emu
     with pytest.raises(AnnotationResponseError, match="id is 3.58") as info:
         hook.get_task(4242, "358183635683250176")
     assert not isinstance(info.value, AnnotationMayHaveTakenEffectError)
+
+
+# --- the labeling-tool config: the shape of the platform's docs ("Labeling tool config") ---------
+
+#: The docs' "nesting instance structure" sample, and one tool of each other sample.
+DOCS_TOOLS = [
+    {
+        "key": "box3d-[1cbd2]",
+        "type": "slotChildren",
+        "label": "Box3D",
+        "slotSpecification": {"type": "box3d"},
+        "children": [
+            {
+                "key": "box2d-[d14a6]",
+                "type": "slot",
+                "label": "Box2D",
+                "slotSpecification": {
+                    "type": "box2d",
+                    "restrictInsideCanvasBoundary": True,
+                    "topLeftMark": "1",
+                },
+            },
+            {
+                "key": "select-[c1283]",
+                "label": "Class3D",
+                "type": "input",
+                "inputSpecification": {
+                    "type": "select",
+                    "items": [{"label": "Vehicle", "value": "Vehicle"}],
+                    "renderConfig": {"selectionWidgetType": "Segment"},
+                    "continuousFrameSync": False,
+                },
+            },
+        ],
+    },
+    {"key": "polygon3d-[402e1]", "type": "slot", "label": "1", "slotSpecification": {"type": "polygon3d"}},
+    {
+        "label": "1",
+        "metadata": {},
+        "inputSpecification": {"type": "text"},
+        "inputOption": {},
+        "key": "t",
+        "type": "input",
+    },
+]
+
+
+def test_the_docs_labeling_tool_samples_are_accepted_as_they_are() -> None:
+    assert to_operators(DOCS_TOOLS) == DOCS_TOOLS
+
+
+def test_a_labeling_tool_off_the_docs_shape_is_refused_naming_its_path() -> None:
+    bad = json.loads(json.dumps(DOCS_TOOLS))
+    del bad[0]["children"][1]["key"]
+    bad[0]["children"][0]["slotSpecification"] = "box2d"
+    bad[1]["type"] = "box"
+    with pytest.raises(SetupInputError) as info:
+        to_operators(bad, "labeling_tools")
+    assert [p.split(":")[0] for p in info.value.problems] == [
+        "labeling_tools[0].children[0].slotSpecification",
+        "labeling_tools[0].children[1].key",
+        "labeling_tools[1].type",
+    ]
+    assert "a shape such as 'box2d' goes in slotSpecification.type" in str(info.value)
+    with pytest.raises(
+        SetupInputError, match=r"operators\[0\]\.children: a tool of type 'slotChildren' needs"
+    ):
+        to_operators([{**DOCS_TOOLS[0], "children": None}])
+
+
+def test_the_emulator_accepts_the_docs_samples(emulator, make_hook) -> None:
+    created = make_hook().create_project(
+        "Docs tools", data_type=3, deadline="2030-12-31", operators=DOCS_TOOLS
+    )
+    assert emulator.projects[created.project_id]["operators"] == DOCS_TOOLS

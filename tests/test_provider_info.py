@@ -139,3 +139,12 @@ def test_legacy_field_behaviour_valid_against_this_airflows_schema():
     assert behaviour["relabeling"]["login"] == "Access Key ID"
     with pytest.raises(jsonschema.ValidationError):  # the provider-info (kebab-case) shape fails
         jsonschema.validate(get_provider_info()["connection-types"][0]["ui-field-behaviour"], schema)
+
+
+def test_the_form_shows_the_api_version_the_hook_uses_when_none_is_picked():
+    """The form's select starts at the default the hook applies, not at an empty (null) choice."""
+    from airflow_provider_annotation.project import API_VERSIONS, DEFAULT_API_VERSION
+
+    schema = get_provider_info()["connection-types"][0]["conn-fields"]["api_version"]["schema"]
+    assert schema["default"] == DEFAULT_API_VERSION
+    assert [v for v in schema["enum"] if v is not None] == list(API_VERSIONS)

@@ -29,7 +29,7 @@ from tests.conftest import AIRFLOW, connection_json
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "dags"
 TEST_DAGS = ROOT / "tests" / "dags"
-OPERATORS = [{"type": "box", "label": "car"}]
+OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 
 pytestmark = pytest.mark.dags
 
@@ -85,11 +85,14 @@ EXPECTED_POOLS = [
 def test_example_setup_with_default_params(airflow_env, emu):
     code, out = run_dag(airflow_env, emu, EXAMPLES, "annotation_project_setup")
     assert code == 0, out
-    assert sent(emu, FOLDER_CREATE.path) == [{"name": "Autonomous driving"}]
-    ((folder_id, _),) = emu.folders.items()
+    ((folder_id, folder),) = emu.folders.items()
+    ((_, project),) = emu.projects.items()
+    # Empty names in the trigger form: new ones from the run id, so a second run does not fail.
+    assert folder["name"].startswith("Setup manual__") and project["name"].startswith("Cars 2D manual__")
+    assert sent(emu, FOLDER_CREATE.path) == [{"name": folder["name"]}]
     assert sent(emu, PROJECT_CREATE.path) == [
         {
-            "name": "Cars 2D",
+            "name": project["name"],
             "dataType": 2,
             "deadline": "2030-12-31",
             "operators": OPERATORS,
@@ -118,6 +121,11 @@ def test_example_setup_with_default_params(airflow_env, emu):
     assert "labeled: 3 of 3 tasks complete" in out
     assert "Deferring: waiting for 3 task(s) of project" in out
     assert all(task["status"] == 9 for task in emu.tasks.values())
+
+    # A second run with the trigger form's defaults is green too.
+    code, out = run_dag(airflow_env, emu, EXAMPLES, "annotation_project_setup")
+    assert code == 0, out[-3000:]
+    assert len(emu.folders) == 2 and len(emu.projects) == 2
 
 
 def test_example_setup_on_the_2024_08_api_with_conf(airflow_env, emu):

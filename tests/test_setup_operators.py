@@ -17,7 +17,7 @@ from airflow_provider_annotation.operators.annotation import (
 from airflow_provider_annotation.project import SetupInputError
 from tests.conftest import connection_json
 
-OPERATORS = [{"type": "box", "label": "car"}]
+OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 
 
 def project(**kwargs) -> CreateProjectOperator:
@@ -35,6 +35,7 @@ def test_operators_are_importable_from_the_operator_module_and_templated() -> No
         "name",
         "data_type",
         "deadline",
+        "labeling_tools",
         "operators",
         "description",
         "folder_id",
@@ -151,7 +152,10 @@ def test_folder_and_project_dry_runs_log_the_exact_body(logs) -> None:
         'would POST this Create Folder body (nothing sent):\n{"name": "Q3", "externalId": "e"}' in logs.text
     )
     assert project(dry_run=True).execute({}) is None
-    assert '"operators": [{"type": "box", "label": "car"}]' in logs.text
+    assert (
+        '"operators": [{"key": "box2d-car", "type": "slot", "label": "car", '
+        '"slotSpecification": {"type": "box2d"}}]' in logs.text
+    )
 
 
 def test_folder_name_limit_fails_the_task() -> None:
@@ -282,3 +286,21 @@ def test_adopt_fails_closed_when_no_project_of_that_name_and_data_type_is_found(
         project(if_exists="adopt").execute({})
     creates = [r for r in default_conn.requests if r["endpoint"] == PROJECT_CREATE.path]
     assert len(creates) == 2  # one per task run: never re-sent
+
+
+def test_labeling_tools_is_the_clearer_name_for_operators(emulator, monkeypatch, logs) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
+    task = CreateProjectOperator(
+        task_id="p", name="Tools", data_type=2, deadline="2030-12-31", labeling_tools=json.dumps(OPERATORS)
+    )
+    assert "labeling_tools" in task.template_fields and "operators" in task.template_fields
+    project_id = task.execute({})
+    assert emulator.projects[project_id]["operators"] == OPERATORS
+    bad = CreateProjectOperator(
+        task_id="p", name="Tools", data_type=2, deadline="2030-12-31", labeling_tools=[{"type": "box"}]
+    )
+    with pytest.raises(AirflowFailException, match=r"labeling_tools\[0\]\.key: required"):
+        bad.execute({})
+    for given in ({}, {"labeling_tools": OPERATORS, "operators": OPERATORS}):
+        with pytest.raises(ValueError, match="labeling_tools: give the labeling-tool configuration"):
+            CreateProjectOperator(task_id="p", name="T", data_type=2, deadline="2030-12-31", **given)

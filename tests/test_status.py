@@ -104,3 +104,51 @@ def test_status_module_imports_no_airflow() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- progress while waiting ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.5, "0.5 s"),
+        (30, "30 s"),
+        (60, "1 min"),
+        (90, "1 min 30 s"),
+        (3600, "1 h"),
+        (9000, "2 h 30 min"),
+        (86400, "1 day"),
+        (7 * 24 * 3600, "7 days"),
+        (7 * 24 * 3600 + 7200, "7 days 2 h"),
+    ],
+)
+def test_durations_read_as_people_read_them(seconds, text) -> None:
+    from airflow_provider_annotation.status import human_duration
+
+    assert human_duration(seconds) == text
+
+
+def test_one_progress_line_per_poll_says_what_changed_since_the_last() -> None:
+    from airflow_provider_annotation.status import WaitProgress
+
+    wait = TaskWait(("1", "2", "3", "4"))
+    progress = WaitProgress()
+    first = progress.line(wait.judge({"1": 9, "2": 3, "3": 3, "4": 1}))
+    assert first == "1 of 4 tasks complete, 0 failed, 3 still working (needed 4)"
+    second = progress.line(wait.judge({"1": 9, "2": 9, "3": 5, "4": 1}))
+    assert second == (
+        "2 of 4 tasks complete, 0 failed, 2 still working (1 stalled: 3) (needed 4); "
+        "since the last poll: 1 newly complete (2); 1 newly stalled (3)"
+    )
+    assert progress.line(wait.judge({"1": 9, "2": 9, "3": 5, "4": 1})).endswith(
+        "since the last poll: no change"
+    )
+    assert "1 newly failed (4)" in progress.line(wait.judge({"1": 9, "2": 9, "3": 5, "4": 8}))
+
+
+def test_counts_read_in_the_right_number() -> None:
+    from airflow_provider_annotation.status import counted
+
+    assert [counted(n, "chunk") for n in (0, 1, 2)] == ["0 chunks", "1 chunk", "2 chunks"]
+    assert counted(1, "data id") == "1 data id" and counted(3, "data id") == "3 data ids"

@@ -103,7 +103,7 @@ def test_execute_complete_checks_the_event() -> None:
     assert s.execute_complete({}, {"status": "success", "message": "", **summary}) == summary
     with pytest.raises(AirflowFailException, match="Annotation tasks failed: 1 failed"):
         s.execute_complete({}, {"status": "failure", "message": "1 failed", **summary})
-    with pytest.raises(AirflowSensorTimeout, match="Timed out after 60 s"):
+    with pytest.raises(AirflowSensorTimeout, match="Timed out after 1 min"):
         s.execute_complete({}, {"status": "timeout", "message": "the deadline passed"})
     with pytest.raises(AirflowException, match="Waiting for the tasks failed: boom"):
         s.execute_complete({}, {"status": "error", "message": "boom"})
@@ -295,3 +295,45 @@ def test_deferrable_defaults_to_the_operators_default_deferrable_setting() -> No
             [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
         )
         assert run.stdout.strip().splitlines()[-1] == expected
+
+
+# --- the first hour: progress, quiet request lines, a timeout that says what to change ----------
+
+
+def test_poke_mode_logs_progress_and_request_lines_at_debug_once_waiting(
+    emulator: Emulator, make_hook, monkeypatch, logs
+) -> None:
+    project_id, ids = make_tasks(make_hook(), 2)
+    s = sensor(set_conn(monkeypatch, "poke_progress", emulator.url), project_id, ids)
+    assert s.poke({}) is False
+    emulator.set_task_status(ids[0], 9)
+    assert s.poke({}) is False
+    text = logs.text
+    assert "Still waiting: 0 of 2 tasks complete, 0 failed, 2 still working (needed 2)" in text
+    assert f"since the last poll: 1 newly complete ({ids[0]})" in text
+    requests = [line for line in text.splitlines() if "POST /task/get -> HTTP 200" in line]
+    assert len(requests) == 4
+    assert all("[info" in line for line in requests[:2]) and all("[debug" in line for line in requests[2:])
+
+
+def test_a_timeout_against_a_local_platform_says_how_to_make_the_emulator_complete_tasks(
+    emulator: Emulator, monkeypatch
+) -> None:
+    s = sensor(set_conn(monkeypatch, "local", emulator.url), 1, ["1"], timeout=7 * 24 * 3600)
+    with pytest.raises(AirflowSensorTimeout, match="Timed out after 7 days") as raised:
+        s.execute_complete({}, {"status": "timeout", "message": "the deadline passed"})
+    assert "tasks_complete_after_reads" in str(raised.value) and emulator.url in str(raised.value)
+    remote = sensor(set_conn(monkeypatch, "remote", "https://open.example.com"), 1, ["1"], timeout=60)
+    with pytest.raises(AirflowSensorTimeout) as raised:
+        remote.execute_complete({}, {"status": "timeout", "message": "the deadline passed"})
+    assert "emulator" not in str(raised.value)
+
+
+def test_a_poke_mode_timeout_against_a_local_platform_gives_the_same_hint(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 0)
+    project_id, ids = make_tasks(make_hook(), 1)
+    s = sensor(set_conn(monkeypatch, "local_poke", emulator.url), project_id, ids, timeout=0, poke_interval=0)
+    with pytest.raises(AirflowSensorTimeout, match="tasks_complete_after_reads"):
+        s.execute({})

@@ -224,3 +224,20 @@ def test_a_stalled_task_is_warned_about_once(emulator: Emulator, make_hook, monk
     assert event["status"] == "timeout"
     assert len([r for r in emulator.requests if r["endpoint"] == "/task/get"]) >= 3
     assert logs.text.count(f"Task {ids[0]} is stalled (status 5)") == 1
+
+
+def test_one_progress_line_per_poll_and_request_lines_at_debug_once_waiting(
+    emulator: Emulator, make_hook, monkeypatch, logs
+) -> None:
+    project_id, ids = make_tasks(make_hook(), 1)
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 3)  # done at the 3rd poll
+    (event,) = events(trigger(set_conn(monkeypatch, "trig_progress", emulator.url), project_id, ids))
+    assert event["status"] == "success"
+    progress = [line for line in logs.text.splitlines() if "Progress: " in line]
+    assert len(progress) == 3
+    assert "0 of 1 tasks complete, 0 failed, 1 still working (needed 1)" in progress[0]
+    assert "since the last poll: no change" in progress[1]
+    assert "1 of 1 tasks complete, 0 failed, 0 still working (needed 1); since the last poll: " in progress[2]
+    assert f"1 newly complete ({ids[0]})" in progress[2]
+    requests = [line for line in logs.text.splitlines() if "POST /task/get -> HTTP 200" in line]
+    assert [("[info" in line, "[debug" in line) for line in requests] == [(True, False)] + [(False, True)] * 2

@@ -23,6 +23,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from airflow_provider_annotation import __version__
+from airflow_provider_annotation.advice import advice_for
 from airflow_provider_annotation.batch import read_send_answer, read_send_status, to_batch_id
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.endpoints import (
@@ -56,7 +57,6 @@ from airflow_provider_annotation.envelope import (
 )
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
-    AnnotationClockSkewError,
     AnnotationError,
     AnnotationNotFoundError,
     AnnotationResponseError,
@@ -263,10 +263,8 @@ class AnnotationHook(CallLogMixin, BaseHook):
             cfg = self.config
             quick = dataclasses.replace(cfg.retry, max_attempts=2, max_retry_wait=5.0, retry_ambiguous=False)
             self._call(PROJECT_LIST, json={**CONNECTION_TEST_FILTERS, "offset": 1, "limit": 1}, policy=quick)
-        except AnnotationClockSkewError as err:
-            return False, f"Signature expired although freshly signed: this machine's clock is off ({err})"
         except AnnotationApiError as err:
-            return False, _advice(err, self.config) + f" ({err})"
+            return False, _advice(err, self.config) + f" ({err.summary()})"
         except AnnotationError as err:  # configuration problems
             return False, str(err)
         finally:
@@ -313,6 +311,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             return controller(attempt)
         except AnnotationApiError as err:
             err.attempts = attempts
+            err.advice = advice_for(err, base_url=self.config.base_url, access_key=self.config.access_key)
             raise
 
     @staticmethod
@@ -878,17 +877,12 @@ def _reason(exc: BaseException, secrets: tuple[str, ...]) -> str:
 
 
 def _advice(err: AnnotationApiError, cfg: AnnotationConnectionConfig) -> str:
-    advice: dict[Any, str] = {
-        PlatformCode.WRONG_SIGNATURE: "Wrong signature: the Secret Key (Password) does not belong to "
-        f"Access Key ID {cfg.access_key!r}.",
-        PlatformCode.AUTHENTICATION_FAILED: f"Authentication failed: Access Key ID {cfg.access_key!r} is "
-        "unknown or disabled.",
-    }
-    if err.code in advice:
-        return advice[err.code]
-    if err.http_status == 404 or (
-        isinstance(err, AnnotationNotFoundError) and err.code == PlatformCode.NOT_FOUND
-    ):
+    """The connection test's advice: the one every task error gets (`advice.advice_for`), then what
+    only the test's own call (the project list, which always exists) can tell."""
+    advice = err.advice or advice_for(err, base_url=cfg.base_url, access_key=cfg.access_key)
+    if advice:
+        return advice
+    if isinstance(err, AnnotationNotFoundError) and err.code == PlatformCode.NOT_FOUND:
         return (
             f"{cfg.base_url} has no {PROJECT_LIST.path} (HTTP {err.http_status}, not found): check the base "
             "URL in Host, including its path (e.g. https://host/openapi)."

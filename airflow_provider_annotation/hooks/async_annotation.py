@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from airflow.providers.common.compat.sdk import BaseHook
 
+from airflow_provider_annotation.advice import advice_for
 from airflow_provider_annotation.batch import read_send_status, to_batch_id
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET, TASK_SEND_STATUS, Endpoint
@@ -211,6 +212,7 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
             return await controller(attempt)
         except AnnotationApiError as err:
             err.attempts = attempts
+            err.advice = advice_for(err, base_url=cfg.base_url, access_key=cfg.access_key)
             raise
 
     async def _send_once(

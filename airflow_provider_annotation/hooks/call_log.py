@@ -3,11 +3,13 @@ the sync and the async hook. Never headers, bodies or signatures: only what iden
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import tenacity
 
+from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.endpoints import Endpoint
 
 __all__ = ["CallLogMixin"]
@@ -18,6 +20,13 @@ class CallLogMixin:
     duration and attempt of each call; why and how long before each retry."""
 
     log: Any
+    #: Level of the line of a successful call. A long wait sets DEBUG once it is going, so its log
+    #: holds one progress line per poll instead of one line per request; failures stay at INFO.
+    call_log_level: int = logging.INFO
+
+    def log_calls_at_debug(self) -> None:
+        """Log successful calls at DEBUG from now on: a long wait's progress lines say enough."""
+        self.call_log_level = logging.DEBUG
 
     def _log_call(
         self,
@@ -29,7 +38,14 @@ class CallLogMixin:
         attempt: int,
         ids: str = "",
     ) -> None:
-        self.log.info(
+        # A refusal (an envelope code other than success) is a warning where alerting looks; other
+        # unsuccessful answers stay at INFO (a retry's warning or the raised error says the rest).
+        if status == 200 and code == PlatformCode.SUCCESS:
+            level = self.call_log_level
+        else:
+            level = logging.WARNING if code is not None and code != PlatformCode.SUCCESS else logging.INFO
+        self.log.log(
+            level,
             "%s %s -> HTTP %s, code %s, requestId=%s, %.1f ms (attempt %d)%s",
             endpoint.method,
             endpoint.path,

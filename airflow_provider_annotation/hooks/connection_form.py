@@ -70,6 +70,10 @@ def form_widgets() -> dict[str, Any]:
             widgets[name] = IntegerField(label, validators=validators, description=description, **text_widget)
         else:
             widgets[name] = StringField(
-                label, validators=[Optional()], description=description, **text_widget
+                label,
+                validators=[Optional()],
+                description=description,
+                default=schema.get("default"),
+                **text_widget,
             )
     return widgets

@@ -29,7 +29,9 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
+from airflow_provider_annotation.links import push_no_link, push_platform_url
 from airflow_provider_annotation.project import SetupInputError
+from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
 
 if TYPE_CHECKING:
@@ -59,6 +61,16 @@ def connection_failure(err: AnnotationConnectionConfigError, conn_id: str) -> Ai
     return AirflowFailException(
         f"{err}\nNothing was sent; not retrying: fix the connection {conn_id!r}, then clear the task."
     )
+
+
+def note_no_state_store(log: Any, consequence: str) -> None:
+    """Say why a task has no ``task_state_store``, naming the true cause: Airflow before 3.3 (a
+    warning: retries repeat the work), or a run outside a task run such as ``execute(context={})``
+    (no retries there: a note)."""
+    if AIRFLOW_V_3_3_PLUS:
+        log.info("Run outside a task run (no task_state_store in the context): %s", consequence)
+    else:
+        log.warning("No task_state_store (Airflow < 3.3): %s", consequence)
 
 
 def open_hook(conn_id: str) -> AnnotationHook:
@@ -183,6 +195,11 @@ class AnnotationCreateOperator(BaseOperator):
         """The task's return value (XCom ``return_value``) from the kept record."""
         return record[self.id_key]
 
+    def link_ids(self, record: Mapping[str, Any], body: dict[str, Any]) -> dict[str, object] | None:
+        """The ids the platform link of this task shows (``project_id``), or None for no link.
+        A subclass that returns ids also declares ``operator_extra_links``."""
+        return None
+
     # -- the protocol ---------------------------------------------------------------------------
 
     def note_given(self) -> None:
@@ -209,6 +226,8 @@ class AnnotationCreateOperator(BaseOperator):
             self.log.info(
                 "Dry run: would POST this %s body (nothing sent):\n%s", self.endpoint_name, json.dumps(body)
             )
+            if self.operator_extra_links:
+                push_no_link(context)
             return None
         store = context.get("task_state_store")
         digest = body_digest(body)
@@ -218,6 +237,9 @@ class AnnotationCreateOperator(BaseOperator):
             if store is not None:
                 store.set(self.state_key, record)  # first thing after the answer
             self.log.info("%s", self.describe_created(record, body))
+        ids = self.link_ids(record, body)
+        if ids is not None:
+            push_platform_url(context, open_hook(self.annotation_conn_id).config, self.log, **ids)
         return self.result(record, context)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -247,10 +269,10 @@ class AnnotationCreateOperator(BaseOperator):
     def kept_record(self, store: Any, digest: str) -> dict[str, Any] | None:
         """The record an earlier try of this task instance kept for the same body, if any."""
         if store is None:
-            self.log.warning(
-                "No task_state_store (Airflow < 3.3): if this task is retried after the platform created "
-                "the %s, the retry creates a second one",
-                self.object_name,
+            note_no_state_store(
+                self.log,
+                f"if this task is retried after the platform created the {self.object_name}, the retry "
+                "creates a second one",
             )
             return None
         kept = store.get(self.state_key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_annotation.links import AnnotationPlatformLink
 from airflow_provider_annotation.operators._create import (
     SHORTHAND,
     AnnotationCreateOperator,
@@ -19,6 +20,8 @@ from airflow_provider_annotation.operators._create import (
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, create_workflow_body
 
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import XComArg
+
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
 
@@ -47,6 +50,7 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"pools": "json"}
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
 
     object_name = "workflow"
     id_key = "workflowId"
@@ -57,12 +61,12 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
-        pools: list[dict[str, Any]] | str | None = None,
-        labelers: list[str] | str | None = None,
-        inspectors: list[str] | str | None = None,
-        spot_checkers: list[str] | str | None = None,
-        algorithms: list[str] | str | None = None,
+        project_id: int | str | XComArg,
+        pools: list[dict[str, Any]] | str | XComArg | None = None,
+        labelers: list[str] | str | XComArg | None = None,
+        inspectors: list[str] | str | XComArg | None = None,
+        spot_checkers: list[str] | str | XComArg | None = None,
+        algorithms: list[str] | str | XComArg | None = None,
         annotation_conn_id: str = "annotation_default",
         dry_run: bool = False,
         **kwargs: Any,
@@ -117,6 +121,9 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
 
     def describe_created(self, record: Mapping[str, Any], body: dict[str, Any]) -> str:
         return f"Workflow {record['workflowId']} created in project {body['projectId']}"
+
+    def link_ids(self, record: Mapping[str, Any], body: dict[str, Any]) -> dict[str, object] | None:
+        return {"project_id": body["projectId"]}
 
 
 # The project-setup operators live in their own module; importable from here too.

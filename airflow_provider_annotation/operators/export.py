@@ -27,13 +27,15 @@ from airflow_provider_annotation.export import (
     to_day,
     to_export_task_ids,
 )
+from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
 from airflow_provider_annotation.operators._create import input_failure, open_hook
 from airflow_provider_annotation.project import SetupInputError
+from airflow_provider_annotation.status import counted
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_annotation.workflow import describe_value, to_project_id
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context, ObjectStoragePath
+    from airflow.providers.common.compat.sdk import Context, ObjectStoragePath, XComArg
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
@@ -97,15 +99,18 @@ class ExportTasksOperator(BaseOperator):
         "task_ids",
     )
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
+    #: Airflow saves the rendered fields again after the run, with `task_ids` as exported.
+    overwrite_rtif_after_execution = True
 
     def __init__(
         self,
         *,
-        project_id: int | str,
-        destination: str,
+        project_id: int | str | XComArg,
+        destination: str | XComArg,
         complete_after: Any = None,
         complete_before: Any = None,
-        task_ids: list[str] | list[int] | str | None = None,
+        task_ids: list[str] | list[int] | str | XComArg | None = None,
         chunk: str | int = "day",
         incremental: bool = False,
         overwrite: bool = True,
@@ -132,6 +137,7 @@ class ExportTasksOperator(BaseOperator):
         except AnnotationInputError as err:
             raise input_failure(err) from err
         with open_hook(self.annotation_conn_id) as hook:
+            push_platform_url(context, hook.config, self.log, project_id=plan.project_id)
             count = self._write(hook, plan)
             base_url = hook.config.base_url
         uri = str(plan.destination)
@@ -145,7 +151,12 @@ class ExportTasksOperator(BaseOperator):
         for outlet in self.outlets:
             if isinstance(outlet, Asset) and outlet_events is not None:
                 outlet_events[outlet].extra.update(extra)
-        self.log.info("Exported %d annotation results in %d chunks to %s", count, len(plan.chunks), uri)
+        self.log.info(
+            "Exported %s in %s to %s",
+            counted(count, "annotation result"),
+            counted(len(plan.chunks), "chunk"),
+            uri,
+        )
         return {**extra, "chunks": len(plan.chunks)}
 
     def _plan(self, context: Context) -> _Plan:
@@ -166,6 +177,9 @@ class ExportTasksOperator(BaseOperator):
                 )
             size = to_chunk_size(self.chunk, by_ids=True) or 1
             ids = to_export_task_ids(self.task_ids)
+            # The UI's rendered task_ids shows the ids exported, not the whole sensor result they
+            # came from (re-saved after the run: `overwrite_rtif_after_execution`).
+            self.task_ids = [str(task_id) for task_id in ids]
             return _Plan(project_id, destination, list(id_chunks(ids, size)), None)
         to_chunk_size(self.chunk, by_ids=False)
         if self.complete_before is None:
@@ -237,7 +251,7 @@ class ExportTasksOperator(BaseOperator):
                     out.write(line)
             written.append(part)
             count += len(results)
-            self.log.info("Chunk %s: %d results into %s", label, len(results), part)
+            self.log.info("Chunk %s: %s into %s", label, counted(len(results), "result"), part)
             del results
         with plan.destination.open("wb") as final:
             for part in written:

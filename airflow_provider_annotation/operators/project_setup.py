@@ -22,6 +22,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
+from airflow_provider_annotation.links import AnnotationPlatformLink, push_no_link, push_platform_url
 from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_REFUSAL,
     SHORTHAND,
@@ -29,6 +30,7 @@ from airflow_provider_annotation.operators._create import (
     body_digest,
     given_fields,
     input_failure,
+    note_no_state_store,
     open_hook,
     vanished_fields,
     workflow_pools,
@@ -40,6 +42,7 @@ from airflow_provider_annotation.project import (
     project_body,
     to_count,
 )
+from airflow_provider_annotation.status import counted
 from airflow_provider_annotation.workflow import (
     Problems,
     WorkflowValidationError,
@@ -49,7 +52,7 @@ from airflow_provider_annotation.workflow import (
 )
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.common.compat.sdk import Context, XComArg
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
     from airflow_provider_annotation.hooks.pacing import Pacer
@@ -76,6 +79,7 @@ PROJECT_ARGUMENTS = (
     "name",
     "data_type",
     "deadline",
+    "labeling_tools",
     "operators",
     "description",
     "folder_id",
@@ -93,12 +97,18 @@ def project_spec_body(spec: Mapping[str, Any]) -> dict[str, Any]:
     shorthand = {name: spec.get(name) for name in SHORTHAND}
     pools = _gather(problems, lambda: workflow_pools(spec.get("pools"), shorthand))
     team_names = _gather(problems, lambda: to_name_list(spec.get("team_names"), "team_names"))
+    tools = spec.get("labeling_tools")  # the clearer name of the platform's `operators` field
+    if tools is not None and spec.get("operators") is not None:
+        problems.append(
+            "labeling_tools: give the labeling-tool configuration once, as labeling_tools or as operators"
+        )
     try:
         body = project_body(
             name=spec.get("name"),
             data_type=spec.get("data_type"),
             deadline=spec.get("deadline"),
-            operators=spec.get("operators"),
+            operators=tools if tools is not None else spec.get("operators"),
+            operators_field="operators" if tools is None else "labeling_tools",
             description=spec.get("description"),
             folder_id=spec.get("folder_id"),
             project_manager=spec.get("project_manager"),
@@ -177,7 +187,9 @@ class CreateFolderOperator(AnnotationCreateOperator):
     endpoint_name = "Create Folder"
     state_key = "annotation_folder"
 
-    def __init__(self, *, name: str, external_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, name: str | XComArg, external_id: str | XComArg | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.name = name
         self.external_id = external_id
@@ -217,7 +229,12 @@ class CreateProjectOperator(AnnotationCreateOperator):
     :param name: unique project name, at most 60 bytes of UTF-8.
     :param data_type: 2 (2D) or 3 (3D).
     :param deadline: ``YYYY-MM-DD``, or a date (a datetime only at midnight).
-    :param operators: the labeling-tool configuration: a list, its JSON, or a ``.json`` template.
+    :param labeling_tools: the labeling-tool configuration (the platform's ``operators`` field): a
+        list of tools, its JSON, or a ``.json`` template. Each tool has ``key``, ``type`` and
+        ``label``; a ``slot`` has ``slotSpecification`` (``{"type": "box2d"}``, ...), an ``input``
+        has ``inputSpecification``, a ``slotChildren`` has ``slotSpecification`` and ``children``.
+        Checked before sending, each problem naming its path (``labeling_tools[0].children[1].key``).
+    :param operators: the same under the platform's name (give one of the two).
     :param description: at most 200 bytes.
     :param folder_id: the folder to put the project in (e.g. CreateFolderOperator's XCom).
     :param project_manager: the account managing the project.
@@ -234,8 +251,9 @@ class CreateProjectOperator(AnnotationCreateOperator):
 
     template_fields: Sequence[str] = PROJECT_ARGUMENTS
     template_ext: Sequence[str] = (".json",)
-    template_fields_renderers = {"operators": "json", "pools": "json"}
+    template_fields_renderers = {"labeling_tools": "json", "operators": "json", "pools": "json"}
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
     object_name = "project"
     id_key = "projectId"
     endpoint_name = "Create Project"
@@ -244,25 +262,32 @@ class CreateProjectOperator(AnnotationCreateOperator):
     def __init__(
         self,
         *,
-        name: str,
-        data_type: int | str,
+        name: str | XComArg,
+        data_type: int | str | XComArg,
         deadline: Any,
-        operators: list[dict[str, Any]] | str,
-        description: str | None = None,
-        folder_id: int | str | None = None,
-        project_manager: str | None = None,
-        team_names: list[str] | str | None = None,
-        pools: list[dict[str, Any]] | str | None = None,
-        labelers: list[str] | str | None = None,
-        inspectors: list[str] | str | None = None,
-        spot_checkers: list[str] | str | None = None,
-        algorithms: list[str] | str | None = None,
+        operators: list[dict[str, Any]] | str | XComArg | None = None,
+        description: str | XComArg | None = None,
+        folder_id: int | str | XComArg | None = None,
+        project_manager: str | XComArg | None = None,
+        team_names: list[str] | str | XComArg | None = None,
+        pools: list[dict[str, Any]] | str | XComArg | None = None,
+        labelers: list[str] | str | XComArg | None = None,
+        inspectors: list[str] | str | XComArg | None = None,
+        spot_checkers: list[str] | str | XComArg | None = None,
+        algorithms: list[str] | str | XComArg | None = None,
         if_exists: str = "fail",
+        labeling_tools: list[dict[str, Any]] | str | XComArg | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if if_exists not in IF_EXISTS:  # not templated: a wrong choice is a DAG error
             raise ValueError(f"if_exists: expected 'fail' or 'adopt', got {if_exists!r}")
+        if (labeling_tools is None) == (operators is None):  # a DAG error: say it at parse time
+            raise ValueError(
+                "labeling_tools: give the labeling-tool configuration as labeling_tools (or as operators, "
+                "the platform's name for it), " + ("not both" if operators is not None else "it is required")
+            )
+        self.labeling_tools = labeling_tools
         self.name = name
         self.data_type = data_type
         self.deadline = deadline
@@ -286,8 +311,13 @@ class CreateProjectOperator(AnnotationCreateOperator):
         return send_project(hook, body)
 
     def result(self, record: Mapping[str, Any], context: Context) -> Any:
-        context["ti"].xcom_push(key="workflow_id", value=record.get("workflowId"))
+        ti = context.get("ti")  # none in a quick check, execute(context={})
+        if ti is not None:
+            ti.xcom_push(key="workflow_id", value=record.get("workflowId"))
         return record["projectId"]
+
+    def link_ids(self, record: Mapping[str, Any], body: dict[str, Any]) -> dict[str, object] | None:
+        return {"project_id": record["projectId"]}
 
     def lost_advice(self, body: dict[str, Any]) -> str:
         return (
@@ -550,6 +580,7 @@ class SubmitAnnotationDataOperator(BaseOperator):
     template_fields: Sequence[str] = ("project_id", "data_ids", "workflow_id", "dataset_id", "batch_size")
     template_fields_renderers = {"data_ids": "json"}
     ui_color = "#e8f4ea"
+    operator_extra_links = (AnnotationPlatformLink(),)
     #: task_state_store keys: this one holds the body digest and chunk count, and
     #: ``<state_key>.<n>`` the answer of chunk n (from 0). Renaming them breaks in-flight retries.
     state_key = "annotation_request"
@@ -557,11 +588,11 @@ class SubmitAnnotationDataOperator(BaseOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
-        data_ids: list[str] | str,
-        workflow_id: int | str | None = None,
-        dataset_id: int | str | None = None,
-        batch_size: int | str = 500,
+        project_id: int | str | XComArg,
+        data_ids: list[str] | str | XComArg,
+        workflow_id: int | str | XComArg | None = None,
+        dataset_id: int | str | XComArg | None = None,
+        batch_size: int | str | XComArg = 500,
         on_rejected: str = "fail",
         annotation_conn_id: str = "annotation_default",
         dry_run: bool = False,
@@ -612,17 +643,16 @@ class SubmitAnnotationDataOperator(BaseOperator):
                     len(chunks),
                     json.dumps(chunk),
                 )
+            push_no_link(context)
             return None
         store = context.get("task_state_store")
         self._check_kept(store, body_digest(chunks), len(chunks))
-        answers = self._send_chunks(chunks, store)
+        answers = self._send_chunks(chunks, store, context)
         return self._outcome(answers)
 
     def _check_kept(self, store: Any, digest: str, count: int) -> None:
         if store is None:
-            self.log.warning(
-                "No task_state_store (Airflow < 3.3): a retry of this task sends every chunk again"
-            )
+            note_no_state_store(self.log, "a retry of this task sends every chunk again")
             return
         kept = store.get(self.state_key)
         if isinstance(kept, dict) and kept.get("body_sha256") != digest:
@@ -635,9 +665,12 @@ class SubmitAnnotationDataOperator(BaseOperator):
         if kept is None:
             store.set(self.state_key, {"body_sha256": digest, "chunks": count})
 
-    def _send_chunks(self, chunks: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
+    def _send_chunks(
+        self, chunks: list[dict[str, Any]], store: Any, context: Context
+    ) -> list[dict[str, Any]]:
         answers: list[dict[str, Any]] = []
         with open_hook(self.annotation_conn_id) as hook:
+            push_platform_url(context, hook.config, self.log, project_id=chunks[0]["projectId"])
             for n, chunk in enumerate(chunks):
                 key = f"{self.state_key}.{n}"
                 kept = store.get(key) if store is not None else None
@@ -652,11 +685,11 @@ class SubmitAnnotationDataOperator(BaseOperator):
                     store.set(key, answer)  # first thing after the answer
                 answers.append(answer)
                 self.log.info(
-                    "Chunk %d of %d: %d tasks made, %d data ids rejected",
+                    "Chunk %d of %d: %s made, %s rejected",
                     n + 1,
                     len(chunks),
-                    len(answer["tasks"]),
-                    len(answer["rejected_data_ids"]),
+                    counted(len(answer["tasks"]), "task"),
+                    counted(len(answer["rejected_data_ids"]), "data id"),
                 )
         return answers
 
@@ -684,7 +717,7 @@ class SubmitAnnotationDataOperator(BaseOperator):
         tasks = [task for answer in answers for task in answer["tasks"]]
         rejected = [data_id for answer in answers for data_id in answer["rejected_data_ids"]]
         result = {"task_ids": [t["taskId"] for t in tasks], "tasks": tasks, "rejected_data_ids": rejected}
-        self.log.info("%d tasks made, %d data ids rejected", len(tasks), len(rejected))
+        self.log.info("%s made, %s rejected", counted(len(tasks), "task"), counted(len(rejected), "data id"))
         if rejected:
             message = (
                 f"The platform made no task for {len(rejected)} data ids: {', '.join(rejected)} "
@@ -713,8 +746,8 @@ class AnnotationStatsOperator(BaseOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
-        workflow_id: int | str,
+        project_id: int | str | XComArg,
+        workflow_id: int | str | XComArg,
         annotation_conn_id: str = "annotation_default",
         **kwargs: Any,
     ) -> None:

@@ -44,7 +44,7 @@ from airflow_provider_annotation.status import (
 from airflow_provider_annotation.workflow import describe_value, to_project_id
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.common.compat.sdk import Context, XComArg
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
@@ -95,8 +95,8 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
-        resource_url: str,
+        project_id: int | str | XComArg,
+        resource_url: str | XComArg,
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 30.0,
@@ -173,7 +173,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
         """Send the file once; a lost answer is not sent again (it may have started a batch)."""
         project_id = self.check_inputs()
         try:
-            answer = self.hook.send_tasks(project_id, self.resource_url)
+            answer = self.hook.send_tasks(project_id, str(self.resource_url))  # a str: check_inputs
         except AnnotationMayHaveTakenEffectError as err:
             raise AirflowFailException(
                 f"{err}\nNot retrying this task: the platform may have started an import batch already; "
@@ -241,7 +241,9 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
         if self._summary is None or not self.wait_for_completion or self._reported == batch_id:
             return batch_id  # the mixin asks again after a fresh send: report once
         summary = self._summary
-        context["ti"].xcom_push(key=IMPORT_SUMMARY_KEY, value=summary)
+        ti = context.get("ti")  # none in a quick check, execute(context={})
+        if ti is not None:
+            ti.xcom_push(key=IMPORT_SUMMARY_KEY, value=summary)
         if summary["duplicates"]:
             self.log.warning(
                 "Import batch %s: %d record(s) refused as duplicates (already in the project; not counted "

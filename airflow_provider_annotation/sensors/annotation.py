@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
@@ -26,7 +27,7 @@ from airflow_provider_annotation.exceptions import AnnotationConnectionConfigErr
 from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
 from airflow_provider_annotation.operators._create import open_hook
 from airflow_provider_annotation.project import to_task_id
-from airflow_provider_annotation.status import TaskWait, WaitVerdict
+from airflow_provider_annotation.status import TaskWait, WaitProgress, WaitVerdict, human_duration
 from airflow_provider_annotation.triggers.annotation import (
     EVENT_STATUSES,
     PAGE_SIZE,
@@ -35,10 +36,11 @@ from airflow_provider_annotation.triggers.annotation import (
     is_transient,
     statuses_of,
 )
+from airflow_provider_annotation.urls import is_loopback, redact_url
 from airflow_provider_annotation.workflow import WorkflowValidationError, describe_value, to_project_id
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.common.compat.sdk import Context, XComArg
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
@@ -102,7 +104,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
     def __init__(
         self,
         *,
-        project_id: int | str,
+        project_id: int | str | XComArg,
         task_ids: Any,
         success_statuses: Sequence[int] = (9,),
         failure_statuses: Sequence[int] = (8, 10),
@@ -124,6 +126,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
         self.page_threshold = page_threshold
         self.annotation_conn_id = annotation_conn_id
         self._stalled_warned: set[str] = set()
+        self._progress = WaitProgress()
         self._hook: AnnotationHook | None = None
 
     # -- inputs, checked after rendering --------------------------------------------------------
@@ -158,6 +161,11 @@ class AnnotationTaskSensor(BaseSensorOperator):
         if not self.deferrable:
             try:
                 return super().execute(context)
+            except AirflowSensorTimeout as err:
+                hint = self.emulator_hint()
+                if not hint:
+                    raise
+                raise AirflowSensorTimeout(f"{err}{hint}") from err
             finally:
                 self._hook.close()
         self._hook.close()
@@ -174,11 +182,11 @@ class AnnotationTaskSensor(BaseSensorOperator):
             annotation_conn_id=self.annotation_conn_id,
         )
         self.log.info(
-            "Deferring: waiting for %d task(s) of project %s on the triggerer (every %g s, up to %g s)",
+            "Deferring: waiting for %d task(s) of project %s on the triggerer (every %s, up to %s)",
             len(wait.task_ids),
             project_id,
-            float(self.poke_interval),
-            float(self.timeout),
+            human_duration(float(self.poke_interval)),
+            human_duration(float(self.timeout)),
         )
         from datetime import timedelta
 
@@ -194,7 +202,9 @@ class AnnotationTaskSensor(BaseSensorOperator):
             raise AirflowException(f"unexpected event from AnnotationTaskTrigger: {event!r}")
         status, message = event["status"], event.get("message", "")
         if status == "timeout":
-            raise AirflowSensorTimeout(f"Timed out after {float(self.timeout):g} s: {message}")
+            raise AirflowSensorTimeout(
+                f"Timed out after {human_duration(float(self.timeout))}: {message}{self.emulator_hint()}"
+            )
         if status == "error":
             raise AirflowException(f"Waiting for the tasks failed: {message}")
         summary = {key: event.get(key) for key in ("complete", "failed", "statuses")}
@@ -204,6 +214,23 @@ class AnnotationTaskSensor(BaseSensorOperator):
             raise AirflowFailException(f"Annotation tasks failed: {message}")
         self.log.info("Annotation tasks done: %s", message)
         return summary
+
+    def emulator_hint(self) -> str:
+        """After a timeout, when the platform is on this machine (the provider's emulator, most
+        likely): how to make its tasks complete. Empty otherwise."""
+        try:
+            base_url = (self._hook or open_hook(self.annotation_conn_id)).config.base_url
+        except Exception:  # a hint must never hide the timeout itself
+            return ""
+        if not is_loopback(urlsplit(base_url).hostname or ""):
+            return ""
+        return (
+            f"\nThe platform at {redact_url(base_url)} is on this machine. If it is the provider's "
+            "emulator, its tasks move only when told: set_task_status(task_id, 9), or let them complete "
+            "on their own with tasks_complete_after_reads=N (the pytest plugin's default is 1: at the "
+            "first status read; 0 never) or complete_after_s=SECONDS after creation (CLI: "
+            "--tasks-complete-after-reads N, --complete-after SECONDS)."
+        )
 
     # -- poke mode -------------------------------------------------------------------------------
 
@@ -225,7 +252,9 @@ class AnnotationTaskSensor(BaseSensorOperator):
         if verdict.outcome == "success":
             self.log.info("Annotation tasks done: %s", describe(verdict))
             return PokeReturnValue(is_done=True, xcom_value=verdict.summary())
-        self.log.info("Still waiting: %s", describe(verdict))
+        self.log.info("Still waiting: %s", self._progress.line(verdict))
+        if self._hook is not None:
+            self._hook.log_calls_at_debug()  # the progress lines say it from now on
         return False
 
     def read_statuses(self, project_id: int, task_ids: list[str]) -> dict[str, int]:

@@ -258,6 +258,15 @@ class Emulator:
         self.state.settings.rate_limit = value
 
     @property
+    def tasks_complete_after_reads(self) -> int:
+        """A task nobody moved (status 1) is complete after this many status reads; 0: never."""
+        return self.state.settings.tasks_complete_after_reads
+
+    @tasks_complete_after_reads.setter
+    def tasks_complete_after_reads(self, value: int) -> None:
+        self.state.settings.tasks_complete_after_reads = value
+
+    @property
     def api_version(self) -> str:
         """Which Create Workflow is served ("2024-07" or "2024-08"); may be switched while running."""
         return self.state.settings.api_version

@@ -388,6 +388,35 @@ def create_folder(state: EmulatorState, payload: dict[str, Any], request_id: str
     return PlatformCode.SUCCESS, {"folderId": folder_id}
 
 
+#: The labeling-tool kinds in the docs' samples ("Labeling tool config", Create Project), each with
+#: the object that specifies it.
+_TOOL_SPECS = {
+    "slot": "slotSpecification",
+    "slotChildren": "slotSpecification",
+    "input": "inputSpecification",
+}
+
+
+def _labeling_tool_ok(tool: object, depth: int = 0) -> bool:
+    """Whether `tool` has the docs' shape: key, type, label; its specification with a type; for
+    slotChildren (or any tool with children) a non-empty list of such tools."""
+    if not isinstance(tool, dict) or depth > 8:
+        return False
+    if not all(isinstance(tool.get(name), str) and tool[name] for name in ("key", "type", "label")):
+        return False
+    spec = tool.get(_TOOL_SPECS.get(tool["type"], ""))
+    if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+        return False
+    if tool["type"] != "slotChildren" and "children" not in tool:
+        return True
+    children = tool.get("children")
+    return (
+        isinstance(children, list)
+        and bool(children)
+        and all(_labeling_tool_ok(c, depth + 1) for c in children)
+    )
+
+
 def _project_failure(payload: Mapping[str, Any]) -> PlatformCode | None:
     """Why a Create Project body is refused before anything is looked up, or None."""
     data_type, operators = payload.get("dataType"), payload.get("operators")
@@ -399,7 +428,7 @@ def _project_failure(payload: Mapping[str, Any]) -> PlatformCode | None:
         return PlatformCode.WRONG_DATA_TYPE
     if not _is_date(payload.get("deadline")) or operators is None:
         return PlatformCode.INVALID_PARAMETER
-    if not isinstance(operators, list) or not all(isinstance(item, dict) for item in operators):
+    if not isinstance(operators, list) or not all(_labeling_tool_ok(item) for item in operators):
         return PlatformCode.OPERATION_ITEM_STRUCTURE_ERROR
     if description is not None and not _is_text(description, MAX_DESCRIPTION_BYTES, allow_empty=True):
         return PlatformCode.INVALID_PARAMETER

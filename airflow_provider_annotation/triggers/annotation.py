@@ -154,6 +154,7 @@ class AnnotationTaskTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+        from airflow_provider_annotation.status import WaitProgress
 
         try:
             wait = self.wait()
@@ -161,6 +162,7 @@ class AnnotationTaskTrigger(BaseTrigger):
             yield TriggerEvent(self._event("error", None, f"invalid trigger arguments: {err}"))
             return
         stalled_warned: set[str] = set()
+        progress = WaitProgress()  # one line per poll, saying what changed
         async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
             while True:
                 remaining = self.end_time - time.time()
@@ -177,6 +179,8 @@ class AnnotationTaskTrigger(BaseTrigger):
                         return
                     self.log.warning("Polling task statuses failed (%s); polling again", err)
                 else:
+                    self.log.info("Progress: %s", progress.line(verdict))
+                    hook.log_calls_at_debug()  # the progress lines say it from now on
                     for task_id in set(verdict.stalled) - stalled_warned:
                         self.log.warning(
                             "Task %s is stalled (status %s): nothing moves until someone resumes it; "

@@ -12,7 +12,14 @@ from airflow.providers.common.compat.sdk import dag
 from airflow_provider_annotation.operators.project_setup import CreateProjectsOperator
 
 SPECS = [
-    {"name": f"retry-{i:03d}", "data_type": 2, "deadline": "2030-12-31", "operators": [{"type": "box"}]}
+    {
+        "name": f"retry-{i:03d}",
+        "data_type": 2,
+        "deadline": "2030-12-31",
+        "operators": [
+            {"key": "box2d", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}
+        ],
+    }
     for i in range(30)
 ]
 

@@ -22,7 +22,13 @@ from airflow_provider_annotation.operators.annotation import (
 )
 
 RETRY = {"retries": 1, "retry_delay": timedelta(seconds=0), "trigger_rule": "all_done"}
-PROJECT = {"data_type": 2, "deadline": "2030-12-31", "operators": [{"type": "box", "label": "car"}]}
+PROJECT = {
+    "data_type": 2,
+    "deadline": "2030-12-31",
+    "operators": [
+        {"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}
+    ],
+}
 
 
 def lose_worker_on_first_try(result, context):

@@ -41,7 +41,9 @@ def setup_test_retry_paths():
         name="Existing",
         data_type=2,
         deadline="2030-12-31",
-        operators=[{"type": "box", "label": "car"}],
+        operators=[
+            {"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}
+        ],
         if_exists="adopt",
         **RETRY,
     )

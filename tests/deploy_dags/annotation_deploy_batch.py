@@ -68,7 +68,14 @@ def annotation_deploy_batch():
                 "name": "{{ params.prefix }}-" + f"{i:04d}",
                 "data_type": 2,
                 "deadline": "2030-12-31",
-                "operators": [{"type": "box", "label": "car"}],
+                "operators": [
+                    {
+                        "key": "box2d-car",
+                        "type": "slot",
+                        "label": "car",
+                        "slotSpecification": {"type": "box2d"},
+                    }
+                ],
             }
             for i in range(COUNT)
         ],
