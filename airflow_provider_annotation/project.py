@@ -36,6 +36,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationResponseError,
 )
+from airflow_provider_annotation.paging import project_key
 from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.status import ProjectStatus  # noqa: F401 - re-exported (its home moved)
 from airflow_provider_annotation.workflow import (
@@ -700,7 +701,7 @@ def one_project_named(name: str, matches: list[dict[str, Any]]) -> dict[str, Any
     """The one project of `matches` (projects named `name`), None for none; more than one is an
     error, since the platform keeps names unique: a person must pick."""
     if len(matches) > 1:
-        ids = ", ".join(str(p.get("projectId", p.get("id"))) for p in matches)
+        ids = ", ".join(str(project_key(p)) for p in matches)
         raise AnnotationApiError(
             f"{len(matches)} projects are named {name!r} (ids {ids}), although the platform keeps "
             "project names unique; pick one by its id",

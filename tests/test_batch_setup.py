@@ -320,7 +320,7 @@ def test_many_names_in_one_pass_and_a_hostile_name_matches_nothing(emu, make_hoo
         ]
     )
     found = make_hook().find_projects_by_name(["a", "b", "c"], data_type=2)
-    assert {name: [p["projectId"] for p in projects] for name, projects in found.items()} == {
+    assert {name: [p["id"] for p in projects] for name, projects in found.items()} == {
         "a": [9001],
         "b": [9002],
     }

@@ -35,6 +35,7 @@ from airflow_provider_annotation.operators._create import (
     vanished_fields,
     workflow_pools,
 )
+from airflow_provider_annotation.paging import project_key
 from airflow_provider_annotation.project import (
     SetupInputError,
     annotation_request_body,
@@ -133,7 +134,7 @@ def send_project(hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:
 
 def adopted_record(project: Mapping[str, Any]) -> dict[str, Any]:
     """The record of a project found by name: its id, no workflow id (the list does not say it)."""
-    project_id = to_project_id(project.get("projectId", project.get("id")), "projectId")
+    project_id = to_project_id(project_key(project), "projectId")
     return {"projectId": project_id, "workflowId": None, "status": project.get("status"), "adopted": True}
 
 
@@ -396,7 +397,7 @@ class CreateProjectsOperator(BaseOperator):
     def __init__(
         self,
         *,
-        projects: list[Mapping[str, Any]] | str,
+        projects: Sequence[Mapping[str, Any]] | str | XComArg,
         max_active_requests: int = 8,
         if_exists: str = "fail",
         on_item_error: str = "fail",
