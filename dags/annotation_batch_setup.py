@@ -37,6 +37,8 @@ def project_specs(params_file: Path) -> list[dict]:
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     tags=["annotation", "example"],
+    description="Many projects in one task: CreateProjectsOperator over specs from a params file",
+    doc_md=__doc__,
     params={
         "projects": Param(
             project_specs(PARAMS_FILE),
@@ -47,6 +49,7 @@ def project_specs(params_file: Path) -> list[dict]:
     },
 )
 def annotation_batch_setup():
+    # [START howto_batch_setup]
     results = CreateProjectsOperator(
         task_id="set_up_projects",
         projects="{{ params.projects | tojson }}",
@@ -54,6 +57,7 @@ def annotation_batch_setup():
         if_exists="adopt",
         on_item_error="fail",
     )
+    # [END howto_batch_setup]
 
     @task
     def announce(results: list[dict]) -> None:
