@@ -674,7 +674,7 @@ def with_api_version_hint(err: AnnotationApiError, api_version: str) -> Annotati
     said_unknown = err.code is not None and any(word in text for word in _UNKNOWN_WORDS)
     if not (err.http_status == 404 or err.code == PlatformCode.NOT_FOUND or said_unknown):
         return err
-    return type(err)(
+    hinted = type(err)(
         f"{err.message}; {API_VERSION_HINT} (the public docs show Create Workflow at /workflow/create "
         "with workflow.vertex: set api_version in the connection's extras)",
         code=err.code,
@@ -685,6 +685,8 @@ def with_api_version_hint(err: AnnotationApiError, api_version: str) -> Annotati
         retry_after=err.retry_after,
         attempts=err.attempts,
     )
+    hinted.advice = err.advice  # what the hook said to fix still holds
+    return hinted
 
 
 def check_annotation_request(body: Mapping[str, Any], api_version: str) -> None:
