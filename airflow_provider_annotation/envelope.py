@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -215,13 +216,22 @@ class AnswerBudget:
     (a `time.monotonic()` value). Feed it chunks as they arrive; `take` raises when either is
     passed, so a huge, inflating or dripping answer ends the attempt instead of a worker."""
 
-    __slots__ = ("_chunks", "_deadline", "_limit", "_size")
+    __slots__ = ("_chunks", "_deadline", "_limit", "_size", "file")
 
-    def __init__(self, limit: int, deadline: float) -> None:
+    #: What a spooled answer keeps in memory before it moves to a temporary file.
+    SPOOL_IN_MEMORY = 1024 * 1024
+
+    def __init__(self, limit: int, deadline: float, *, spool: bool = False) -> None:
         self._limit = limit
         self._deadline = deadline
         self._chunks: list[bytes] = []
         self._size = 0
+        #: With `spool`, the answer goes here instead of memory (`Endpoint.spooled`).
+        self.file: Any = (
+            tempfile.SpooledTemporaryFile(max_size=self.SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by its reader
+            if spool
+            else None
+        )
 
     def check_declared(self, content_length: str | None) -> None:
         """Refuse at once an answer whose Content-Length already passes the limit."""
@@ -232,7 +242,10 @@ class AnswerBudget:
         self._size += len(chunk)
         if self._size > self._limit:
             raise AnswerTooLarge(f"the answer passed {self._size} bytes")
-        self._chunks.append(chunk)
+        if self.file is not None:
+            self.file.write(chunk)
+        else:
+            self._chunks.append(chunk)
         self.check_deadline()
 
     def check_deadline(self) -> None:

@@ -39,6 +39,7 @@ from airflow_provider_annotation.endpoints import (
     WORKFLOW_VERTEX_KEY,
 )
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from airflow_provider_annotation.testing import datasets as _datasets
 from airflow_provider_annotation.testing.state import (
     DEFAULT_SIGNATURE_WINDOW_S,
     FIRST_WORKFLOW_ID,
@@ -57,6 +58,7 @@ __all__ = [
     "FIRST_WORKFLOW_ID",
     "MESSAGES",
     "OPERATIONS",
+    "FORM_OPERATIONS",
     "QUERY_OPERATIONS",
     "REDACTED",
     "WORKFLOW_KEYS",
@@ -642,8 +644,14 @@ OPERATIONS: dict[str, Operation] = {
     TASK_SEND.path: send_tasks,
     TASK_SEND_STATUS.path: send_status,
     TASKS_EXPORT.path: export_tasks,
+    _datasets.IMPORT_PATH: _datasets.import_dataset,
 }
 #: GET endpoints: path → operation on (state, query parameters, requestId).
 QUERY_OPERATIONS: dict[str, Operation] = {
     PROJECT_GET.path: get_project,
+    _datasets.STATUS_PATH: _datasets.dataset_status,
+}
+#: POST endpoints taking a multipart form: path → operation on (state, form fields, requestId).
+FORM_OPERATIONS: dict[str, Operation] = {
+    _datasets.UPLOAD_PATH: _datasets.upload_dataset,
 }
