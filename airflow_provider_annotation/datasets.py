@@ -639,6 +639,88 @@ def created_dataset_id(endpoint: Endpoint, data: Any, request_id: str | None) ->
     return created_text_id(endpoint, data, "datasetId", request_id)
 
 
+def is_mapping_uri(value: object) -> bool:
+    """Whether `value` names a mapping file (a URI or an absolute path) rather than data ids."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return not text.startswith("[") and ("://" in text or text.startswith("/"))
+
+
+class MappingChunks:
+    """The bodies of Annotation Requests for the data ids of a mapping file (JSON Lines
+    ``{"sceneId", "dataId"}``, as the dataset operators write it), `size` ids a body, read a chunk
+    at a time each time it is iterated. A data id that repeats (the docs' sample maps one data id to
+    two scenes) is sent once.
+
+    Made by `read_mapping_chunks`, which reads the file once to check it, count the chunks and
+    take their digest (what a kept answer is tied to).
+    """
+
+    def __init__(self, opener: Callable[[], IO[bytes]], base: dict[str, Any], size: int) -> None:
+        self._opener = opener
+        self._base = base
+        self._size = size
+        self.count = 0
+        self.data_id_count = 0
+        self.digest = ""
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        chunk: list[str] = []
+        for data_id in self._data_ids():
+            chunk.append(data_id)
+            if len(chunk) == self._size:
+                yield {**self._base, "dataIds": chunk}
+                chunk = []
+        if chunk:
+            yield {**self._base, "dataIds": chunk}
+
+    def _data_ids(self) -> Iterator[str]:
+        seen = DigestSet()
+        with self._opener() as file:
+            for number, line in enumerate(file, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    raise SetupInputError(
+                        f"data_ids: line {number} of the mapping file is not JSON"
+                    ) from None
+                data_id = item.get("dataId") if isinstance(item, dict) else None
+                if not isinstance(data_id, str) or not data_id.strip():
+                    raise SetupInputError(
+                        f"data_ids: line {number} of the mapping file has no dataId string "
+                        f"({scrub(line, limit=80)})"
+                    )
+                if seen.add(data_id):
+                    yield data_id
+
+    def check(self) -> MappingChunks:
+        """Read the file once: count, digest, and every line checked (SetupInputError naming the
+        first bad line)."""
+        digest = hashlib.sha256(json.dumps(self._base, sort_keys=True).encode())
+        count = ids = 0
+        try:
+            for body in self:
+                count += 1
+                ids += len(body["dataIds"])
+                digest.update(json.dumps(body["dataIds"]).encode())
+        except (OSError, ValueError) as err:
+            if isinstance(err, SetupInputError):
+                raise
+            raise SetupInputError(
+                f"data_ids: cannot read the mapping file ({type(err).__name__}: {scrub(str(err))})"
+            ) from None
+        if not ids:
+            raise SetupInputError("data_ids: the mapping file holds no data id")
+        self.count, self.data_id_count, self.digest = count, ids, digest.hexdigest()
+        return self
+
+
 def local_size_and_head(path: str | os.PathLike[str]) -> tuple[int | None, bytes | None]:
     """A local file's size and first 4 bytes, (None, None) when it is not a readable file."""
     try:

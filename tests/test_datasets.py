@@ -524,3 +524,61 @@ def test_the_async_hook_reads_the_status_and_only_counts_the_mapping(
 
     state = asyncio.run(read())
     assert (state.status, state.dataset_id, len(state.mapping)) == (2, dataset_id, 0)
+
+
+# --- SubmitAnnotationDataOperator reads a mapping file a chunk at a time ---------------------------
+
+
+def _submitter(conn: str, data_ids: Any, **kwargs: Any) -> Any:
+    from airflow_provider_annotation.operators.annotation import SubmitAnnotationDataOperator
+
+    args = {"project_id": "1001", **kwargs}
+    return SubmitAnnotationDataOperator(task_id="submit", data_ids=data_ids, annotation_conn_id=conn, **args)
+
+
+def test_submit_reads_the_mapping_file_in_batches_and_keeps_each_answer(
+    emulator: Emulator, make_hook, monkeypatch, tmp_path: Path
+) -> None:
+    project = make_hook().create_project(
+        "Scenes", data_type=3, deadline="2030-06-01", operators=[{"type": "box"}]
+    )
+    conn = set_conn(monkeypatch, "ds_submit", emulator.url)
+    mapping = tmp_path / "mapping.jsonl"
+    rows = [("s1", "d1"), ("s2", "d2"), ("s3", "d1"), ("s4", "d3"), ("s5", "d4"), ("s6", "d5")]
+    mapping.write_text("".join(json.dumps({"sceneId": s, "dataId": d}) + "\n" for s, d in rows))
+    store = StateStore()
+    op = _submitter(conn, f"file://{mapping}", project_id=project.project_id, dataset_id="4200", batch_size=2)
+    result, _ = _try(op, store)
+    sent = [r["json"] for r in _sent(emulator, "/annotation/request")]
+    base = {"projectId": project.project_id, "datasetId": 4200}
+    assert sent == [
+        {**base, "dataIds": ["d1", "d2"]},
+        {**base, "dataIds": ["d3", "d4"]},
+        {**base, "dataIds": ["d5"]},
+    ]  # a data id mapped to two scenes (as in the docs' sample) is sent once
+    assert len(result["task_ids"]) == 5 and store.kept["annotation_request"]["chunks"] == 3
+    again, _ = _try(
+        _submitter(conn, str(mapping), project_id=project.project_id, dataset_id="4200", batch_size=2), store
+    )
+    assert again == result and len(_sent(emulator, "/annotation/request")) == 3  # every chunk kept
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"sceneId": "s1", "dataId": "d1"}\nnot json\n', "line 2 of the mapping file is not JSON"),
+        ('{"sceneId": "s1", "dataId": 7}\n', "line 1 of the mapping file has no dataId string"),
+        ("", "holds no data id"),
+        (None, "cannot read the mapping file"),
+    ],
+)
+def test_submit_refuses_a_bad_mapping_file_before_any_request(
+    emulator: Emulator, monkeypatch, tmp_path: Path, content: str | None, message: str
+) -> None:
+    conn = set_conn(monkeypatch, "ds_submit_bad", emulator.url)
+    mapping = tmp_path / "mapping.jsonl"
+    if content is not None:
+        mapping.write_text(content)
+    with pytest.raises(AirflowFailException, match=message):
+        _try(_submitter(conn, str(mapping)), StateStore())
+    assert emulator.requests == []
