@@ -136,6 +136,8 @@ STATE_KEEPING_OPERATORS = (
     "CreateFolderOperator",
     "CreateProjectOperator",
     "SubmitAnnotationDataOperator",
+    "ImportDatasetOperator",
+    "UploadDatasetOperator",
 )
 
 
