@@ -6,7 +6,7 @@ are labeled -> export the annotations as JSON Lines.
 The mapping goes to a file (``scene_ids_to``), not into XCom: a dataset of a million scenes costs
 the same XCom as one of three. Dataset and project names are unique on the platform: a second run
 needs new names, e.g.
-``airflow dags test annotation_dataset_to_export -c '{"dataset_name": "Drive 8", "project_name": "Drive 8"}'``.
+``airflow dags test annotation_dataset_to_export -c '{"dataset_name": "D8", "project_name": "D8"}'``.
 """
 
 from __future__ import annotations
