@@ -582,3 +582,36 @@ def test_submit_refuses_a_bad_mapping_file_before_any_request(
     with pytest.raises(AirflowFailException, match=message):
         _try(_submitter(conn, str(mapping)), StateStore())
     assert emulator.requests == []
+
+
+# --- the emulator's own reading of the upload page (raw requests, not the hook) ---------------------
+
+
+def _raw_upload(emulator: Emulator, parts: list[tuple[str, Any]], secret: str = SK) -> dict[str, Any]:
+    import requests
+
+    from airflow_provider_annotation.signing import signed_headers
+
+    files = [(name, value) if isinstance(value, tuple) else (name, (None, value)) for name, value in parts]
+    answer = requests.post(
+        emulator.url + "/dataset/upload/sync", files=files, headers=signed_headers(AK, secret), timeout=30
+    )
+    return answer.json()
+
+
+def test_the_emulator_checks_the_upload_signature_size_and_kind(emulator: Emulator, monkeypatch) -> None:
+    from airflow_provider_annotation.testing import datasets as emulated
+
+    fields = [("fileTreeType", "0"), ("dataType", "3"), ("name", "raw")]
+    zip_bytes = b"PK\x03\x04" + b"z" * 100
+    ok = _raw_upload(emulator, [*fields, ("uploadFile", ("d.zip", zip_bytes))])
+    assert ok["code"] == 200 and ok["data"]["status"] == 2 and len(ok["data"]["mappingList"]) == 3
+    assert (
+        _raw_upload(emulator, [*fields, ("uploadFile", ("d.zip", zip_bytes))], secret="wrong")["code"] == 401
+    )
+    assert _raw_upload(emulator, [*fields, ("uploadFile", ("d.zip", b""))])["code"] == 5707
+    assert _raw_upload(emulator, [*fields, ("uploadFile", ("d.txt", b"hello"))])["code"] == 5709
+    assert _raw_upload(emulator, [*fields[:2], ("uploadFile", ("d.zip", zip_bytes))])["code"] == 400
+    monkeypatch.setattr(emulated, "UPLOAD_LIMIT", 100)
+    assert _raw_upload(emulator, [*fields, ("uploadFile", ("d.zip", zip_bytes))])["code"] == 5708
+    assert len(emulator.datasets) == 1
