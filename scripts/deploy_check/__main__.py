@@ -25,6 +25,7 @@ CHECKS: dict[str, Callable[[Deployment, Result], None]] = {
     "durable-retries": checks.durable_retries,
     "ui": lambda d, r: __import__("deploy_check.ui", fromlist=["ui"]).connection_form(d, r),
     "load": checks.load,
+    "datasets": checks.datasets,
     "no-secret-in-logs": checks.no_secret_in_logs,  # last: it scans the logs of all the others
 }
 
