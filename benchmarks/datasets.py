@@ -89,10 +89,12 @@ def run_child(kind: str, url: str, arg: str, dest: str) -> dict[str, Any]:
 
 def make_zip(path: Path, megabytes: int) -> None:
     """A stored (uncompressed) zip of random bytes, `megabytes` MB in all."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-        with archive.open("top/lidar-l0/scene-0000001/0.pcd", "w", force_zip64=True) as member:
-            for _ in range(megabytes):
-                member.write(os.urandom(1_000_000))
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive,
+        archive.open("top/lidar-l0/scene-0000001/0.pcd", "w", force_zip64=True) as member,
+    ):
+        for _ in range(megabytes):
+            member.write(os.urandom(1_000_000))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
