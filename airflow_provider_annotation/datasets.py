@@ -647,6 +647,18 @@ def is_mapping_uri(value: object) -> bool:
     return not text.startswith("[") and ("://" in text or text.startswith("/"))
 
 
+def _lines(file: IO[bytes], block: int = 1024 * 1024) -> Iterator[bytes]:
+    """The lines of a binary file read a block at a time (the file wrappers of Airflow 2.11 and 3.0
+    object storage cannot be iterated)."""
+    rest = b""
+    while chunk := file.read(block):
+        rest += chunk
+        *lines, rest = rest.split(b"\n")
+        yield from lines
+    if rest:
+        yield rest
+
+
 class MappingChunks:
     """The bodies of Annotation Requests for the data ids of a mapping file (JSON Lines
     ``{"sceneId", "dataId"}``, as the dataset operators write it), `size` ids a body, read a chunk
@@ -681,7 +693,7 @@ class MappingChunks:
     def _data_ids(self) -> Iterator[str]:
         seen = DigestSet()
         with self._opener() as file:
-            for number, line in enumerate(file, start=1):
+            for number, line in enumerate(_lines(file), start=1):
                 if not line.strip():
                     continue
                 try:
