@@ -615,3 +615,17 @@ def test_the_emulator_checks_the_upload_signature_size_and_kind(emulator: Emulat
     monkeypatch.setattr(emulated, "UPLOAD_LIMIT", 100)
     assert _raw_upload(emulator, [*fields, ("uploadFile", ("d.zip", zip_bytes))])["code"] == 5708
     assert len(emulator.datasets) == 1
+
+
+def test_upload_streams_from_an_object_storage_uri(emulator: Emulator, monkeypatch, tmp_path: Path) -> None:
+    conn = set_conn(monkeypatch, "ds_uri", emulator.url)
+    archive = _zip(tmp_path, "drive.zip", payload=b"p" * 70_000)
+    op = _operator(UploadDatasetOperator, conn, tmp_path, path=f"file://{archive}")
+    dataset_id, _ = _try(op, StateStore())
+    (sent,) = _sent(emulator, "/dataset/upload/sync")
+    assert archive.read_bytes() in sent["body"] and b'filename="drive.zip"' in sent["body"]
+    assert emulator.datasets[dataset_id]["uploadSize"] == archive.stat().st_size
+    with pytest.raises(AirflowFailException, match="path: no such file"):
+        _try(
+            _operator(UploadDatasetOperator, conn, tmp_path, path=f"file://{tmp_path}/none.zip"), StateStore()
+        )
