@@ -15,16 +15,12 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, TaskDeferred
 
-from airflow_provider_annotation.datasets import (
-    MAX_UPLOAD_BYTES,
-    DatasetStatus,
-    MultipartBody,
-    scan_status_answer,
-)
+from airflow_provider_annotation.datasets import MAX_UPLOAD_BYTES, DatasetStatus, MultipartBody
 from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationResponseError,
 )
+from airflow_provider_annotation.mapping import scan_status_answer
 from airflow_provider_annotation.operators.datasets import ImportDatasetOperator, UploadDatasetOperator
 from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.signing import signature

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
 from airflow_provider_annotation.coercion import to_name_list
-from airflow_provider_annotation.datasets import MappingChunks, is_mapping_uri
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationConflictError,
@@ -22,6 +21,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
+from airflow_provider_annotation.mapping import MappingChunks, is_mapping_uri
 from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_REFUSAL,
     SHORTHAND,
