@@ -213,6 +213,7 @@ class _DatasetOperator(AnnotationCreateOperator):
             ti = context["ti"]
             if self.scene_ids_to:
                 target = storage_path(self.scene_ids_to)
+                target.parent.mkdir(parents=True, exist_ok=True)  # a local folder must exist first
                 with target.open("wb") as out:
                     mapping.copy_to(out)
                 ti.xcom_push(key=DATA_IDS_KEY, value=str(target))

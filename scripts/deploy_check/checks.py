@@ -389,7 +389,12 @@ def datasets(d: Deployment, result: Result) -> None:
     started = time.monotonic()
     dag_run = d.api.wait_run(DATASET_DAG, run_id, RUN_TIMEOUT_S)
     result.say(f"{DATASET_DAG} run {run_id}: {dag_run['state']} in {time.monotonic() - started:.1f} s")
-    states = {ti["task_id"]: ti["state"] for ti in d.api.task_instances(DATASET_DAG, run_id)}
+    tis = d.api.task_instances(DATASET_DAG, run_id)
+    states = {ti["task_id"]: ti["state"] for ti in tis}
+    for ti in tis:
+        if ti["state"] == "failed":  # what went wrong, in the report
+            log = d.api.log_text(DATASET_DAG, run_id, ti["task_id"], max(int(ti.get("try_number") or 1), 1))
+            result.say(f"{ti['task_id']} log, last lines: " + " | ".join(log.strip().splitlines()[-12:]))
     expect(dag_run["state"] == "success" and set(states.values()) == {"success"}, f"task states {states}")
     state = d.emulator("/_emulator/state")
     dataset_id = d.api.xcom(DATASET_DAG, run_id, "import_dataset")
