@@ -397,7 +397,8 @@ def datasets(d: Deployment, result: Result) -> None:
             result.say(f"{ti['task_id']} log, last lines: " + " | ".join(log.strip().splitlines()[-12:]))
     expect(dag_run["state"] == "success" and set(states.values()) == {"success"}, f"task states {states}")
     state = d.emulator("/_emulator/state")
-    dataset_id = d.api.xcom(DATASET_DAG, run_id, "import_dataset")
+    # The REST API's deserialized XCom may read the string "4200" as a number: compare as text.
+    dataset_id = str(d.api.xcom(DATASET_DAG, run_id, "import_dataset"))
     named = [i for i, v in state["datasets"].items() if v.get("name") == conf["dataset_name"]]
     expect(named == [dataset_id], f"XCom dataset {dataset_id!r}, emulator datasets of that name {named}")
     expect(state["datasets"][dataset_id]["status"] == 2, f"dataset {state['datasets'][dataset_id]}")
