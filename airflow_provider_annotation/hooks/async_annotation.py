@@ -217,7 +217,12 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
             ) from None
         status = seen["status"]
         try:
-            data, request_id = judge_budget(endpoint, status, response_headers, budget, secrets)
+            if endpoint.spooled:  # a million-scene answer takes seconds to read: not on the event loop
+                data, request_id = await asyncio.to_thread(
+                    judge_budget, endpoint, status, response_headers, budget, secrets
+                )
+            else:
+                data, request_id = judge_budget(endpoint, status, response_headers, budget, secrets)
         except AnnotationApiError as err:
             self._log_call(endpoint, status, err.code, err.request_id, started, attempt)
             raise
