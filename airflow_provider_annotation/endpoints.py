@@ -18,6 +18,10 @@ __all__ = [
     "ANNOTATION_STAT",
     "CREATE_WORKFLOW",
     "CREATE_WORKFLOW_2024_08",
+    "DATASET_IMPORT",
+    "DATASET_STATUS",
+    "DATASET_STATUS_ANSWER_LIMIT",
+    "DATASET_UPLOAD",
     "Effect",
     "Endpoint",
     "FOLDER_CREATE",
@@ -40,6 +44,9 @@ __all__ = [
 ENVELOPE_ANSWER_LIMIT = 4 * 1024 * 1024
 #: The export endpoint returns annotation results in bulk: its own, larger limit.
 EXPORT_ANSWER_LIMIT = 256 * 1024 * 1024
+#: A dataset's status lists one mapping entry per scene (~50 bytes each): room for millions, spooled
+#: to disk as it arrives (`Endpoint.spooled`), never held in memory.
+DATASET_STATUS_ANSWER_LIMIT = 1024 * 1024 * 1024
 
 
 class Effect(str, Enum):
@@ -60,6 +67,9 @@ class Endpoint:
     effect: Effect
     #: Answers larger than this (decompressed) are refused with a typed error.
     max_answer_bytes: int = ENVELOPE_ANSWER_LIMIT
+    #: The answer goes to a spooled file as it arrives and is read from there one value at a time
+    #: (`datasets.judge_budget`): for answers that may be far larger than an envelope.
+    spooled: bool = False
 
     @property
     def is_read(self) -> bool:
@@ -77,6 +87,12 @@ PROJECT_CREATE = Endpoint("POST", "/project/create", Effect.CREATE)
 FOLDER_CREATE = Endpoint("POST", "/folder/create", Effect.CREATE)
 ANNOTATION_REQUEST = Endpoint("POST", "/annotation/request", Effect.CREATE)
 TASK_SEND = Endpoint("POST", "/task/send", Effect.CREATE)
+#: Import a dataset from cloud storage (asynchronous: poll `DATASET_STATUS`).
+DATASET_IMPORT = Endpoint("POST", "/dataset/import/async", Effect.CREATE)
+#: Upload a zip as a multipart form; answers like `DATASET_STATUS`, mapping list included.
+DATASET_UPLOAD = Endpoint(
+    "POST", "/dataset/upload/sync", Effect.CREATE, max_answer_bytes=DATASET_STATUS_ANSWER_LIMIT, spooled=True
+)
 
 #: One project's info, by ``?projectId=``: the API's only GET endpoint.
 PROJECT_GET = Endpoint("GET", "/project/get", Effect.READ)
@@ -87,6 +103,10 @@ TASK_SEND_STATUS = Endpoint("POST", "/task/send/status", Effect.READ)
 TASK_GET = Endpoint("POST", "/task/get", Effect.READ)
 PROJECT_TASKS = Endpoint("POST", "/project/tasks", Effect.READ)
 TASKS_EXPORT = Endpoint("POST", "/tasks/export", Effect.READ, max_answer_bytes=EXPORT_ANSWER_LIMIT)
+#: A dataset's status and scene → data mapping, by ``?datasetId=``.
+DATASET_STATUS = Endpoint(
+    "GET", "/dataset/status", Effect.READ, max_answer_bytes=DATASET_STATUS_ANSWER_LIMIT, spooled=True
+)
 
 ALL_ENDPOINTS: tuple[Endpoint, ...] = (
     CREATE_WORKFLOW,
@@ -102,6 +122,9 @@ ALL_ENDPOINTS: tuple[Endpoint, ...] = (
     TASK_GET,
     PROJECT_TASKS,
     TASKS_EXPORT,
+    DATASET_IMPORT,
+    DATASET_UPLOAD,
+    DATASET_STATUS,
 )
 
 #: The key under ``workflow`` holding the list of pools (July 2024) ...

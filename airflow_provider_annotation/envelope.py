@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import tempfile
 import time
 import unicodedata
 import zlib
@@ -276,14 +277,23 @@ class AnswerBudget:
     cost a few pieces of memory. `take` raises when either bound is passed, so a huge, inflating or
     dripping answer ends the attempt instead of a worker."""
 
-    __slots__ = ("_chunks", "_deadline", "_layers", "_limit", "_size")
+    __slots__ = ("_chunks", "_deadline", "_layers", "_limit", "_size", "file")
 
-    def __init__(self, limit: int, deadline: float) -> None:
+    #: What a spooled answer keeps in memory before it moves to a temporary file.
+    SPOOL_IN_MEMORY = 1024 * 1024
+
+    def __init__(self, limit: int, deadline: float, *, spool: bool = False) -> None:
         self._limit = limit
         self._deadline = deadline
         self._chunks: list[bytes] = []
         self._size = 0
         self._layers: list[Any] = []
+        #: With `spool`, the answer goes here instead of memory (`Endpoint.spooled`).
+        self.file: Any = (
+            tempfile.SpooledTemporaryFile(max_size=self.SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by its reader
+            if spool
+            else None
+        )
 
     def begin(self, headers: Mapping[str, str]) -> None:
         """Read the answer's headers (any case-insensitive mapping): refuse at once a
@@ -308,13 +318,17 @@ class AnswerBudget:
         self._layers = [zlib.decompressobj(_GZIP_OR_ZLIB) for _ in names]
 
     def take(self, chunk: bytes) -> None:
-        """Count (and keep) one piece of the body as it came off the wire."""
+        """Count (and keep: in memory, or in `file` when spooled) one piece of the body as it came
+        off the wire."""
         for piece in self._inflate(chunk, 0):
             self._size += len(piece)
             if self._size > self._limit:
                 inflated = " once inflated" if self._layers else ""
                 raise AnswerTooLarge(f"the answer passed {self._size} bytes{inflated}")
-            self._chunks.append(piece)
+            if self.file is not None:
+                self.file.write(piece)
+            else:
+                self._chunks.append(piece)
         self.check_deadline()
 
     def _inflate(self, data: bytes, depth: int) -> Iterator[bytes]:

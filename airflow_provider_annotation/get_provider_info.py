@@ -27,7 +27,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Annotation Platform",
-                "python-modules": ["airflow_provider_annotation.operators.annotation"],
+                "python-modules": [
+                    "airflow_provider_annotation.operators.annotation",
+                    "airflow_provider_annotation.operators.datasets",
+                ],
             }
         ],
         "sensors": [
@@ -122,8 +125,9 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "ui_url_template": {
                         "label": "Web UI link template",
-                        "description": "The platform web UI's URL of a project (or import batch), with "
-                        "{project_id} and/or {batch_id}, e.g. https://app.example.com/projects/{project_id}. "
+                        "description": "The platform web UI's URL of a project, import batch or dataset, "
+                        "with {project_id}, {batch_id} and/or {dataset_id}, e.g. "
+                        "https://app.example.com/projects/{project_id}. "
                         "Operators show it as a link. Empty: no link.",
                         "schema": {"type": ["string", "null"]},
                     },

@@ -98,3 +98,13 @@ def test_bench_triggers_tiny_run_prints_both_triggers() -> None:
     assert "### Waiting triggers: 5 at once in one event loop" in out
     assert "| AnnotationTaskTrigger" in out and "| HttpSensorTrigger" in out
     assert "CPU per poll, ours / HttpSensorTrigger:" in out
+
+
+def test_datasets_benchmark_tiny_run_prints_its_table() -> None:
+    done = run("benchmarks.datasets", "--small", "10", "--large", "200", "--upload-mb", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "### Datasets: peak RSS of the client process" in out
+    assert (
+        "| mapping to file, large" in out and "200 scenes" in out and "| upload (multipart, streamed)" in out
+    )

@@ -175,6 +175,33 @@ def test_platform_refusal_fails_without_airflow_retries(airflow_env, emulator):
     assert len(created(emulator)) == 1 and emulator.workflows == {}
 
 
+def test_dataset_to_export_with_both_waits_deferred(airflow_env, emulator, monkeypatch, tmp_path):
+    """Import -> wait (deferred) -> mapping file -> project -> annotation request from the file ->
+    wait (deferred) -> export: no hand-made id anywhere."""
+    monkeypatch.setattr(emulator.state.settings, "dataset_reads_until_ready", 2)
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 2)
+    conf = {"export_folder": str(tmp_path), "project_name": "Drive boxes"}
+    code, out = run_dag(airflow_env, emulator, EXAMPLES, "annotation_dataset_to_export", conf)
+    assert code == 0, out[-4000:]
+    sent = {r["endpoint"]: r for r in emulator.requests}
+    assert sent["/dataset/import/async"]["json"] == {
+        "resourceUrl": "gs://my-bucket/drives/2024-08-02/",
+        "fileTreeType": 0,
+        "dataType": 3,
+        "name": "Drive 2024-08-02",
+    }
+    (dataset_id,) = emulator.datasets
+    assert [r["endpoint"] for r in emulator.requests].count("/dataset/status") == 3  # 2 on the triggerer
+    assert "Deferring: waiting for dataset" in out
+    (mapping,) = tmp_path.glob("*-scenes.jsonl")
+    scenes = [json.loads(line) for line in mapping.read_text().splitlines()]
+    assert [s["sceneId"] for s in scenes] == ["scene-0000001", "scene-0000002", "scene-0000003"]
+    request = sent["/annotation/request"]["json"]
+    assert request["datasetId"] == int(dataset_id) and request["dataIds"] == [s["dataId"] for s in scenes]
+    exported = [json.loads(line) for line in (tmp_path / "Drive_boxes.jsonl").read_text().splitlines()]
+    assert sorted(e["metadata"]["uniqueIdentifier"] for e in exported) == [s["dataId"] for s in scenes]
+
+
 # -- README promises checked by deliberate breakage (audit) -------------------------------------
 
 

@@ -24,6 +24,7 @@ PARSE_PATH: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "airflow_provider_annotation.operators.project_setup": (HTTP + ("tenacity",), ANY_HOOK),
     "airflow_provider_annotation.operators.export": (HTTP + ("tenacity", "fsspec", "upath"), ANY_HOOK),
     "airflow_provider_annotation.operators.send_tasks": (HTTP, ANY_HOOK),
+    "airflow_provider_annotation.operators.datasets": (HTTP + ("tenacity", "fsspec", "upath"), ANY_HOOK),
     "airflow_provider_annotation.links": (HTTP, ANY_HOOK),
     # The sensor imports its trigger, which decides retries with `hooks.retry`; the async hook
     # (httpx) loads in the trigger's `run()`, on the triggerer.

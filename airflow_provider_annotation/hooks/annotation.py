@@ -26,10 +26,23 @@ from airflow_provider_annotation import __version__
 from airflow_provider_annotation.advice import advice_for
 from airflow_provider_annotation.batch import read_send_answer, read_send_status, to_batch_id
 from airflow_provider_annotation.codes import PlatformCode
+from airflow_provider_annotation.datasets import (
+    DatasetState,
+    MultipartBody,
+    created_dataset_id,
+    import_body,
+    judge_budget,
+    read_dataset_state,
+    to_dataset_id,
+    upload_fields,
+)
 from airflow_provider_annotation.endpoints import (
     ALL_ENDPOINTS,
     ANNOTATION_REQUEST,
     ANNOTATION_STAT,
+    DATASET_IMPORT,
+    DATASET_STATUS,
+    DATASET_UPLOAD,
     FOLDER_CREATE,
     PROJECT_CREATE,
     PROJECT_GET,
@@ -282,6 +295,8 @@ class AnnotationHook(CallLogMixin, BaseHook):
         policy: RetryPolicy | None = None,
         read: Reader | None = None,
         judge: Judge = judge_answer,
+        form: Callable[[], MultipartBody] | None = None,
+        keep_mapping: bool = False,
     ) -> tuple[Any, str | None]:
         """``(data, request_id)`` of a successful call to `endpoint`, attempts signed afresh and
         re-sent as `hooks.retry` decides for its effect; the last attempt's typed error otherwise.
@@ -289,7 +304,9 @@ class AnnotationHook(CallLogMixin, BaseHook):
         `read(data, request_id, secrets)`, when given, turns a success's data into what the method
         returns while this attempt's secrets (its signature among them) are known, so server text
         it keeps can be scrubbed of them; its typed error counts as the attempt's. `judge` reads the
-        answer (`envelope.judge_answer` unless an endpoint's answers need another reading)."""
+        answer (`envelope.judge_answer` unless an endpoint's answers need another reading).
+        `form` makes a multipart body instead of JSON, afresh for each attempt (it streams a file);
+        `keep_mapping` keeps a spooled answer's ``mappingList`` (`datasets.judge_budget`)."""
         attempts = 0
         expiry = SignatureExpiry()
 
@@ -299,7 +316,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             if self.pacer is not None:
                 self.pacer.before_attempt()
             try:
-                return self._send_once(endpoint, json, params, attempts, read, judge)
+                return self._send_once(endpoint, json, params, attempts, read, judge, form, keep_mapping)
             except AnnotationApiError as err:
                 if self.pacer is not None and is_try_again_later(err):
                     self.pacer.try_again_later(err.retry_after)
@@ -338,6 +355,8 @@ class AnnotationHook(CallLogMixin, BaseHook):
         attempt: int,
         read: Reader | None = None,
         judge: Judge = judge_answer,
+        form: Callable[[], MultipartBody] | None = None,
+        keep_mapping: bool = False,
     ) -> tuple[Any, str | None]:
         """One signed attempt: its answer judged, or the typed error of an attempt without one."""
         cfg = self.config
@@ -346,9 +365,9 @@ class AnnotationHook(CallLogMixin, BaseHook):
         secrets = (*self._standing_secrets, headers[SIGNATURE_HEADER])
         remember_secrets(secrets)  # for readers of this answer after it is returned
         started = time.monotonic()
-        budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout)
+        budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout, spool=endpoint.spooled)
         try:
-            response = self._exchange(endpoint, json, params, headers, secrets, budget)
+            response = self._exchange(endpoint, json, params, headers, secrets, budget, form)
         except AnnotationApiError as err:
             self.log.info(
                 "%s %s -> no usable answer, %.1f ms (attempt %d): %s",
@@ -361,7 +380,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
             raise
         status = response.status_code
         try:
-            data, request_id = judge(endpoint, status, response.headers, budget.body, secrets)
+            if budget.file is None:
+                data, request_id = judge(endpoint, status, response.headers, budget.body, secrets)
+            else:  # a spooled answer (`Endpoint.spooled`): judged on its envelope, read from the file
+                data, request_id = judge_budget(
+                    endpoint, status, response.headers, budget, secrets, keep_mapping=keep_mapping
+                )
         except AnnotationApiError as err:
             self._log_call(endpoint, status, err.code, err.request_id, started, attempt, "")
             raise
@@ -376,17 +400,22 @@ class AnnotationHook(CallLogMixin, BaseHook):
         headers: dict[str, str],
         secrets: tuple[str, ...],
         budget: AnswerBudget,
+        form: Callable[[], MultipartBody] | None = None,
     ) -> requests.Response:
         """Send, then read the whole answer into `budget`; every transport failure becomes the typed
         error its moment means (before sending, lost after sending, over the budget)."""
         cfg = self.config
         where: dict[str, Any] = {"endpoint": endpoint.path, "method": endpoint.method}
         session = self.get_conn()
+        data = form() if form is not None else None
+        if data is not None:
+            headers = {**headers, "Content-Type": data.content_type}
         try:
             response = session.request(
                 endpoint.method,
                 cfg.base_url + endpoint.path,
                 json=json,
+                data=data,
                 params=params,
                 headers=headers,
                 timeout=(cfg.connect_timeout, cfg.read_timeout),
@@ -755,6 +784,48 @@ class AnnotationHook(CallLogMixin, BaseHook):
         body = {"batchId": to_batch_id(batch_id)}
         return self._call(TASK_SEND_STATUS, json=body, read=read_send_status)[0]
 
+    # -- datasets (bodies and answers from `airflow_provider_annotation.datasets`) ---------------
+
+    def import_dataset(self, resource_url: str, *, name: str, data_type: int, file_tree_type: int = 0) -> str:
+        """Start importing a dataset from cloud storage (``gs://bucket/prefix/``); its ``datasetId``
+        (a string), for `get_dataset_status`. A create: a lost answer is never re-sent."""
+        body = import_body(resource_url, name=name, data_type=data_type, file_tree_type=file_tree_type)
+        return self.send_import_dataset(body)
+
+    def send_import_dataset(self, body: dict[str, Any]) -> str:
+        """Send a body `datasets.import_body` built; the new ``datasetId``."""
+        data, request_id = self._call(DATASET_IMPORT, json=body)
+        return created_dataset_id(DATASET_IMPORT, data, request_id)
+
+    def upload_dataset(self, path: Any, *, name: str, data_type: int, file_tree_type: int = 0) -> str:
+        """Upload a zip (under 100 MB) as a multipart form and return its ``datasetId``.
+
+        `path` is a local path, or an object with ``open("rb")`` and ``stat()`` (an
+        `ObjectStoragePath`). The file is streamed, never read whole; its size and first bytes
+        are checked before anything is sent. A create: a lost answer is never re-sent.
+        """
+        size, head, opener, filename = _file_source(path)
+        fields = upload_fields(
+            size, head, str(path), name=name, data_type=data_type, file_tree_type=file_tree_type
+        )
+        return self.send_upload_dataset(fields, opener, filename, size or 0)
+
+    def send_upload_dataset(
+        self, fields: dict[str, Any], opener: Callable[[], Any], filename: str, size: int
+    ) -> str:
+        """Send checked form fields (`datasets.upload_fields`) with the file `opener` reads."""
+        data, request_id = self._call(
+            DATASET_UPLOAD, form=lambda: MultipartBody(fields, "uploadFile", filename, size, opener)
+        )
+        return created_dataset_id(DATASET_UPLOAD, data, request_id)
+
+    def get_dataset_status(self, dataset_id: str) -> DatasetState:
+        """A dataset's status (1 building, 2 ready, -1 error) and its scene → data mapping, kept
+        in a spooled file however long (a `DatasetMapping`: iterate it, close it)."""
+        params = {"datasetId": to_dataset_id(dataset_id)}
+        data, request_id = self._call(DATASET_STATUS, params=params, keep_mapping=True)
+        return read_dataset_state(data, DATASET_STATUS, request_id)
+
     @staticmethod
     def _pages(fetch: Callable[[int], dict[str, Any]], pager: Pager) -> Iterator[dict[str, Any]]:
         """Items of page 1, 2, ... as `paging.Pager` rules: ends on a short or empty page, under a
@@ -821,6 +892,32 @@ def _ids_of(data: Any) -> str:
         if isinstance(key, str) and key.endswith("Id") and type(value) is int
     ]
     return scrub(": " + ", ".join(ids), limit=120) if ids else ""
+
+
+def _file_source(path: Any) -> tuple[int | None, bytes | None, Callable[[], Any], str]:
+    """(size, first bytes, opener, file name) of a local path or an `ObjectStoragePath`-like
+    object; size and bytes are None when it cannot be read."""
+    import os
+
+    if not isinstance(path, str) and hasattr(path, "open") and hasattr(path, "stat"):
+
+        def opener() -> Any:
+            return path.open("rb")
+
+        name = str(getattr(path, "name", "dataset.zip") or "dataset.zip")
+        size: int | None
+        try:
+            size = int(path.stat().st_size)
+            with opener() as file:
+                head = file.read(4)
+        except (OSError, ValueError, AttributeError, TypeError):
+            return None, None, opener, name
+        return size, head, opener, name
+    from airflow_provider_annotation.datasets import local_size_and_head
+
+    local = os.fspath(path) if isinstance(path, (str, os.PathLike)) else ""
+    size, head = local_size_and_head(local) if local else (None, None)
+    return size, head, lambda: open(local, "rb"), os.path.basename(local) or "dataset.zip"
 
 
 def _transport_settings(session: requests.Session, cfg: AnnotationConnectionConfig) -> dict[str, Any]:

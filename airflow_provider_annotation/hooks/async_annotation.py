@@ -20,7 +20,14 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_provider_annotation.advice import advice_for
 from airflow_provider_annotation.batch import read_send_status, to_batch_id
 from airflow_provider_annotation.codes import PlatformCode
-from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET, TASK_SEND_STATUS, Endpoint
+from airflow_provider_annotation.datasets import DatasetState, judge_budget, read_dataset_state, to_dataset_id
+from airflow_provider_annotation.endpoints import (
+    DATASET_STATUS,
+    PROJECT_TASKS,
+    TASK_GET,
+    TASK_SEND_STATUS,
+    Endpoint,
+)
 from airflow_provider_annotation.envelope import (
     ACCEPT_ENCODING,
     AnswerBroken,
@@ -28,7 +35,6 @@ from airflow_provider_annotation.envelope import (
     AnswerRefused,
     AttemptDeadlinePassed,
     Reader,
-    judge_answer,
     lost_answer,
     too_large,
 )
@@ -168,6 +174,14 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         body = {"batchId": to_batch_id(batch_id)}
         return (await self._call(TASK_SEND_STATUS, json=body, read=read_send_status))[0]
 
+    async def get_dataset_status(self, dataset_id: str) -> DatasetState:
+        """A dataset's status and the platform's reason for an error; the mapping list is only
+        counted (``len(state.mapping)`` is 0 here): a wait needs the status, the worker reads the
+        mapping afterwards with the sync hook."""
+        params = {"datasetId": to_dataset_id(dataset_id)}
+        data, request_id = await self._call(DATASET_STATUS, params=params)
+        return read_dataset_state(data, DATASET_STATUS, request_id)
+
     async def call(
         self, endpoint: Endpoint, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
@@ -229,7 +243,7 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
         secrets = (cfg.secret_key, headers[SIGNATURE_HEADER])
         remember_secrets(secrets)  # for readers of this answer after it is returned
         started = time.monotonic()
-        budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout)
+        budget = AnswerBudget(endpoint.max_answer_bytes, started + cfg.total_timeout, spool=endpoint.spooled)
         where: dict[str, Any] = {"endpoint": endpoint.path, "method": endpoint.method}
         seen: dict[str, Any] = {}
 
@@ -265,7 +279,12 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
             ) from None
         status = seen["status"]
         try:
-            data, request_id = judge_answer(endpoint, status, response_headers, budget.body, secrets)
+            if endpoint.spooled:  # a million-scene answer takes seconds to read: not on the event loop
+                data, request_id = await asyncio.to_thread(
+                    judge_budget, endpoint, status, response_headers, budget, secrets
+                )
+            else:
+                data, request_id = judge_budget(endpoint, status, response_headers, budget, secrets)
         except AnnotationApiError as err:
             self._log_call(endpoint, status, err.code, err.request_id, started, attempt)
             raise

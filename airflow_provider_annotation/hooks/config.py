@@ -376,13 +376,14 @@ def _api_version(value: Any, conn_id: str) -> str:
 
 
 #: Placeholders `ui_url_template` may hold.
-UI_URL_PLACEHOLDERS = frozenset({"project_id", "batch_id"})
+UI_URL_PLACEHOLDERS = frozenset({"project_id", "batch_id", "dataset_id"})
 #: The longest `ui_url_template`: far above any real link, far below a pasted file.
 MAX_UI_URL_TEMPLATE_CHARS = 2048
 
 
 def _ui_url_template(value: Any, conn_id: str) -> str | None:
-    """An http(s) URL with only ``{project_id}``/``{batch_id}`` placeholders, or None when unset."""
+    """An http(s) URL with only ``{project_id}``/``{batch_id}``/``{dataset_id}`` placeholders, or
+    None when unset."""
     if value is None or value == "":
         return None
     where = "extra 'ui_url_template'"
@@ -415,7 +416,7 @@ def _ui_url_template(value: Any, conn_id: str) -> str | None:
         raise _error(
             conn_id,
             where,
-            f"{_show(value)}: placeholders must be {{project_id}} and/or {{batch_id}}"
+            f"{_show(value)}: placeholders must be {{project_id}}, {{batch_id}} and/or {{dataset_id}}"
             + (f", not {sorted(unknown)}" if unknown else ", and it has none"),
         )
     if not value.lower().startswith(("https://", "http://")):

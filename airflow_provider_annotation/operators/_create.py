@@ -146,6 +146,8 @@ class AnnotationCreateOperator(BaseOperator):
     endpoint_name = "create"
     #: task_state_store key of the kept record. Renaming it breaks in-flight retries.
     state_key = "annotation_object"
+    #: What a kept id is: the platform's longs are ints, a dataset id is a string.
+    id_types: tuple[type, ...] = (int,)
 
     def __init__(
         self, *, annotation_conn_id: str = "annotation_default", dry_run: bool = False, **kwargs: Any
@@ -276,7 +278,7 @@ class AnnotationCreateOperator(BaseOperator):
             )
             return None
         kept = store.get(self.state_key)
-        if not isinstance(kept, dict) or not isinstance(kept.get(self.id_key), int):
+        if not isinstance(kept, dict) or not isinstance(kept.get(self.id_key), self.id_types):
             return None
         name, object_id = self.object_name, kept[self.id_key]
         verb = "adopted" if kept.get("adopted") else "created"

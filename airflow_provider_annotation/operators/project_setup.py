@@ -23,6 +23,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationValidationError,
 )
 from airflow_provider_annotation.links import AnnotationPlatformLink, push_no_link, push_platform_url
+from airflow_provider_annotation.mapping import MappingChunks, is_mapping_uri
 from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_REFUSAL,
     SHORTHAND,
@@ -567,7 +568,9 @@ class SubmitAnnotationDataOperator(BaseOperator):
     without retries, naming exactly the data ids in doubt.
 
     :param project_id: the project (an int or a string of digits, e.g. from XCom).
-    :param data_ids: the data ids: a list of strings (ints are sent as strings), or its JSON.
+    :param data_ids: the data ids: a list of strings (ints are sent as strings), or its JSON (an
+        XCom pull renders so); or the URI of a mapping file (JSON Lines ``{"sceneId", "dataId"}``,
+        as `ImportDatasetOperator` writes with ``scene_ids_to``), read a chunk at a time.
     :param workflow_id: the workflow to use; None for the project's default workflow.
     :param dataset_id: the dataset the data ids belong to; sent only when given, and required when
         the connection's api_version is 2024-08 (its docs require ``datasetId``).
@@ -612,22 +615,30 @@ class SubmitAnnotationDataOperator(BaseOperator):
         self.is_dry_run = dry_run
         self._given_fields = given_fields(self)
 
-    def build_chunks(self) -> list[dict[str, Any]]:
-        """The exact bodies, one per chunk, every problem of every argument reported at once."""
+    def build_chunks(self) -> list[dict[str, Any]] | MappingChunks:
+        """The exact bodies, one per chunk, every problem of every argument reported at once; for
+        a mapping file, an iterable of them read from the file a chunk at a time."""
         problems = Problems()
         problems.extend(vanished_fields(self, self._given_fields))
         size = self.batch_size
         if isinstance(size, str) and size.strip().isdigit():
             size = int(size)
         size = _gather(problems, lambda: to_count(size, "batch_size"))
+        from_file = is_mapping_uri(self.data_ids)
         body = _gather(
             problems,
             lambda: annotation_request_body(
-                self.project_id, self.data_ids, workflow_id=self.workflow_id, dataset_id=self.dataset_id
+                self.project_id,
+                ["(from the mapping file)"] if from_file else self.data_ids,
+                workflow_id=self.workflow_id,
+                dataset_id=self.dataset_id,
             ),
         )
         if problems:
             raise SetupInputError(problems)
+        if from_file:
+            base = {key: value for key, value in body.items() if key != "dataIds"}
+            return MappingChunks(_mapping_opener(str(self.data_ids).strip()), base, size).check()
         ids = body["dataIds"]
         return [{**body, "dataIds": ids[i : i + size]} for i in range(0, len(ids), size)]
 
@@ -638,6 +649,9 @@ class SubmitAnnotationDataOperator(BaseOperator):
             raise input_failure(err) from err
         if self.is_dry_run:
             for n, chunk in enumerate(chunks):
+                if n == 3 and isinstance(chunks, MappingChunks):
+                    self.log.info("Dry run: %d more chunks from the mapping file not shown", len(chunks) - 3)
+                    break
                 self.log.info(
                     "Dry run: would POST this Annotation Request body, chunk %d of %d (nothing sent):\n%s",
                     n + 1,
@@ -647,7 +661,8 @@ class SubmitAnnotationDataOperator(BaseOperator):
             push_no_link(context)
             return None
         store = context.get("task_state_store")
-        self._check_kept(store, body_digest(chunks), len(chunks))
+        digest = chunks.digest if isinstance(chunks, MappingChunks) else body_digest(chunks)
+        self._check_kept(store, digest, len(chunks))
         answers = self._send_chunks(chunks, store, context)
         return self._outcome(answers)
 
@@ -667,21 +682,29 @@ class SubmitAnnotationDataOperator(BaseOperator):
             store.set(self.state_key, {"body_sha256": digest, "chunks": count})
 
     def _send_chunks(
-        self, chunks: list[dict[str, Any]], store: Any, context: Context
+        self, chunks: list[dict[str, Any]] | MappingChunks, store: Any, context: Context
     ) -> list[dict[str, Any]]:
         answers: list[dict[str, Any]] = []
+        total = (
+            chunks.data_id_count
+            if isinstance(chunks, MappingChunks)
+            else sum(len(chunk["dataIds"]) for chunk in chunks)
+        )
+        done = 0
         with open_hook(self.annotation_conn_id) as hook:
-            push_platform_url(context, hook.config, self.log, project_id=chunks[0]["projectId"])
+            project_id = chunks.project_id if isinstance(chunks, MappingChunks) else chunks[0]["projectId"]
+            push_platform_url(context, hook.config, self.log, project_id=project_id)
             for n, chunk in enumerate(chunks):
                 key = f"{self.state_key}.{n}"
                 kept = store.get(key) if store is not None else None
+                done += len(chunk["dataIds"])
                 if isinstance(kept, dict):
                     self.log.info(
                         "Chunk %d of %d was answered on an earlier try: not sent again", n + 1, len(chunks)
                     )
                     answers.append(kept)
                     continue
-                answer = self._send_chunk(hook, chunk, n, chunks)
+                answer = self._send_chunk(hook, chunk, n, len(chunks), total - done)
                 if store is not None:
                     store.set(key, answer)  # first thing after the answer
                 answers.append(answer)
@@ -695,14 +718,13 @@ class SubmitAnnotationDataOperator(BaseOperator):
         return answers
 
     def _send_chunk(
-        self, hook: AnnotationHook, chunk: dict[str, Any], n: int, chunks: list[dict[str, Any]]
+        self, hook: AnnotationHook, chunk: dict[str, Any], n: int, count: int, unsent: int
     ) -> dict[str, Any]:
         try:
             return hook.send_annotation_request(chunk).to_dict()
         except AnnotationMayHaveTakenEffectError as err:
-            unsent = sum(len(c["dataIds"]) for c in chunks[n + 1 :])
             raise AirflowFailException(
-                f"{err}\nNot retrying this task: the answer to chunk {n + 1} of {len(chunks)} was lost, so "
+                f"{err}\nNot retrying this task: the answer to chunk {n + 1} of {count} was lost, so "
                 f"the platform may have made tasks for these {len(chunk['dataIds'])} data ids: "
                 f"{', '.join(chunk['dataIds'])}. The answers of the {n} chunks before it are kept and will "
                 f"not be sent again; {unsent} data ids of later chunks were not sent. Check the project's "
@@ -731,6 +753,17 @@ class SubmitAnnotationDataOperator(BaseOperator):
                 )
             self.log.warning("%s", message)
         return result
+
+
+def _mapping_opener(uri: str) -> Any:
+    """Opens the mapping file at `uri` (an ObjectStoragePath URI or an absolute local path)."""
+
+    def opener() -> Any:
+        from airflow_provider_annotation.operators.datasets import storage_path
+
+        return storage_path(uri).open("rb")
+
+    return opener
 
 
 class AnnotationStatsOperator(BaseOperator):

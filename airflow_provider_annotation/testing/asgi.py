@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from airflow_provider_annotation.testing import datasets as _datasets
 from airflow_provider_annotation.testing.faults import Fault
 from airflow_provider_annotation.testing.openapi import (
     FIRST_WORKFLOW_ID,
+    FORM_OPERATIONS,
     OPERATIONS,
     QUERY_OPERATIONS,
     SIGNATURE_HEADER,
@@ -51,21 +53,33 @@ def _platform_route(
     seen: SignatureLog,
     *,
     from_query: bool = False,
+    from_form: bool = False,
 ) -> Callable[..., Awaitable[Any]]:
     """Wrap an operation with what every platform endpoint does: authenticate (a replayed signature
-    is refused), parse, envelope. GET endpoints (`from_query`) take parameters from the query."""
+    is refused), parse, envelope. GET endpoints (`from_query`) take parameters from the query,
+    multipart endpoints (`from_form`) from the form."""
 
-    async def route(request: Request) -> JSONResponse:
+    async def route(request: Request) -> Response:
         request_id = new_request_id()
         code: int | None = auth_failure(state.settings, request.headers, state.now_ms(), seen)
         data = None
         if code is None:
-            payload = dict(request.query_params) if from_query else json_or_none(await request.body())
+            payload: Any
+            if from_query:
+                payload = dict(request.query_params)
+            elif from_form:
+                payload = _datasets.form_fields(request.headers.get("content-type"), await request.body())
+            else:
+                payload = json_or_none(await request.body())
             if isinstance(payload, dict):
                 code, data = operation(state, payload, request_id)
             else:
                 code = PlatformCode.INVALID_PARAMETER
-        return JSONResponse(envelope(code, data, request_id=request_id, now_ms=state.now_ms()))
+        answer = envelope(code, data, request_id=request_id, now_ms=state.now_ms())
+        rendered = _datasets.render(answer)  # a dataset's mapping, generated as it is written
+        if rendered is not None:
+            return Response(rendered, media_type="application/json")
+        return JSONResponse(answer)
 
     return route
 
@@ -113,6 +127,10 @@ def create_app(state: EmulatorState) -> FastAPI:
     seen = SignatureLog()
     for path, operation in OPERATIONS.items():
         platform.add_api_route(path, _platform_route(state, operation, seen), methods=["POST"])
+    for path, operation in FORM_OPERATIONS.items():
+        platform.add_api_route(
+            path, _platform_route(state, operation, seen, from_form=True), methods=["POST"]
+        )
     for path, operation in QUERY_OPERATIONS.items():
         platform.add_api_route(
             path, _platform_route(state, operation, seen, from_query=True), methods=["GET"]

@@ -320,6 +320,22 @@ class Emulator:
         except KeyError:
             raise KeyError(f"no task {task_id!r} in the emulator") from None
 
+    @property
+    def datasets(self) -> dict[str, dict[str, Any]]:
+        """Copy of the datasets by id (``status``, ``readsLeft``, ``scenes``, the fields sent)."""
+        return self.state.datasets
+
+    def set_dataset(self, dataset_id: str, **fields: Any) -> None:
+        """Change a dataset: ``status`` (1, 2, -1; ends its countdown), ``scenes`` (mapping size),
+        ``readsLeft`` with ``finalStatus`` (KeyError for an unknown dataset)."""
+        with self.state.locked():
+            dataset = self.state.dataset(str(dataset_id))
+            if dataset is None:
+                raise KeyError(dataset_id)
+            dataset.update(fields)
+            if "status" in fields:
+                dataset["readsLeft"] = 0
+
     def set_batch(self, batch_id: str, **fields: Any) -> None:
         """Change an import batch as the platform's importer would: ``status``, ``taskCount``,
         ``importFailCount``, ``errors`` (KeyError for an unknown batch). Each error is the docs'
@@ -403,6 +419,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="platform requests per second past which the answer is HTTP 429 with Retry-After "
         "(default: no limit)",
     )
+    parser.add_argument(
+        "--dataset-reads-until-ready",
+        type=int,
+        default=2,
+        help="an imported dataset is READY (or ERROR, for a resourceUrl containing 'broken') on this "
+        "status read (0: at once)",
+    )
+    parser.add_argument(
+        "--dataset-scenes", type=int, default=3, help="mapping entries (scenes) of each new dataset"
+    )
     return parser.parse_args(argv)
 
 
@@ -423,6 +449,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         rate_limit=args.rate_limit,
     )
     emulator.state.settings.tasks_complete_after_reads = args.tasks_complete_after_reads
+    emulator.state.settings.dataset_reads_until_ready = args.dataset_reads_until_ready
+    emulator.state.settings.dataset_scenes = args.dataset_scenes
     emulator.bind()
     if not is_loopback(args.host):
         print(

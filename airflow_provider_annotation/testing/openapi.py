@@ -22,6 +22,7 @@ from typing import Any, TypeGuard
 
 from starlette.exceptions import HTTPException
 
+from airflow_provider_annotation.testing import datasets as _datasets
 from airflow_provider_annotation.testing.state import (
     DEFAULT_SIGNATURE_WINDOW_S,
     FIRST_WORKFLOW_ID,
@@ -41,6 +42,7 @@ __all__ = [
     "KEY_HEADER",
     "MESSAGES",
     "OPERATIONS",
+    "FORM_OPERATIONS",
     "QUERY_OPERATIONS",
     "REDACTED",
     "REQUIRED_FIELDS",
@@ -888,10 +890,16 @@ OPERATIONS: dict[str, Operation] = {
     "/task/send": send_tasks,
     "/task/send/status": send_status,
     "/tasks/export": export_tasks,
+    _datasets.IMPORT_PATH: _datasets.import_dataset,
 }
 #: GET endpoints: path → operation on (state, query parameters, requestId).
 QUERY_OPERATIONS: dict[str, Operation] = {
     "/project/get": get_project,
+    _datasets.STATUS_PATH: _datasets.dataset_status,
+}
+#: POST endpoints taking a multipart form: path → operation on (state, form fields, requestId).
+FORM_OPERATIONS: dict[str, Operation] = {
+    _datasets.UPLOAD_PATH: _datasets.upload_dataset,
 }
 #: Each operation first refuses a body missing a field the docs require (`REQUIRED_FIELDS`).
 OPERATIONS = _enforcing_required(OPERATIONS)

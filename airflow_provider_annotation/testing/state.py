@@ -46,6 +46,7 @@ FIRST_FOLDER_ID = 500
 FIRST_TASK_ID = 358183635683250176
 FIRST_BATCH_ID = 1790000000000000001
 DEFAULT_SIGNATURE_WINDOW_S = 300.0
+FIRST_DATASET_ID = 4200
 #: The two documented forms of Create Workflow: July 2024 (the seed page) and August 2024.
 API_VERSIONS = ("2024-07", "2024-08")
 DEFAULT_API_VERSION = API_VERSIONS[0]
@@ -99,6 +100,10 @@ class Settings:
     #: Platform requests per second beyond which the emulator answers HTTP 429 with `Retry-After`
     #: (a bucket of one second's worth); None: no limit.
     rate_limit: float | None = None
+    #: Status reads after which an imported dataset is READY (or ERROR); 0: at once (`testing.datasets`).
+    dataset_reads_until_ready: int = 0
+    #: Mapping entries (scenes) of each new dataset.
+    dataset_scenes: int = 3
 
     def __post_init__(self) -> None:
         check_api_version(self.api_version)
@@ -163,6 +168,8 @@ class EmulatorState:
         self._next_folder_id = FIRST_FOLDER_ID
         self._next_task_id = FIRST_TASK_ID
         self._next_batch_id = FIRST_BATCH_ID
+        self._datasets: dict[str, dict[str, Any]] = {}
+        self._next_dataset_id = FIRST_DATASET_ID
 
     @contextmanager
     def locked(self) -> Iterator[EmulatorState]:
@@ -236,6 +243,23 @@ class EmulatorState:
             self._next_batch_id += 1
             self._batches[batch_id] = {"batchId": batch_id, **copy.deepcopy(dict(batch))}
             return batch_id
+
+    def add_dataset(self, dataset: Mapping[str, Any]) -> str:
+        """Store a dataset under the next id (a numeric string, as the dataset pages show)."""
+        with self._lock:
+            dataset_id = str(self._next_dataset_id)
+            self._next_dataset_id += 1
+            self._datasets[dataset_id] = {"datasetId": dataset_id, **copy.deepcopy(dict(dataset))}
+            return dataset_id
+
+    def dataset(self, dataset_id: str) -> dict[str, Any] | None:
+        return self._datasets.get(dataset_id)
+
+    @property
+    def datasets(self) -> dict[str, dict[str, Any]]:
+        """A copy of the datasets by id (their mappings are generated when read, not stored)."""
+        with self._lock:
+            return copy.deepcopy(self._datasets)
 
     def set_task_status(
         self, task_id: str, status: Any, now_ms: int, *, complete_time_ms: int | None = None
@@ -429,6 +453,7 @@ class EmulatorState:
                 "folders": {str(k): v for k, v in self.folders.items()},
                 "tasks": self.tasks,
                 "batches": self.batches,
+                "datasets": self.datasets,
             }
             faults = [f.to_dict() for f in self.pending_faults]
         for record in requests:

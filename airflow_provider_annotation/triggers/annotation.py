@@ -1,6 +1,7 @@
 """Triggers that wait on the platform from the triggerer, holding no worker slot.
 
-AnnotationTaskTrigger waits for annotation tasks; AnnotationBatchTrigger for an import batch.
+AnnotationTaskTrigger waits for annotation tasks; AnnotationBatchTrigger for an import batch;
+AnnotationDatasetTrigger for a dataset to leave BUILDING. All three run the one loop `poll_until`.
 
 They poll with `AnnotationAsyncHook` (reads only) and decide with the same `status` functions as
 the poke and sync paths. Transient errors (platform unavailable, 429, 5xx, lost answers) are logged
@@ -13,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_annotation.datasets import DatasetState, DatasetStatus
 from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET, Effect, Endpoint
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
@@ -33,11 +35,14 @@ if TYPE_CHECKING:
     from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
 
 __all__ = [
+    "DATASET_EVENT_STATUSES",
     "EVENT_STATUSES",
     "PAGE_SIZE",
     "AnnotationBatchTrigger",
+    "AnnotationDatasetTrigger",
     "AnnotationTaskTrigger",
     "is_transient",
+    "poll_until",
     "statuses_of",
 ]
 
@@ -51,6 +56,45 @@ _READ_POLICY = RetryPolicy(max_attempts=1, max_retry_wait=0.0, base_delay=0.0, r
 def is_transient(err: BaseException) -> bool:
     """Whether polling again may cure `err`: the hook's own retry decision for a read."""
     return isinstance(err, AnnotationApiError) and should_retry(err, Effect.READ, _READ_POLICY)
+
+
+async def poll_until(
+    read: Callable[[], Awaitable[Any]],
+    decide: Callable[[Any], dict[str, Any] | None],
+    *,
+    end_time: float,
+    poll_interval: float,
+    base: dict[str, Any],
+    log: Any,
+    what: str,
+) -> AsyncIterator[dict[str, Any]]:
+    """The one wait of every trigger: `read`, then `decide` (an event's fields, or None to wait on)
+    until the absolute `end_time` (epoch seconds). A read never outlives `end_time`, so the
+    ``timeout`` event comes before Airflow's own deferral timeout. Transient errors are logged and
+    read again; any other error ends the wait with an ``error`` event, its message scrubbed and cut
+    (`event_message`). Yields exactly one event, `base` included."""
+    while True:
+        remaining = end_time - time.time()
+        if remaining <= 0:
+            break
+        try:
+            outcome = decide(await asyncio.wait_for(read(), remaining))
+        except TimeoutError:
+            break
+        except AnnotationError as err:
+            if not is_transient(err):
+                yield {**base, "status": "error", "message": event_message(err)}
+                return
+            log.warning("%s failed (%s); polling again", what, err)
+        else:
+            if outcome is not None:
+                yield {**base, **outcome}
+                return
+        remaining = end_time - time.time()
+        if remaining <= 0:
+            break
+        await asyncio.sleep(min(poll_interval, remaining))
+    yield {**base, "status": "timeout", "message": "the deadline passed"}
 
 
 def statuses_of(tasks: Iterable[Mapping[str, Any]], endpoint: Endpoint) -> dict[str, int]:
@@ -164,39 +208,33 @@ class AnnotationTaskTrigger(BaseTrigger):
         stalled_warned: set[str] = set()
         progress = WaitProgress()  # one line per poll, saying what changed
         async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
-            while True:
-                remaining = self.end_time - time.time()
-                if remaining <= 0:
-                    break
-                try:
-                    # A poll never outlives the deadline: the timeout event comes before Airflow's.
-                    verdict = wait.judge(await asyncio.wait_for(self.poll(hook), remaining))
-                except TimeoutError:
-                    break
-                except AnnotationError as err:
-                    if not is_transient(err):
-                        yield TriggerEvent(self._event("error", None, event_message(err)))
-                        return
-                    self.log.warning("Polling task statuses failed (%s); polling again", err)
-                else:
-                    self.log.info("Progress: %s", progress.line(verdict))
-                    hook.log_calls_at_debug()  # the progress lines say it from now on
-                    for task_id in set(verdict.stalled) - stalled_warned:
-                        self.log.warning(
-                            "Task %s is stalled (status %s): nothing moves until someone resumes it; "
-                            "still waiting",
-                            task_id,
-                            verdict.statuses[task_id],
-                        )
-                    stalled_warned.update(verdict.stalled)
-                    if verdict.outcome is not None:
-                        yield TriggerEvent(self._event(verdict.outcome, verdict, describe(verdict)))
-                        return
-                remaining = self.end_time - time.time()
-                if remaining <= 0:
-                    break
-                await asyncio.sleep(min(self.poll_interval, remaining))
-        yield TriggerEvent(self._event("timeout", None, "the deadline passed"))
+
+            def decide(statuses: dict[str, int]) -> dict[str, Any] | None:
+                verdict = wait.judge(statuses)
+                self.log.info("Progress: %s", progress.line(verdict))
+                hook.log_calls_at_debug()  # the progress lines say it from now on
+                for task_id in set(verdict.stalled) - stalled_warned:
+                    self.log.warning(
+                        "Task %s is stalled (status %s): nothing moves until someone resumes it; "
+                        "still waiting",
+                        task_id,
+                        verdict.statuses[task_id],
+                    )
+                stalled_warned.update(verdict.stalled)
+                if verdict.outcome is None:
+                    return None
+                return self._event(verdict.outcome, verdict, describe(verdict))
+
+            async for event in poll_until(
+                lambda: self.poll(hook),
+                decide,
+                end_time=self.end_time,
+                poll_interval=self.poll_interval,
+                base={"project_id": self.project_id},
+                log=self.log,
+                what="Polling task statuses",
+            ):
+                yield TriggerEvent(event)
 
     async def poll(self, hook: AnnotationAsyncHook) -> dict[str, int]:
         """The statuses seen now: one ``/task/get`` per task, or pages of ``/project/tasks``
@@ -270,26 +308,88 @@ class AnnotationBatchTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
 
-        base = {"batch_id": self.batch_id}
+        def decide(answer: dict[str, Any]) -> dict[str, Any] | None:
+            summary = batch_summary(self.batch_id, answer)
+            if classify_batch(summary, self.final_statuses) is Phase.ACTIVE:
+                return None
+            return {"status": "final", "message": "", "summary": summary}
+
         async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
-            while True:
-                remaining = self.end_time - time.time()
-                try:
-                    answer = await asyncio.wait_for(hook.get_send_status(self.batch_id), max(remaining, 0))
-                    summary = batch_summary(self.batch_id, answer)
-                except TimeoutError:
-                    break
-                except AnnotationError as err:
-                    if not is_transient(err):
-                        yield TriggerEvent({**base, "status": "error", "message": event_message(err)})
-                        return
-                    self.log.warning("Polling batch %s failed (%s); polling again", self.batch_id, err)
-                else:
-                    if classify_batch(summary, self.final_statuses) is not Phase.ACTIVE:
-                        yield TriggerEvent({**base, "status": "final", "message": "", "summary": summary})
-                        return
-                remaining = self.end_time - time.time()
-                if remaining <= 0:
-                    break
-                await asyncio.sleep(min(self.poll_interval, remaining))
-        yield TriggerEvent({**base, "status": "timeout", "message": "the deadline passed"})
+            async for event in poll_until(
+                lambda: hook.get_send_status(self.batch_id),
+                decide,
+                end_time=self.end_time,
+                poll_interval=self.poll_interval,
+                base={"batch_id": self.batch_id},
+                log=self.log,
+                what=f"Polling batch {self.batch_id}",
+            ):
+                yield TriggerEvent(event)
+
+
+#: Every status an event of the dataset trigger can carry: ``ready`` (status 2), ``failure``
+#: (status -1, the platform's reason in ``message``), ``timeout``, ``error``.
+DATASET_EVENT_STATUSES = frozenset({"ready", "failure", "timeout", "error"})
+
+
+class AnnotationDatasetTrigger(BaseTrigger):
+    """Polls ``/dataset/status`` every `poll_interval` seconds until the dataset leaves BUILDING or
+    `end_time` (epoch seconds) passes, with the task trigger's loop (`poll_until`).
+
+    The event carries ``dataset_id``, ``status`` (`DATASET_EVENT_STATUSES`), ``message`` (scrubbed,
+    cut) and ``dataset_status``; never the mapping list, which the worker reads afterwards.
+    """
+
+    def __init__(
+        self,
+        *,
+        dataset_id: str,
+        end_time: float,
+        poll_interval: float = 30.0,
+        annotation_conn_id: str = "annotation_default",
+    ) -> None:
+        super().__init__()
+        self.dataset_id = str(dataset_id)
+        self.end_time = float(end_time)
+        self.poll_interval = float(poll_interval)
+        self.annotation_conn_id = annotation_conn_id
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "dataset_id": self.dataset_id,
+                "end_time": self.end_time,
+                "poll_interval": self.poll_interval,
+                "annotation_conn_id": self.annotation_conn_id,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+
+        async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
+            async for event in poll_until(
+                lambda: hook.get_dataset_status(self.dataset_id),
+                dataset_outcome,
+                end_time=self.end_time,
+                poll_interval=self.poll_interval,
+                base={"dataset_id": self.dataset_id},
+                log=self.log,
+                what=f"Polling dataset {self.dataset_id}",
+            ):
+                yield TriggerEvent(event)
+
+
+def dataset_outcome(state: DatasetState) -> dict[str, Any] | None:
+    """The event fields for a dataset that left BUILDING, None while it builds; the poll of
+    `ImportDatasetOperator` decides with this too."""
+    if state.status == DatasetStatus.BUILDING:
+        return None
+    if state.status == DatasetStatus.READY:
+        return {"status": "ready", "message": "", "dataset_status": state.status}
+    return {
+        "status": "failure",
+        "message": state.message or "the platform gives no reason",
+        "dataset_status": state.status,
+    }

@@ -26,6 +26,7 @@ CHECKS: dict[str, Callable[[Deployment, Result], None]] = {
     "ui": lambda d, r: __import__("deploy_check.ui", fromlist=["ui"]).connection_form(d, r),
     "load": checks.load,
     "batch-kill": lambda d, r: __import__("deploy_check.batch", fromlist=["batch"]).batch_kill(d, r),
+    "datasets": checks.datasets,
     "no-secret-in-logs": checks.no_secret_in_logs,  # last: it scans the logs of all the others
 }
 

@@ -24,8 +24,9 @@ PIPELINE_DAG = "annotation_pipeline"
 KILLED_DAG = "annotation_deploy_killed_after_create"
 KILLED_SEND_DAG = "annotation_deploy_killed_after_send"
 LOAD_DAG = "annotation_deploy_load"
+DATASET_DAG = "annotation_dataset_to_export"
 #: The DAGs the checks trigger; the deployment waits until the dag-processor has parsed them all.
-DAGS = [PIPELINE_DAG, KILLED_DAG, KILLED_SEND_DAG, LOAD_DAG]
+DAGS = [PIPELINE_DAG, KILLED_DAG, KILLED_SEND_DAG, LOAD_DAG, DATASET_DAG]
 LOAD_COUNT = 100
 RUN_TIMEOUT_S = 300
 
@@ -372,6 +373,49 @@ def no_secret_in_logs(d: Deployment, result: Result) -> None:
 
 
 # --- Deferral -------------------------------------------------------------------------------------
+
+
+def datasets(d: Deployment, result: Result) -> None:
+    """The dataset example DAG runs green: import (its wait deferred: the deployment's emulator keeps
+    a dataset BUILDING for two status reads) -> mapping file -> project -> annotation request from
+    the file -> wait -> export; every id in the XComs is the emulator's."""
+    conf = {
+        "dataset_name": "Deploy check dataset",
+        "project_name": "Deploy check dataset",
+        "export_folder": str(d.run_dir / "exports"),
+    }
+    d.api.unpause(DATASET_DAG)
+    run_id = d.api.trigger(DATASET_DAG, conf)
+    started = time.monotonic()
+    dag_run = d.api.wait_run(DATASET_DAG, run_id, RUN_TIMEOUT_S)
+    result.say(f"{DATASET_DAG} run {run_id}: {dag_run['state']} in {time.monotonic() - started:.1f} s")
+    tis = d.api.task_instances(DATASET_DAG, run_id)
+    states = {ti["task_id"]: ti["state"] for ti in tis}
+    for ti in tis:
+        if ti["state"] == "failed":  # what went wrong, in the report
+            log = d.api.log_text(DATASET_DAG, run_id, ti["task_id"], max(int(ti.get("try_number") or 1), 1))
+            result.say(f"{ti['task_id']} log, last lines: " + " | ".join(log.strip().splitlines()[-12:]))
+    expect(dag_run["state"] == "success" and set(states.values()) == {"success"}, f"task states {states}")
+    state = d.emulator("/_emulator/state")
+    # The REST API's deserialized XCom may read the string "4200" as a number: compare as text.
+    dataset_id = str(d.api.xcom(DATASET_DAG, run_id, "import_dataset"))
+    named = [i for i, v in state["datasets"].items() if v.get("name") == conf["dataset_name"]]
+    expect(named == [dataset_id], f"XCom dataset {dataset_id!r}, emulator datasets of that name {named}")
+    expect(state["datasets"][dataset_id]["status"] == 2, f"dataset {state['datasets'][dataset_id]}")
+    project_id = d.api.xcom(DATASET_DAG, run_id, "create_project")
+    task_ids, _ = _objects_of(state, project_id)
+    scenes = state["datasets"][dataset_id]["scenes"]
+    submitted = d.api.xcom(DATASET_DAG, run_id, "request_annotation")
+    expect(
+        sorted(submitted["task_ids"]) == task_ids and len(task_ids) == scenes,
+        f"XCom task ids {submitted['task_ids']} vs emulator {task_ids} for {scenes} scenes",
+    )
+    exported = d.api.xcom(DATASET_DAG, run_id, "export")
+    expect(exported["count"] == scenes, f"export {exported} for {scenes} scenes")
+    result.say(
+        f"dataset {dataset_id} ({scenes} scenes) -> project {project_id}, tasks {task_ids} -> export of "
+        f"{exported['count']} lines at {exported['uri']}"
+    )
 
 
 def deferral(d: Deployment, result: Result) -> None:

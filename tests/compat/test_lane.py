@@ -137,6 +137,8 @@ STATE_KEEPING_OPERATORS = (
     "CreateProjectOperator",
     "CreateProjectsOperator",
     "SubmitAnnotationDataOperator",
+    "ImportDatasetOperator",
+    "UploadDatasetOperator",
 )
 
 
