@@ -63,11 +63,6 @@ class DatasetMapping:
     def __len__(self) -> int:
         return self.count
 
-    @property
-    def project_id(self) -> Any:
-        """The project every chunk's request goes to."""
-        return self._base["projectId"]
-
     def __iter__(self) -> Iterator[tuple[str, str]]:
         """``(scene_id, data_id)`` pairs, in the platform's order."""
         self.file.seek(0)
@@ -372,6 +367,11 @@ class MappingChunks:
 
     def __len__(self) -> int:
         return self.count
+
+    @property
+    def project_id(self) -> Any:
+        """The project every chunk's request goes to."""
+        return self._base["projectId"]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         chunk: list[str] = []
