@@ -788,12 +788,24 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
     def import_dataset(self, resource_url: str, *, name: str, data_type: int, file_tree_type: int = 0) -> str:
         """Start importing a dataset from cloud storage (``gs://bucket/prefix/``); its ``datasetId``
-        (a string), for `get_dataset_status`. A create: a lost answer is never re-sent."""
+        (a string), for `get_dataset_status`. A create: a lost answer is never re-sent.
+
+        :param resource_url: a cloud-storage URL with a bucket (``gs://``, ``s3://``, ``oss://``,
+            ``cos://``, ``obs://``).
+        :param name: the dataset's name, at most 60 bytes of UTF-8.
+        :param data_type: 2 for 2D, 3 for 3D.
+        :param file_tree_type: the docs' ``fileTreeType``, 0 or 1 (sent as an integer).
+        :return: the new ``datasetId``, a string.
+        """
         body = import_body(resource_url, name=name, data_type=data_type, file_tree_type=file_tree_type)
         return self.send_import_dataset(body)
 
     def send_import_dataset(self, body: dict[str, Any]) -> str:
-        """Send a body `datasets.import_body` built; the new ``datasetId``."""
+        """Send a body `datasets.import_body` built; the new ``datasetId``.
+
+        :param body: the checked import body, as `datasets.import_body` returns it.
+        :return: the new ``datasetId``, a string.
+        """
         data, request_id = self._call(DATASET_IMPORT, json=body)
         return created_dataset_id(DATASET_IMPORT, data, request_id)
 
@@ -803,6 +815,12 @@ class AnnotationHook(CallLogMixin, BaseHook):
         `path` is a local path, or an object with ``open("rb")`` and ``stat()`` (an
         `ObjectStoragePath`). The file is streamed, never read whole; its size and first bytes
         are checked before anything is sent. A create: a lost answer is never re-sent.
+
+        :param path: the zip: a local path, or an `ObjectStoragePath`.
+        :param name: the dataset's name, at most 60 bytes of UTF-8.
+        :param data_type: 2 for 2D, 3 for 3D.
+        :param file_tree_type: the docs' ``fileTreeType``, 0 or 1 (sent as an integer).
+        :return: the new ``datasetId``, a string.
         """
         size, head, opener, filename = _file_source(path)
         fields = upload_fields(
@@ -813,7 +831,14 @@ class AnnotationHook(CallLogMixin, BaseHook):
     def send_upload_dataset(
         self, fields: dict[str, Any], opener: Callable[[], Any], filename: str, size: int
     ) -> str:
-        """Send checked form fields (`datasets.upload_fields`) with the file `opener` reads."""
+        """Send checked form fields (`datasets.upload_fields`) with the file `opener` reads.
+
+        :param fields: the checked form fields, as `datasets.upload_fields` returns them.
+        :param opener: opens the file afresh for each attempt (a binary file object).
+        :param filename: the file name sent with the ``uploadFile`` part.
+        :param size: the file's size in bytes (the part's known length).
+        :return: the new ``datasetId``, a string.
+        """
         data, request_id = self._call(
             DATASET_UPLOAD, form=lambda: MultipartBody(fields, "uploadFile", filename, size, opener)
         )
@@ -821,7 +846,11 @@ class AnnotationHook(CallLogMixin, BaseHook):
 
     def get_dataset_status(self, dataset_id: str) -> DatasetState:
         """A dataset's status (1 building, 2 ready, -1 error) and its scene → data mapping, kept
-        in a spooled file however long (a `DatasetMapping`: iterate it, close it)."""
+        in a spooled file however long (a `DatasetMapping`: iterate it, close it).
+
+        :param dataset_id: the dataset's id, as `import_dataset` or `upload_dataset` returned it.
+        :return: a `DatasetState`: ``.status``, ``.dataset_id``, ``.message`` and ``.mapping``.
+        """
         params = {"datasetId": to_dataset_id(dataset_id)}
         data, request_id = self._call(DATASET_STATUS, params=params, keep_mapping=True)
         return read_dataset_state(data, DATASET_STATUS, request_id)

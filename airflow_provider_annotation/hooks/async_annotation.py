@@ -177,7 +177,11 @@ class AnnotationAsyncHook(CallLogMixin, BaseHook):
     async def get_dataset_status(self, dataset_id: str) -> DatasetState:
         """A dataset's status and the platform's reason for an error; the mapping list is only
         counted (``len(state.mapping)`` is 0 here): a wait needs the status, the worker reads the
-        mapping afterwards with the sync hook."""
+        mapping afterwards with the sync hook.
+
+        :param dataset_id: the dataset's id, as `import_dataset` or `upload_dataset` returned it.
+        :return: a `DatasetState`: ``.status``, ``.dataset_id`` and ``.message`` (``.mapping`` empty here).
+        """
         params = {"datasetId": to_dataset_id(dataset_id)}
         data, request_id = await self._call(DATASET_STATUS, params=params)
         return read_dataset_state(data, DATASET_STATUS, request_id)
