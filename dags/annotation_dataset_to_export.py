@@ -28,6 +28,8 @@ from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     tags=["annotation", "example"],
+    description="From files in a bucket to exported labels: dataset import, mapping file, request, export",
+    doc_md=__doc__,
     params={
         "resource_url": Param("gs://my-bucket/drives/2024-08-02/", type="string", pattern="^[a-z0-9]+://"),
         "dataset_name": Param("Drive 2024-08-02", type="string", minLength=1, maxLength=60),
@@ -36,6 +38,7 @@ from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
     },
 )
 def annotation_dataset_to_export():
+    # [START howto_dataset_to_export]
     # Import, wait on the triggerer until the dataset is built, write the mapping to a file.
     dataset = ImportDatasetOperator(
         task_id="import_dataset",
@@ -76,6 +79,7 @@ def annotation_dataset_to_export():
         task_ids=wait.output,
         destination="file://{{ params.export_folder }}/{{ params.project_name | replace(' ', '_') }}.jsonl",
     )
+    # [END howto_dataset_to_export]
 
 
 annotation_dataset_to_export()
