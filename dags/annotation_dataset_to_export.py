@@ -55,7 +55,9 @@ def annotation_dataset_to_export():
         name="{{ params.project_name }}",
         data_type=3,
         deadline="2030-12-31",
-        operators=[{"type": "box", "label": "car"}],
+        labeling_tools=[
+            {"key": "box3d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box3d"}}
+        ],
         labelers=["alice"],
     )
     submitted = SubmitAnnotationDataOperator(

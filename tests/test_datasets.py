@@ -25,7 +25,7 @@ from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.signing import signature
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.triggers.annotation import AnnotationDatasetTrigger
-from tests._waiting import collect, set_conn
+from tests._waiting import OPERATORS, collect, set_conn
 from tests.conftest import AK, SK
 from tests.test_send_tasks import StateStore, TryTi
 
@@ -532,9 +532,7 @@ def _submitter(conn: str, data_ids: Any, **kwargs: Any) -> Any:
 def test_submit_reads_the_mapping_file_in_batches_and_keeps_each_answer(
     emulator: Emulator, make_hook, monkeypatch, tmp_path: Path
 ) -> None:
-    project = make_hook().create_project(
-        "Scenes", data_type=3, deadline="2030-06-01", operators=[{"type": "box"}]
-    )
+    project = make_hook().create_project("Scenes", data_type=3, deadline="2030-06-01", operators=OPERATORS)
     conn = set_conn(monkeypatch, "ds_submit", emulator.url)
     mapping = tmp_path / "mapping.jsonl"
     rows = [("s1", "d1"), ("s2", "d2"), ("s3", "d1"), ("s4", "d3"), ("s5", "d4"), ("s6", "d5")]
