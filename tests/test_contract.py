@@ -289,6 +289,8 @@ for _version in DOCS_REQUIRED.values():
             "/task/get": {"projectId", "taskId"},
             "/project/tasks": {"projectId", "status", "startTime", "endTime"},
             "/tasks/export": {"projectId"},
+            "/dataset/import/async": {"resourceUrl", "fileTreeType", "dataType", "name"},
+            "/dataset/status": {"datasetId"},
         }
     )
 EXPORT_FORMS = ({"completeTimeAfter", "completeTimeBefore"}, {"taskIds"})
@@ -302,7 +304,8 @@ def sent_bodies(emu: Emulator) -> list[tuple[str, dict[str, Any]]]:
 
 
 def drive_every_endpoint(emu: Emulator, make_hook, monkeypatch, version: str) -> None:
-    """Every public call of both hooks, as operators, the sensor and the triggers make them."""
+    """Every public JSON call of both hooks, as operators, the sensor and the triggers make them
+    (the dataset upload is a multipart form: its fields are checked in tests/test_datasets.py)."""
     emu.api_version = version
     hook = make_hook(api_version=version)
     folder = hook.create_folder("f")
@@ -323,12 +326,15 @@ def drive_every_endpoint(emu: Emulator, make_hook, monkeypatch, version: str) ->
     hook.get_send_status(batch["batchId"])
     hook.export_tasks(project.project_id, task_ids=made.task_ids)
     hook.export_tasks(project.project_id, complete_after="2024-05-01", complete_before="2024-05-02")
+    dataset_id = hook.import_dataset("gs://bucket/scenes/", name="d", data_type=2)
+    hook.get_dataset_status(dataset_id)
 
     async def trigger_reads() -> None:
         async with AnnotationAsyncHook(set_conn(monkeypatch, f"contract_{version}", emu.url)) as async_hook:
             await async_hook.list_project_tasks(project.project_id, limit=1)
             await async_hook.get_task(project.project_id, made.task_ids[0])
             await async_hook.get_send_status(batch["batchId"])
+            await async_hook.get_dataset_status(dataset_id)
 
     asyncio.run(trigger_reads())
 
@@ -343,7 +349,8 @@ def test_every_request_body_carries_the_docs_required_fields(
         emulator.api_version = "2024-07"
     sent = sent_bodies(emulator)
     required = DOCS_REQUIRED[version]
-    assert {path for path, _ in sent} == set(required) - {"/project/get"}  # every POST of this version
+    # every POST of this version (the GETs carry their field in the query, checked by the emulator)
+    assert {path for path, _ in sent} == set(required) - {"/project/get", "/dataset/status"}
     missing = [
         (path, sorted(required[path] - set(body))) for path, body in sent if required[path] - set(body)
     ]

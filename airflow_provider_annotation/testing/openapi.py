@@ -164,6 +164,8 @@ _COMMON_REQUIRED: dict[str, tuple[str, ...]] = {
     "/task/get": ("projectId", "taskId"),
     "/project/tasks": ("projectId", "status", "startTime", "endTime"),
     "/tasks/export": ("projectId",),
+    "/dataset/import/async": ("resourceUrl", "fileTreeType", "dataType", "name"),
+    "/dataset/status": ("datasetId",),
 }
 REQUIRED_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "2024-07": {
