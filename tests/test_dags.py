@@ -199,7 +199,16 @@ def test_dataset_to_export_with_both_waits_deferred(airflow_env, emulator, monke
     request = sent["/annotation/request"]["json"]
     assert request["datasetId"] == int(dataset_id) and request["dataIds"] == [s["dataId"] for s in scenes]
     exported = [json.loads(line) for line in (tmp_path / "Drive_boxes.jsonl").read_text().splitlines()]
-    assert sorted(e["metadata"]["uniqueIdentifier"] for e in exported) == [s["dataId"] for s in scenes]
+    from airflow_provider_annotation.testing.openapi import annotation_result
+
+    # an exported item carries no task id and no data id (as the docs show): matched to the task
+    # whose generated result it is
+    by_result = {
+        json.dumps(annotation_result(t), sort_keys=True): t["dataId"] for t in emulator.tasks.values()
+    }
+    fields = ("annotations", "hints", "issues", "metadata", "notes")
+    found = sorted(by_result[json.dumps({k: e[k] for k in fields}, sort_keys=True)] for e in exported)
+    assert found == [s["dataId"] for s in scenes]
 
 
 # -- README promises checked by deliberate breakage (audit) -------------------------------------
