@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CONNECTION_ID = "annotation_ui"
+#: Progress lines the deferred sensor's log page must show: one per poll of the trigger, at least two.
+MIN_PROGRESS_LINES = 2
 #: The provider's relabelled standard fields.
 STANDARD = {"host": "openAPI base URL", "login": "Access Key ID", "password": "Secret Key"}
 #: Extra fields by label, and the widget that fits their values.
@@ -194,12 +196,13 @@ def sensor_log(d: Deployment, result: Result, page, shots: Path) -> None:  # noq
     page.goto(d.api_url + path)
     count_js = "needle => document.body.innerText.split(needle).length - 1"
     try:
-        page.wait_for_function(f"({count_js})({PROGRESS!r}) >= 2", timeout=30_000)
+        page.wait_for_function(f"({count_js})({PROGRESS!r}) >= {MIN_PROGRESS_LINES}", timeout=30_000)
     except PlaywrightTimeout:
         page.screenshot(path=str(shots / "sensor-log.png"))
         raise CheckFailed(
             f"the sensor's log page {path} shows {page.evaluate(count_js, PROGRESS)} line(s) with "
-            f"{PROGRESS!r} after 30 s, expected at least 2 (one per poll of the trigger); see sensor-log.png"
+            f"{PROGRESS!r} after 30 s, expected at least {MIN_PROGRESS_LINES} (one per poll of the trigger); "
+            "see sensor-log.png"
         ) from None
     text = page.locator("body").inner_text()
     expect(d.secret_key not in text, f"the sensor's log page {path} shows the connection's secret key")
