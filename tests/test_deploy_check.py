@@ -122,3 +122,43 @@ def test_a_create_refused_at_authentication_is_not_counted_as_sent(emulator):
     state = EmulatorOnly().emulator("/_emulator/state")
     assert count_requests(state, "workflow/create", range(31, 32)) == (1, 1)
     assert creates_for(EmulatorOnly(), 31) == ([workflow_id], 1)
+
+
+def test_the_deferral_runs_tasks_complete_one_poll_apart(emulator, monkeypatch):
+    """The deferral check paces its run's two tasks (`_pace`, called before every look the check
+    takes) so the trigger's polls see 0, 1, then 2 of 2 complete: the sensor's log, which the UI
+    check shows, holds several progress lines. Without the pacing the second poll sees both."""
+    import requests
+    from deploy_check.checks import _pace
+
+    from airflow_provider_annotation.endpoints import ANNOTATION_REQUEST, PROJECT_CREATE, TASK_GET
+    from airflow_provider_annotation.signing import signed_headers
+    from tests.conftest import AK, SK
+
+    monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 2)  # the CLI's default
+
+    def platform(path: str, body: dict) -> dict:
+        envelope = requests.post(emulator.url + path, json=body, headers=signed_headers(AK, SK), timeout=5)
+        return envelope.json()["data"]
+
+    class EmulatorOnly:  # the one part of a Deployment `_pace` uses
+        def emulator(self, path: str, method: str = "GET", payload: object = None) -> dict:
+            return requests.request(method, emulator.url + path, json=payload, timeout=5).json()
+
+    name = "Deploy check deferral"
+    box = {"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}
+    project = platform(
+        PROJECT_CREATE.path, {"name": name, "dataType": 2, "deadline": "2030-12-31", "operators": [box]}
+    )["projectId"]
+    sent = platform(ANNOTATION_REQUEST.path, {"projectId": project, "dataIds": ["f-1", "f-2"]})
+    task_ids = [t["taskId"] for t in sent["successTaskList"]]
+    paced: dict[str, str] = {}
+
+    def poll() -> int:
+        for _ in range(2):  # the check looks about once a second, many times between two polls
+            _pace(EmulatorOnly(), name, paced)
+        statuses = [platform(TASK_GET.path, {"projectId": project, "taskId": t})["status"] for t in task_ids]
+        return statuses.count(9)
+
+    assert [poll() for _ in range(3)] == [0, 1, 2]
+    assert paced == {"held": max(task_ids), "released": "set to 9 after 2 reads"}

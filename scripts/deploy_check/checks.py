@@ -29,6 +29,8 @@ DATASET_DAG = "annotation_dataset_to_export"
 DAGS = [PIPELINE_DAG, KILLED_DAG, KILLED_SEND_DAG, LOAD_DAG, DATASET_DAG]
 LOAD_COUNT = 100
 RUN_TIMEOUT_S = 300
+#: What the trigger logs once per poll of a wait (``triggers/annotation.py``, `WaitProgress.line`).
+PROGRESS = "Progress:"
 
 
 @dataclass
@@ -421,11 +423,12 @@ def datasets(d: Deployment, result: Result) -> None:
 def deferral(d: Deployment, result: Result) -> None:
     """The pipeline's sensor really defers: its task instance is seen `deferred` through the REST
     API while no task of the run holds a worker slot, the triggerer's log shows the trigger, and the
-    run then ends green. (The deployment's emulator completes a task on its second status read, so
-    the wait lasts one poke interval.)"""
+    run then ends green. Its tasks complete one poll apart (`_pace`), so the sensor's log holds
+    several progress lines; the UI check shows them (``d.deferred_sensor``)."""
     seen: dict[str, set[str]] = {"sensor": set(), "running_while_deferred": set(), "trigger": set()}
 
     def watch() -> None:
+        _pace(d, conf["project_name"], paced)
         tis = {ti["task_id"]: ti for ti in d.api.task_instances(PIPELINE_DAG, run_id_box[0])}
         sensor = tis.get("wait_for_annotation")
         if not sensor:
@@ -439,6 +442,7 @@ def deferral(d: Deployment, result: Result) -> None:
                 seen["trigger"].add(f"{trigger['classpath']} on triggerer job {job['id']}")
 
     run_id_box = [""]
+    paced: dict[str, str] = {}
     d.api.unpause(PIPELINE_DAG)
     conf_tag = "deferral"
     conf = {
@@ -463,3 +467,39 @@ def deferral(d: Deployment, result: Result) -> None:
         f"no triggerer job was seen holding the sensor's trigger: {sorted(seen['trigger'])}",
     )
     result.say(f"while deferred: {sorted(seen['trigger'])}; no task of the run held a worker slot")
+    ti = d.api.task_instance(PIPELINE_DAG, run_id_box[0], "wait_for_annotation")
+    log = d.api.log_text(PIPELINE_DAG, run_id_box[0], "wait_for_annotation", ti["try_number"])
+    progress = [line.strip() for line in log.splitlines() if PROGRESS in line]
+    result.say(
+        f"task {paced.get('held', '-')} held at Working, completed after the second poll "
+        f"({paced.get('released', 'never')}); the sensor's log (REST API) has {len(progress)} "
+        f"progress lines, the last: {progress[-1][:200] if progress else '-'}"
+    )
+    expect(len(progress) >= 2, f"the sensor's log has {len(progress)} lines with {PROGRESS!r}, expected >= 2")
+    # For the UI check: the finished sensor whose log it opens.
+    d.deferred_sensor = (PIPELINE_DAG, run_id_box[0], "wait_for_annotation", ti["try_number"])
+
+
+def _pace(d: Deployment, project_name: str, paced: dict[str, str]) -> None:
+    """Make the deferral run's two tasks complete one poll of the trigger apart, so its log shows
+    progress (0, then 1, then 2 of 2 complete): the first completes on its own at its second status
+    read (the emulator's ``--tasks-complete-after-reads`` default, 2); the second is held at Working
+    (3) until the trigger's second poll has read it, then set complete for the third poll. Costs one
+    poke interval (30 s) more than both completing at the second poll."""
+    if "released" in paced:
+        return
+    state = d.emulator("/_emulator/state")
+    project = next((int(p) for p, v in state["projects"].items() if v["name"] == project_name), None)
+    tasks = _objects_of(state, project)[0] if project is not None else []
+    if len(tasks) < 2:
+        return
+    held, task = tasks[-1], state["tasks"][tasks[-1]]
+    if "held" not in paced:
+        if task["status"] == 1:  # not yet read twice (it would be complete): hold it at Working
+            d.emulator(f"/_emulator/tasks/{held}/status", "POST", {"status": 3})
+            paced["held"] = held
+        else:
+            paced["released"] = f"not held: status {task['status']} at first sight"
+    elif task.get("reads", 0) >= 2:  # the second poll saw it working: complete it for the third
+        d.emulator(f"/_emulator/tasks/{held}/status", "POST", {"status": 9})
+        paced["released"] = f"set to 9 after {task['reads']} reads"

@@ -34,6 +34,8 @@ class Deployment:
     timings: dict[str, float] = field(default_factory=dict)
     secret_key: str = field(default_factory=lambda: "sk-" + secrets.token_hex(16))
     ports: dict[str, int] = field(default_factory=dict)
+    #: (dag id, run id, task id, try number) of a finished deferred sensor (the deferral check's).
+    deferred_sensor: tuple[str, str, str, int] | None = None
 
     def __post_init__(self) -> None:
         for name in ("postgres", "redis", "api", "worker_logs", "trigger_logs"):

@@ -1,13 +1,15 @@
-"""The connection form in a real browser: headless Chromium (the system's) driven by playwright."""
+"""The connection form, and a deferred sensor's log, in a real browser: headless Chromium (the
+system's) driven by playwright."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from deploy_check.checks import Result, expect
+from deploy_check.checks import PROGRESS, Result, expect
 from deploy_check.deployment import ACCESS_KEY, Deployment
 from deploy_check.processes import CheckFailed
 
@@ -22,6 +24,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CONNECTION_ID = "annotation_ui"
+#: Progress lines the deferred sensor's log page must show: one per poll of the trigger, at least two.
+MIN_PROGRESS_LINES = 2
 #: The provider's relabelled standard fields.
 STANDARD = {"host": "openAPI base URL", "login": "Access Key ID", "password": "Secret Key"}
 #: Extra fields by label, and the widget that fits their values.
@@ -78,7 +82,8 @@ def expand(page, section: str) -> None:  # noqa: ANN001 - playwright Page
 
 
 def connection_form(d: Deployment, result: Result) -> None:
-    """Log in, open Admin -> Connections -> Add, pick the type, check the fields, Test, Save."""
+    """Log in, open Admin -> Connections -> Add, pick the type, check the fields, Test, Save; then
+    the deferred sensor's log page (`sensor_log`)."""
     from playwright.sync_api import sync_playwright
 
     shots = Path(d.report_dir)
@@ -88,6 +93,7 @@ def connection_form(d: Deployment, result: Result) -> None:
         page.set_default_timeout(30_000)
         try:
             _run(d, result, page, shots)
+            sensor_log(d, result, page, shots)
         except Exception:
             page.screenshot(path=str(shots / "ui-failure.png"), full_page=True)
             (shots / "ui-failure.aria.yaml").write_text(page.locator("body").aria_snapshot())
@@ -176,3 +182,44 @@ def _run(d: Deployment, result: Result, page, shots: Path) -> None:  # noqa: ANN
     expect(status == 200 and "Successful" in message, f"Test in the UI did not succeed: {message[:500]}")
     if poor:
         raise CheckFailed(f"{len(poor)} extra field(s) render poorly (see above)")
+
+
+def sensor_log(d: Deployment, result: Result, page, shots: Path) -> None:  # noqa: ANN001 - playwright Page
+    """The finished deferred sensor's log page, as a user opens it: at least two progress lines (one
+    per poll of the trigger) and no secret key; screenshot ``sensor-log.png``."""
+    if d.deferred_sensor is None:
+        result.say("sensor log: not looked at, no deferred sensor ran (run with --only deferral ui)")
+        return
+    dag_id, run_id, task_id, try_number = d.deferred_sensor
+    path = f"/dags/{dag_id}/runs/{quote(run_id, safe='')}/tasks/{task_id}?try_number={try_number}"
+    page.set_viewport_size({"width": 1280, "height": 900})  # the log is short: no blank half page
+    page.goto(d.api_url + path)
+    count_js = "needle => document.body.innerText.split(needle).length - 1"
+    try:
+        page.wait_for_function(f"({count_js})({PROGRESS!r}) >= {MIN_PROGRESS_LINES}", timeout=30_000)
+    except PlaywrightTimeout:
+        page.screenshot(path=str(shots / "sensor-log.png"))
+        raise CheckFailed(
+            f"the sensor's log page {path} shows {page.evaluate(count_js, PROGRESS)} line(s) with "
+            f"{PROGRESS!r} after 30 s, expected at least {MIN_PROGRESS_LINES} (one per poll of the trigger); "
+            "see sensor-log.png"
+        ) from None
+    text = page.locator("body").inner_text()
+    expect(d.secret_key not in text, f"the sensor's log page {path} shows the connection's secret key")
+    lines = [line.strip() for line in text.splitlines() if PROGRESS in line]
+    page.keyboard.press("w")  # the log viewer's "wrap" hotkey: the whole line, not its start
+    try:
+        fits = "el => el.getBoundingClientRect().right <= window.innerWidth"
+        page.wait_for_function(fits, arg=page.get_by_text(PROGRESS).last.element_handle(), timeout=5_000)
+        wrapped = True
+    except PlaywrightTimeout:  # a look only: the lines are there either way
+        wrapped = False
+    page.get_by_text(PROGRESS).first.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "sensor-log.png"))
+    result.say(
+        f"the sensor's log page {path} shows {len(lines)} progress lines "
+        f"({'wrapped' if wrapped else 'not wrapped'}), no secret key:"
+    )
+    for line in lines:
+        result.say(f"  {line[:200]}")
+    result.say("screenshot: sensor-log.png (the deferred sensor's log)")
