@@ -18,12 +18,17 @@ from airflow_provider_annotation.operators.project_setup import CreateProjectsOp
 COUNT = 1000
 #: Creates sent before the first try announces itself, so the check can kill it mid-run.
 ANNOUNCE_AFTER = 300
+#: Seconds after the first create before the announcement: the task keeps ids every second, so by
+#: then some are kept, and the retry has kept ids to return as well as names to look up.
+ANNOUNCE_NOT_BEFORE_S = 2.5
 
 
 class AnnouncedMidRun(CreateProjectsOperator):
-    """On its first try, once `ANNOUNCE_AFTER` creates were sent, writes its PID to a marker file
-    and from then on paces every worker to 0.05 s per create, so the kill lands in the middle. A
-    later try is the plain operator."""
+    """On its first try, once `ANNOUNCE_AFTER` creates were sent and `ANNOUNCE_NOT_BEFORE_S` have
+    passed since the first (so the task has kept ids at least once: it keeps them every second),
+    writes its PID to a marker file; from the `ANNOUNCE_AFTER`-th create on it paces every worker
+    to 0.1 s per create, so the kill lands in the middle even on an idle machine, where 300 creates
+    take well under a second. A later try is the plain operator."""
 
     def execute(self, context):
         ti = context["ti"]
@@ -37,6 +42,8 @@ class AnnouncedMidRun(CreateProjectsOperator):
         if self._marker is None:
             return pacer
         sent = [0]
+        first: list[float] = []
+        announced = [False]
         lock = threading.Lock()
         marker, before = self._marker, pacer.before_attempt
 
@@ -44,10 +51,13 @@ class AnnouncedMidRun(CreateProjectsOperator):
             before()
             with lock:
                 sent[0] += 1
-                if sent[0] == ANNOUNCE_AFTER:
-                    marker.write_text(json.dumps({"pid": os.getpid(), "sent": ANNOUNCE_AFTER}))
+                first[:] = first or [time.monotonic()]
+                due = sent[0] >= ANNOUNCE_AFTER and time.monotonic() - first[0] >= ANNOUNCE_NOT_BEFORE_S
+                if due and not announced[0]:
+                    announced[0] = True
+                    marker.write_text(json.dumps({"pid": os.getpid(), "sent": sent[0]}))
             if sent[0] >= ANNOUNCE_AFTER:
-                time.sleep(0.05)
+                time.sleep(0.1)
 
         pacer.before_attempt = announcing
         return pacer
