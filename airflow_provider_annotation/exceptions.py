@@ -113,6 +113,12 @@ class AnnotationApiError(AnnotationError):
             parts.append(f"after {self.attempts} attempts")
         return "; ".join(parts)
 
+    def with_message(self, message: str) -> AnnotationApiError:
+        """The same error with another message (a hint added): every other field and the advice
+        kept, by the rule pickling keeps them (`__reduce__`), so a new field cannot be dropped."""
+        rebuild, (cls, _, fields, advice) = self.__reduce__()
+        return rebuild(cls, message, fields, advice)
+
     def __reduce__(self):  # keep pickling (e.g. across processes) lossless
         return (
             _rebuild,

@@ -674,19 +674,10 @@ def with_api_version_hint(err: AnnotationApiError, api_version: str) -> Annotati
     said_unknown = err.code is not None and any(word in text for word in _UNKNOWN_WORDS)
     if not (err.http_status == 404 or err.code == PlatformCode.NOT_FOUND or said_unknown):
         return err
-    hinted = type(err)(
+    return err.with_message(
         f"{err.message}; {API_VERSION_HINT} (the public docs show Create Workflow at /workflow/create "
-        "with workflow.vertex: set api_version in the connection's extras)",
-        code=err.code,
-        request_id=err.request_id,
-        http_status=err.http_status,
-        endpoint=err.endpoint,
-        method=err.method,
-        retry_after=err.retry_after,
-        attempts=err.attempts,
+        "with workflow.vertex: set api_version in the connection's extras)"
     )
-    hinted.advice = err.advice  # what the hook said to fix still holds
-    return hinted
 
 
 def check_annotation_request(body: Mapping[str, Any], api_version: str) -> None:
