@@ -97,6 +97,12 @@ class Case:
     read: bool = False  # a read (POST /project/list), not a create
 
 
+#: One box tool in the docs' labeling-tool shape, for every project the soak makes.
+LABELING_TOOLS = [
+    {"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}
+]
+
+
 def _cases() -> list[Case]:
     """The fault mix. Imported lazily: the emulator pulls in FastAPI/uvicorn."""
     from airflow_provider_annotation.testing import Fault
@@ -537,14 +543,7 @@ def soak_waits(waits: int, seed: int, knobs: Knobs) -> tuple[list[WaitResult], i
                     f"soak-{i}",
                     data_type=2,
                     deadline="2030-01-01",
-                    operators=[
-                        {
-                            "key": "box2d-car",
-                            "type": "slot",
-                            "label": "car",
-                            "slotSpecification": {"type": "box2d"},
-                        }
-                    ],
+                    operators=LABELING_TOOLS,
                 )
                 made = hook.request_annotation(project.project_id, [f"w{i}-{j}" for j in range(size)])
                 plans.append((f"{size} tasks", project.project_id, made.task_ids))
@@ -554,14 +553,7 @@ def soak_waits(waits: int, seed: int, knobs: Knobs) -> tuple[list[WaitResult], i
                     f"soak-hostile-{name}"[:60],
                     data_type=2,
                     deadline="2030-01-01",
-                    operators=[
-                        {
-                            "key": "box2d-car",
-                            "type": "slot",
-                            "label": "car",
-                            "slotSpecification": {"type": "box2d"},
-                        }
-                    ],
+                    operators=LABELING_TOOLS,
                 )
                 hostile.append(
                     (
