@@ -24,12 +24,12 @@ from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperat
 from airflow_provider_annotation.coercion import to_name_list, to_pools
 from airflow_provider_annotation.exceptions import (
     AnnotationConflictError,
-    AnnotationConnectionConfigError,
     AnnotationInputError,
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
 from airflow_provider_annotation.links import push_no_link, push_platform_url
+from airflow_provider_annotation.operators.base import connection_failure, open_hook  # noqa: F401 - re-exported
 from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
@@ -56,13 +56,6 @@ def input_failure(err: AnnotationInputError) -> AirflowFailException:
     return AirflowFailException(f"{err}\n{NOT_RETRYING_INPUT}")
 
 
-def connection_failure(err: AnnotationConnectionConfigError, conn_id: str) -> AirflowFailException:
-    """A connection that breaks a rule fails at once: a retry would read the same connection."""
-    return AirflowFailException(
-        f"{err}\nNothing was sent; not retrying: fix the connection {conn_id!r}, then clear the task."
-    )
-
-
 def note_no_state_store(log: Any, consequence: str) -> None:
     """Say why a task has no ``task_state_store``, naming the true cause: Airflow before 3.3 (a
     warning: retries repeat the work), or a run outside a task run such as ``execute(context={})``
@@ -71,18 +64,6 @@ def note_no_state_store(log: Any, consequence: str) -> None:
         log.info("Run outside a task run (no task_state_store in the context): %s", consequence)
     else:
         log.warning("No task_state_store (Airflow < 3.3): %s", consequence)
-
-
-def open_hook(conn_id: str) -> AnnotationHook:
-    """A hook whose connection is already resolved and checked, so a bad one fails before sending."""
-    from airflow_provider_annotation.hooks.annotation import AnnotationHook
-
-    hook = AnnotationHook(annotation_conn_id=conn_id)
-    try:
-        hook.config  # noqa: B018 - resolves and checks the connection
-    except AnnotationConnectionConfigError as err:
-        raise connection_failure(err, conn_id) from err
-    return hook
 
 
 def workflow_pools(pools: object, shorthand: Mapping[str, object]) -> list[Any] | None:
