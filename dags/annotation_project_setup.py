@@ -40,7 +40,7 @@ PROJECT_NAME = "{{ params.project_name or 'Cars 2D ' ~ run_id }}"
         "project_name": Param("", type="string", description="New project's name; empty: one per run"),
         "data_type": Param(2, enum=[2, 3], description="2 for 2D, 3 for 3D"),
         "deadline": Param("2030-12-31", type="string", format="date", description="YYYY-MM-DD"),
-        "operators": Param(
+        "labeling_tools": Param(
             [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}],
             type="array",
             description="Labeling-tool configuration, as the platform documents it",
@@ -58,7 +58,7 @@ def annotation_project_setup():
         name=PROJECT_NAME,
         data_type="{{ params.data_type }}",
         deadline="{{ params.deadline }}",
-        operators="{{ params.operators | tojson }}",
+        labeling_tools="{{ params.labeling_tools | tojson }}",
         folder_id=folder.output,
         labelers="{{ params.labelers }}",
         inspectors="{{ params.inspectors }}",
