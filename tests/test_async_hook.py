@@ -17,8 +17,7 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.hooks.annotation import AnnotationAsyncHook
 from airflow_provider_annotation.signing import SIGNATURE_HEADER
 from airflow_provider_annotation.testing import Emulator, Fault
-from tests._waiting import make_tasks, set_conn
-from tests.conftest import SK
+from tests.helpers import SK, make_tasks, set_conn
 
 
 def run(coro):

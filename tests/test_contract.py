@@ -23,9 +23,8 @@ from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHo
 from airflow_provider_annotation.project import create_workflow_endpoint
 from airflow_provider_annotation.testing import Emulator, Fault, openapi
 from airflow_provider_annotation.testing.state import Settings
-from tests._waiting import OPERATORS, set_conn
-from tests.conftest import AK, SK
 from tests.docs_samples import SAMPLES
+from tests.helpers import AK, OPERATORS, SK, set_conn
 
 # --- the signature: known answers --------------------------------------------------------------
 
