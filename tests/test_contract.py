@@ -451,7 +451,7 @@ def test_the_submit_operator_fails_without_dataset_id_on_2024_08_before_sending(
     from airflow.sdk.exceptions import AirflowFailException
 
     from airflow_provider_annotation.operators.project_setup import SubmitAnnotationDataOperator
-    from tests.conftest import connection_json
+    from tests.helpers import connection_json
 
     conn = connection_json(emulator.url, retry_base_delay=0, api_version="2024-08")
     monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", conn)

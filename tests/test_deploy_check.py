@@ -100,7 +100,7 @@ def test_a_create_refused_at_authentication_is_not_counted_as_sent(emulator):
 
     from airflow_provider_annotation.endpoints import CREATE_WORKFLOW
     from airflow_provider_annotation.signing import signed_headers
-    from tests.conftest import AK, SK
+    from tests.helpers import AK, SK
 
     class EmulatorOnly:  # the one part of a Deployment these counts read
         def emulator(self, path: str) -> dict:
@@ -133,7 +133,7 @@ def test_the_deferral_runs_tasks_complete_one_poll_apart(emulator, monkeypatch):
 
     from airflow_provider_annotation.endpoints import ANNOTATION_REQUEST, PROJECT_CREATE, TASK_GET
     from airflow_provider_annotation.signing import signed_headers
-    from tests.conftest import AK, SK
+    from tests.helpers import AK, SK
 
     monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 2)  # the CLI's default
 

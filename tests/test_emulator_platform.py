@@ -33,10 +33,10 @@ from airflow_provider_annotation.endpoints import (
 from airflow_provider_annotation.signing import signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing.state import FIRST_TASK_ID, decoy_projects
+from tests.helpers import OPERATORS
 
 AK, SK = "ak-platform", "sk-platform"
 POOLS = [{"name": "Distribution", "type": 0}, {"name": "Labeling", "type": 1}, {"name": "Done", "type": 5}]
-OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 DECOYS = decoy_projects(250)
 #: The fields ``/project/tasks`` requires besides ``projectId``: every task ever created.
 EVERY_TASK = {"status": 1, "startTime": 0, "endTime": 4102444800000}
