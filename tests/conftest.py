@@ -30,6 +30,21 @@ settings.register_profile("annotation", deadline=None)
 settings.load_profile("annotation")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "emulator: uses the session's emulator (set on collection; needs the testing extra)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests on the session's emulator, so `-m "not emulator"` runs the rest where the
+    emulator's extra (FastAPI, uvicorn) is not installed."""
+    for item in items:
+        if "emulator_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.emulator)
+
+
 class LogSink(io.StringIO):
     """Where every log line of the test session goes (structlog and stdlib alike), at DEBUG, so
     tests can read exactly what a user's task log would hold."""
