@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,18 @@ def set_conn(monkeypatch: pytest.MonkeyPatch, conn_id: str, url: str, **extra: o
     extra.setdefault("retry_base_delay", 0)
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", connection_json(url, **extra))
     return conn_id
+
+
+def wait_until(probe: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    """What `probe` returns once it is truthy, checked every 10 ms; a failure naming `what` after
+    `timeout` seconds. For a test that waits on something another thread or process does: it goes
+    on as soon as that happened, and the deadline only bounds a broken run."""
+    deadline = time.monotonic() + timeout
+    while not (value := probe()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(0.01)
+    return value
 
 
 # --- the waiting path: tasks to wait on, a trigger's events ---------------------------------------
