@@ -4,28 +4,45 @@ from __future__ import annotations
 
 import fcntl
 import io
-import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
 
-from airflow_provider_annotation.testing import Emulator
+# Re-exported: older test modules import these names from here.
+from tests.helpers import AIRFLOW, AK, SK, connection_json
+
+if TYPE_CHECKING:
+    # The emulator needs the `testing` extra (FastAPI, uvicorn): only the fixtures that start it
+    # import it, so pure tests run without the extra.
+    from airflow_provider_annotation.testing import Emulator
+
+__all__ = ["AIRFLOW", "AK", "SK", "connection_json"]
 
 # Property tests check behaviour, not speed: no per-example deadline, so a loaded CI machine cannot
 # turn a slow example into a failure. Examples stay at hypothesis' default count.
 settings.register_profile("annotation", deadline=None)
 settings.load_profile("annotation")
 
-#: The airflow CLI of the interpreter running the tests.
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-AK = "test-ak"
-SK = "test-sk-0123456789"
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "emulator: uses the session's emulator (set on collection; needs the testing extra)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests on the session's emulator, so `-m "not emulator"` runs the rest where the
+    emulator's extra (FastAPI, uvicorn) is not installed."""
+    for item in items:
+        if "emulator_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.emulator)
 
 
 class LogSink(io.StringIO):
@@ -61,6 +78,8 @@ def logs(log_sink: LogSink) -> LogSink:
 
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
+    from airflow_provider_annotation.testing import Emulator
+
     with Emulator(access_key=AK, secret_key=SK, port=0) as emu:
         yield emu
 
@@ -73,13 +92,6 @@ def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
     yield emulator_server
     emulator_server.reset()
     emulator_server.clock_offset_ms = 0
-
-
-def connection_json(host: str, login: str = AK, password: str = SK, **extra: object) -> str:
-    """An `AIRFLOW_CONN_<ID>` value, as users write it."""
-    return json.dumps(
-        {"conn_type": "annotation", "host": host, "login": login, "password": password, "extra": extra}
-    )
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ import pytest
 from airflow_provider_annotation.operators.annotation import CreateWorkflowOperator
 from airflow_provider_annotation.testing import Emulator
 from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
-from tests._waiting import collect
-from tests.conftest import AK, connection_json
+from tests.helpers import AK, collect, connection_json
 
 WRONG_SECRET = f"the Secret Key (Password) does not belong to Access Key ID {AK!r}"
 WRONG_PATH = "check the base URL in Host, including its path (e.g. https://host/openapi)"

@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.conftest import AIRFLOW, SK, connection_json
+from tests.helpers import AIRFLOW, SK, connection_json
 
 
 def airflow(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

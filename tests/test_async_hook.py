@@ -17,8 +17,7 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.hooks.annotation import AnnotationAsyncHook
 from airflow_provider_annotation.signing import SIGNATURE_HEADER
 from airflow_provider_annotation.testing import Emulator, Fault
-from tests._waiting import make_tasks, set_conn
-from tests.conftest import SK
+from tests.helpers import SK, make_tasks, set_conn
 
 
 def run(coro):
@@ -135,7 +134,7 @@ def test_reads_racing_to_first_use_share_one_client(emulator: Emulator, monkeypa
 
     async def remote_lookup(conn_id: str) -> object:
         """The lookup as it goes through the API server or a secrets backend: it suspends."""
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # a suspension, not a wait: the other reads run meanwhile
         return await real_lookup(conn_id)
 
     monkeypatch.setattr(async_annotation, "aget_connection", remote_lookup)

@@ -20,9 +20,7 @@ from airflow_provider_annotation.operators._batch import STATE_KEY
 from airflow_provider_annotation.operators.project_setup import CreateProjectsOperator
 from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.testing import Fault
-from tests.conftest import connection_json
-
-OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
+from tests.helpers import OPERATORS, connection_json
 
 
 def spec(i: int, **kwargs) -> dict:

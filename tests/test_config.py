@@ -12,7 +12,7 @@ from airflow.sdk import Connection
 
 from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError, AnnotationUnavailableError
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
-from tests.conftest import AIRFLOW, connection_json
+from tests.helpers import AIRFLOW, connection_json
 
 
 def conn(host="https://openapi.example.com/openapi", login="AK", password="s3cr3t-value", extra=None, **kw):

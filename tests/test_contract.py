@@ -23,9 +23,8 @@ from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHo
 from airflow_provider_annotation.project import create_workflow_endpoint
 from airflow_provider_annotation.testing import Emulator, Fault, openapi
 from airflow_provider_annotation.testing.state import Settings
-from tests._waiting import OPERATORS, set_conn
-from tests.conftest import AK, SK
 from tests.docs_samples import SAMPLES
+from tests.helpers import AK, OPERATORS, SK, set_conn
 
 # --- the signature: known answers --------------------------------------------------------------
 
@@ -452,7 +451,7 @@ def test_the_submit_operator_fails_without_dataset_id_on_2024_08_before_sending(
     from airflow.sdk.exceptions import AirflowFailException
 
     from airflow_provider_annotation.operators.project_setup import SubmitAnnotationDataOperator
-    from tests.conftest import connection_json
+    from tests.helpers import connection_json
 
     conn = connection_json(emulator.url, retry_base_delay=0, api_version="2024-08")
     monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", conn)

@@ -8,33 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from airflow_provider_annotation.endpoints import CREATE_WORKFLOW
-from tests.conftest import AIRFLOW, connection_json
-
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "dags"
-TEST_DAGS = ROOT / "tests" / "dags"
+from tests.helpers import EXAMPLES, ROOT, TEST_DAGS, run_dag
 
 pytestmark = pytest.mark.dags
-
-
-def run_dag(airflow_env, emulator, dags_folder: Path, dag_id: str, conf: dict | None = None, **extra: object):
-    """`airflow dags test dag_id` (exit code, output); `extra` goes into the connection's extras."""
-    env = {
-        **airflow_env,
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
-        "AIRFLOW_CONN_ANNOTATION_DEFAULT": connection_json(emulator.url, **{"retry_base_delay": 0, **extra}),
-    }
-    cmd = [AIRFLOW, "dags", "test", dag_id]
-    if conf is not None:
-        cmd += ["--conf", json.dumps(conf)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 def created(emulator) -> list[dict]:

@@ -25,9 +25,7 @@ from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.signing import signature
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.triggers.annotation import AnnotationDatasetTrigger
-from tests._waiting import OPERATORS, collect, set_conn
-from tests.conftest import AK, SK
-from tests.test_send_tasks import StateStore, TryTi
+from tests.helpers import AK, OPERATORS, SK, StateStore, TryTi, collect, set_conn
 
 GS = "gs://bucket/scenes/"
 

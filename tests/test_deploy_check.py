@@ -4,7 +4,6 @@ their promises. The deployment itself runs in scripts/deploy-check.sh, not here.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -69,9 +68,7 @@ def test_processes_are_recorded_and_stopped_with_their_children(tmp_path):
     pid_file = tmp_path / "pids"
     processes = Processes(tmp_path, env={"PATH": "/usr/bin:/bin"}, pid_file=pid_file)
     parent = processes.start("sleeper", ["sh", "-c", "sleep 300 & sleep 300; wait"])
-    deadline = time.monotonic() + 10
-    while len(descendants(parent.pid)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for("both children started", lambda: len(descendants(parent.pid)) >= 2, 10)
     children = descendants(parent.pid)
     assert len(children) == 2
     assert pid_file.read_text() == f"{parent.pid} sleeper\n"
@@ -100,7 +97,7 @@ def test_a_create_refused_at_authentication_is_not_counted_as_sent(emulator):
 
     from airflow_provider_annotation.endpoints import CREATE_WORKFLOW
     from airflow_provider_annotation.signing import signed_headers
-    from tests.conftest import AK, SK
+    from tests.helpers import AK, SK
 
     class EmulatorOnly:  # the one part of a Deployment these counts read
         def emulator(self, path: str) -> dict:
@@ -133,7 +130,7 @@ def test_the_deferral_runs_tasks_complete_one_poll_apart(emulator, monkeypatch):
 
     from airflow_provider_annotation.endpoints import ANNOTATION_REQUEST, PROJECT_CREATE, TASK_GET
     from airflow_provider_annotation.signing import signed_headers
-    from tests.conftest import AK, SK
+    from tests.helpers import AK, SK
 
     monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 2)  # the CLI's default
 

@@ -19,6 +19,7 @@ from airflow_provider_annotation.endpoints import PROJECT_GET as _PROJECT_GET
 from airflow_provider_annotation.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing import emulator as emulator_module
+from tests.helpers import wait_until
 
 CREATE_WORKFLOW_PATH = CREATE_WORKFLOW.path
 PROJECT_LIST_PATH = PROJECT_LIST.path
@@ -332,7 +333,7 @@ def test_slow_without_acting_acts_late(emu: Emulator) -> None:
     with pytest.raises(requests.ReadTimeout):
         create(emu, timeout=0.1)
     assert emu.workflows == {}
-    time.sleep(0.6)
+    wait_until(lambda: emu.requests[-1]["status"] is not None, "the emulator answering the slow request")
     assert list(emu.workflows) == [18000]
 
 

@@ -14,7 +14,7 @@ from airflow_provider_annotation.exceptions import AnnotationUnavailableError
 from airflow_provider_annotation.signing import signed_headers
 from airflow_provider_annotation.testing import Emulator
 from airflow_provider_annotation.testing.emulator import parse_args
-from tests.conftest import AK, SK
+from tests.helpers import AK, SK
 
 
 def list_once(url: str) -> requests.Response:

@@ -33,10 +33,10 @@ from airflow_provider_annotation.endpoints import (
 from airflow_provider_annotation.signing import signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing.state import FIRST_TASK_ID, decoy_projects
+from tests.helpers import OPERATORS
 
 AK, SK = "ak-platform", "sk-platform"
 POOLS = [{"name": "Distribution", "type": 0}, {"name": "Labeling", "type": 1}, {"name": "Done", "type": 5}]
-OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 DECOYS = decoy_projects(250)
 #: The fields ``/project/tasks`` requires besides ``projectId``: every task ever created.
 EVERY_TASK = {"status": 1, "startTime": 0, "endTime": 4102444800000}
@@ -799,7 +799,10 @@ def test_cli_complete_after_flag() -> None:
         project_id = answer(url, PROJECT_CREATE.path, project_body())[1]["projectId"]
         requested = answer(url, ANNOTATION_REQUEST.path, {"projectId": project_id, "dataIds": ["a"]})[1]
         (task,) = requested["successTaskList"]
-        time.sleep(0.2)  # past the 0.05 s: not a timing assertion, only "later than"
+        # About the clock itself: the task completes 0.05 s after its creation by the clock of the
+        # emulator's own process, which a test cannot move once started. The sleep only makes the
+        # read later than that; a loaded machine makes it later still, never too early.
+        time.sleep(0.2)
         read = {"projectId": project_id, "taskId": task["taskId"]}
         assert answer(url, TASK_GET.path, read)[1]["status"] == 9
     finally:

@@ -110,7 +110,7 @@ def test_a_call_error_shows_every_field(emulator, make_hook):
 
 def test_an_unusable_connection_is_a_value_error_naming_the_field(monkeypatch):
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
-    from tests.conftest import connection_json
+    from tests.helpers import connection_json
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_AUDIT_BAD", connection_json("https://api.example.com", max_attempts="many")

@@ -17,7 +17,7 @@ from airflow_provider_annotation.exceptions import AnnotationInputError, Annotat
 from airflow_provider_annotation.operators.annotation import ExportTasksOperator
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing.openapi import annotation_result
-from tests.conftest import connection_json
+from tests.helpers import connection_json
 
 PROJECT = 1000
 

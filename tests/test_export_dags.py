@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_annotation.endpoints import TASKS_EXPORT
 from airflow_provider_annotation.testing import Emulator
 from airflow_provider_annotation.testing.openapi import annotation_result
-from tests.test_setup_dags import EXAMPLES, TEST_DAGS, run_dag, task_states
+from tests.helpers import EXAMPLES, TEST_DAGS, run_dag, task_states
 
 pytestmark = pytest.mark.dags
 

@@ -30,7 +30,7 @@ from airflow_provider_annotation.exceptions import (
 from airflow_provider_annotation.hooks.annotation import AnnotationHook
 from airflow_provider_annotation.signing import signature
 from airflow_provider_annotation.testing import Emulator, Fault
-from tests.conftest import AK, SK
+from tests.helpers import AK, SK
 
 CREATE_WORKFLOW = _CREATE_WORKFLOW.path
 PROJECT_GET = _PROJECT_GET.path

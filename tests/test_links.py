@@ -87,8 +87,7 @@ def test_the_sensor_pushes_its_link_before_deferring_and_a_batch_template_gives_
     from airflow.providers.common.compat.sdk import TaskDeferred
 
     from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
-    from tests._waiting import set_conn
-    from tests.test_send_tasks import RecordingTi
+    from tests.helpers import RecordingTi, set_conn
 
     for template, expected in (
         (
@@ -146,8 +145,7 @@ def test_format_specs_and_conversions_are_refused_where_the_connection_is_read(
     from airflow.providers.common.compat.sdk import AirflowFailException
 
     from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
-    from tests._waiting import set_conn
-    from tests.test_send_tasks import RecordingTi
+    from tests.helpers import RecordingTi, set_conn
 
     conn = set_conn(monkeypatch, "link_bad", emulator.url, ui_url_template=template)
     sensor = AnnotationTaskSensor(task_id="wait", project_id=42, task_ids=["1"], annotation_conn_id=conn)
@@ -173,8 +171,7 @@ def test_every_id_placed_into_a_link_is_url_quoted() -> None:
 
 def test_every_operator_that_knows_the_project_pushes_its_link(emulator, monkeypatch, tmp_path) -> None:
     from airflow_provider_annotation.operators import annotation as ops
-    from tests._waiting import OPERATORS, set_conn
-    from tests.test_send_tasks import RecordingTi
+    from tests.helpers import OPERATORS, RecordingTi, set_conn
 
     conn = set_conn(
         monkeypatch, "link_ops", emulator.url, ui_url_template="https://app.example.com/p/{project_id}"

@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_annotation.operators.annotation import CreateWorkflowOperator
 from airflow_provider_annotation.workflow import PoolType, WorkflowValidationError
-from tests.conftest import connection_json
+from tests.helpers import connection_json
 
 POOLS = [
     {"name": "Distribution pool", "type": PoolType.DISTRIBUTION, "runMode": 0},

@@ -40,8 +40,8 @@ from airflow_provider_annotation.project import (
 )
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing.state import FIRST_TASK_ID, decoy_projects
+from tests.helpers import OPERATORS
 
-OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
 POOLS = [
     {"name": "Distribution pool", "type": 0, "runMode": 0},
     {"name": "Labeling pool", "type": 1, "workers": ["alice"]},

@@ -16,7 +16,7 @@ from airflow_provider_annotation.operators.annotation import (
 )
 from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
 from airflow_provider_annotation.testing import Emulator
-from tests._waiting import OPERATORS, set_conn
+from tests.helpers import OPERATORS, set_conn
 
 
 @pytest.fixture

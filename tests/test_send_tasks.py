@@ -13,8 +13,7 @@ from airflow_provider_annotation.operators.annotation import SendTasksOperator
 from airflow_provider_annotation.status import Phase, batch_summary, classify_batch
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing.emulator import import_error
-from tests._waiting import OPERATORS
-from tests.test_setup_dags import TEST_DAGS, run_dag, task_states
+from tests.helpers import OPERATORS, TEST_DAGS, RecordingTi, StateStore, TryTi, run_dag, task_states
 
 
 def dup(n: int) -> dict[str, str]:
@@ -35,16 +34,6 @@ def json_answer(data: Any) -> str:
     import json
 
     return json.dumps({"code": 200, "success": True, "message": "Success", "requestId": "r1", "data": data})
-
-
-class RecordingTi:
-    """Stands in for the task instance's XCom push (the one thing execute_complete touches)."""
-
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
 
 
 def test_duplicates_are_counted_apart_from_failures() -> None:
@@ -165,23 +154,6 @@ def test_send_poll_reconnect_defer_through_airflow_dags_test(
 # task_state_store (get/set of JSON values), which the DAG run above exercises for real.
 
 
-class StateStore:
-    """The task_state_store of one task instance, kept across its tries."""
-
-    def __init__(self) -> None:
-        self.kept: dict[str, Any] = {}
-
-    def get(self, key: str) -> Any:
-        return self.kept.get(key)
-
-    def set(self, key: str, value: Any) -> None:
-        self.kept[key] = value
-
-
-class TryTi(RecordingTi):
-    stats_tags: dict[str, str] = {}
-
-
 def one_try(op: SendTasksOperator, store: StateStore) -> tuple[Any, TryTi]:
     ti = TryTi()
     try:
@@ -193,7 +165,7 @@ def one_try(op: SendTasksOperator, store: StateStore) -> tuple[Any, TryTi]:
 
 @pytest.fixture
 def send_env(emulator: Emulator, make_hook, monkeypatch) -> tuple[int, str]:
-    from tests._waiting import set_conn
+    from tests.helpers import set_conn
 
     project = make_hook().create_project("Imports", data_type=2, deadline="2030-06-01", operators=OPERATORS)
     template = "https://app.example.com/p/{project_id}/imports/{batch_id}"
@@ -361,7 +333,7 @@ def test_the_batch_trigger_waits_on_an_opaque_batch_id(emulator: Emulator, send_
     import time
 
     from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
-    from tests._waiting import collect
+    from tests.helpers import collect
 
     monkeypatch.setattr(emulator.state.settings, "batch_id_format", "b-{n:x}")
     monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 2)
@@ -454,7 +426,7 @@ def test_import_errors_stay_structured_bounded_scrubbed_and_without_json_lines(
     X-SIGN inside, and so was the import_summary XCom."""
     import json
 
-    from tests.conftest import SK
+    from tests.helpers import SK
 
     emulator.inject(Fault.echoing("errors", endpoint="/task/send/status"))
     with pytest.raises(AirflowFailException, match=r"record\(s\) failed") as caught:
@@ -482,7 +454,7 @@ def test_import_errors_reach_the_trigger_event_structured_bounded_and_scrubbed(
     import time
 
     from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
-    from tests._waiting import collect
+    from tests.helpers import collect
 
     emulator.inject(Fault.echoing("errors", endpoint="/task/send/status"))
     trigger = AnnotationBatchTrigger(

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -24,12 +21,7 @@ from airflow_provider_annotation.endpoints import (
     PROJECT_LIST,
 )
 from airflow_provider_annotation.testing import Emulator, Fault
-from tests.conftest import AIRFLOW, connection_json
-
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "dags"
-TEST_DAGS = ROOT / "tests" / "dags"
-OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
+from tests.helpers import EXAMPLES, OPERATORS, TEST_DAGS, run_dag, task_states
 
 pytestmark = pytest.mark.dags
 
@@ -42,32 +34,6 @@ def emu(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulato
     monkeypatch.setattr(emulator.state.settings, "tasks_complete_after_reads", 2)
     yield emulator
     emulator.api_version = "2024-07"
-
-
-def run_dag(airflow_env, emulator, dags_folder: Path, dag_id: str, conf: dict | None = None, **extra):
-    env = {
-        **airflow_env,
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
-        "AIRFLOW_CONN_ANNOTATION_DEFAULT": connection_json(emulator.url, retry_base_delay=0, **extra),
-    }
-    cmd = [AIRFLOW, "dags", "test", dag_id]
-    if conf is not None:
-        cmd += ["--conf", json.dumps(conf)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    return proc.returncode, proc.stdout + proc.stderr
-
-
-def task_states(airflow_env, dag_id: str) -> dict[str, tuple[str, int]]:
-    """task_id -> (state, try_number) of the DAG's latest run."""
-    with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
-        (run_id,) = db.execute(
-            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
-        ).fetchone()
-        rows = db.execute(
-            "SELECT task_id, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ?",
-            (dag_id, run_id),
-        ).fetchall()
-    return {task_id: (state, tries) for task_id, state, tries in rows}
 
 
 def sent(emu: Emulator, path: str) -> list[dict]:

@@ -15,9 +15,7 @@ from airflow_provider_annotation.operators.annotation import (
     SubmitAnnotationDataOperator,
 )
 from airflow_provider_annotation.project import SetupInputError
-from tests.conftest import connection_json
-
-OPERATORS = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
+from tests.helpers import OPERATORS, connection_json
 
 
 def project(**kwargs) -> CreateProjectOperator:

@@ -11,8 +11,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor, to_task_ids
 from airflow_provider_annotation.testing import Emulator, Fault
-from tests._waiting import make_tasks, set_conn
-from tests.test_setup_dags import TEST_DAGS, run_dag, task_states
+from tests.helpers import TEST_DAGS, make_tasks, run_dag, set_conn, task_states
 
 
 def sensor(conn_id: str, project_id, ids, **kwargs) -> AnnotationTaskSensor:

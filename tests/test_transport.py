@@ -31,8 +31,7 @@ from airflow_provider_annotation.signing import signature, signed_headers
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing.asgi import _stacked_gzip
 from airflow_provider_annotation.testing.faults import HALF_SUCCESSES
-from tests._waiting import set_conn
-from tests.conftest import AK, SK
+from tests.helpers import AK, SK, set_conn
 
 POOLS = [{"name": "D", "type": 0}, {"name": "L", "type": 1, "workers": ["alice"]}, {"name": "C", "type": 5}]
 LIST_BODY = {"status": 1, "dataType": 2, "offset": 1, "limit": 1}  # both filters are required

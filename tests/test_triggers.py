@@ -10,18 +10,7 @@ import pytest
 
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
-from tests._waiting import collect, make_tasks, set_conn
-from tests.conftest import AK, SK
-
-
-def trigger(conn_id: str, project_id: int, ids: list[str], **kwargs) -> AnnotationTaskTrigger:
-    kwargs.setdefault("end_time", time.time() + 30)
-    kwargs.setdefault("poll_interval", 0.05)
-    return AnnotationTaskTrigger(project_id=project_id, task_ids=ids, annotation_conn_id=conn_id, **kwargs)
-
-
-def events(trig: AnnotationTaskTrigger, limit: float = 20) -> list:
-    return [e.payload for e in asyncio.run(collect(trig.run(), limit))]
+from tests.helpers import AK, SK, collect, events, make_tasks, set_conn, trigger
 
 
 def test_terminal_statuses_give_exactly_one_success_event(emulator: Emulator, make_hook, monkeypatch) -> None:

@@ -17,9 +17,7 @@ from airflow_provider_annotation.redaction import MESSAGE_CHARS
 from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
 from airflow_provider_annotation.signing import SIGNATURE_HEADER
 from airflow_provider_annotation.testing import Emulator, Fault
-from tests._waiting import make_tasks, set_conn
-from tests.conftest import SK
-from tests.test_triggers import events, trigger
+from tests.helpers import SK, events, make_tasks, set_conn, trigger
 
 
 def paged(emulator: Emulator) -> list[int]:

@@ -22,7 +22,7 @@ from packaging.version import Version
 
 from airflow_provider_annotation import version_compat
 from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_LIST
-from tests.conftest import AIRFLOW, connection_json
+from tests.helpers import AIRFLOW, connection_json
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DAGS = sorted(p.stem for p in (ROOT / "dags").glob("annotation_*.py"))
