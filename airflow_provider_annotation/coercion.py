@@ -72,15 +72,11 @@ def _parse_literal(text: str, field: str) -> Any:
     RecursionError (both parsers recurse).
     """
     if _too_deep(text):
-        raise _refused(
-            f"{field}: nested more than {MAX_TEXT_DEPTH} levels deep ({describe_value(text)})"
-        )
+        raise _refused(f"{field}: nested more than {MAX_TEXT_DEPTH} levels deep ({describe_value(text)})")
     try:
         return json.loads(text)
     except RecursionError:
-        raise _refused(
-            f"{field}: nested too deeply to read ({describe_value(text)})"
-        ) from None
+        raise _refused(f"{field}: nested too deeply to read ({describe_value(text)})") from None
     except ValueError as json_error:
         try:
             return ast.literal_eval(text)
@@ -140,9 +136,7 @@ def to_name_list(value: object, field: str) -> list[str] | None:
     empty = [i for i, name in enumerate(names) if not name]
     if empty:
         where = ", ".join(map(str, empty[:10])) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
-        raise _refused(
-            f"{field}: empty name at position {where} in comma-separated {shorten(text)!r}"
-        )
+        raise _refused(f"{field}: empty name at position {where} in comma-separated {shorten(text)!r}")
     return names
 
 
@@ -156,14 +150,10 @@ def to_pools(value: object, field: str = "pools") -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     if not isinstance(value, str):
-        raise _refused(
-            f"{field}: expected a list of pool objects or its JSON, got {describe_value(value)}"
-        )
+        raise _refused(f"{field}: expected a list of pool objects or its JSON, got {describe_value(value)}")
     text = value.strip()
     if not text:
-        raise _refused(
-            f"{field}: got an empty string; pass None to get the platform's default workflow"
-        )
+        raise _refused(f"{field}: got an empty string; pass None to get the platform's default workflow")
     _reject_rendered_none(text, field, "pass None for the platform's default workflow")
     parsed = _parse_literal(text, field)
     if isinstance(parsed, (list, tuple)):

@@ -141,7 +141,9 @@ def to_long_id(value: object, field: str) -> int:
     zero, negatives, signs, decimals, anything beyond the platform's long range, non-strings.
     """
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise AnnotationInputProblemsError(f"{field}: expected a positive integer, got {describe_value(value)}")
+        raise AnnotationInputProblemsError(
+            f"{field}: expected a positive integer, got {describe_value(value)}"
+        )
     if isinstance(value, str):
         text = value.strip()
         if not (text.isascii() and text.isdigit()):
@@ -150,7 +152,9 @@ def to_long_id(value: object, field: str) -> int:
             )
         digits = text.lstrip("0") or "0"
         if len(digits) > _MAX_LONG_DIGITS:  # checked before int(): no huge conversions
-            raise AnnotationInputProblemsError(f"{field}: {describe_value(value)} is beyond the platform's range")
+            raise AnnotationInputProblemsError(
+                f"{field}: {describe_value(value)} is beyond the platform's range"
+            )
         number = int(digits)
     else:
         number = int(value)  # plain int from an int subclass (IntEnum, ...)
@@ -179,7 +183,9 @@ def id_string(value: object, field: str) -> str:
         )
     text = str(value).strip()
     if not text:
-        raise AnnotationInputProblemsError(f"{field}: expected a non-empty string, got {describe_value(value)}")
+        raise AnnotationInputProblemsError(
+            f"{field}: expected a non-empty string, got {describe_value(value)}"
+        )
     return text
 
 
@@ -187,7 +193,9 @@ def to_task_id(value: object, field: str = "task_id") -> str:
     """A task id as a string of digits: a string, or an exact int (never a float: they lose digits)."""
     text = id_string(value, field)
     if not (text.isascii() and text.isdigit()):
-        raise AnnotationInputProblemsError(f"{field}: expected a string of digits, got {describe_value(value)}")
+        raise AnnotationInputProblemsError(
+            f"{field}: expected a string of digits, got {describe_value(value)}"
+        )
     return text
 
 

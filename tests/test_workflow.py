@@ -20,6 +20,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationInvalidRequestError,
     AnnotationValidationError,
 )
+from airflow_provider_annotation.validation import WORKFLOW_INPUT
 from airflow_provider_annotation.workflow import (
     DEFAULT_POOLS,
     MAX_DEPTH,
@@ -34,7 +35,6 @@ from airflow_provider_annotation.workflow import (
     describe_value,
     validate_pools,
 )
-from airflow_provider_annotation.validation import WORKFLOW_INPUT
 
 DIST = {"name": "Distribution pool", "type": 0, "runMode": 0}
 LABEL = {"name": "Labeling pool", "type": 1, "workers": ["alice"]}
@@ -95,7 +95,10 @@ def test_error_is_a_local_input_error_and_a_value_error_with_readable_text() -> 
     assert isinstance(err, ValueError)
     assert str(err) == "invalid workflow input (2 problems):\n  pools[1].type: bad\n  pools[2].name: bad"
     assert "requestId" not in str(err)
-    assert str(WorkflowValidationError("pools: bad", subject=WORKFLOW_INPUT)) == "invalid workflow input: pools: bad"
+    assert (
+        str(WorkflowValidationError("pools: bad", subject=WORKFLOW_INPUT))
+        == "invalid workflow input: pools: bad"
+    )
     # One input-error class under its 0.1.0 name: without a subject it is the general wording.
     assert WorkflowValidationError is AnnotationInputProblemsError
     assert str(WorkflowValidationError("pools: bad")) == "invalid input: pools: bad"
