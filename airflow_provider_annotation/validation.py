@@ -30,12 +30,14 @@ __all__ = [
     "check_plain_json",
     "check_strings",
     "describe_value",
+    "id_string",
     "is_int",
     "is_long",
     "shorten",
     "to_int_at_least",
     "to_long_id",
     "to_task_id",
+    "utf8_problem",
 ]
 
 T = TypeVar("T")
