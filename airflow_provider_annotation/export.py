@@ -20,8 +20,7 @@ from airflow_provider_annotation.coercion import _parse_literal, _reject_rendere
 from airflow_provider_annotation.endpoints import TASKS_EXPORT, Endpoint
 from airflow_provider_annotation.envelope import judge_answer
 from airflow_provider_annotation.exceptions import AnnotationInputProblemsError, AnnotationResponseError
-from airflow_provider_annotation.validation import describe_value, to_task_id
-from airflow_provider_annotation.workflow import to_project_id
+from airflow_provider_annotation.validation import Problems, describe_value, to_long_id, to_task_id
 
 __all__ = [
     "DEFAULT_ID_CHUNK",
@@ -91,9 +90,13 @@ def to_export_task_ids(value: object, field: str = "task_ids") -> list[int]:
         )
     if not value:
         raise AnnotationInputProblemsError(f"{field}: the list is empty; give at least one task id")
+    problems = Problems()
     seen: dict[int, None] = {}
     for index, item in enumerate(value):
-        seen.setdefault(int(to_task_id(item, f"{field}[{index}]")), None)
+        task_id = problems.collect(lambda: to_task_id(item, f"{field}[{index}]"))  # noqa: B023 (called at once)
+        if task_id is not None:
+            seen.setdefault(int(task_id), None)
+    problems.raise_all()
     return list(seen)
 
 
@@ -145,25 +148,30 @@ def export_body(
     complete_before: object = None,
     task_ids: object = None,
 ) -> dict[str, Any]:
-    """The body of one ``/tasks/export`` call: a window of days or task ids, never both."""
-    body: dict[str, Any] = {"projectId": to_project_id(project_id)}
+    """The body of one ``/tasks/export`` call: a window of days or task ids, never both. Every
+    problem of every argument is reported at once."""
+    problems = Problems()
+    body: dict[str, Any] = {"projectId": problems.collect(lambda: to_long_id(project_id, "project_id"))}
     by_window = complete_after is not None or complete_before is not None
     if by_window == (task_ids is not None):
-        raise AnnotationInputProblemsError(
+        problems.append(
             "task_ids, complete_after/complete_before: select by a window of days or by task ids, "
             "exactly one of the two"
         )
-    if task_ids is not None:
-        body["taskIds"] = to_export_task_ids(task_ids)
-        return body
-    # The docs render both dates required (export/export-tasks.md): a window names both ends.
-    for name, value in (("complete_after", complete_after), ("complete_before", complete_before)):
-        if value is None:
-            raise AnnotationInputProblemsError(
-                f"{name}: required for a window of days (the docs require both dates)"
-            )
-    body["completeTimeAfter"] = to_day(complete_after, "complete_after").isoformat()
-    body["completeTimeBefore"] = to_day(complete_before, "complete_before").isoformat()
+    elif task_ids is not None:
+        body["taskIds"] = problems.collect(lambda: to_export_task_ids(task_ids))
+    else:
+        # The docs render both dates required (export/export-tasks.md): a window names both ends.
+        for name, value, key in (
+            ("complete_after", complete_after, "completeTimeAfter"),
+            ("complete_before", complete_before, "completeTimeBefore"),
+        ):
+            if value is None:
+                problems.append(f"{name}: required for a window of days (the docs require both dates)")
+            else:
+                day = problems.collect(lambda: to_day(value, name))  # noqa: B023 (called at once)
+                body[key] = None if day is None else day.isoformat()
+    problems.raise_all()
     return body
 
 
