@@ -37,7 +37,7 @@ from airflow_provider_annotation.mapping import (
 )
 from airflow_provider_annotation.project import DataType, _to_data_type
 from airflow_provider_annotation.redaction import scrub
-from airflow_provider_annotation.validation import Problems, describe_value
+from airflow_provider_annotation.validation import Problems, describe_value, is_int
 
 __all__ = [
     "CLOUD_SCHEMES",
@@ -321,17 +321,13 @@ def read_dataset_state(data: Any, endpoint: Endpoint, request_id: str | None) ->
             **where,
         )
     raw = data.get("datasetId")
-    dataset_id = scrub(raw, limit=100) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
+    dataset_id = scrub(raw, limit=100) if isinstance(raw, str) or is_int(raw) else ""
     return DatasetState(int(status), dataset_id, mapping, dataset_message(data))
 
 
 def created_dataset_id(endpoint: Endpoint, data: Any, request_id: str | None) -> str:
     """The ``datasetId`` a create answered: a string (as documented) or an int sent as one."""
-    if (
-        isinstance(data, dict)
-        and isinstance(data.get("datasetId"), int)
-        and not isinstance(data["datasetId"], bool)
-    ):
+    if isinstance(data, dict) and is_int(data.get("datasetId")):
         data = {**data, "datasetId": str(data["datasetId"])}
     return created_text_id(endpoint, data, "datasetId", request_id)
 

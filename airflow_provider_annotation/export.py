@@ -20,7 +20,7 @@ from airflow_provider_annotation.coercion import _parse_literal, _reject_rendere
 from airflow_provider_annotation.endpoints import TASKS_EXPORT, Endpoint
 from airflow_provider_annotation.envelope import judge_answer
 from airflow_provider_annotation.exceptions import AnnotationInputProblemsError, AnnotationResponseError
-from airflow_provider_annotation.validation import Problems, describe_value, to_long_id, to_task_id
+from airflow_provider_annotation.validation import Problems, describe_value, is_int, to_long_id, to_task_id
 
 __all__ = [
     "DEFAULT_ID_CHUNK",
@@ -105,7 +105,7 @@ def to_chunk_size(value: object, *, by_ids: bool) -> int | None:
     an export by ids, a count of task ids per call. None means per day."""
     if value == "day":
         return DEFAULT_ID_CHUNK if by_ids else None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_int(value):
         raise AnnotationInputProblemsError(
             f"chunk: expected 'day' or a number of task ids, got {describe_value(value)}"
         )

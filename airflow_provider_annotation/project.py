@@ -54,6 +54,7 @@ from airflow_provider_annotation.validation import (
     check_strings,
     describe_value,
     id_string,
+    is_int,
     shorten,
     to_int_at_least,
     to_long_id,
@@ -306,7 +307,7 @@ def _check_tool(tool: Mapping[str, Any], where: str, problems: list[str], depth:
 def _to_data_type(value: object, field: str = "data_type") -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value not in tuple(DataType):
+    if not is_int(value) or value not in tuple(DataType):
         raise AnnotationInputProblemsError(f"{field}: expected 2 (2D) or 3 (3D), got {describe_value(value)}")
     return int(value)
 

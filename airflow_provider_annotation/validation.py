@@ -15,7 +15,10 @@ from __future__ import annotations
 import math
 import reprlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 from airflow_provider_annotation.exceptions import MAX_PROBLEMS, AnnotationInputProblemsError
 
@@ -39,8 +42,6 @@ __all__ = [
     "to_task_id",
     "utf8_problem",
 ]
-
-T = TypeVar("T")
 
 #: The platform (Java) reads integers as signed 64-bit longs: its ids are 1 .. `MAX_LONG`.
 MIN_LONG, MAX_LONG = -(2**63), 2**63 - 1
@@ -83,8 +84,9 @@ class Problems(list[str]):
         self.extend(err.problems)
         self.more += err.more
 
-    def collect(self, read: Callable[[], T]) -> T | None:
-        """`read()`, or None after taking over the problems of the input error it raised."""
+    def collect(self, read: Callable[[], Any]) -> Any:
+        """`read()`, or None after taking over the problems of the input error it raised. (Typed
+        Any: a caller uses the value after `raise_all`, when no read was refused.)"""
         try:
             return read()
         except AnnotationInputProblemsError as err:
@@ -116,8 +118,8 @@ def describe_value(value: object) -> str:
     Bounded for any input: long strings, huge ints, deep nesting and objects whose repr fails
     are shortened or named by type, never echoed whole.
     """
-    if is_int(value) and value.bit_length() > 64:  # type: ignore[attr-defined]
-        return f"{type(value).__name__} of {value.bit_length()} bits"  # type: ignore[attr-defined]
+    if is_int(value) and value.bit_length() > 64:
+        return f"{type(value).__name__} of {value.bit_length()} bits"
     try:
         text = _repr.repr(value)
     except Exception:  # a user object's __repr__ may raise anything; its type still names it
@@ -125,14 +127,14 @@ def describe_value(value: object) -> str:
     return f"{type(value).__name__} {shorten(text)}"
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeIs[int]:
     """An int that JSON sends as a number; bool is an int to Python but not to the platform."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def is_long(value: object) -> bool:
     """An int the platform (Java) can read or send: not a bool, and not 10**400."""
-    return is_int(value) and MIN_LONG <= value <= MAX_LONG  # type: ignore[operator]
+    return is_int(value) and MIN_LONG <= value <= MAX_LONG
 
 
 def to_long_id(value: object, field: str) -> int:
@@ -170,11 +172,11 @@ def to_long_id(value: object, field: str) -> int:
 def to_int_at_least(value: object, field: str, *, low: int = 1) -> int:
     """An int (not a bool) of at least `low`: a page's offset or size, a time in ms, a status
     filter. Strings are refused: these come from code, not from templates."""
-    if not is_long(value) or value < low:  # type: ignore[operator]
+    if not is_int(value) or not low <= value <= MAX_LONG:
         raise AnnotationInputProblemsError(
             f"{field}: expected an integer of at least {low}, got {describe_value(value)}"
         )
-    return int(value)  # type: ignore[call-overload]
+    return int(value)
 
 
 def id_string(value: object, field: str) -> str:

@@ -104,7 +104,7 @@ _RUN_MODE_CHOICES = " or ".join(f"{m.value} ({m.label})" for m in RunMode)
 
 def _valid_type(value: object) -> int | None:
     """`value` as a plain int when it is a documented pool type, else None."""
-    return int(value) if is_int(value) and value in _POOL_TYPES else None  # type: ignore[call-overload]
+    return int(value) if is_int(value) and value in _POOL_TYPES else None
 
 
 def _pool_type_label(value: int) -> str:
@@ -319,7 +319,7 @@ def to_project_id(value: object, field: str = "project_id") -> int:
     problems = Problems()
     number = problems.collect(lambda: to_long_id(value, field))
     problems.raise_all(WORKFLOW_INPUT)
-    return number  # type: ignore[return-value]
+    return number
 
 
 def create_workflow_body(project_id: object, pools: object | None) -> dict[str, Any]:

@@ -176,7 +176,8 @@ class ExportTasksOperator(BaseOperator):
             )
         size = problems.collect(lambda: to_chunk_size(self.chunk, by_ids=by_ids))
         ids = problems.collect(lambda: to_export_task_ids(self.task_ids)) if by_ids else None
-        before = after = None
+        before: Any = None  # a date once the arguments are checked (a window needs it)
+        after: Any = None
         if not by_ids:
             if self.complete_before is None:
                 problems.append(

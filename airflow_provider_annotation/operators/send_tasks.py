@@ -146,7 +146,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
                 problems.append(f"{name}: expected a number of seconds above 0, got {value!r}")
         if problems:
             raise input_failure(AnnotationInputProblemsError(problems))
-        return project_id  # type: ignore[return-value]
+        return project_id
 
     # -- the resumable protocol ------------------------------------------------------------------
 

@@ -164,8 +164,8 @@ class AnnotationTaskSensor(BaseSensorOperator):
         if not is_int(threshold) or threshold < 0:
             problems.append(f"page_threshold: expected an int of at least 0, got {threshold!r}")
         if problems:
-            err = AnnotationInputProblemsError(problems)
-            raise AirflowFailException(f"{err}\nNothing was sent; not retrying.") from err
+            refused = AnnotationInputProblemsError(problems)
+            raise AirflowFailException(f"{refused}\nNothing was sent; not retrying.") from refused
         return project_id, wait  # type: ignore[return-value]
 
     # -- deferrable ------------------------------------------------------------------------------
