@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from airflow_provider_annotation.answers import bad_answer, read_object
 from airflow_provider_annotation.endpoints import TASK_SEND, TASK_SEND_STATUS
-from airflow_provider_annotation.envelope import MAX_ID, created_text_id, text_id_problem
-from airflow_provider_annotation.project import SetupInputError, _bad_answer, read_object
+from airflow_provider_annotation.envelope import created_text_id, text_id_problem
+from airflow_provider_annotation.exceptions import AnnotationInputProblemsError
 from airflow_provider_annotation.redaction import SNIPPET_CHARS, scrub
-from airflow_provider_annotation.workflow import describe_value
+from airflow_provider_annotation.validation import describe_value, is_int, is_long
 
 __all__ = ["IDENTIFIER_CHARS", "read_send_answer", "read_send_status", "to_batch_id"]
 
@@ -31,11 +32,11 @@ _COUNTS = ("taskCount", "importFailCount")
 def to_batch_id(value: object, field: str = "batch_id") -> str:
     """A batch id as `send_tasks` returned it: an opaque string, refused (naming `field`) only when
     it could not be logged or linked safely. An int is taken as its digits (an older XCom)."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_int(value):
         value = str(value)
     problem = text_id_problem(value)
     if problem is not None:
-        raise SetupInputError(
+        raise AnnotationInputProblemsError(
             f"{field}: an opaque id as the send returned it, but {problem}: {describe_value(value)}"
         )
     return str(value)
@@ -48,7 +49,7 @@ def read_send_answer(data: Any, request_id: str | None, secrets: Iterable[str] =
     answer = read_object(data, TASK_SEND, request_id)
     batch_id = created_text_id(TASK_SEND, answer, "batchId", request_id, secrets)
     status = answer.get("importStatus")
-    return {"importStatus": status if _is_long(status) else None, "batchId": batch_id}
+    return {"importStatus": status if is_long(status) else None, "batchId": batch_id}
 
 
 def read_send_status(data: Any, request_id: str | None, secrets: Iterable[str] = ()) -> dict[str, Any]:
@@ -58,8 +59,8 @@ def read_send_status(data: Any, request_id: str | None, secrets: Iterable[str] =
     is not a list, is a malformed answer (`AnnotationResponseError`, naming the field only)."""
     answer = read_object(data, TASK_SEND_STATUS, request_id)
     status = answer.get("status")
-    if not _is_long(status):
-        raise _bad_answer(
+    if not is_long(status):
+        raise bad_answer(
             f"the batch's status is not an integer ({type(status).__name__})",
             TASK_SEND_STATUS,
             request_id,
@@ -68,8 +69,8 @@ def read_send_status(data: Any, request_id: str | None, secrets: Iterable[str] =
     read: dict[str, Any] = {"status": status}
     for key in _COUNTS:
         value = answer.get(key)
-        if value is not None and not _is_long(value):
-            raise _bad_answer(
+        if value is not None and not is_long(value):
+            raise bad_answer(
                 f"{key} is not an integer ({type(value).__name__})",
                 TASK_SEND_STATUS,
                 request_id,
@@ -80,7 +81,7 @@ def read_send_status(data: Any, request_id: str | None, secrets: Iterable[str] =
     if errors is None:
         errors = []
     if not isinstance(errors, list):
-        raise _bad_answer(
+        raise bad_answer(
             f"errors is not a list ({type(errors).__name__})", TASK_SEND_STATUS, request_id, created=False
         )
     secrets = tuple(secrets)
@@ -106,8 +107,3 @@ def _error_entry(item: object, secrets: tuple[str, ...]) -> dict[str, str | None
         else scrub(identifier, secrets, limit=IDENTIFIER_CHARS),
         "error": scrub("" if text is None else text, secrets, limit=SNIPPET_CHARS),
     }
-
-
-def _is_long(value: object) -> bool:
-    """An int the platform (Java) could send: ``bool`` is not one, and neither is 10**400."""
-    return isinstance(value, int) and not isinstance(value, bool) and -MAX_ID - 1 <= value <= MAX_ID

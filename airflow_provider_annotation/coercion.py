@@ -8,8 +8,9 @@ before any request instead of being sent half-understood.
 
 `to_project_id` lives with the model (`workflow`), which builds request bodies; it is re-exported
 here for the operators. Pure standard library, no Airflow import. Python literals are read with
-`ast.literal_eval`, never `eval`. Every error is a `WorkflowValidationError` (an
-`AnnotationInputError`, so a ValueError): one type for "the input is wrong, nothing was sent".
+`ast.literal_eval`, never `eval`. Every error is the one input error,
+`AnnotationInputProblemsError` (also named `WorkflowValidationError`; an `AnnotationInputError`,
+so a ValueError), worded "invalid workflow input" as since 0.1.0.
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ import json
 import re
 from typing import Any
 
-from airflow_provider_annotation.workflow import (
+from airflow_provider_annotation.exceptions import AnnotationInputProblemsError
+from airflow_provider_annotation.validation import (
     MAX_DEPTH,
+    WORKFLOW_INPUT,
     Problems,
-    WorkflowValidationError,
     check_strings,
     describe_value,
     shorten,
-    to_project_id,
 )
+from airflow_provider_annotation.workflow import to_project_id
 
 __all__ = ["to_name_list", "to_pools", "to_project_id"]
 
@@ -58,6 +60,11 @@ def _too_deep(text: str) -> bool:
     return False
 
 
+def _refused(problems: Problems | str) -> AnnotationInputProblemsError:
+    """The input error of these readers, in the workflow model's wording."""
+    return AnnotationInputProblemsError(problems, subject=WORKFLOW_INPUT)
+
+
 def _parse_literal(text: str, field: str) -> Any:
     """JSON first (``| tojson``, templated .json files), then a Python literal (non-native Jinja).
 
@@ -65,20 +72,16 @@ def _parse_literal(text: str, field: str) -> Any:
     RecursionError (both parsers recurse).
     """
     if _too_deep(text):
-        raise WorkflowValidationError(
-            f"{field}: nested more than {MAX_TEXT_DEPTH} levels deep ({describe_value(text)})"
-        )
+        raise _refused(f"{field}: nested more than {MAX_TEXT_DEPTH} levels deep ({describe_value(text)})")
     try:
         return json.loads(text)
     except RecursionError:
-        raise WorkflowValidationError(
-            f"{field}: nested too deeply to read ({describe_value(text)})"
-        ) from None
+        raise _refused(f"{field}: nested too deeply to read ({describe_value(text)})") from None
     except ValueError as json_error:
         try:
             return ast.literal_eval(text)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            raise WorkflowValidationError(
+            raise _refused(
                 f"{field}: neither valid JSON ({json_error}) nor a Python literal: {describe_value(text)}"
             ) from None
 
@@ -86,7 +89,7 @@ def _parse_literal(text: str, field: str) -> Any:
 def _reject_rendered_none(text: str, field: str, instead: str) -> None:
     """Refuse ``"None"``/``"null"``: a missing upstream value, not data; `instead` says what to pass."""
     if text in _RENDERED_NONE:
-        raise WorkflowValidationError(
+        raise _refused(
             f"{field}: got the string {text!r}, which is how Jinja renders a missing value; {instead}"
         )
 
@@ -95,7 +98,7 @@ def _names(items: list[Any] | tuple[Any, ...], field: str) -> list[str]:
     problems = Problems()
     names = check_strings(items, field, problems)
     if names is None:
-        raise WorkflowValidationError(problems)
+        raise _refused(problems)
     return names
 
 
@@ -116,7 +119,7 @@ def to_name_list(value: object, field: str) -> list[str] | None:
     if isinstance(value, (list, tuple)):
         return _names(value, field)
     if not isinstance(value, str):
-        raise WorkflowValidationError(
+        raise _refused(
             f"{field}: expected a list of names, a JSON list or comma-separated names, "
             f"got {describe_value(value)}"
         )
@@ -127,15 +130,13 @@ def to_name_list(value: object, field: str) -> list[str] | None:
     if text[0] in "[({":
         parsed = _parse_literal(text, field)
         if not isinstance(parsed, (list, tuple)):
-            raise WorkflowValidationError(f"{field}: expected a list of names, got {describe_value(parsed)}")
+            raise _refused(f"{field}: expected a list of names, got {describe_value(parsed)}")
         return _names(parsed, field)
     names = [part.strip() for part in text.split(",")]
     empty = [i for i, name in enumerate(names) if not name]
     if empty:
         where = ", ".join(map(str, empty[:10])) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
-        raise WorkflowValidationError(
-            f"{field}: empty name at position {where} in comma-separated {shorten(text)!r}"
-        )
+        raise _refused(f"{field}: empty name at position {where} in comma-separated {shorten(text)!r}")
     return names
 
 
@@ -149,21 +150,17 @@ def to_pools(value: object, field: str = "pools") -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
     if not isinstance(value, str):
-        raise WorkflowValidationError(
-            f"{field}: expected a list of pool objects or its JSON, got {describe_value(value)}"
-        )
+        raise _refused(f"{field}: expected a list of pool objects or its JSON, got {describe_value(value)}")
     text = value.strip()
     if not text:
-        raise WorkflowValidationError(
-            f"{field}: got an empty string; pass None to get the platform's default workflow"
-        )
+        raise _refused(f"{field}: got an empty string; pass None to get the platform's default workflow")
     _reject_rendered_none(text, field, "pass None for the platform's default workflow")
     parsed = _parse_literal(text, field)
     if isinstance(parsed, (list, tuple)):
         return list(parsed)
     if isinstance(parsed, dict):
         keys = ", ".join(repr(shorten(str(k))) for k in list(parsed)[:5])
-        raise WorkflowValidationError(
+        raise _refused(
             f"{field}: expected a list of pool objects, got an object with keys {keys}; pass the list itself"
         )
-    raise WorkflowValidationError(f"{field}: expected a list of pool objects, got {describe_value(parsed)}")
+    raise _refused(f"{field}: expected a list of pool objects, got {describe_value(parsed)}")

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_annotation.endpoints import Endpoint
 from airflow_provider_annotation.envelope import AnswerBudget, created_text_id, judge_answer
-from airflow_provider_annotation.exceptions import AnnotationResponseError
+from airflow_provider_annotation.exceptions import AnnotationInputProblemsError, AnnotationResponseError
 from airflow_provider_annotation.mapping import (
     DatasetMapping,
     MappingError,
@@ -35,9 +35,9 @@ from airflow_provider_annotation.mapping import (
     scan_status_answer,
     spooled,
 )
-from airflow_provider_annotation.project import DataType, SetupInputError, _to_data_type
+from airflow_provider_annotation.project import DataType, _to_data_type
 from airflow_provider_annotation.redaction import scrub
-from airflow_provider_annotation.workflow import Problems, describe_value
+from airflow_provider_annotation.validation import Problems, describe_value, is_int
 
 __all__ = [
     "CLOUD_SCHEMES",
@@ -91,10 +91,7 @@ def _common(name: object, data_type: object, file_tree_type: object, problems: P
             f"got {describe_value(file_tree_type)}"
         )
     fields["fileTreeType"] = tree
-    try:
-        fields["dataType"] = _to_data_type(data_type)
-    except SetupInputError as err:
-        problems.add(err)
+    fields["dataType"] = problems.collect(lambda: _to_data_type(data_type))
     if not isinstance(name, str) or not name.strip():
         problems.append(f"name: expected a non-empty string, got {describe_value(name)}")
     else:
@@ -134,8 +131,7 @@ def import_body(
             )
         body["resourceUrl"] = url
     body.update(_common(name, data_type, file_tree_type, problems))
-    if problems:
-        raise SetupInputError(problems)
+    problems.raise_all()
     return body
 
 
@@ -163,20 +159,19 @@ def upload_fields(
     elif not head.startswith(_ZIP_MAGIC):
         problems.append(f"path: not a zip file (it does not start with PK): {describe_value(where)}")
     fields = _common(name, data_type, file_tree_type, problems)
-    if problems:
-        raise SetupInputError(problems)
+    problems.raise_all()
     return fields
 
 
 def to_dataset_id(value: object, field: str = "dataset_id") -> str:
     """A dataset id as the string the dataset pages document (an int is accepted, never a float)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
-        raise SetupInputError(
+        raise AnnotationInputProblemsError(
             f"{field}: expected a non-empty string (or an integer), got {describe_value(value)}"
         )
     text = str(value).strip()
     if len(text) > 100 or not text.isprintable():
-        raise SetupInputError(f"{field}: not a dataset id: {describe_value(value)}")
+        raise AnnotationInputProblemsError(f"{field}: not a dataset id: {describe_value(value)}")
     return text
 
 
@@ -326,17 +321,13 @@ def read_dataset_state(data: Any, endpoint: Endpoint, request_id: str | None) ->
             **where,
         )
     raw = data.get("datasetId")
-    dataset_id = scrub(raw, limit=100) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
+    dataset_id = scrub(raw, limit=100) if isinstance(raw, str) or is_int(raw) else ""
     return DatasetState(int(status), dataset_id, mapping, dataset_message(data))
 
 
 def created_dataset_id(endpoint: Endpoint, data: Any, request_id: str | None) -> str:
     """The ``datasetId`` a create answered: a string (as documented) or an int sent as one."""
-    if (
-        isinstance(data, dict)
-        and isinstance(data.get("datasetId"), int)
-        and not isinstance(data["datasetId"], bool)
-    ):
+    if isinstance(data, dict) and is_int(data.get("datasetId")):
         data = {**data, "datasetId": str(data["datasetId"])}
     return created_text_id(endpoint, data, "datasetId", request_id)
 

@@ -58,7 +58,8 @@ __all__ = [
 ]
 
 #: Ids are Java longs on the platform: a created id is 1 .. 2**63 - 1.
-MAX_ID = 2**63 - 1
+from airflow_provider_annotation.validation import MAX_LONG as MAX_ID  # noqa: E402 - one bound, defined once
+
 #: HTTP statuses that say "busy, come back later" whatever the body: the platform did not act.
 _TOO_MANY_REQUESTS = 429
 #: Under this status only the platform's own envelope proves "not done": a proxy's 503 may not.

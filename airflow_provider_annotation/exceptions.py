@@ -6,6 +6,8 @@ parsing must not pay for Airflow's exception machinery through it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from airflow_provider_annotation.codes import (
     AUTH_CODES,
     CONFLICT_CODES,
@@ -23,6 +25,7 @@ __all__ = [
     "AnnotationConnectionConfigError",
     "AnnotationError",
     "AnnotationInputError",
+    "AnnotationInputProblemsError",
     "AnnotationInvalidRequestError",
     "AnnotationMayHaveTakenEffectError",
     "AnnotationNotFoundError",
@@ -51,6 +54,46 @@ class AnnotationInputError(AnnotationInvalidRequestError, ValueError):
     No requestId, HTTP status or platform code: nothing reached the platform. A ValueError too, so
     plain Python callers can catch it without knowing this provider's hierarchy.
     """
+
+
+#: An input error lists at most this many problems, then a count of the rest: a huge wrong input
+#: gives a message a person can read, not one echoing megabytes of it.
+MAX_PROBLEMS = 20
+
+
+class AnnotationInputProblemsError(AnnotationInputError):
+    """Input refused before anything was sent, with every problem found at once.
+
+    `problems` holds one line per problem, each starting with where it is (``pools[2].workers:
+    ...``, ``task_ids[3]: ...``), at most `MAX_PROBLEMS` of them; `more` counts the problems beyond
+    those. `subject` names the input in the message's first words: ``invalid input (3 problems):``,
+    or ``invalid workflow input: ...`` for the workflow model's own checks (their wording since
+    0.1.0). The one input-error class: the model's checks, the operators and the sensor raise it,
+    collected in a `validation.Problems`. ``WorkflowValidationError`` and ``SetupInputError`` are
+    other names of it.
+    """
+
+    def __init__(self, problems: Iterable[str] | str, more: int = 0, subject: str = "input") -> None:
+        listed: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        more += getattr(problems, "more", 0) + max(0, len(listed) - MAX_PROBLEMS)
+        self.problems: list[str] = listed[:MAX_PROBLEMS]
+        self.more: int = more
+        self.subject: str = subject
+        total = len(self.problems) + more
+        if total == 1:
+            message = f"invalid {subject}: {self.problems[0]}"
+        else:
+            shown = f", the first {len(self.problems)} shown" if more else ""
+            message = f"invalid {subject} ({total} problems{shown}):\n" + "\n".join(
+                f"  {p}" for p in self.problems
+            )
+            if more:
+                message += f"\n  ... and {more} more"
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self):
+        return (type(self), (self.problems, self.more, self.subject))
 
 
 class AnnotationConnectionConfigError(AnnotationError, ValueError):

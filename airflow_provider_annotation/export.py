@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from airflow_provider_annotation.answers import bad_answer, read_object
 from airflow_provider_annotation.coercion import _parse_literal, _reject_rendered_none
 from airflow_provider_annotation.endpoints import TASKS_EXPORT, Endpoint
 from airflow_provider_annotation.envelope import judge_answer
-from airflow_provider_annotation.exceptions import AnnotationResponseError
-from airflow_provider_annotation.project import SetupInputError, _bad_answer, read_object, to_task_id
-from airflow_provider_annotation.workflow import describe_value, to_project_id
+from airflow_provider_annotation.exceptions import AnnotationInputProblemsError, AnnotationResponseError
+from airflow_provider_annotation.validation import Problems, describe_value, is_int, to_long_id, to_task_id
 
 __all__ = [
     "DEFAULT_ID_CHUNK",
@@ -55,7 +55,7 @@ def to_day(value: object, field: str) -> date:
     if isinstance(value, datetime):
         moment = value.astimezone(timezone.utc) if value.tzinfo else value
         if moment.time() != time(0):
-            raise SetupInputError(
+            raise AnnotationInputProblemsError(
                 f"{field}: expected a day, got the datetime {moment.isoformat()} (not at midnight UTC); "
                 "pass a date such as '{{ data_interval_start | ds }}'"
             )
@@ -68,7 +68,9 @@ def to_day(value: object, field: str) -> date:
                 return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise SetupInputError(f"{field}: expected a day as 'YYYY-MM-DD', got {describe_value(value)}")
+    raise AnnotationInputProblemsError(
+        f"{field}: expected a day as 'YYYY-MM-DD', got {describe_value(value)}"
+    )
 
 
 def to_export_task_ids(value: object, field: str = "task_ids") -> list[int]:
@@ -83,12 +85,18 @@ def to_export_task_ids(value: object, field: str = "task_ids") -> list[int]:
     if isinstance(value, Mapping) and "complete" in value:  # AnnotationTaskSensor's XCom as a whole
         value = value["complete"]
     if not isinstance(value, (list, tuple)):
-        raise SetupInputError(f"{field}: expected a list of task ids, got {describe_value(value)}")
+        raise AnnotationInputProblemsError(
+            f"{field}: expected a list of task ids, got {describe_value(value)}"
+        )
     if not value:
-        raise SetupInputError(f"{field}: the list is empty; give at least one task id")
+        raise AnnotationInputProblemsError(f"{field}: the list is empty; give at least one task id")
+    problems = Problems()
     seen: dict[int, None] = {}
     for index, item in enumerate(value):
-        seen.setdefault(int(to_task_id(item, f"{field}[{index}]")), None)
+        task_id = problems.collect(lambda: to_task_id(item, f"{field}[{index}]"))  # noqa: B023 (called at once)
+        if task_id is not None:
+            seen.setdefault(int(task_id), None)
+    problems.raise_all()
     return list(seen)
 
 
@@ -97,14 +105,18 @@ def to_chunk_size(value: object, *, by_ids: bool) -> int | None:
     an export by ids, a count of task ids per call. None means per day."""
     if value == "day":
         return DEFAULT_ID_CHUNK if by_ids else None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SetupInputError(f"chunk: expected 'day' or a number of task ids, got {describe_value(value)}")
+    if not is_int(value):
+        raise AnnotationInputProblemsError(
+            f"chunk: expected 'day' or a number of task ids, got {describe_value(value)}"
+        )
     if not by_ids:
-        raise SetupInputError(
+        raise AnnotationInputProblemsError(
             f"chunk: a window is exported one day per call; a number ({value}) applies only with task_ids"
         )
     if not 1 <= value <= MAX_ID_CHUNK:
-        raise SetupInputError(f"chunk: expected 1 to {MAX_ID_CHUNK} task ids per call, got {value}")
+        raise AnnotationInputProblemsError(
+            f"chunk: expected 1 to {MAX_ID_CHUNK} task ids per call, got {value}"
+        )
     return value
 
 
@@ -136,23 +148,30 @@ def export_body(
     complete_before: object = None,
     task_ids: object = None,
 ) -> dict[str, Any]:
-    """The body of one ``/tasks/export`` call: a window of days or task ids, never both."""
-    body: dict[str, Any] = {"projectId": to_project_id(project_id)}
+    """The body of one ``/tasks/export`` call: a window of days or task ids, never both. Every
+    problem of every argument is reported at once."""
+    problems = Problems()
+    body: dict[str, Any] = {"projectId": problems.collect(lambda: to_long_id(project_id, "project_id"))}
     by_window = complete_after is not None or complete_before is not None
     if by_window == (task_ids is not None):
-        raise SetupInputError(
+        problems.append(
             "task_ids, complete_after/complete_before: select by a window of days or by task ids, "
             "exactly one of the two"
         )
-    if task_ids is not None:
-        body["taskIds"] = to_export_task_ids(task_ids)
-        return body
-    # The docs render both dates required (export/export-tasks.md): a window names both ends.
-    for name, value in (("complete_after", complete_after), ("complete_before", complete_before)):
-        if value is None:
-            raise SetupInputError(f"{name}: required for a window of days (the docs require both dates)")
-    body["completeTimeAfter"] = to_day(complete_after, "complete_after").isoformat()
-    body["completeTimeBefore"] = to_day(complete_before, "complete_before").isoformat()
+    elif task_ids is not None:
+        body["taskIds"] = problems.collect(lambda: to_export_task_ids(task_ids))
+    else:
+        # The docs render both dates required (export/export-tasks.md): a window names both ends.
+        for name, value, key in (
+            ("complete_after", complete_after, "completeTimeAfter"),
+            ("complete_before", complete_before, "completeTimeBefore"),
+        ):
+            if value is None:
+                problems.append(f"{name}: required for a window of days (the docs require both dates)")
+            else:
+                day = problems.collect(lambda: to_day(value, name))  # noqa: B023 (called at once)
+                body[key] = None if day is None else day.isoformat()
+    problems.raise_all()
     return body
 
 
@@ -161,7 +180,7 @@ def read_export_results(data: Any, request_id: str | None) -> ExportResults:
     results = read_object(data, TASKS_EXPORT, request_id).get("annotationResultList")
     if not isinstance(results, ExportResults):
         what = "annotationResultList is not a list of objects"
-        raise _bad_answer(what, TASKS_EXPORT, request_id, created=False)
+        raise bad_answer(what, TASKS_EXPORT, request_id, created=False)
     return results
 
 
@@ -170,7 +189,7 @@ def read_export(data: Any, request_id: str | None) -> list[dict[str, Any]]:
     results = read_object(data, TASKS_EXPORT, request_id).get("annotationResultList")
     if not isinstance(results, list) or not all(isinstance(item, dict) for item in results):
         what = "annotationResultList is not a list of objects"
-        raise _bad_answer(what, TASKS_EXPORT, request_id, created=False)
+        raise bad_answer(what, TASKS_EXPORT, request_id, created=False)
     return results
 
 

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from airflow_provider_annotation.project import SetupInputError
+from airflow_provider_annotation.exceptions import AnnotationInputProblemsError
 from airflow_provider_annotation.redaction import scrub
-from airflow_provider_annotation.workflow import describe_value
+from airflow_provider_annotation.validation import describe_value
 
 __all__ = [
     "SPOOL_IN_MEMORY",
@@ -392,12 +392,12 @@ class MappingChunks:
                 try:
                     item = json.loads(line)
                 except ValueError:
-                    raise SetupInputError(
+                    raise AnnotationInputProblemsError(
                         f"data_ids: line {number} of the mapping file is not JSON"
                     ) from None
                 data_id = item.get("dataId") if isinstance(item, dict) else None
                 if not isinstance(data_id, str) or not data_id.strip():
-                    raise SetupInputError(
+                    raise AnnotationInputProblemsError(
                         f"data_ids: line {number} of the mapping file has no dataId string "
                         f"({scrub(line, limit=80)})"
                     )
@@ -405,7 +405,7 @@ class MappingChunks:
                     yield data_id
 
     def check(self) -> MappingChunks:
-        """Read the file once: count, digest, and every line checked (SetupInputError naming the
+        """Read the file once: count, digest, and every line checked (AnnotationInputProblemsError naming the
         first bad line)."""
         digest = hashlib.sha256(json.dumps(self._base, sort_keys=True).encode())
         count = ids = 0
@@ -415,12 +415,12 @@ class MappingChunks:
                 ids += len(body["dataIds"])
                 digest.update(json.dumps(body["dataIds"]).encode())
         except (OSError, ValueError) as err:
-            if isinstance(err, SetupInputError):
+            if isinstance(err, AnnotationInputProblemsError):
                 raise
-            raise SetupInputError(
+            raise AnnotationInputProblemsError(
                 f"data_ids: cannot read the mapping file ({type(err).__name__}: {scrub(str(err))})"
             ) from None
         if not ids:
-            raise SetupInputError("data_ids: the mapping file holds no data id")
+            raise AnnotationInputProblemsError("data_ids: the mapping file holds no data id")
         self.count, self.data_id_count, self.digest = count, ids, digest.hexdigest()
         return self

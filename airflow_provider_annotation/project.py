@@ -1,9 +1,11 @@
-"""The project-setup model: bodies of Create Folder, Create Project and Annotation Request, and the
-two API versions of the workflow.
+"""The project-setup model: request bodies of Create Folder, Create Project, Annotation Request and
+the project lists, and the two API versions of the workflow.
 
 Pure standard library, no Airflow import: operators build and check their bodies here after
 templates render and before anything is sent, and the hook sends what this module builds. Every
-builder reports every problem of every argument at once, each naming its argument.
+builder reports every problem of every argument at once, each naming its argument. What the
+platform answers is read by `answers` (its names are re-exported here, where they used to live);
+the shared checks are `validation`'s.
 
 Ids: ``projectId``, ``workflowId``, ``folderId`` and ``datasetId`` are longs and never pass through
 a float; task ids and data ids are strings from end to end (task ids exceed 2**53).
@@ -14,18 +16,27 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from enum import IntEnum
 from typing import Any
 
+from airflow_provider_annotation.answers import (  # noqa: F401 - re-exported (their home moved)
+    MAX_TASK_ID_CHARS,
+    AnnotationRequestResult,
+    CreatedProject,
+    id_text,
+    one_project_named,
+    optional_long,
+    read_annotation_result,
+    read_object,
+    read_page,
+    read_task,
+)
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.coercion import _parse_literal
 from airflow_provider_annotation.endpoints import (
-    ANNOTATION_REQUEST,
     CREATE_WORKFLOW,
     CREATE_WORKFLOW_2024_08,
-    PROJECT_LIST,
     WORKFLOW_POOLS_KEY,
     WORKFLOW_VERTEX_KEY,
     Endpoint,
@@ -33,22 +44,23 @@ from airflow_provider_annotation.endpoints import (
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationInputError,
+    AnnotationInputProblemsError,
     AnnotationMayHaveTakenEffectError,
-    AnnotationResponseError,
 )
-from airflow_provider_annotation.paging import project_key
-from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.status import ProjectStatus  # noqa: F401 - re-exported (its home moved)
-from airflow_provider_annotation.workflow import (
+from airflow_provider_annotation.validation import (
     Problems,
-    WorkflowValidationError,
     check_plain_json,
     check_strings,
     describe_value,
+    id_string,
+    is_int,
     shorten,
-    to_project_id,
-    validate_pools,
+    to_int_at_least,
+    to_long_id,
+    to_task_id,
 )
+from airflow_provider_annotation.workflow import to_project_id, validate_pools
 
 __all__ = [
     "API_VERSIONS",
@@ -98,8 +110,6 @@ MAX_FOLDER_NAME_BYTES = 60
 MAX_PROJECT_NAME_BYTES = 60
 MAX_DESCRIPTION_BYTES = 200
 MAX_EXTERNAL_ID_BYTES = 60
-#: The most characters of a task id in an answer: ids are longs as digit strings, with room to spare.
-MAX_TASK_ID_CHARS = 40
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -111,44 +121,12 @@ class DataType(IntEnum):
     THREE_D = 3
 
 
-class SetupInputError(WorkflowValidationError):
-    """Input for a folder, project or annotation request was refused before anything was sent.
+#: The name the input error had for a folder, project or annotation request: the one input-error
+#: class (`exceptions.AnnotationInputProblemsError`), worded "invalid input".
+SetupInputError = AnnotationInputProblemsError
 
-    `problems` holds one line per problem, each starting with the argument it is about.
-    """
-
-    def __init__(self, problems: Iterable[str] | str, more: int = 0) -> None:
-        super().__init__(problems, more)  # keeps the first MAX_PROBLEMS and counts the rest
-        self.message = self.message.replace("invalid workflow input", "invalid input", 1)
-        self.args = (self.message,)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass(frozen=True)
-class CreatedProject:
-    """What Create Project answers: the new project, its status and its default workflow."""
-
-    project_id: int
-    status: int | None
-    workflow_id: int | None
-
-
-@dataclass(frozen=True)
-class AnnotationRequestResult:
-    """What one Annotation Request answers: the tasks made and the data ids that made none."""
-
-    #: ``[{"taskId": "358183635683250176", "dataId": "frame-1"}, ...]``: ids as strings.
-    tasks: list[dict[str, str]]
-    rejected_data_ids: list[str]
-
-    @property
-    def task_ids(self) -> list[str]:
-        return [task["taskId"] for task in self.tasks]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"tasks": self.tasks, "rejected_data_ids": self.rejected_data_ids}
+#: `validation.to_int_at_least` under its earlier name (it checks status filters and times too).
+to_count = to_int_at_least
 
 
 # --- API version ----------------------------------------------------------------------------
@@ -185,16 +163,6 @@ def workflow_for_api(body: Mapping[str, Any], api_version: str) -> dict[str, Any
 # --- Field checks: each appends to `problems` and returns the value (or None) -----------------
 
 
-def _collect(problems: Problems, read: Callable[[], Any]) -> Any:
-    """Run one reader, moving its problems (and their count) into `problems`; None when it refused
-    the value."""
-    try:
-        return read()
-    except WorkflowValidationError as err:
-        problems.add(err)
-        return None
-
-
 def _text(value: object, field: str, max_bytes: int, problems: Problems, *, required: bool) -> str | None:
     """A string of at most `max_bytes` UTF-8 bytes (the platform counts bytes, not characters)."""
     if value is None:
@@ -217,10 +185,10 @@ def _text(value: object, field: str, max_bytes: int, problems: Problems, *, requ
 
 def _optional_id(value: object, field: str, problems: Problems) -> int | None:
     """A positive long, or None for None (``"None"``/empty rendered strings are refused by
-    `to_project_id`, which names the field)."""
+    `to_long_id`, which names the field)."""
     if value is None:
         return None
-    return _collect(problems, lambda: to_project_id(value, field))
+    return problems.collect(lambda: to_long_id(value, field))
 
 
 def to_deadline(value: object, field: str = "deadline") -> str:
@@ -231,7 +199,7 @@ def to_deadline(value: object, field: str = "deadline") -> str:
     """
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0, 0):
-            raise SetupInputError(
+            raise AnnotationInputProblemsError(
                 f"{field}: a date is expected, got a datetime with time {value.time().isoformat()}; "
                 "pass its .date() or a 'YYYY-MM-DD' string"
             )
@@ -244,8 +212,10 @@ def to_deadline(value: object, field: str = "deadline") -> str:
             try:
                 return dt.date.fromisoformat(text).isoformat()
             except ValueError as err:
-                raise SetupInputError(f"{field}: {text!r} is not a calendar date ({err})") from None
-    raise SetupInputError(
+                raise AnnotationInputProblemsError(
+                    f"{field}: {text!r} is not a calendar date ({err})"
+                ) from None
+    raise AnnotationInputProblemsError(
         f"{field}: expected a date as 'YYYY-MM-DD' or a date object, got {describe_value(value)}"
     )
 
@@ -273,7 +243,7 @@ def to_operators(value: object, field: str = "operators") -> list[dict[str, Any]
     Problems name the path of the bad item (``operators[0].children[1].key``)."""
     parsed = _collect_one(lambda: _parse_literal(value.strip(), field)) if isinstance(value, str) else value
     if not isinstance(parsed, (list, tuple)) or not parsed:
-        raise SetupInputError(
+        raise AnnotationInputProblemsError(
             f"{field}: expected a non-empty list of labeling-tool objects, got {describe_value(parsed)}"
         )
     problems = Problems()
@@ -287,8 +257,7 @@ def to_operators(value: object, field: str = "operators") -> list[dict[str, Any]
         if isinstance(plain, Mapping) and len(problems) + problems.more == found:
             _check_tool(plain, f"{field}[{i}]", problems, 0)
         items.append(plain)
-    if problems:
-        raise SetupInputError(problems)
+    problems.raise_all()
     return items
 
 
@@ -338,27 +307,9 @@ def _check_tool(tool: Mapping[str, Any], where: str, problems: list[str], depth:
 def _to_data_type(value: object, field: str = "data_type") -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value not in tuple(DataType):
-        raise SetupInputError(f"{field}: expected 2 (2D) or 3 (3D), got {describe_value(value)}")
+    if not is_int(value) or value not in tuple(DataType):
+        raise AnnotationInputProblemsError(f"{field}: expected 2 (2D) or 3 (3D), got {describe_value(value)}")
     return int(value)
-
-
-def _id_string(value: object, field: str) -> str:
-    """An id kept as a string: a non-empty string (trimmed) or an int, never a float."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise SetupInputError(f"{field}: expected a string (or an integer), got {describe_value(value)}")
-    text = str(value).strip()
-    if not text:
-        raise SetupInputError(f"{field}: expected a non-empty string, got {describe_value(value)}")
-    return text
-
-
-def to_task_id(value: object, field: str = "task_id") -> str:
-    """A task id as a string of digits: a string, or an exact int (never a float: they lose digits)."""
-    text = _id_string(value, field)
-    if not (text.isascii() and text.isdigit()):
-        raise SetupInputError(f"{field}: expected a string of digits, got {describe_value(value)}")
-    return text
 
 
 def to_data_ids(value: object, field: str = "data_ids") -> list[str]:
@@ -372,18 +323,20 @@ def to_data_ids(value: object, field: str = "data_ids") -> list[str]:
     if isinstance(value, str):
         text = value.strip()
         if not text.startswith("["):
-            raise SetupInputError(
+            raise AnnotationInputProblemsError(
                 f"{field}: expected a list of data ids or its JSON, got {describe_value(value)}"
             )
         items = _collect_one(lambda: _parse_literal(text, field))
     if not isinstance(items, (list, tuple)) or not items:
-        raise SetupInputError(f"{field}: expected a non-empty list of data ids, got {describe_value(items)}")
+        raise AnnotationInputProblemsError(
+            f"{field}: expected a non-empty list of data ids, got {describe_value(items)}"
+        )
     problems = Problems()
     ids: list[str] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
         where = f"{field}[{i}]"
-        data_id = _collect(problems, lambda: _id_string(item, where))  # noqa: B023 (called at once)
+        data_id = problems.collect(lambda: id_string(item, where))  # noqa: B023 (called at once)
         if data_id is None:
             continue
         if data_id in seen:
@@ -391,16 +344,16 @@ def to_data_ids(value: object, field: str = "data_ids") -> list[str]:
             continue
         seen[data_id] = i
         ids.append(data_id)
-    if problems:
-        raise SetupInputError(problems)
+    problems.raise_all()
     return ids
 
 
 def _collect_one(read: Callable[[], Any]) -> Any:
-    try:
-        return read()
-    except WorkflowValidationError as err:
-        raise SetupInputError(err.problems, err.more) from None
+    """`read()`, its input error (if any) raised again in this module's wording ("invalid input")."""
+    problems = Problems()
+    value = problems.collect(read)
+    problems.raise_all()
+    return value
 
 
 # --- Bodies ---------------------------------------------------------------------------------
@@ -412,8 +365,7 @@ def folder_body(name: object, external_id: object = None) -> dict[str, Any]:
     body: dict[str, Any] = {"name": _text(name, "name", MAX_FOLDER_NAME_BYTES, problems, required=True)}
     if external_id is not None:
         body["externalId"] = _text(external_id, "external_id", MAX_EXTERNAL_ID_BYTES, problems, required=True)
-    if problems:
-        raise SetupInputError(problems)
+    problems.raise_all()
     return body
 
 
@@ -436,14 +388,14 @@ def project_body(
     problems = Problems()
     body: dict[str, Any] = {
         "name": _text(name, "name", MAX_PROJECT_NAME_BYTES, problems, required=True),
-        "dataType": _collect(problems, lambda: _to_data_type(data_type)),
+        "dataType": problems.collect(lambda: _to_data_type(data_type)),
     }
     if description is not None:
         body["description"] = _text(
             description, "description", MAX_DESCRIPTION_BYTES, problems, required=True
         )
-    body["deadline"] = _collect(problems, lambda: to_deadline(deadline))
-    body["operators"] = _collect(problems, lambda: to_operators(operators, operators_field))
+    body["deadline"] = problems.collect(lambda: to_deadline(deadline))
+    body["operators"] = problems.collect(lambda: to_operators(operators, operators_field))
     if folder_id is not None:
         body["folderId"] = _optional_id(folder_id, "folder_id", problems)
     if project_manager is not None:
@@ -455,10 +407,9 @@ def project_body(
     if team_names is not None:
         body["teamNames"] = check_strings(team_names, "team_names", problems)
     if pools is not None:
-        checked = _collect(problems, lambda: validate_pools(pools))
+        checked = problems.collect(lambda: validate_pools(pools))
         body["workflow"] = {WORKFLOW_POOLS_KEY: checked}
-    if problems:
-        raise SetupInputError(problems)
+    problems.raise_all()
     return body
 
 
@@ -471,138 +422,14 @@ def annotation_request_body(
     ``datasetId`` only when given, as the seed's generation of the docs does not have it.
     """
     problems = Problems()
-    body: dict[str, Any] = {"projectId": _collect(problems, lambda: to_project_id(project_id))}
+    body: dict[str, Any] = {"projectId": problems.collect(lambda: to_long_id(project_id, "project_id"))}
     if workflow_id is not None:
         body["workflowId"] = _optional_id(workflow_id, "workflow_id", problems)
     if dataset_id is not None:
         body["datasetId"] = _optional_id(dataset_id, "dataset_id", problems)
-    body["dataIds"] = _collect(problems, lambda: to_data_ids(data_ids))
-    if problems:
-        raise SetupInputError(problems)
+    body["dataIds"] = problems.collect(lambda: to_data_ids(data_ids))
+    problems.raise_all()
     return body
-
-
-# --- Answers: what the setup endpoints return, ids kept exact -------------------------------
-
-
-def _bad_answer(
-    what: str, endpoint: Endpoint, request_id: str | None, *, created: bool
-) -> AnnotationApiError:
-    """A success envelope whose data is not what the docs promise. For a create the object may
-    exist, so the error says so; for a read nothing happened."""
-    cls = AnnotationMayHaveTakenEffectError if created else AnnotationResponseError
-    tail = "; it may have been created: check the platform before re-running" if created else ""
-    return cls(
-        f"the platform reported success but {what}{tail}",
-        code=PlatformCode.SUCCESS,
-        request_id=request_id,
-        endpoint=endpoint.path,
-        method=endpoint.method,
-    )
-
-
-def _is_long(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def optional_long(data: dict[str, Any], key: str, endpoint: Endpoint, request_id: str | None) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not _is_long(value):
-        raise _bad_answer(f"{key} is not an integer ({_short(value)})", endpoint, request_id, created=True)
-    return int(value)
-
-
-def read_object(data: Any, endpoint: Endpoint, request_id: str | None) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise _bad_answer(
-            f"data is not an object ({type(data).__name__})",
-            endpoint,
-            request_id,
-            created=not endpoint.is_read,
-        )
-    return data
-
-
-def read_page(data: Any, endpoint: Endpoint, request_id: str | None) -> dict[str, Any]:
-    page = read_object(data, endpoint, request_id)
-    if not _is_long(page.get("count")) or not isinstance(page.get("data"), list):
-        raise _bad_answer("the page has no integer count and data list", endpoint, request_id, created=False)
-    return page
-
-
-def id_text(value: object, key: str, endpoint: Endpoint, request_id: str | None, *, created: bool) -> str:
-    """An id the platform documents as a string, kept exact: a string, or an int the JSON parser
-    read exactly; a float has lost digits already and is refused."""
-    if isinstance(value, str) and value.strip():
-        return value
-    if _is_long(value):
-        return str(value)
-    raise _bad_answer(f"{key} is {_short(value)}, not a string id", endpoint, request_id, created=created)
-
-
-def read_task(
-    task: Any, endpoint: Endpoint, request_id: str | None, task_id: str | None = None
-) -> dict[str, Any]:
-    """A task object: its id (``id`` or ``taskId``) a string of digits, its `status` an integer.
-    With `task_id` (a ``/task/get`` answer), the task must be that one: a task without its id or
-    with another task's would otherwise never complete, silently."""
-    task = read_object(task, endpoint, request_id)
-    for key in ("id", "taskId"):
-        if key in task:
-            task[key] = id_text(task[key], key, endpoint, request_id, created=False)
-    found = task.get("id", task.get("taskId"))
-    if found is None or not (found.isascii() and found.isdigit() and len(found) <= MAX_TASK_ID_CHARS):
-        what = "no id" if found is None else f"the id {_short(found)}, not a task id"
-        raise _bad_answer(f"a task has {what}", endpoint, request_id, created=False)
-    if task_id is not None and found != task_id:
-        raise _bad_answer(
-            f"the answer is task {found}'s, not task {task_id}'s", endpoint, request_id, created=False
-        )
-    status = task.get("status")
-    if not _is_long(status):
-        raise _bad_answer(
-            f"task {found}'s status is {_short(status)}, not an integer", endpoint, request_id, created=False
-        )
-    return task
-
-
-def read_annotation_result(data: Any, request_id: str | None) -> AnnotationRequestResult:
-    answer = read_object(data, ANNOTATION_REQUEST, request_id)
-    made, rejected = answer.get("successTaskList") or [], answer.get("errorDataIdList") or []
-    if not isinstance(made, list) or not isinstance(rejected, list):
-        raise _bad_answer(
-            f"successTaskList/errorDataIdList are not lists (data={_short(answer)})",
-            ANNOTATION_REQUEST,
-            request_id,
-            created=True,
-        )
-    tasks = []
-    for item in made:
-        if not isinstance(item, dict):
-            raise _bad_answer(f"a task is {_short(item)}", ANNOTATION_REQUEST, request_id, created=True)
-        tasks.append(
-            {
-                "taskId": id_text(item.get("taskId"), "taskId", ANNOTATION_REQUEST, request_id, created=True),
-                "dataId": id_text(item.get("dataId"), "dataId", ANNOTATION_REQUEST, request_id, created=True),
-            }
-        )
-    rejected_ids = [
-        id_text(item, "errorDataIdList[]", ANNOTATION_REQUEST, request_id, created=True) for item in rejected
-    ]
-    return AnnotationRequestResult(tasks=tasks, rejected_data_ids=rejected_ids)
-
-
-def _short(value: object) -> str:
-    """A value the server sent, for an error: its repr scrubbed, escaped and cut (`redaction.scrub`)."""
-    return scrub(repr(value))
-
-
-def to_count(value: object, field: str, *, low: int = 1) -> int:
-    if not _is_long(value) or value < low:  # type: ignore[operator]
-        raise SetupInputError(f"{field}: expected an integer of at least {low}, got {describe_value(value)}")
-    return int(value)  # type: ignore[call-overload]
 
 
 def project_filters(*, status: int | None, data_type: int | None) -> dict[str, Any]:
@@ -612,9 +439,11 @@ def project_filters(*, status: int | None, data_type: int | None) -> dict[str, A
     for field, value in (("status", status), ("data_type", data_type)):
         if value is None:
             problems.append(f"{field}: required by /project/list (the docs mark it required)")
-    if problems:
-        raise SetupInputError(problems)
-    return {"status": to_count(status, "status", low=0), "dataType": to_count(data_type, "data_type", low=2)}
+    problems.raise_all()
+    return {
+        "status": to_int_at_least(status, "status", low=0),
+        "dataType": to_int_at_least(data_type, "data_type", low=2),
+    }
 
 
 #: The filters `AnnotationHook.test_connection` sends to ``/project/list``: required by the docs,
@@ -649,10 +478,12 @@ def project_tasks_body(
     return {
         "projectId": to_project_id(project_id),
         "status": PROJECT_TASKS_STATUS,
-        "startTime": to_count(ALL_TASKS_START_MS if start_time is None else start_time, "startTime", low=0),
-        "endTime": to_count(end_time, "endTime", low=0),
-        "offset": to_count(offset, "offset"),
-        "limit": to_count(limit, "limit"),
+        "startTime": to_int_at_least(
+            ALL_TASKS_START_MS if start_time is None else start_time, "startTime", low=0
+        ),
+        "endTime": to_int_at_least(end_time, "endTime", low=0),
+        "offset": to_int_at_least(offset, "offset"),
+        "limit": to_int_at_least(limit, "limit"),
     }
 
 
@@ -688,17 +519,3 @@ def check_annotation_request(body: Mapping[str, Any], api_version: str) -> None:
             "dataset_id: required with api_version=2024-08 (the docs' Annotation Request requires "
             "datasetId, the dataset the data ids belong to)"
         )
-
-
-def one_project_named(name: str, matches: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The one project of `matches` (projects named `name`), None for none; more than one is an
-    error, since the platform keeps names unique: a person must pick."""
-    if len(matches) > 1:
-        ids = ", ".join(str(project_key(p)) for p in matches)
-        raise AnnotationApiError(
-            f"{len(matches)} projects are named {name!r} (ids {ids}), although the platform keeps "
-            "project names unique; pick one by its id",
-            endpoint=PROJECT_LIST.path,
-            method=PROJECT_LIST.method,
-        )
-    return matches[0] if matches else None

@@ -27,7 +27,6 @@ __all__ = [
     "WaitVerdict",
     "batch_summary",
     "classify_batch",
-    "classify_project",
     "classify_task",
     "counted",
     "human_duration",
@@ -175,15 +174,6 @@ def classify_batch(
     if summary.get("inconsistencies") or summary["failed"] > max_failed_records:
         return Phase.FAILURE
     return Phase.SUCCESS
-
-
-def classify_project(status: int) -> Phase:
-    """The phase of a project's status: 3 done, 2 paused (stalled), 0 and 1 active."""
-    if status == ProjectStatus.DONE:
-        return Phase.SUCCESS
-    if status == ProjectStatus.PAUSED:
-        return Phase.STALLED
-    return Phase.ACTIVE
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ def get_base_airflow_version_tuple() -> tuple[int, int, int]:
 
 
 AIRFLOW_V_3_0_PLUS: bool = get_base_airflow_version_tuple() >= (3, 0, 0)
-AIRFLOW_V_3_1_PLUS: bool = get_base_airflow_version_tuple() >= (3, 1, 0)
 #: 3.2 reads the connection form from the provider info ("conn-fields"); older versions ask the hook.
 AIRFLOW_V_3_2_PLUS: bool = get_base_airflow_version_tuple() >= (3, 2, 0)
 #: 3.3 gives tasks a durable ``task_state_store``; older versions run without one (with a warning).
@@ -44,7 +43,6 @@ async def aget_connection(conn_id: str) -> Connection:
 
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
-    "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
     "aget_connection",

@@ -11,15 +11,27 @@ position, instead of one opaque platform code (5509 / 5523 / 5841) per attempt.
 from __future__ import annotations
 
 import difflib
-import math
-import reprlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
 from airflow_provider_annotation.endpoints import WORKFLOW_POOLS_KEY
-from airflow_provider_annotation.exceptions import AnnotationInputError
+from airflow_provider_annotation.exceptions import AnnotationInputProblemsError
+from airflow_provider_annotation.validation import (
+    MAX_DEPTH,
+    MAX_LONG,
+    MAX_PROBLEMS,
+    SHORT_CHARS,
+    WORKFLOW_INPUT,
+    Problems,
+    check_plain_json,
+    check_strings,
+    describe_value,
+    is_int,
+    shorten,
+    to_long_id,
+)
 
 __all__ = [
     "DEFAULT_POOLS",
@@ -80,204 +92,29 @@ POOL_KEYS: tuple[str, ...] = ("name", "type", "runMode", "workers", "algorithmLi
 #: The platform caps pool names at 60 bytes of UTF-8 (so 20 CJK characters, not 60).
 MAX_NAME_BYTES = 60
 
-_REPR_CHARS = 60
+#: The name this error has had since 0.1.0; the same class as every input error's
+#: (`exceptions.AnnotationInputProblemsError`), so ``except WorkflowValidationError`` catches them all.
+WorkflowValidationError = AnnotationInputProblemsError
+
 _POOL_TYPES = frozenset(int(t) for t in PoolType)
 _RUN_MODES = frozenset(int(m) for m in RunMode)
 _TYPE_CHOICES = ", ".join(f"{t.value} {t.label}" for t in PoolType)
 _RUN_MODE_CHOICES = " or ".join(f"{m.value} ({m.label})" for m in RunMode)
 
 
-#: An error lists at most this many problems, then a count of the rest: a huge wrong input gives a
-#: message a person can read, not one echoing megabytes of it.
-MAX_PROBLEMS = 20
-
-#: How deep lists and objects may nest inside a free-form pool field. The documented fields nest
-#: two levels at most; the limit keeps every check iterative-safe (no RecursionError) and bounded.
-MAX_DEPTH = 32
-
-#: Ints the platform (Java) can read: signed 64 bits.
-_MIN_LONG, _MAX_LONG = -(2**63), 2**63 - 1
-
-
-class Problems(list[str]):
-    """A problem list that keeps the first `MAX_PROBLEMS` lines and only counts the rest (`more`),
-    so checking a huge input takes bounded memory for its report."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.more = 0
-
-    def append(self, problem: str) -> None:
-        if len(self) < MAX_PROBLEMS:
-            super().append(problem)
-        else:
-            self.more += 1
-
-    def extend(self, problems: Iterable[str]) -> None:
-        for problem in problems:
-            self.append(problem)
-        self.more += getattr(problems, "more", 0)
-
-    def add(self, err: WorkflowValidationError) -> None:
-        """Take over every problem `err` reported, counted ones included."""
-        self.extend(err.problems)
-        self.more += err.more
-
-
-class WorkflowValidationError(AnnotationInputError):
-    """Input for Create Workflow was rejected before anything was sent.
-
-    `problems` holds one line per problem, each naming where it is (``pools[2].workers: ...``), at
-    most `MAX_PROBLEMS` of them; `more` counts the problems beyond those. The message lists them so
-    one run shows what to fix. An `AnnotationInputError` (and so a ValueError): nothing was sent.
-    """
-
-    def __init__(self, problems: Iterable[str] | str, more: int = 0) -> None:
-        listed: list[str] = [problems] if isinstance(problems, str) else list(problems)
-        more += getattr(problems, "more", 0) + max(0, len(listed) - MAX_PROBLEMS)
-        self.problems: list[str] = listed[:MAX_PROBLEMS]
-        self.more: int = more
-        total = len(self.problems) + more
-        if total == 1:
-            message = f"invalid workflow input: {self.problems[0]}"
-        else:
-            shown = f", the first {len(self.problems)} shown" if more else ""
-            message = f"invalid workflow input ({total} problems{shown}):\n" + "\n".join(
-                f"  {p}" for p in self.problems
-            )
-            if more:
-                message += f"\n  ... and {more} more"
-        super().__init__(message)
-        self.message = message
-
-    def __reduce__(self):
-        return (type(self), (self.problems, self.more))
-
-
-_repr = reprlib.Repr()
-_repr.maxlevel = 3
-_repr.maxstring = _REPR_CHARS
-_repr.maxother = _REPR_CHARS
-_repr.maxlong = 24
-
-
-def describe_value(value: object) -> str:
-    """``str 'alice'``, ``bool True``: the type and a shortened repr, for error messages.
-
-    Bounded for any input: long strings, huge ints, deep nesting and objects whose repr fails
-    are shortened or named by type, never echoed whole.
-    """
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"{type(value).__name__} of {value.bit_length()} bits"
-    try:
-        text = _repr.repr(value)
-    except Exception:  # a user object's __repr__ may raise anything; its type still names it
-        text = "<unprintable>"
-    if len(text) > _REPR_CHARS:
-        text = text[: _REPR_CHARS - 3] + "..."
-    return f"{type(value).__name__} {text}"
-
-
-def shorten(text: str, limit: int = _REPR_CHARS) -> str:
-    """`text` cut to `limit` characters (with ``...``), for names echoed inside messages."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _is_int(value: object) -> bool:
-    """An int that JSON sends as a number; bool is an int to Python but not to the platform."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _valid_type(value: object) -> int | None:
     """`value` as a plain int when it is a documented pool type, else None."""
-    return int(value) if _is_int(value) and value in _POOL_TYPES else None  # type: ignore[call-overload]
+    return int(value) if is_int(value) and value in _POOL_TYPES else None
 
 
 def _pool_type_label(value: int) -> str:
     return f"{value} ({PoolType(value).label})"
 
 
-def _utf8_problem(text: str) -> str | None:
-    """Why `text` cannot go in the UTF-8 JSON body (a lone surrogate), or None when it can."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return f"not encodable as UTF-8 (lone surrogate?): {describe_value(text)}"
-    return None
-
-
-def check_strings(value: object, where: str, problems: list[str]) -> list[str] | None:
-    """A list of non-empty strings (a copy), or None after recording what is wrong at `where`."""
-    if not isinstance(value, (list, tuple)):
-        problems.append(f"{where}: expected a list of strings, got {describe_value(value)}")
-        return None
-    bad = False
-    for j, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            problems.append(f"{where}[{j}]: expected a non-empty string, got {describe_value(item)}")
-            bad = True
-        elif (why := _utf8_problem(item)) is not None:
-            problems.append(f"{where}[{j}]: {why}")
-            bad = True
-    return None if bad else [str(item) for item in value]
-
-
-def _not_plain_json(value: object) -> str:
-    hint = {
-        "set": "; a set has no JSON form and no order: pass a list",
-        "frozenset": "; a set has no JSON form and no order: pass a list",
-        "bytes": "; pass text (str)",
-        "bytearray": "; pass text (str)",
-    }.get(type(value).__name__, "")
-    return f"not plain JSON (null, bool, number, string, list or object), got {describe_value(value)}{hint}"
-
-
-def check_plain_json(value: object, where: str, problems: list[str], depth: int = 0) -> Any:
-    """A plain-JSON copy of `value` (tuples become lists, int/str/float subclasses plain), or None
-    after recording at `where` each part JSON cannot carry faithfully.
-
-    Refused: sets, bytes and other objects; NaN and infinities (not JSON); objects with non-string
-    keys (JSON would silently turn ``1`` into ``"1"``); ints beyond 64 bits (the platform's range);
-    strings that are not valid UTF-8; nesting deeper than `MAX_DEPTH`.
-    """
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        if not _MIN_LONG <= value <= _MAX_LONG:
-            problems.append(f"{where}: {describe_value(value)} is beyond the platform's 64-bit integer range")
-            return None
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            problems.append(f"{where}: {value!r} is not a JSON number (NaN and infinities are not JSON)")
-            return None
-        return float(value)
-    if isinstance(value, str):
-        if (why := _utf8_problem(value)) is not None:
-            problems.append(f"{where}: {why}")
-            return None
-        return str(value)
-    if isinstance(value, (list, tuple, Mapping)) and depth >= MAX_DEPTH:
-        problems.append(f"{where}: nested more than {MAX_DEPTH} levels deep")
-        return None
-    if isinstance(value, (list, tuple)):
-        return [check_plain_json(item, f"{where}[{j}]", problems, depth + 1) for j, item in enumerate(value)]
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                problems.append(f"{where}: keys must be strings, got key {describe_value(key)}")
-                continue
-            out[str(key)] = check_plain_json(item, f"{where}.{shorten(key)}", problems, depth + 1)
-        return out
-    problems.append(f"{where}: {_not_plain_json(value)}")
-    return None
-
-
 def _unknown_key(key: object, where: str) -> str:
     if not isinstance(key, str):
         return f"{where}: keys must be strings, got key {describe_value(key)}"
-    if len(key) > _REPR_CHARS:  # no fuzzy matching of a huge key, and no echoing it whole
+    if len(key) > SHORT_CHARS:  # no fuzzy matching of a huge key, and no echoing it whole
         return f"{where}.{shorten(key)}: unknown key; known keys are {', '.join(POOL_KEYS)}"
     lowered = {k.lower(): k for k in POOL_KEYS}
     match = difflib.get_close_matches(key, POOL_KEYS, n=1, cutoff=0.6) or (
@@ -327,7 +164,7 @@ def _check_pool(pool: Mapping[Any, Any], where: str, problems: list[str]) -> dic
 
     if "runMode" in pool:
         mode = pool["runMode"]
-        if not _is_int(mode) or mode not in _RUN_MODES:
+        if not is_int(mode) or mode not in _RUN_MODES:
             problems.append(f"{where}.runMode: expected {_RUN_MODE_CHOICES}, got {describe_value(mode)}")
         else:
             out["runMode"] = int(mode)
@@ -376,9 +213,9 @@ def validate_pools(pools: object, *, field: str = "pools") -> list[dict[str, Any
     """
     expected = f"{field}: expected a non-empty list of pool objects, got"
     if not isinstance(pools, (list, tuple)):
-        raise WorkflowValidationError(f"{expected} {describe_value(pools)}")
+        raise WorkflowValidationError(f"{expected} {describe_value(pools)}", subject=WORKFLOW_INPUT)
     if not pools:
-        raise WorkflowValidationError(f"{expected} an empty list")
+        raise WorkflowValidationError(f"{expected} an empty list", subject=WORKFLOW_INPUT)
 
     problems = Problems()
     normalized: list[dict[str, Any]] = []
@@ -397,8 +234,7 @@ def validate_pools(pools: object, *, field: str = "pools") -> list[dict[str, Any
                     f"{where}.type: the {role} pool must be a {wanted.label} pool (type {wanted.value}), "
                     f"got {_pool_type_label(pool_type)}"
                 )
-    if problems:
-        raise WorkflowValidationError(problems)
+    problems.raise_all(WORKFLOW_INPUT)
     return normalized
 
 
@@ -432,8 +268,7 @@ def build_pools(
     inspector_names = _builder_names(inspectors, "inspectors", problems)
     spot_checker_names = _builder_names(spot_checkers, "spot_checkers", problems)
     algorithm_names = _builder_names(algorithms, "algorithms", problems)
-    if problems:
-        raise WorkflowValidationError(problems)
+    problems.raise_all(WORKFLOW_INPUT)
 
     pools: list[dict[str, Any]] = [
         {"name": "Distribution pool", "type": int(PoolType.DISTRIBUTION), "runMode": int(RunMode.MANUAL)}
@@ -475,34 +310,15 @@ DEFAULT_POOLS: tuple[Mapping[str, Any], ...] = tuple(
 
 
 #: projectId is a Java ``long`` on the platform.
-MAX_PROJECT_ID = 2**63 - 1
-_MAX_ID_DIGITS = len(str(MAX_PROJECT_ID))
+MAX_PROJECT_ID = MAX_LONG
 
 
 def to_project_id(value: object, field: str = "project_id") -> int:
-    """A positive int from an int or a string of ASCII digits (surrounding whitespace allowed).
-
-    Rejected: bool, float (even 3.0: a float id means something upstream computed it wrongly),
-    zero, negatives, signs, decimals, anything beyond the platform's long range, non-strings.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise WorkflowValidationError(f"{field}: expected a positive integer, got {describe_value(value)}")
-    if isinstance(value, str):
-        text = value.strip()
-        if not (text.isascii() and text.isdigit()):
-            raise WorkflowValidationError(
-                f"{field}: expected a positive integer or a string of digits, got {describe_value(value)}"
-            )
-        digits = text.lstrip("0") or "0"
-        if len(digits) > _MAX_ID_DIGITS:  # checked before int(): no huge conversions
-            raise WorkflowValidationError(f"{field}: {describe_value(value)} is beyond the platform's range")
-        number = int(digits)
-    else:
-        number = int(value)  # plain int from an int subclass (IntEnum, ...)
-    if number <= 0:
-        raise WorkflowValidationError(f"{field}: must be positive, got {describe_value(value)}")
-    if number > MAX_PROJECT_ID:
-        raise WorkflowValidationError(f"{field}: {describe_value(value)} is beyond the platform's range")
+    """A project id: `validation.to_long_id`, its error worded as the workflow model's since 0.1.0
+    (``invalid workflow input: project_id: ...``)."""
+    problems = Problems()
+    number = problems.collect(lambda: to_long_id(value, field))
+    problems.raise_all(WORKFLOW_INPUT)
     return number
 
 
@@ -513,16 +329,8 @@ def create_workflow_body(project_id: object, pools: object | None) -> dict[str, 
     None the body has no ``workflow`` key at all: the platform then applies its default workflow.
     """
     problems = Problems()
-    body: dict[str, Any] = {}
-    try:
-        body["projectId"] = to_project_id(project_id)
-    except WorkflowValidationError as err:
-        problems.add(err)
-    try:
-        if pools is not None:
-            body["workflow"] = {WORKFLOW_POOLS_KEY: validate_pools(pools)}
-    except WorkflowValidationError as err:
-        problems.add(err)
-    if problems:
-        raise WorkflowValidationError(problems)
+    body: dict[str, Any] = {"projectId": problems.collect(lambda: to_long_id(project_id, "project_id"))}
+    if pools is not None:
+        body["workflow"] = {WORKFLOW_POOLS_KEY: problems.collect(lambda: validate_pools(pools))}
+    problems.raise_all(WORKFLOW_INPUT)
     return body

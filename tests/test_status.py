@@ -9,7 +9,6 @@ from airflow_provider_annotation.status import (
     ProjectStatus,
     TaskStatus,
     TaskWait,
-    classify_project,
     classify_task,
 )
 
@@ -35,15 +34,6 @@ def test_error_status_is_changeable_and_lists_win() -> None:
     assert classify_task(6, success_statuses=(6, 9)) is Phase.SUCCESS
     assert classify_task(8, failure_statuses=(10,)) is Phase.ACTIVE
     assert classify_task(4, success_statuses=(4, 9)) is Phase.SUCCESS
-
-
-def test_project_phases() -> None:
-    assert [classify_project(s) for s in range(4)] == [
-        Phase.ACTIVE,
-        Phase.ACTIVE,
-        Phase.STALLED,
-        Phase.SUCCESS,
-    ]
 
 
 def test_all_waits_for_every_task_and_fails_on_the_first_failure() -> None:

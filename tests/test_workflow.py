@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationInputError,
+    AnnotationInputProblemsError,
     AnnotationInvalidRequestError,
     AnnotationValidationError,
 )
+from airflow_provider_annotation.validation import WORKFLOW_INPUT
 from airflow_provider_annotation.workflow import (
     DEFAULT_POOLS,
     MAX_DEPTH,
@@ -85,7 +87,7 @@ def test_enum_members_are_accepted_and_normalized_to_plain_ints() -> None:
 
 
 def test_error_is_a_local_input_error_and_a_value_error_with_readable_text() -> None:
-    err = WorkflowValidationError(["pools[1].type: bad", "pools[2].name: bad"])
+    err = WorkflowValidationError(["pools[1].type: bad", "pools[2].name: bad"], subject=WORKFLOW_INPUT)
     assert isinstance(err, AnnotationInputError)
     assert isinstance(err, AnnotationInvalidRequestError)  # caught with platform refusals
     assert not isinstance(err, AnnotationApiError)  # no requestId, status or code: nothing was sent
@@ -93,14 +95,21 @@ def test_error_is_a_local_input_error_and_a_value_error_with_readable_text() -> 
     assert isinstance(err, ValueError)
     assert str(err) == "invalid workflow input (2 problems):\n  pools[1].type: bad\n  pools[2].name: bad"
     assert "requestId" not in str(err)
-    assert str(WorkflowValidationError("pools: bad")) == "invalid workflow input: pools: bad"
+    assert (
+        str(WorkflowValidationError("pools: bad", subject=WORKFLOW_INPUT))
+        == "invalid workflow input: pools: bad"
+    )
+    # One input-error class under its 0.1.0 name: without a subject it is the general wording.
+    assert WorkflowValidationError is AnnotationInputProblemsError
+    assert str(WorkflowValidationError("pools: bad")) == "invalid input: pools: bad"
 
 
 def test_error_pickles_losslessly() -> None:
-    err = pickle.loads(pickle.dumps(WorkflowValidationError(["a: x", "b: y"])))
+    err = pickle.loads(pickle.dumps(WorkflowValidationError(["a: x", "b: y"], subject=WORKFLOW_INPUT)))
     assert type(err) is WorkflowValidationError
     assert err.problems == ["a: x", "b: y"]
-    assert str(err) == str(WorkflowValidationError(["a: x", "b: y"]))
+    assert str(err) == str(WorkflowValidationError(["a: x", "b: y"], subject=WORKFLOW_INPUT))
+    assert str(err).startswith("invalid workflow input (2 problems)")
 
 
 def test_modules_import_without_airflow() -> None:

@@ -17,6 +17,7 @@ from airflow_provider_annotation.operators._create import (
     vanished_fields,
     workflow_pools,
 )
+from airflow_provider_annotation.validation import WORKFLOW_INPUT
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, create_workflow_body
 
 if TYPE_CHECKING:
@@ -98,16 +99,16 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
             first = Problems()
             first.add(err)
             first.extend(problems)  # carries the count of problems beyond the listed ones
-            raise WorkflowValidationError(first) from None
+            raise WorkflowValidationError(first, subject=WORKFLOW_INPUT) from None
         if problems:
-            raise WorkflowValidationError(problems)
+            raise WorkflowValidationError(problems, subject=WORKFLOW_INPUT)
         return body
 
     def _pools(self) -> list[Any] | None:
         """`pools` as rendered (parsed, not yet checked), or pools built from the shorthand."""
         vanished = vanished_fields(self, self._given)
         if vanished:
-            raise WorkflowValidationError(vanished)
+            raise WorkflowValidationError(vanished, subject=WORKFLOW_INPUT)
         return workflow_pools(self.pools, {name: getattr(self, name) for name in SHORTHAND})
 
     def send(self, hook: AnnotationHook, body: dict[str, Any]) -> dict[str, Any]:

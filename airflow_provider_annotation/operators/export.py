@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import AirflowFailException, Asset, BaseOperator
 
-from airflow_provider_annotation.exceptions import AnnotationInputError
+from airflow_provider_annotation.exceptions import AnnotationInputError, AnnotationInputProblemsError
 from airflow_provider_annotation.export import (
     Chunk,
     ExportRecordError,
@@ -29,10 +29,9 @@ from airflow_provider_annotation.export import (
 )
 from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
 from airflow_provider_annotation.operators._create import input_failure, open_hook
-from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.status import counted
+from airflow_provider_annotation.validation import Problems, describe_value, to_long_id
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
-from airflow_provider_annotation.workflow import describe_value, to_project_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, ObjectStoragePath, XComArg
@@ -160,42 +159,54 @@ class ExportTasksOperator(BaseOperator):
         return {**extra, "chunks": len(plan.chunks)}
 
     def _plan(self, context: Context) -> _Plan:
-        project_id = to_project_id(self.project_id)
-        destination = _destination(self.destination)
+        # Every argument first, each problem collected (one error lists them all); then what needs
+        # them checked: the destination's state and the watermark.
+        problems = Problems()
+        project_id = problems.collect(lambda: to_long_id(self.project_id, "project_id"))
+        destination = problems.collect(lambda: _destination(self.destination))
         if not isinstance(self.overwrite, bool) or not isinstance(self.incremental, bool):
-            raise SetupInputError("overwrite, incremental: expected True or False")
+            problems.append("overwrite, incremental: expected True or False")
+        by_ids = self.task_ids is not None
+        if by_ids and (
+            self.complete_after is not None or self.complete_before is not None or self.incremental
+        ):
+            problems.append(
+                "task_ids: select by task ids or by a window of days (complete_after/complete_before, "
+                "incremental), not both"
+            )
+        size = problems.collect(lambda: to_chunk_size(self.chunk, by_ids=by_ids))
+        ids = problems.collect(lambda: to_export_task_ids(self.task_ids)) if by_ids else None
+        before: Any = None  # a date once the arguments are checked (a window needs it)
+        after: Any = None
+        if not by_ids:
+            if self.complete_before is None:
+                problems.append(
+                    "complete_before: required for a window (the day after its last day); or give task_ids"
+                )
+            else:
+                before = problems.collect(lambda: to_day(self.complete_before, "complete_before"))
+            if self.complete_after is not None:
+                after = problems.collect(lambda: to_day(self.complete_after, "complete_after"))
+        problems.raise_all()
         _staging(destination)
         if not self.overwrite and destination.exists():
-            raise SetupInputError(
+            raise AnnotationInputProblemsError(
                 f"destination: {destination} exists and overwrite=False; nothing was fetched"
             )
-        if self.task_ids is not None:
-            if self.complete_after is not None or self.complete_before is not None or self.incremental:
-                raise SetupInputError(
-                    "task_ids: select by task ids or by a window of days (complete_after/complete_before, "
-                    "incremental), not both"
-                )
-            size = to_chunk_size(self.chunk, by_ids=True) or 1
-            ids = to_export_task_ids(self.task_ids)
+        if ids is not None:
             # The UI's rendered task_ids shows the ids exported, not the whole sensor result they
             # came from (re-saved after the run: `overwrite_rtif_after_execution`).
             self.task_ids = [str(task_id) for task_id in ids]
-            return _Plan(project_id, destination, list(id_chunks(ids, size)), None)
-        to_chunk_size(self.chunk, by_ids=False)
-        if self.complete_before is None:
-            raise SetupInputError(
-                "complete_before: required for a window (the day after its last day); or give task_ids"
-            )
-        before = to_day(self.complete_before, "complete_before")
+            return _Plan(project_id, destination, list(id_chunks(ids, size or 1)), None)
         store, start = self._watermark(context)
         if start is None:
-            if self.complete_after is None:
-                raise SetupInputError(
+            if after is None:
+                raise AnnotationInputProblemsError(
                     "complete_after: required for a window (its first day); or give task_ids"
                 )
-            start = to_day(self.complete_after, "complete_after")
+            start = after
             if start >= before:
-                raise SetupInputError(
+                raise AnnotationInputProblemsError(
                     f"complete_after: {start} is not before complete_before {before}; the window is empty"
                 )
         if start >= before:
@@ -212,7 +223,7 @@ class ExportTasksOperator(BaseOperator):
             return None, None
         assets = [outlet for outlet in self.outlets if isinstance(outlet, Asset)]
         if len(assets) != 1:
-            raise SetupInputError(
+            raise AnnotationInputProblemsError(
                 "incremental: keeps its watermark in the export's asset; give exactly one "
                 f"outlets=[Asset(...)] (found {len(assets)})"
             )
@@ -316,7 +327,7 @@ def _staging(destination: ObjectStoragePath) -> ObjectStoragePath:
     """``<destination>.parts``; refused when it is a symbolic link (checked before any request)."""
     parts = destination.parent / f"{destination.name}.parts"
     if _is_link(parts):
-        raise SetupInputError(
+        raise AnnotationInputProblemsError(
             f"destination: {parts} is a symbolic link; the export stages its parts there and will not "
             "write or delete through a link. Remove the link (or choose another destination)."
         )
@@ -337,14 +348,14 @@ def _destination(value: object) -> ObjectStoragePath:
     from airflow.providers.common.compat.sdk import ObjectStoragePath
 
     if not isinstance(value, str) or "://" not in value:
-        raise SetupInputError(
+        raise AnnotationInputProblemsError(
             f"destination: expected a URI such as 'file:///data/export.jsonl' or "
             f"'s3://bucket/export.jsonl', got {describe_value(value)}"
         )
     try:
         return ObjectStoragePath(value.strip())
     except (ValueError, ImportError) as err:
-        raise SetupInputError(
+        raise AnnotationInputProblemsError(
             f"destination: {describe_value(value)} cannot be written ({err}); is the provider for "
             "its scheme installed?"
         ) from None

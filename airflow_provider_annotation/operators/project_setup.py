@@ -66,15 +66,6 @@ MAX_ACTIVE_REQUESTS = 64
 ON_REJECTED = ("fail", "warn")
 
 
-def _gather(problems: Problems, read: Any) -> Any:
-    """Run one reader, moving its problems (and their count) into `problems`; None on refusal."""
-    try:
-        return read()
-    except WorkflowValidationError as err:
-        problems.add(err)
-        return None
-
-
 #: The arguments that make a Create Project body: `CreateProjectOperator`'s, and the keys of each
 #: spec `CreateProjectsOperator` takes.
 PROJECT_ARGUMENTS = (
@@ -97,8 +88,8 @@ def project_spec_body(spec: Mapping[str, Any]) -> dict[str, Any]:
     `SetupInputError` with every problem, the body's arguments first in their documented order."""
     problems = Problems()
     shorthand = {name: spec.get(name) for name in SHORTHAND}
-    pools = _gather(problems, lambda: workflow_pools(spec.get("pools"), shorthand))
-    team_names = _gather(problems, lambda: to_name_list(spec.get("team_names"), "team_names"))
+    pools = problems.collect(lambda: workflow_pools(spec.get("pools"), shorthand))
+    team_names = problems.collect(lambda: to_name_list(spec.get("team_names"), "team_names"))
     tools = spec.get("labeling_tools")  # the clearer name of the platform's `operators` field
     if tools is not None and spec.get("operators") is not None:
         problems.append(
@@ -434,7 +425,7 @@ class CreateProjectsOperator(BaseOperator):
         the spec's index and field (``projects[3].deadline: ...``)."""
         problems = Problems()
         problems.extend(vanished_fields(self, self._given_fields))
-        specs = _gather(problems, lambda: _spec_list(self.projects))
+        specs = problems.collect(lambda: _spec_list(self.projects))
         digests: list[str] = []
         names: dict[str, int] = {}
         for index, spec in enumerate(specs or ()):
@@ -623,10 +614,9 @@ class SubmitAnnotationDataOperator(BaseOperator):
         size = self.batch_size
         if isinstance(size, str) and size.strip().isdigit():
             size = int(size)
-        size = _gather(problems, lambda: to_count(size, "batch_size"))
+        size = problems.collect(lambda: to_count(size, "batch_size"))
         from_file = is_mapping_uri(self.data_ids)
-        body = _gather(
-            problems,
+        body = problems.collect(
             lambda: annotation_request_body(
                 self.project_id,
                 ["(from the mapping file)"] if from_file else self.data_ids,
@@ -792,8 +782,8 @@ class AnnotationStatsOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         problems = Problems()
-        project_id = _gather(problems, lambda: to_project_id(self.project_id))
-        workflow_id = _gather(problems, lambda: to_project_id(self.workflow_id, "workflow_id"))
+        project_id = problems.collect(lambda: to_project_id(self.project_id))
+        workflow_id = problems.collect(lambda: to_project_id(self.workflow_id, "workflow_id"))
         if problems:
             err = SetupInputError(problems)
             raise input_failure(err) from err

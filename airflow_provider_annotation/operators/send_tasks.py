@@ -22,14 +22,13 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_annotation.batch import IDENTIFIER_CHARS, to_batch_id
 from airflow_provider_annotation.exceptions import (
-    AnnotationError,
     AnnotationInputError,
+    AnnotationInputProblemsError,
     AnnotationMayHaveTakenEffectError,
     AnnotationValidationError,
 )
 from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
 from airflow_provider_annotation.operators._create import (
-    NOT_RETRYING_INPUT,
     NOT_RETRYING_REFUSAL,
     input_failure,
     open_hook,
@@ -41,7 +40,7 @@ from airflow_provider_annotation.status import (
     batch_summary,
     classify_batch,
 )
-from airflow_provider_annotation.workflow import describe_value, to_project_id
+from airflow_provider_annotation.validation import Problems, describe_value, is_int, to_long_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, XComArg
@@ -126,22 +125,18 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
 
     def check_inputs(self) -> int:
         """The project id; AirflowFailException naming every bad argument, before anything is sent."""
-        problems = []
-        project_id = 0
-        try:
-            project_id = to_project_id(self.project_id)
-        except (ValueError, AnnotationError) as err:
-            problems.append(str(err))
+        problems = Problems()
+        project_id = problems.collect(lambda: to_long_id(self.project_id, "project_id"))
         url = self.resource_url
         if not isinstance(url, str) or not url.strip().lower().startswith(("http://", "https://")):
             problems.append(f"resource_url: expected an http(s) URL, got {describe_value(url)}")
-        if not _is_count(self.max_failed_records):
+        if not is_int(self.max_failed_records) or self.max_failed_records < 0:
             problems.append(
                 f"max_failed_records: expected an int of at least 0, got {self.max_failed_records!r}"
             )
         statuses = self.final_statuses
         # Any int: the statuses are undocumented, and other endpoints use negative ones (-1 error).
-        if not isinstance(statuses, (list, tuple)) or not statuses or not all(map(_is_int, statuses)):
+        if not isinstance(statuses, (list, tuple)) or not statuses or not all(map(is_int, statuses)):
             problems.append(
                 f"final_statuses: expected a non-empty list of ints, got {describe_value(statuses)}"
             )
@@ -150,7 +145,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 problems.append(f"{name}: expected a number of seconds above 0, got {value!r}")
         if problems:
-            raise AirflowFailException("invalid input: " + "; ".join(problems) + f"\n{NOT_RETRYING_INPUT}")
+            raise input_failure(AnnotationInputProblemsError(problems))
         return project_id
 
     # -- the resumable protocol ------------------------------------------------------------------
@@ -346,11 +341,3 @@ def describe_batch_errors(entries: Any) -> str:
         shown.append(text if identifier is None else f"{scrub(identifier, limit=IDENTIFIER_CHARS)!r}: {text}")
     more = len(entries) - len(shown)
     return "; ".join(shown) + (f" (and {more} more in the import_summary XCom)" if more > 0 else "")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -23,10 +23,13 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_annotation.coercion import _parse_literal
-from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError, AnnotationError
+from airflow_provider_annotation.exceptions import (
+    AnnotationConnectionConfigError,
+    AnnotationError,
+    AnnotationInputProblemsError,
+)
 from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
 from airflow_provider_annotation.operators._create import open_hook
-from airflow_provider_annotation.project import to_task_id
 from airflow_provider_annotation.status import TaskWait, WaitProgress, WaitVerdict, human_duration
 from airflow_provider_annotation.triggers.annotation import (
     EVENT_STATUSES,
@@ -37,7 +40,7 @@ from airflow_provider_annotation.triggers.annotation import (
     statuses_of,
 )
 from airflow_provider_annotation.urls import is_loopback, redact_url
-from airflow_provider_annotation.workflow import WorkflowValidationError, describe_value, to_project_id
+from airflow_provider_annotation.validation import Problems, describe_value, is_int, to_long_id, to_task_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, XComArg
@@ -57,23 +60,33 @@ def to_task_ids(value: object, field: str = "task_ids") -> list[str]:
     Accepted: a list or tuple of strings or exact ints; the XCom of `SubmitAnnotationDataOperator`
     (a dict with ``task_ids``); the JSON or Python repr of either (what Jinja renders).
     """
+    problems = Problems()
     if isinstance(value, str):
         if value.strip() in ("None", "null", ""):
-            raise WorkflowValidationError(
+            raise AnnotationInputProblemsError(
                 f"{field}: got {value!r}, which is how Jinja renders a missing value; pass a list of task "
                 "ids or the XCom of SubmitAnnotationDataOperator"
             )
-        value = _parse_literal(value, field)
+        text = value
+        value = problems.collect(lambda: _parse_literal(text, field))
+        problems.raise_all()
     if isinstance(value, dict):
         if "task_ids" not in value:
-            raise WorkflowValidationError(f"{field}: a dict without 'task_ids' ({describe_value(value)})")
+            raise AnnotationInputProblemsError(
+                f"{field}: a dict without 'task_ids' ({describe_value(value)})"
+            )
         value = value["task_ids"]
     if not isinstance(value, (list, tuple)) or not value:
-        raise WorkflowValidationError(
+        raise AnnotationInputProblemsError(
             f"{field}: expected a non-empty list of task ids, got {describe_value(value)}"
         )
-    ids = [to_task_id(item, f"{field}[{i}]") for i, item in enumerate(value)]
-    return list(dict.fromkeys(ids))
+    ids: dict[str, None] = {}  # in order, without repeats
+    for i, item in enumerate(value):
+        task_id = problems.collect(lambda: to_task_id(item, f"{field}[{i}]"))  # noqa: B023 (called at once)
+        if task_id is not None:
+            ids.setdefault(task_id)
+    problems.raise_all()
+    return list(ids)
 
 
 class AnnotationTaskSensor(BaseSensorOperator):
@@ -132,25 +145,28 @@ class AnnotationTaskSensor(BaseSensorOperator):
     # -- inputs, checked after rendering --------------------------------------------------------
 
     def checked_wait(self) -> tuple[int, TaskWait]:
-        """The project id and the wait, or AirflowFailException naming the bad argument."""
-        try:
-            project_id = to_project_id(self.project_id)
-            task_ids = to_task_ids(self.task_ids)
+        """The project id and the wait, or AirflowFailException naming every bad argument."""
+        problems = Problems()
+        project_id = problems.collect(lambda: to_long_id(self.project_id, "project_id"))
+        task_ids = problems.collect(lambda: to_task_ids(self.task_ids))
+        wait = None
+        try:  # TaskWait names the bad setting in a ValueError; a stand-in id when task_ids was refused
             wait = TaskWait(
-                tuple(task_ids),
+                tuple(task_ids) if task_ids is not None else ("1",),
                 tuple(self.success_statuses),
                 tuple(self.failure_statuses),
                 self.require,
                 self.error_fails,
             )
-        except (ValueError, AnnotationError) as err:
-            raise AirflowFailException(f"invalid input: {err}\nNothing was sent; not retrying.") from err
+        except ValueError as err:
+            problems.append(str(err))
         threshold = self.page_threshold
-        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
-            raise AirflowFailException(
-                f"invalid input: page_threshold: expected an int of at least 0, got {threshold!r}"
-            )
-        return project_id, wait
+        if not is_int(threshold) or threshold < 0:
+            problems.append(f"page_threshold: expected an int of at least 0, got {threshold!r}")
+        if problems:
+            refused = AnnotationInputProblemsError(problems)
+            raise AirflowFailException(f"{refused}\nNothing was sent; not retrying.") from refused
+        return project_id, wait  # type: ignore[return-value]
 
     # -- deferrable ------------------------------------------------------------------------------
 

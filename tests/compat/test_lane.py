@@ -51,7 +51,6 @@ def json_output(*args: str) -> list[dict]:
 def test_version_flags_match_the_running_airflow():
     major_minor = (AIRFLOW_VERSION.major, AIRFLOW_VERSION.minor)
     assert (major_minor >= (3, 0)) == version_compat.AIRFLOW_V_3_0_PLUS
-    assert (major_minor >= (3, 1)) == version_compat.AIRFLOW_V_3_1_PLUS
     assert (major_minor >= (3, 2)) == version_compat.AIRFLOW_V_3_2_PLUS
     assert (major_minor >= (3, 3)) == version_compat.AIRFLOW_V_3_3_PLUS
 
@@ -145,7 +144,7 @@ STATE_KEEPING_OPERATORS = (
 #: Airflow 3.0's `airflow dags test` refuses an asset no dag-processor has registered yet
 #: (AirflowInactiveAssetInInletOrOutletException, apache/airflow#51644): there, as a user would,
 #: register the DAGs with `airflow dags reserialize` before testing one that names an asset.
-REGISTER_ASSETS_FIRST = version_compat.AIRFLOW_V_3_0_PLUS and not version_compat.AIRFLOW_V_3_1_PLUS
+REGISTER_ASSETS_FIRST = (AIRFLOW_VERSION.major, AIRFLOW_VERSION.minor) == (3, 0)
 #: The lane that installs the OpenLineage provider (scripts/compat.sh) also proves the export's lineage.
 HAS_OPENLINEAGE = importlib.util.find_spec("airflow.providers.openlineage") is not None
 
