@@ -118,7 +118,7 @@ from airflow_provider_annotation.signing import SIGNATURE_HEADER, signed_headers
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_2_PLUS
 from airflow_provider_annotation.workflow import create_workflow_body, describe_value, to_project_id
 
-__all__ = ["AnnotationHook"]
+__all__ = ["AnnotationAsyncHook", "AnnotationHook"]
 
 #: Methods the HTTP spec calls safe: an uncatalogued call with one of them is treated as a read.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -1033,7 +1033,12 @@ def _user_agent() -> str:
     )
 
 
-# The async hook lives in its own module (it brings httpx); importable from here as documented.
-from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook  # noqa: E402
 
-__all__ += ["AnnotationAsyncHook"]
+def __getattr__(name: str) -> Any:
+    """`AnnotationAsyncHook`, importable from here as documented, loaded (with httpx) only when asked
+    for: users of the sync hook never pay for it, and no import cycle runs through this module."""
+    if name == "AnnotationAsyncHook":
+        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+
+        return AnnotationAsyncHook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
