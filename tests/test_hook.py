@@ -625,9 +625,9 @@ def test_the_code_as_the_string_200_half_claims_success_even_with_success_false(
 
 @pytest.mark.parametrize(("method", "effect"), [("HEAD", "read"), ("OPTIONS", "read"), ("PUT", "create")])
 def test_an_uncatalogued_path_is_a_read_only_for_get_head_options(method, effect):
-    from airflow_provider_annotation.hooks.annotation import _endpoint_for
+    from airflow_provider_annotation.endpoints import uncatalogued
 
-    assert _endpoint_for(method, "/some/new/thing").effect.value == effect
+    assert uncatalogued(method, "/some/new/thing").effect.value == effect
 
 
 # -- README (The emulator): a signature another process used in the same millisecond ---------------

@@ -596,3 +596,31 @@ def test_the_emulator_accepts_the_docs_samples(emulator, make_hook) -> None:
         "Docs tools", data_type=3, deadline="2030-12-31", operators=DOCS_TOOLS
     )
     assert emulator.projects[created.project_id]["operators"] == DOCS_TOOLS
+
+
+# -- endpoints that describe themselves: one success rule for every path --------------------------
+
+
+@pytest.mark.parametrize("how", ["call", "request", "send_create_folder"])
+def test_every_path_to_a_create_checks_the_id_its_answer_must_carry(emu: Emulator, make_hook, how) -> None:
+    """A create's answer without a usable id (here ``folderId`` as a string) is "may have taken
+    effect" whichever method sent it: `call` and `request` skipped the check before."""
+    emu.inject(Fault.half_claimed("id-string", endpoint=FOLDER_CREATE.path))
+    hook = make_hook()
+    body = folder_body(f"half-claimed by {how}", None)
+    with pytest.raises(AnnotationMayHaveTakenEffectError, match="folderId is not a positive integer"):
+        if how == "call":
+            hook.call(FOLDER_CREATE, json=body)
+        elif how == "request":
+            hook.request("POST", FOLDER_CREATE.path, json=body)
+        else:
+            hook.send_create_folder(body)
+    assert [r["endpoint"] for r in emu.requests].count(FOLDER_CREATE.path) == 1  # never re-sent
+
+
+def test_annotation_statistics_under_their_name_and_the_old_one(emu: Emulator, make_hook) -> None:
+    hook = make_hook()
+    created = hook.create_project("Stats", data_type=2, deadline="2024-06-01", operators=OPERATORS)
+    stats = hook.get_annotation_stats(created.project_id, created.workflow_id)
+    assert stats == hook.run_stat(created.project_id, created.workflow_id)
+    assert "efficiency" in stats
