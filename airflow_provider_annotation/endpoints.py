@@ -10,9 +10,11 @@ hooks enforce the success rule from these values for every call (`envelope.check
 
 from __future__ import annotations
 
+import dataclasses
 import reprlib
 from dataclasses import dataclass
 from enum import Enum
+from urllib.parse import quote
 
 from airflow_provider_annotation.exceptions import AnnotationInputError
 
@@ -43,6 +45,7 @@ __all__ = [
     "TASKS_EXPORT",
     "TASK_GET",
     "TASK_SEND",
+    "TASK_CALLBACK",
     "TASK_SEND_STATUS",
     "WORKFLOW_POOLS_KEY",
     "WORKFLOW_VERTEX_KEY",
@@ -109,6 +112,13 @@ class Endpoint:
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
 
+    def at(self, **values: object) -> Endpoint:
+        """This endpoint with the ``{name}`` parts of its path filled in (each value URL-quoted),
+        for the endpoints that take an id in the path (`TASK_CALLBACK`)."""
+        return dataclasses.replace(
+            self, path=self.path.format(**{k: quote(str(v), safe="") for k, v in values.items()})
+        )
+
 
 #: Create Workflow as its July 2024 page documents it: ``{"projectId", "workflow": {"pools"}}``.
 CREATE_WORKFLOW = Endpoint("POST", "/annotation/workflow/create", Effect.CREATE, created_key="workflowId")
@@ -141,6 +151,10 @@ PROJECT_LIST = Endpoint("POST", "/project/list", Effect.READ)
 ANNOTATION_STAT = Endpoint("POST", "/annotation/stat", Effect.READ)
 TASK_SEND_STATUS = Endpoint("POST", "/task/send/status", Effect.READ)
 TASK_GET = Endpoint("POST", "/task/get", Effect.READ)
+#: Send a task's callback again (``tasks/callbacks/re-sending.md``), the task id in the path
+#: (`Endpoint.at`). It changes nothing on the platform: an answer lost is sent again, and the
+#: receiver gets the callback once more, which is what re-sending means.
+TASK_CALLBACK = Endpoint("POST", "/task/{taskId}/callback", Effect.READ)
 PROJECT_TASKS = Endpoint("POST", "/project/tasks", Effect.READ)
 TASKS_EXPORT = Endpoint("POST", "/tasks/export", Effect.READ, max_answer_bytes=EXPORT_ANSWER_LIMIT)
 #: A dataset's status and scene → data mapping, by ``?datasetId=``.
@@ -160,6 +174,7 @@ ALL_ENDPOINTS: tuple[Endpoint, ...] = (
     ANNOTATION_STAT,
     TASK_SEND_STATUS,
     TASK_GET,
+    TASK_CALLBACK,
     PROJECT_TASKS,
     TASKS_EXPORT,
     DATASET_IMPORT,

@@ -25,6 +25,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationConnectionConfigError,
     AnnotationInputError,
     AnnotationMayHaveTakenEffectError,
+    AnnotationNotFoundError,
     AnnotationResponseError,
     AnnotationValidationError,
 )
@@ -624,3 +625,18 @@ def test_annotation_statistics_under_their_name_and_the_old_one(emu: Emulator, m
     stats = hook.get_annotation_stats(created.project_id, created.workflow_id)
     assert stats == hook.run_stat(created.project_id, created.workflow_id)
     assert "efficiency" in stats
+
+
+def test_resend_callback_sends_the_task_id_in_the_path(emu: Emulator, make_hook) -> None:
+    """The endpoint added as issue 15's demonstration: its entry, one method, this test."""
+    hook = make_hook()
+    created = hook.create_project("Callbacks", data_type=2, deadline="2024-06-01", operators=OPERATORS)
+    task_id = hook.request_annotation(created.project_id, ["f0"]).task_ids[0]
+    assert hook.resend_callback(task_id) is None
+    assert emu.requests[-1]["endpoint"] == f"/task/{task_id}/callback" and emu.requests[-1]["code"] == 200
+    with pytest.raises(AnnotationNotFoundError):
+        hook.resend_callback("999999999999999999")
+    sent = len(emu.requests)
+    with pytest.raises(AnnotationInputError, match="task_id: expected a string of digits"):
+        hook.resend_callback("12/../get")
+    assert len(emu.requests) == sent

@@ -46,6 +46,7 @@ from airflow_provider_annotation.endpoints import (
     PROJECT_GET,
     PROJECT_LIST,
     PROJECT_TASKS,
+    TASK_CALLBACK,
     TASK_GET,
     TASK_SEND,
     TASK_SEND_STATUS,
@@ -733,6 +734,13 @@ class AnnotationHook(CallLogMixin, BaseHook):
         :return: the task, with its ``status`` (1-10).
         """
         return await self._a_send(_task_get(project_id, task_id))
+
+    def resend_callback(self, task_id: str) -> None:
+        """Ask the platform to send a task's callback again (``POST /task/{taskId}/callback``).
+
+        :param task_id: the task's id (a string of digits).
+        """
+        self._call(TASK_CALLBACK.at(taskId=to_task_id(task_id)))
 
     def list_project_tasks(
         self,
