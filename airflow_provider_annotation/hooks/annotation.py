@@ -764,25 +764,15 @@ class AnnotationHook(CallLogMixin, BaseHook):
         """
         return self._send(_tasks_page(project_id, start_time, end_time, offset, limit))
 
-    async def a_list_project_tasks(
-        self,
-        project_id: int | str,
-        *,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        offset: int = 1,
-        limit: int = 100,
-    ) -> dict[str, Any]:
-        """`list_project_tasks`, awaited.
+    async def a_list_project_tasks(self, project_id: int | str, *, offset: int = 1, limit: int = 100) -> dict:
+        """`list_project_tasks` awaited, over every task (what a wait reads).
 
         :param project_id: the project's id (a positive int, or a string of digits).
-        :param start_time: only tasks created at or after this time, or None.
-        :param end_time: only tasks created before this time, or None.
         :param offset: the page number, from 1.
         :param limit: items per page.
         :return: ``{"count", "data"}``: the total count and this page's tasks.
         """
-        return await self._a_send(_tasks_page(project_id, start_time, end_time, offset, limit))
+        return await self._a_send(_tasks_page(project_id, None, None, offset, limit))
 
     def iter_project_tasks(
         self,
@@ -808,24 +798,18 @@ class AnnotationHook(CallLogMixin, BaseHook):
         )
 
     async def a_iter_project_tasks(
-        self,
-        project_id: int | str,
-        *,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        page_size: int = 100,
+        self, project_id: int | str, *, page_size: int = 100
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """`iter_project_tasks`, awaited page by page, under the same `paging.Pager` rule.
+        """Every task of the project, awaited page by page under `iter_project_tasks`' rule
+        (`paging.Pager`: a repeated id or a truncated listing raises).
 
         :param project_id: the project's id (a positive int, or a string of digits).
-        :param start_time: only tasks created at or after this time, or None.
-        :param end_time: only tasks created before this time, or None.
         :param page_size: items per page while paging.
         :return: an async iterator over the project's tasks, oldest first.
         """
         pager = Pager(PROJECT_TASKS, task_key)
         while not pager.done:
-            page = await self._a_send(_tasks_page(project_id, start_time, end_time, pager.offset, page_size))
+            page = await self._a_send(_tasks_page(project_id, None, None, pager.offset, page_size))
             for task in pager.take(page):
                 yield task
 
