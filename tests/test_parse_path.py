@@ -16,6 +16,7 @@ HOOK_ADAPTERS = (
     "airflow_provider_annotation.hooks.annotation",
     "airflow_provider_annotation.hooks.async_annotation",
     "airflow_provider_annotation.hooks.async_transport",
+    "airflow_provider_annotation.hooks.sync_transport",
 )
 ANY_HOOK = ("airflow_provider_annotation.hooks",)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import itertools
 import threading
 import time
@@ -22,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import requests
 import tenacity
 from airflow.providers.common.compat.sdk import BaseHook
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from airflow_provider_annotation.advice import advice_for
 from airflow_provider_annotation.batch import read_send_answer, read_send_status, to_batch_id
@@ -59,10 +57,6 @@ from airflow_provider_annotation.endpoints import (
 )
 from airflow_provider_annotation.envelope import (
     ACCEPT_ENCODING,
-    AnswerBroken,
-    AnswerBudget,
-    AnswerRefused,
-    AttemptDeadlinePassed,
     Judge,
     Reader,
     judge_answer,
@@ -82,7 +76,7 @@ from airflow_provider_annotation.export import (
     read_export,
     read_export_results,
 )
-from airflow_provider_annotation.hooks import connection_form
+from airflow_provider_annotation.hooks import connection_form, sync_transport
 from airflow_provider_annotation.hooks.call_log import CallLogMixin
 from airflow_provider_annotation.hooks.config import AnnotationConnectionConfig
 from airflow_provider_annotation.hooks.pacing import Pacer
@@ -91,7 +85,6 @@ from airflow_provider_annotation.hooks.pipeline import (
     CallRun,
     Transport,
     resolve_transport,
-    user_agent,
 )
 from airflow_provider_annotation.hooks.retry import RetryPolicy, async_retrying, retrying
 from airflow_provider_annotation.paging import Pager, project_key, task_key
@@ -127,8 +120,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AnnotationAsyncHook", "AnnotationHook"]
 
-#: Bytes read from the socket at a time; the answer budget is checked between reads.
-_CHUNK_BYTES = 64 * 1024
 #: Held while a hook makes its session: making one is quick, so one lock serves every hook (and a
 #: hook stays copyable, which a lock of its own would prevent).
 _SESSION_LOCK = threading.Lock()
@@ -209,7 +200,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             if self._session is not None:
                 return self._session
             session = requests.Session()
-            session.headers["User-Agent"] = _user_agent()
+            session.headers["User-Agent"] = sync_transport.sync_user_agent()
             session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what `AnswerBudget` inflates
             # The environment (proxy variables, REQUESTS_CA_BUNDLE) was read once (`transport`):
             # not re-reading it on every call saves a large part of what requests spends besides the
@@ -381,7 +372,9 @@ class AnnotationHook(CallLogMixin, BaseHook):
             with run.attempt() as number:
                 one = Attempt.begin(cfg, self.transport, endpoint, number)
                 with one.exchanging(self):
-                    status, headers = self._exchange(one, json, params, form)
+                    status, headers = sync_transport.exchange(
+                        self.get_conn(), one, self.transport, json, params, form
+                    )
                 return one.finish(self, status, headers, read=read, judge=judge, keep_mapping=keep_mapping)
 
         with run.outcome():
@@ -398,7 +391,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         """`_call` on an event loop (`hooks.async_transport`), for reads only."""
         if not endpoint.is_read:
             raise AnnotationInputError(f"endpoint: {endpoint} creates; the async reads never create")
-        from airflow_provider_annotation.hooks.async_transport import exchange
+        from airflow_provider_annotation.hooks import async_transport
 
         cfg = await self.a_config()
         client = await self.a_get_conn()
@@ -408,7 +401,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
             with run.attempt() as number:
                 one = Attempt.begin(cfg, self.transport, endpoint, number)
                 with one.exchanging(self):
-                    status, headers = await exchange(client, one, json, params)
+                    status, headers = await async_transport.exchange(client, one, json, params)
                 if endpoint.spooled:  # a million-scene answer takes seconds to read: not on the loop
                     return await asyncio.to_thread(one.finish, self, status, headers, read=read)
                 return one.finish(self, status, headers, read=read)
@@ -436,65 +429,6 @@ class AnnotationHook(CallLogMixin, BaseHook):
     async def _a_send(self, call: _Request) -> Any:
         """`_send` on an event loop: the same request and reader, awaited."""
         return (await self._a_call(call.endpoint, json=call.json, params=call.params, read=call.read))[0]
-
-    # -- the requests adapter: one attempt's I/O ------------------------------------------------
-
-    def _exchange(
-        self,
-        attempt: Attempt,
-        json: Any,
-        params: dict[str, Any] | None,
-        form: Callable[[], MultipartBody] | None = None,
-    ) -> tuple[int, Any]:
-        """Send, then read the whole answer into the attempt's budget; ``(status, headers)``, or the
-        typed error of the moment it failed at (`pipeline.Attempt`)."""
-        cfg, transport = self.config, self.transport
-        session = self.get_conn()
-        headers = attempt.headers
-        data = form() if form is not None else None
-        if data is not None:
-            headers = {**headers, "Content-Type": data.content_type}
-        try:
-            response = session.request(
-                attempt.endpoint.method,
-                attempt.url,
-                json=json,
-                data=data,
-                params=params,
-                headers=headers,
-                timeout=(cfg.connect_timeout, cfg.read_timeout),
-                # The connection's settings win over REQUESTS_CA_BUNDLE / *_PROXY (`transport`).
-                verify=transport.verify,
-                proxies=transport.proxies,
-                # A redirect would carry the signed headers to another host (requests strips only
-                # Authorization) and turn the POST into a GET: refuse it (envelope.judge_answer).
-                allow_redirects=False,
-                stream=True,  # read below, bounded in size and time
-            )
-        except requests.exceptions.SSLError as exc:
-            raise attempt.tls_failed(exc) from None
-        except requests.exceptions.ReadTimeout:
-            raise attempt.no_answer() from None
-        except requests.exceptions.ConnectionError as exc:  # also ConnectTimeout and ProxyError
-            raise (attempt.unreachable(exc) if _never_connected(exc) else attempt.dropped(exc)) from None
-        except requests.exceptions.RequestException as exc:
-            raise attempt.not_sent(exc) from None
-        status = response.status_code
-        try:
-            _read_answer(response, attempt.budget)
-        except AnswerRefused as exc:
-            response.close()
-            raise attempt.refused(exc, status) from None
-        except AttemptDeadlinePassed:
-            response.close()
-            raise attempt.past_deadline(status) from None
-        except ReadTimeoutError:
-            response.close()
-            raise attempt.stalled(status) from None
-        except (ProtocolError, AnswerBroken, OSError) as exc:
-            response.close()
-            raise attempt.broke_off(exc, status) from None
-        return status, response.headers
 
     # -- the connection form before Airflow 3.2 (3.2+ reads it from the provider info) --------
 
@@ -1052,32 +986,6 @@ def _file_source(path: Any) -> tuple[int | None, bytes | None, Callable[[], Any]
     return size, head, lambda: open(local, "rb"), os.path.basename(local) or "dataset.zip"
 
 
-def _read_answer(response: requests.Response, budget: AnswerBudget) -> None:
-    """Read the body into `budget` as it comes off the wire (the budget inflates it, a bounded
-    piece at a time), then hand the connection back to the pool for keep-alive."""
-    raw = response.raw
-    budget.begin(response.headers)
-    budget.check_deadline()  # headers that took past the deadline end the attempt too
-    while True:
-        chunk = raw.read1(_CHUNK_BYTES, decode_content=False)
-        if not chunk:
-            break
-        budget.take(chunk)
-    raw.release_conn()
-
-
-def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
-    """True when the request cannot have reached the server (refused, DNS, connect timeout, proxy)."""
-    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
-
-    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError)):
-        return True
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
-
-
 def _advice(err: AnnotationApiError, cfg: AnnotationConnectionConfig) -> str:
     """The connection test's advice: the one every task error gets (`advice.advice_for`), then what
     only the test's own call (the project list, which always exists) can tell."""
@@ -1094,11 +1002,6 @@ def _advice(err: AnnotationApiError, cfg: AnnotationConnectionConfig) -> str:
     if isinstance(err, AnnotationResponseError):
         return f"{cfg.base_url} did not answer like the platform: check the base URL (Host)."
     return "The platform refused the test call."
-
-
-@functools.lru_cache(maxsize=1)
-def _user_agent() -> str:
-    return user_agent("requests", requests.__version__)
 
 
 class AnnotationAsyncHook(AnnotationHook):
