@@ -195,7 +195,7 @@ class AnnotationHook(CallLogMixin, BaseHook):
         """
         if self._session is not None:
             return self._session
-        transport = self.transport  # may look the connection up: outside the lock
+        _ = self.transport  # looks the connection up and reads the environment: outside the lock
         with _SESSION_LOCK:
             if self._session is not None:
                 return self._session
@@ -206,7 +206,6 @@ class AnnotationHook(CallLogMixin, BaseHook):
             # not re-reading it on every call saves a large part of what requests spends besides the
             # network. Nor is a ~/.netrc login ever sent: the platform authenticates by signature.
             session.trust_env = False
-            del transport
             self._session = session
         return self._session
 

@@ -5,8 +5,8 @@ setting and standing secrets of a connection (`resolve_transport`); one attempt'
 secrets and answer budget, the typed error for each moment a transport can fail at, and the judging
 of its answer with its log line (`Attempt`); a call's attempts, their pacing and signature-expiry
 rule, and the advice on its last error (`CallRun`). `AnnotationHook` drives it with `requests`
-(`_send_once`) and, for its ``a_*`` methods, with `httpx` (`hooks.async_transport`): two thin
-adapters, so the sync and async paths cannot drift apart.
+(`hooks.sync_transport`) and, for its ``a_*`` methods, with `httpx` (`hooks.async_transport`): two
+thin adapters, so the sync and async paths cannot drift apart.
 """
 
 from __future__ import annotations
