@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from airflow_provider_annotation.codes import PlatformCode, describe
-from airflow_provider_annotation.endpoints import Effect, Endpoint
+from airflow_provider_annotation.endpoints import CreatedId, Effect, Endpoint
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
     AnnotationMayHaveTakenEffectError,
@@ -47,6 +47,7 @@ __all__ = [
     "Reader",
     "AttemptDeadlinePassed",
     "claims_success",
+    "check_created",
     "created_id",
     "created_text_id",
     "judge_answer",
@@ -209,6 +210,26 @@ def created_id(endpoint: Endpoint, data: Any, key: str, request_id: str | None) 
     if _is_int(value) and 0 < value <= MAX_ID:
         return int(value)
     raise _missing_id(endpoint, data, key, "a positive integer", request_id)
+
+
+def check_created(
+    endpoint: Endpoint, data: Any, request_id: str | None, secrets: Iterable[str] = ()
+) -> int | str | None:
+    """The id a create's success must carry (`Endpoint.created_key`), checked as its
+    `Endpoint.created_id` says; None for an endpoint that names none. Both hooks apply this to every
+    success, whichever method (``call``, ``request`` or the endpoint's own) made the call."""
+    key = endpoint.created_key
+    if key is None:
+        return None
+    if endpoint.created_id is CreatedId.LONG:
+        return created_id(endpoint, data, key, request_id)
+    if (
+        endpoint.created_id is CreatedId.TEXT_OR_LONG
+        and isinstance(data, dict)
+        and type(data.get(key)) is int
+    ):
+        data = {**data, key: str(data[key])}
+    return created_text_id(endpoint, data, key, request_id, secrets)
 
 
 def text_id_problem(value: object) -> str | None:

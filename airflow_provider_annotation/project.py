@@ -34,16 +34,18 @@ from airflow_provider_annotation.answers import (  # noqa: F401 - re-exported (t
 )
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.coercion import _parse_literal
-from airflow_provider_annotation.endpoints import (
-    CREATE_WORKFLOW,
-    CREATE_WORKFLOW_2024_08,
+from airflow_provider_annotation.endpoints import (  # the API version's home; re-exported here
+    API_VERSION_2024_07,
+    API_VERSION_2024_08,
+    API_VERSIONS,
+    DEFAULT_API_VERSION,
     WORKFLOW_POOLS_KEY,
     WORKFLOW_VERTEX_KEY,
-    Endpoint,
+    check_api_version,
+    create_workflow_endpoint,
 )
 from airflow_provider_annotation.exceptions import (
     AnnotationApiError,
-    AnnotationInputError,
     AnnotationInputProblemsError,
     AnnotationMayHaveTakenEffectError,
 )
@@ -99,13 +101,6 @@ __all__ = [
     "to_count",
 ]
 
-#: The seed page's generation (``/annotation/workflow/create``, ``workflow.pools``) ...
-API_VERSION_2024_07 = "2024-07"
-#: ... and the docs from August 2024 on (``/workflow/create``, ``workflow.vertex``).
-API_VERSION_2024_08 = "2024-08"
-API_VERSIONS = (API_VERSION_2024_07, API_VERSION_2024_08)
-DEFAULT_API_VERSION = API_VERSION_2024_07
-
 MAX_FOLDER_NAME_BYTES = 60
 MAX_PROJECT_NAME_BYTES = 60
 MAX_DESCRIPTION_BYTES = 200
@@ -130,21 +125,6 @@ to_count = to_int_at_least
 
 
 # --- API version ----------------------------------------------------------------------------
-
-
-def check_api_version(value: object, where: str = "api_version") -> str:
-    """`value` when it is one of `API_VERSIONS`, else an `AnnotationInputError` naming `where`."""
-    if value not in API_VERSIONS:
-        choices = ", ".join(repr(v) for v in API_VERSIONS)
-        raise AnnotationInputError(f"{where}: expected one of {choices}, got {describe_value(value)}")
-    return str(value)
-
-
-def create_workflow_endpoint(api_version: str) -> Endpoint:
-    """Create Workflow's endpoint in `api_version`."""
-    return (
-        CREATE_WORKFLOW_2024_08 if check_api_version(api_version) == API_VERSION_2024_08 else CREATE_WORKFLOW
-    )
 
 
 def workflow_for_api(body: Mapping[str, Any], api_version: str) -> dict[str, Any]:

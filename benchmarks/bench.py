@@ -403,20 +403,20 @@ def triggers_once(kind: str, url: str, project_id: int, task_ids: list[str], dur
 
     from airflow.providers.http.hooks.http import HttpAsyncHook
 
-    from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
-
     polls = [0]
     if kind == "annotation":
         from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
 
         set_connection("bench_annotation", "annotation", host=url, login=ACCESS_KEY, password=SECRET_KEY)
-        original: Any = AnnotationAsyncHook._send_once
+        from airflow_provider_annotation.hooks import async_transport
 
-        async def counted(self: Any, *args: Any) -> Any:
+        original: Any = async_transport.exchange
+
+        async def counted(*args: Any) -> Any:  # one per attempt, as the httpx adapter sends it
             polls[0] += 1
-            return await original(self, *args)
+            return await original(*args)
 
-        AnnotationAsyncHook._send_once = counted  # type: ignore[method-assign,assignment]
+        async_transport.exchange = counted  # type: ignore[assignment]
         end = time.time() + duration
         triggers: list[Any] = [
             AnnotationTaskTrigger(

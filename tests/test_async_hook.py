@@ -4,6 +4,7 @@ retry decisions, on an event loop."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -11,7 +12,9 @@ import pytest
 from airflow_provider_annotation.endpoints import PROJECT_CREATE, PROJECT_LIST
 from airflow_provider_annotation.exceptions import (
     AnnotationClockSkewError,
+    AnnotationInputError,
     AnnotationNotFoundError,
+    AnnotationResponseError,
     AnnotationUnavailableError,
 )
 from airflow_provider_annotation.hooks.annotation import AnnotationAsyncHook
@@ -128,16 +131,16 @@ def test_reads_racing_to_first_use_share_one_client(emulator: Emulator, monkeypa
 
     monkeypatch.setattr(httpx.AsyncClient, "__init__", counted_init)
     conn = set_conn(monkeypatch, "async_race", emulator.url)
-    from airflow_provider_annotation.hooks import async_annotation
+    from airflow_provider_annotation.hooks import annotation
 
-    real_lookup = async_annotation.aget_connection
+    real_lookup = annotation.aget_connection
 
     async def remote_lookup(conn_id: str) -> object:
         """The lookup as it goes through the API server or a secrets backend: it suspends."""
         await asyncio.sleep(0)  # a suspension, not a wait: the other reads run meanwhile
         return await real_lookup(conn_id)
 
-    monkeypatch.setattr(async_annotation, "aget_connection", remote_lookup)
+    monkeypatch.setattr(annotation, "aget_connection", remote_lookup)
 
     async def race() -> None:
         async with AnnotationAsyncHook(conn) as hook:
@@ -150,3 +153,98 @@ def test_reads_racing_to_first_use_share_one_client(emulator: Emulator, monkeypa
 
     run(race())
     assert len(made) == 1, f"{len(made) - 1} extra clients, never closed"
+
+
+# -- one pipeline: what the separate async hook had drifted on ---------------------------------
+
+
+@pytest.fixture
+def hostile_proxy():
+    """An HTTP proxy on loopback that refuses every request with an envelope echoing its own
+    credentials (as a misconfigured proxy or a hostile one may): its URL, with a password."""
+    import http.server
+    import threading
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            body = f"proxy refused someone:{PROXY_PASSWORD}".encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://someone:{PROXY_PASSWORD}@127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+PROXY_PASSWORD = "proxy-pass-789"
+LIST_BODY = {"status": 1, "dataType": 2, "offset": 1, "limit": 1}
+
+
+@pytest.mark.parametrize("which", ["sync", "async"])
+def test_a_proxy_password_never_reaches_errors_or_logs_on_either_path(
+    emulator: Emulator, monkeypatch, logs, hostile_proxy, which
+) -> None:
+    """The proxy's password is one of the hook's secrets on both paths (the separate async hook
+    kept only the secret key and the signature)."""
+    conn = set_conn(monkeypatch, f"async_proxy_{which}", emulator.url, proxies={"http": hostile_proxy})
+
+    async def read() -> None:
+        async with AnnotationAsyncHook(conn) as hook:
+            await hook.call(PROJECT_LIST, json=LIST_BODY)
+
+    with pytest.raises(AnnotationResponseError) as caught:
+        if which == "async":
+            run(read())
+        else:
+            from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+            with AnnotationHook(conn) as hook:
+                hook.call(PROJECT_LIST, json=LIST_BODY)
+    assert "proxy refused someone:" in str(caught.value)  # the echo reached the error, scrubbed
+    assert PROXY_PASSWORD not in str(caught.value) and PROXY_PASSWORD not in logs.text
+    assert emulator.requests == []  # it went through the proxy
+
+
+def test_an_awaited_attempt_without_a_usable_answer_is_logged_too(
+    emulator: Emulator, monkeypatch, logs
+) -> None:
+    """The line `call_log` promises for both paths (the separate async hook logged nothing)."""
+    emulator.inject(Fault.disconnect(endpoint=PROJECT_LIST.path))
+    conn = set_conn(monkeypatch, "async_lost", emulator.url, max_attempts=1)
+
+    async def read() -> None:
+        async with AnnotationAsyncHook(conn) as hook:
+            await hook.call(PROJECT_LIST, json=LIST_BODY)
+
+    with pytest.raises(AnnotationUnavailableError):
+        run(read())
+    (line,) = [line for line in logs.text.splitlines() if "-> no usable answer" in line]
+    assert f"POST {PROJECT_LIST.path} -> no usable answer, " in line
+    assert re.search(r", \d+\.\d ms \(attempt 1\): ", line)
+
+
+def test_an_awaited_create_is_refused_with_the_typed_input_error(emulator: Emulator, monkeypatch) -> None:
+    """The refusal is an `AnnotationInputError` naming the endpoint, as every input error before a
+    request is (a bare ValueError before)."""
+    conn = set_conn(monkeypatch, "async_create", emulator.url)
+
+    async def create() -> None:
+        async with AnnotationAsyncHook(conn) as hook:
+            await hook.call(PROJECT_CREATE, json={"name": "x"})
+
+    with pytest.raises(AnnotationInputError, match="^endpoint: POST /project/create creates"):
+        run(create())
+    assert emulator.requests == []

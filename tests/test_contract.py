@@ -90,6 +90,8 @@ DOCS_DATASET_ENDPOINTS = {
     ("POST", "/dataset/upload/sync"),
     ("GET", "/dataset/status"),
 }
+#: The documented endpoint with an id in its path (tasks/callbacks/re-sending.md).
+DOCS_ENDPOINTS["TASK_CALLBACK"] = ("POST", "/task/{taskId}/callback", "tasks/callbacks/re-sending.md")
 
 
 @pytest.mark.parametrize("name", sorted(DOCS_ENDPOINTS))

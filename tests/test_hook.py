@@ -625,9 +625,9 @@ def test_the_code_as_the_string_200_half_claims_success_even_with_success_false(
 
 @pytest.mark.parametrize(("method", "effect"), [("HEAD", "read"), ("OPTIONS", "read"), ("PUT", "create")])
 def test_an_uncatalogued_path_is_a_read_only_for_get_head_options(method, effect):
-    from airflow_provider_annotation.hooks.annotation import _endpoint_for
+    from airflow_provider_annotation.endpoints import uncatalogued
 
-    assert _endpoint_for(method, "/some/new/thing").effect.value == effect
+    assert uncatalogued(method, "/some/new/thing").effect.value == effect
 
 
 # -- README (The emulator): a signature another process used in the same millisecond ---------------
@@ -700,3 +700,25 @@ def test_thirty_hooks_raced_from_many_threads_make_one_session_each(
     assert errors == []
     assert len(made) == 30, f"{len(made) - 30} extra sessions"
     assert {id(hook.get_conn()) for hook in hooks} == {id(session) for session in made}
+
+
+# -- what importing the sync hook costs ------------------------------------------------------------
+
+
+def test_the_sync_hook_loads_neither_the_async_module_nor_httpx_of_its_own() -> None:
+    """The async reads load httpx when one is awaited; a task that only uses the sync hook does
+    not pay for them (beyond what Airflow's own BaseHook already imports)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from airflow.providers.common.compat.sdk import BaseHook\n"
+        "before = set(sys.modules)\n"
+        "import airflow_provider_annotation.hooks.annotation\n"
+        "new = set(sys.modules) - before\n"
+        "print(sorted(m for m in new if m.split('.')[0] in ('httpx', 'httpcore')"
+        " or m.endswith(('async_annotation', 'async_transport'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -15,6 +15,8 @@ HTTP = ("requests", "urllib3", "httpx", "httpcore", "aiohttp")
 HOOK_ADAPTERS = (
     "airflow_provider_annotation.hooks.annotation",
     "airflow_provider_annotation.hooks.async_annotation",
+    "airflow_provider_annotation.hooks.async_transport",
+    "airflow_provider_annotation.hooks.sync_transport",
 )
 ANY_HOOK = ("airflow_provider_annotation.hooks",)
 

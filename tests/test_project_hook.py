@@ -25,6 +25,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationConnectionConfigError,
     AnnotationInputError,
     AnnotationMayHaveTakenEffectError,
+    AnnotationNotFoundError,
     AnnotationResponseError,
     AnnotationValidationError,
 )
@@ -596,3 +597,46 @@ def test_the_emulator_accepts_the_docs_samples(emulator, make_hook) -> None:
         "Docs tools", data_type=3, deadline="2030-12-31", operators=DOCS_TOOLS
     )
     assert emulator.projects[created.project_id]["operators"] == DOCS_TOOLS
+
+
+# -- endpoints that describe themselves: one success rule for every path --------------------------
+
+
+@pytest.mark.parametrize("how", ["call", "request", "send_create_folder"])
+def test_every_path_to_a_create_checks_the_id_its_answer_must_carry(emu: Emulator, make_hook, how) -> None:
+    """A create's answer without a usable id (here ``folderId`` as a string) is "may have taken
+    effect" whichever method sent it: `call` and `request` skipped the check before."""
+    emu.inject(Fault.half_claimed("id-string", endpoint=FOLDER_CREATE.path))
+    hook = make_hook()
+    body = folder_body(f"half-claimed by {how}", None)
+    with pytest.raises(AnnotationMayHaveTakenEffectError, match="folderId is not a positive integer"):
+        if how == "call":
+            hook.call(FOLDER_CREATE, json=body)
+        elif how == "request":
+            hook.request("POST", FOLDER_CREATE.path, json=body)
+        else:
+            hook.send_create_folder(body)
+    assert [r["endpoint"] for r in emu.requests].count(FOLDER_CREATE.path) == 1  # never re-sent
+
+
+def test_annotation_statistics_under_their_name_and_the_old_one(emu: Emulator, make_hook) -> None:
+    hook = make_hook()
+    created = hook.create_project("Stats", data_type=2, deadline="2024-06-01", operators=OPERATORS)
+    stats = hook.get_annotation_stats(created.project_id, created.workflow_id)
+    assert stats == hook.run_stat(created.project_id, created.workflow_id)
+    assert "efficiency" in stats
+
+
+def test_resend_callback_sends_the_task_id_in_the_path(emu: Emulator, make_hook) -> None:
+    """The endpoint added as issue 15's demonstration: its entry, one method, this test."""
+    hook = make_hook()
+    created = hook.create_project("Callbacks", data_type=2, deadline="2024-06-01", operators=OPERATORS)
+    task_id = hook.request_annotation(created.project_id, ["f0"]).task_ids[0]
+    assert hook.resend_callback(task_id) is None
+    assert emu.requests[-1]["endpoint"] == f"/task/{task_id}/callback" and emu.requests[-1]["code"] == 200
+    with pytest.raises(AnnotationNotFoundError):
+        hook.resend_callback("999999999999999999")
+    sent = len(emu.requests)
+    with pytest.raises(AnnotationInputError, match="task_id: expected a string of digits"):
+        hook.resend_callback("12/../get")
+    assert len(emu.requests) == sent

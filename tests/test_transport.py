@@ -15,7 +15,15 @@ import tracemalloc
 import pytest
 import requests
 
-from airflow_provider_annotation.endpoints import CREATE_WORKFLOW, PROJECT_GET, PROJECT_LIST, Effect
+from airflow_provider_annotation.endpoints import (
+    CREATE_WORKFLOW,
+    PROJECT_GET,
+    PROJECT_LIST,
+    Effect,
+    Endpoint,
+    by_path,
+    uncatalogued,
+)
 from airflow_provider_annotation.envelope import claims_success, judge_answer, parse_retry_after
 from airflow_provider_annotation.exceptions import (
     AnnotationConnectionConfigError,
@@ -24,7 +32,7 @@ from airflow_provider_annotation.exceptions import (
     AnnotationUnavailableError,
     AnnotationValidationError,
 )
-from airflow_provider_annotation.hooks.annotation import AnnotationHook, _endpoint_for
+from airflow_provider_annotation.hooks.annotation import AnnotationHook
 from airflow_provider_annotation.hooks.retry import RetryPolicy, should_retry
 from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.signing import signature, signed_headers
@@ -127,10 +135,11 @@ def test_retry_after_zero_loops_stay_bounded_by_attempts(emulator, make_hook):
 
 
 def test_uncatalogued_calls_are_creates_unless_the_method_is_safe():
-    assert _endpoint_for("post", "project/list") is PROJECT_LIST
-    assert _endpoint_for("GET", "/project/get") is PROJECT_GET
-    assert _endpoint_for("POST", "/some/new/thing").effect is Effect.CREATE
-    assert _endpoint_for("GET", "/some/new/thing").effect is Effect.READ
+    assert by_path("project/list", "post") is PROJECT_LIST
+    assert by_path("/project/get", "GET") is PROJECT_GET
+    assert by_path("/project/get", "POST") is None
+    assert uncatalogued("POST", "/some/new/thing").effect is Effect.CREATE
+    assert uncatalogued("GET", "some/new/thing") == Endpoint("GET", "/some/new/thing", Effect.READ)
 
 
 def test_request_by_path_uses_the_catalogue(emulator, make_hook):

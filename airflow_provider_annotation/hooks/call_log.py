@@ -57,6 +57,17 @@ class CallLogMixin:
             ids,
         )
 
+    def _log_no_answer(self, endpoint: Endpoint, started: float, attempt: int, err: Exception) -> None:
+        """The line of an attempt that ended without a usable answer (lost, refused, unreachable)."""
+        self.log.info(
+            "%s %s -> no usable answer, %.1f ms (attempt %d): %s",
+            endpoint.method,
+            endpoint.path,
+            (time.monotonic() - started) * 1000,
+            attempt,
+            getattr(err, "message", err),
+        )
+
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         self.log.warning(

@@ -15,9 +15,9 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_annotation.endpoints import DEFAULT_API_VERSION, api_version_problem
 from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
 from airflow_provider_annotation.hooks.retry import RetryPolicy
-from airflow_provider_annotation.project import API_VERSIONS, DEFAULT_API_VERSION
 from airflow_provider_annotation.urls import check_http_url, is_loopback, redact_url
 
 __all__ = [
@@ -368,10 +368,9 @@ def _proxies(value: Any, conn_id: str, scheme: str) -> Proxies | None:
 
 
 def _api_version(value: Any, conn_id: str) -> str:
-    if value not in API_VERSIONS:
-        raise _error(
-            conn_id, "extra 'api_version'", f"expected one of {', '.join(API_VERSIONS)}, got {_show(value)}"
-        )
+    problem = api_version_problem(value)
+    if problem is not None:
+        raise _error(conn_id, "extra 'api_version'", problem)
     return str(value)
 
 

@@ -71,6 +71,8 @@ def _platform_route(
                 payload = _datasets.form_fields(request.headers.get("content-type"), await request.body())
             else:
                 payload = json_or_none(await request.body())
+            if request.path_params:  # an id in the path (``/task/{taskId}/callback``), no body
+                payload = {**(payload if isinstance(payload, dict) else {}), **request.path_params}
             if isinstance(payload, dict):
                 code, data = operation(state, payload, request_id)
             else:

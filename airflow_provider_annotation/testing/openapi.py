@@ -596,6 +596,16 @@ def request_annotation(state: EmulatorState, payload: dict[str, Any], request_id
     return PlatformCode.SUCCESS, {"successTaskList": created, "errorDataIdList": rejected}
 
 
+def resend_callback(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
+    """``POST /task/{taskId}/callback`` (``tasks/callbacks/re-sending.md``): ``data`` null for a
+    known task (the emulator sends no callback), 404 for an unknown one."""
+    task_id = payload.get("taskId")
+    if not isinstance(task_id, str) or not task_id.isdecimal():
+        return PlatformCode.INVALID_PARAMETER, None
+    with state.locked():
+        return (PlatformCode.NOT_FOUND if state.task(task_id) is None else PlatformCode.SUCCESS), None
+
+
 def annotation_stat(state: EmulatorState, payload: dict[str, Any], request_id: str) -> Outcome:
     """``POST /annotation/stat`` as ``annotations/run-stat.md`` answers it: efficiency, human
     efforts and auto-labeling of one workflow. The emulator counts the objects of its completed
@@ -888,6 +898,7 @@ OPERATIONS: dict[str, Operation] = {
     "/annotation/request": request_annotation,
     "/annotation/stat": annotation_stat,
     "/task/get": get_task,
+    "/task/{taskId}/callback": resend_callback,
     "/project/tasks": list_project_tasks,
     "/task/send": send_tasks,
     "/task/send/status": send_status,
