@@ -337,3 +337,17 @@ def test_a_poke_mode_timeout_against_a_local_platform_gives_the_same_hint(
     s = sensor(set_conn(monkeypatch, "local_poke", emulator.url), project_id, ids, timeout=0, poke_interval=0)
     with pytest.raises(AirflowSensorTimeout, match="tasks_complete_after_reads"):
         s.execute({})
+
+
+def test_the_sensor_module_loads_the_waiting_rules_not_the_trigger_module() -> None:
+    """The sensor imports downward (`waiting`); the trigger module loads only when it defers."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, airflow_provider_annotation.sensors.annotation\n"
+        "print('airflow_provider_annotation.triggers.annotation' in sys.modules, "
+        "'airflow_provider_annotation.waiting' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-2:] == ["False", "True"]

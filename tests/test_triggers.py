@@ -9,7 +9,11 @@ import time
 import pytest
 
 from airflow_provider_annotation.testing import Emulator, Fault
-from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
+from airflow_provider_annotation.triggers.annotation import (
+    AnnotationBatchTrigger,
+    AnnotationDatasetTrigger,
+    AnnotationTaskTrigger,
+)
 from tests._waiting import collect, make_tasks, set_conn
 from tests.conftest import AK, SK
 
@@ -142,6 +146,41 @@ def test_serialize_round_trip_is_plain_json_without_secrets(monkeypatch) -> None
     assert kwargs["task_ids"] == ["358183635683250176"] and kwargs["end_time"] == 1_900_000_000.5
 
 
+@pytest.mark.parametrize(
+    ("make", "serialized"),
+    [
+        (
+            lambda: AnnotationBatchTrigger(batch_id=5, end_time=2, final_statuses=(3, 4)),
+            '["airflow_provider_annotation.triggers.annotation.AnnotationBatchTrigger", {"batch_id": "5", '
+            '"end_time": 2.0, "poll_interval": 30.0, "final_statuses": [3, 4], "annotation_conn_id": '
+            '"annotation_default"}]',
+        ),
+        (
+            lambda: AnnotationDatasetTrigger(
+                dataset_id=9, end_time=3, poll_interval=1, annotation_conn_id="c"
+            ),
+            '["airflow_provider_annotation.triggers.annotation.AnnotationDatasetTrigger", '
+            '{"dataset_id": "9", "end_time": 3.0, "poll_interval": 1.0, "annotation_conn_id": "c"}]',
+        ),
+        (
+            lambda: AnnotationTaskTrigger(project_id="7", task_ids=[2], end_time=1),
+            '["airflow_provider_annotation.triggers.annotation.AnnotationTaskTrigger", {"project_id": 7, '
+            '"task_ids": ["2"], "end_time": 1.0, "poll_interval": 60.0, "success_statuses": [9], '
+            '"failure_statuses": [8, 10], "require": "all", "error_fails": true, "page_threshold": 20, '
+            '"annotation_conn_id": "annotation_default"}]',
+        ),
+    ],
+    ids=["batch", "dataset", "task"],
+)
+def test_serialized_triggers_keep_the_form_deferred_tasks_resume_from(make, serialized: str) -> None:
+    """Byte for byte what earlier releases wrote: a deferred task in a user's database resumes
+    after an upgrade only if its trigger's classpath and kwargs still mean the same."""
+    trig = make()
+    assert json.dumps(trig.serialize()) == serialized
+    path, kwargs = trig.serialize()
+    assert type(trig)(**json.loads(json.dumps(kwargs))).serialize() == (path, kwargs)
+
+
 def test_provider_info_registers_the_sensor_and_the_trigger() -> None:
     import importlib
 
@@ -159,8 +198,6 @@ def test_provider_info_registers_the_sensor_and_the_trigger() -> None:
 def test_batch_trigger_waits_for_a_final_status_through_503s(
     emulator: Emulator, make_hook, monkeypatch
 ) -> None:
-    from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
-
     hook = make_hook()
     project_id, _ = make_tasks(hook, 1)
     monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 3)
@@ -179,8 +216,6 @@ def test_batch_trigger_waits_for_a_final_status_through_503s(
 
 
 def test_batch_trigger_deadline_and_error(emulator: Emulator, make_hook, monkeypatch) -> None:
-    from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
-
     hook = make_hook()
     project_id, _ = make_tasks(hook, 1)
     monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)

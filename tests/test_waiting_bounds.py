@@ -161,3 +161,31 @@ def test_a_huge_task_field_never_reaches_an_event_or_error_whole(
     with pytest.raises(AnnotationResponseError) as caught:
         s.poke({})
     assert_clean(str(caught.value), emulator)
+
+
+# -- the poke reads as the trigger reads ------------------------------------------------------------
+
+
+def test_poke_and_trigger_page_alike_and_stop_once_every_wanted_task_was_seen(
+    emulator, many_tasks, monkeypatch
+) -> None:
+    """Tasks on page 1 of 2: both modes read page 1 only, with the same page size."""
+    project_id, ids = many_tasks
+    for task_id in ids[:5]:
+        emulator.set_task_status(task_id, 9)
+    conn = set_conn(monkeypatch, "bound_alike", emulator.url)
+    s = AnnotationTaskSensor(
+        task_id="wait", project_id=project_id, task_ids=ids[:5], annotation_conn_id=conn, page_threshold=2
+    )
+    assert s.poke({}).xcom_value["complete"] == ids[:5]
+    seen = len(emulator.requests)
+    poked = [json.loads(r["body"]) for r in emulator.requests if r["endpoint"] == PROJECT_TASKS.path]
+    (event,) = events(trigger(conn, project_id, ids[:5], page_threshold=2))
+    assert event["status"] == "success" and event["complete"] == ids[:5]
+    triggered = [
+        json.loads(r["body"]) for r in emulator.requests[seen:] if r["endpoint"] == PROJECT_TASKS.path
+    ]
+    pages = [
+        [(page["offset"], page["limit"], page["status"]) for page in read] for read in (poked, triggered)
+    ]
+    assert pages == [[(1, 100, 1)]] * 2
