@@ -189,3 +189,31 @@ def test_poke_and_trigger_page_alike_and_stop_once_every_wanted_task_was_seen(
         [(page["offset"], page["limit"], page["status"]) for page in read] for read in (poked, triggered)
     ]
     assert pages == [[(1, 100, 1)]] * 2
+
+
+# -- a wait on a worker keeps the triggers' rules ----------------------------------------------------
+
+
+def test_send_tasks_waiting_on_a_worker_outlives_503s_as_its_trigger_does(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
+    """More 503s than one read's retry budget: the in-worker wait (`waiting.wait_until`) logs them and
+    reads again, as `AnnotationBatchTrigger` does, instead of failing the try."""
+    from airflow_provider_annotation.operators.send_tasks import SendTasksOperator
+    from tests.test_send_tasks import StateStore, one_try
+
+    project_id, _ = make_tasks(make_hook(), 1)
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 2)
+    emulator.inject(Fault.http(503, endpoint="/task/send/status", times=3))
+    op = SendTasksOperator(
+        task_id="send",
+        project_id=project_id,
+        resource_url="https://files.example.com/a.jsonl",
+        poll_interval=0.01,
+        timeout=30,
+        annotation_conn_id=set_conn(monkeypatch, "bound_send", emulator.url, max_attempts=1),
+    )
+    batch_id, ti = one_try(op, StateStore())
+    assert ti.pushed["import_summary"]["status"] == 3
+    answers = [r["status"] for r in emulator.requests if r["endpoint"] == "/task/send/status"]
+    assert answers == [503, 503, 503, 200, 200]
