@@ -14,7 +14,7 @@ from airflow_provider_annotation.triggers.annotation import (
     AnnotationDatasetTrigger,
     AnnotationTaskTrigger,
 )
-from tests._waiting import collect, make_tasks, set_conn
+from tests._waiting import RequestWatch, collect, make_tasks, set_conn
 from tests.conftest import AK, SK
 
 
@@ -57,14 +57,19 @@ def test_a_failure_status_gives_one_failure_event_naming_the_task(
 
 def test_waits_while_tasks_work_and_ends_when_they_finish(emulator: Emulator, make_hook, monkeypatch) -> None:
     project_id, ids = make_tasks(make_hook(), 1)
-    trig = trigger(set_conn(monkeypatch, "trig_c", emulator.url), project_id, ids, poll_interval=0.1)
+    trig = trigger(set_conn(monkeypatch, "trig_c", emulator.url), project_id, ids, poll_interval=0.01)
+    watch = RequestWatch(emulator, monkeypatch)
 
     async def scenario() -> list:
         task = asyncio.ensure_future(collect(trig.run(), 20))
-        await asyncio.sleep(0.5)
+        # A poll is sent only after the previous one was judged: at the 5th read, 4 answers of
+        # status 1 were judged and the trigger waits on.
+        assert await watch.reached("/task/get", 5, limit=20) >= 5
         assert not task.done()
         emulator.set_task_status(ids[0], 5)  # paused: still waiting
-        await asyncio.sleep(0.3)
+        seen = watch.count("/task/get")
+        # Every read sent after the change saw status 5; at the 3rd, at least 2 of them were judged.
+        assert await watch.reached("/task/get", seen + 3, limit=20) >= seen + 3
         assert not task.done()
         emulator.set_task_status(ids[0], 9)
         return await task
