@@ -70,9 +70,13 @@ class _PollingTrigger(BaseTrigger):
     #: The constructor's keyword arguments, in the order `serialize` writes them. Deferred tasks in
     #: users' databases resume from this form: a name or classpath changed here breaks them.
     serialized: ClassVar[tuple[str, ...]]
-    annotation_conn_id: str
-    end_time: float
-    poll_interval: float
+
+    def __init__(self, *, end_time: float, poll_interval: float, annotation_conn_id: str) -> None:
+        super().__init__()
+        #: The wait's absolute end, epoch seconds: a restarted triggerer keeps it.
+        self.end_time = float(end_time)
+        self.poll_interval = float(poll_interval)
+        self.annotation_conn_id = annotation_conn_id
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -145,17 +149,16 @@ class AnnotationTaskTrigger(_PollingTrigger):
         page_threshold: int = DEFAULT_PAGE_THRESHOLD,
         annotation_conn_id: str = "annotation_default",
     ) -> None:
-        super().__init__()
+        super().__init__(
+            end_time=end_time, poll_interval=poll_interval, annotation_conn_id=annotation_conn_id
+        )
         self.project_id = int(project_id)
         self.task_ids = [str(task_id) for task_id in task_ids]
-        self.end_time = float(end_time)
-        self.poll_interval = float(poll_interval)
         self.success_statuses = [int(s) for s in success_statuses]
         self.failure_statuses = [int(s) for s in failure_statuses]
         self.require = require
         self.error_fails = bool(error_fails)
         self.page_threshold = int(page_threshold)
-        self.annotation_conn_id = annotation_conn_id
 
     def wait(self) -> TaskWait:
         return TaskWait(
@@ -224,12 +227,11 @@ class AnnotationBatchTrigger(_PollingTrigger):
         final_statuses: Iterable[int] = DEFAULT_BATCH_FINAL_STATUSES,
         annotation_conn_id: str = "annotation_default",
     ) -> None:
-        super().__init__()
+        super().__init__(
+            end_time=end_time, poll_interval=poll_interval, annotation_conn_id=annotation_conn_id
+        )
         self.batch_id = str(batch_id)
-        self.end_time = float(end_time)
-        self.poll_interval = float(poll_interval)
         self.final_statuses = [int(s) for s in final_statuses]
-        self.annotation_conn_id = annotation_conn_id
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         def decide(hook: AnnotationAsyncHook, answer: dict[str, Any]) -> dict[str, Any] | None:
@@ -265,11 +267,10 @@ class AnnotationDatasetTrigger(_PollingTrigger):
         poll_interval: float = 30.0,
         annotation_conn_id: str = "annotation_default",
     ) -> None:
-        super().__init__()
+        super().__init__(
+            end_time=end_time, poll_interval=poll_interval, annotation_conn_id=annotation_conn_id
+        )
         self.dataset_id = str(dataset_id)
-        self.end_time = float(end_time)
-        self.poll_interval = float(poll_interval)
-        self.annotation_conn_id = annotation_conn_id
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         async for event in self.watch(
