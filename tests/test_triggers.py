@@ -281,3 +281,26 @@ def test_one_progress_line_per_poll_and_request_lines_at_debug_once_waiting(
     assert f"1 newly complete ({ids[0]})" in progress[2]
     requests = [line for line in logs.text.splitlines() if "POST /task/get -> HTTP 200" in line]
     assert [("[info" in line, "[debug" in line) for line in requests] == [(True, False)] + [(False, True)] * 2
+
+
+def test_every_poll_reads_through_the_one_seam_read_statuses(emulator: Emulator, monkeypatch) -> None:
+    """`read_statuses` is where a poll reads (a read shared between triggers plugs in there): what it
+    returns is what the loop judges, and nothing else is sent."""
+    seen: list[list[str]] = []
+
+    class Answered(AnnotationTaskTrigger):
+        async def read_statuses(self, hook) -> dict[str, int]:
+            seen.append(list(self.task_ids))
+            return {task_id: 9 if len(seen) > 1 else 3 for task_id in self.task_ids}
+
+    trig = Answered(
+        project_id=7,
+        task_ids=["11", "12"],
+        end_time=time.time() + 30,
+        poll_interval=0,
+        annotation_conn_id=set_conn(monkeypatch, "trig_seam", emulator.url),
+    )
+    (event,) = events(trig)
+    assert event["status"] == "success" and event["statuses"] == {"11": 9, "12": 9}
+    assert seen == [["11", "12"]] * 2 and emulator.requests == []
+    assert AnnotationTaskTrigger.poll is AnnotationTaskTrigger.read_statuses  # its earlier name

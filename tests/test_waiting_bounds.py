@@ -115,7 +115,7 @@ def test_a_failed_read_cancels_the_other_reads_of_its_poll(
         async with AnnotationAsyncHook(conn) as hook:
             before = asyncio.all_tasks()
             with pytest.raises(AnnotationUnavailableError):
-                await asyncio.wait_for(trig.poll(hook), 10)
+                await asyncio.wait_for(trig.read_statuses(hook), 10)
             return [t for t in asyncio.all_tasks() - before if not t.done()]
 
     assert asyncio.run(one_poll()) == []
