@@ -13,7 +13,7 @@ absolute deadline passes and ``error`` for an error no retry can cure.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -48,6 +48,7 @@ from airflow_provider_annotation.waiting import (
 )
 
 if TYPE_CHECKING:
+    from airflow_provider_annotation.datasets import DatasetState
     from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
 
 __all__ = [
@@ -64,8 +65,9 @@ __all__ = [
 
 
 class _PollingTrigger(BaseTrigger):
-    """What the three triggers share: a serialized form of plain JSON, and one `poll_until` loop on
-    an `AnnotationAsyncHook` opened for the wait and closed after it."""
+    """What the three triggers share: a serialized form of plain JSON, and one `run`: `poll_until`
+    over `read` and the `decider`'s verdicts, on an `AnnotationAsyncHook` opened for the wait and
+    closed after it. A trigger says what it reads, how it decides, and what its events carry."""
 
     #: The constructor's keyword arguments, in the order `serialize` writes them. Deferred tasks in
     #: users' databases resume from this form: a name or classpath changed here breaks them.
@@ -84,26 +86,42 @@ class _PollingTrigger(BaseTrigger):
             {name: _plain(getattr(self, name)) for name in self.serialized},
         )
 
-    async def watch(
-        self,
-        read: Callable[[AnnotationAsyncHook], Awaitable[Any]],
-        decide: Callable[[AnnotationAsyncHook, Any], dict[str, Any] | None],
-        *,
-        base: dict[str, Any],
-        what: str,
-    ) -> AsyncIterator[TriggerEvent]:
-        """The one event of `poll_until` over `read` and `decide`, each given the wait's hook."""
+    def polling(self) -> str:
+        """What a failed poll's warning says was failing: "<this> failed (...); polling again"."""
+        raise NotImplementedError
+
+    def event_base(self) -> dict[str, Any]:
+        """The fields every event of this trigger carries (the id waited on)."""
+        raise NotImplementedError
+
+    async def read(self, hook: AnnotationAsyncHook) -> Any:
+        """One poll's read."""
+        raise NotImplementedError
+
+    def decider(self, hook: AnnotationAsyncHook) -> Callable[[Any], dict[str, Any] | None]:
+        """For one wait: a read's answer -> the event's fields, or None to wait on."""
+        raise NotImplementedError
+
+    def refusal(self) -> dict[str, Any] | None:
+        """The ``error`` event for arguments no wait can use, or None: checked before any read."""
+        return None
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        refused = self.refusal()
+        if refused is not None:
+            yield TriggerEvent(refused)
+            return
         from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
 
         async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
             async for event in poll_until(
-                lambda: read(hook),
-                lambda answer: decide(hook, answer),
+                lambda: self.read(hook),
+                self.decider(hook),
                 end_time=self.end_time,
                 poll_interval=self.poll_interval,
-                base=base,
+                base=self.event_base(),
                 log=self.log,
-                what=what,
+                what=self.polling(),
             ):
                 yield TriggerEvent(event)
 
@@ -169,16 +187,24 @@ class AnnotationTaskTrigger(_PollingTrigger):
             self.error_fails,
         )
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
+    def polling(self) -> str:
+        return "Polling task statuses"
+
+    def event_base(self) -> dict[str, Any]:
+        return {"project_id": self.project_id}
+
+    def refusal(self) -> dict[str, Any] | None:
         try:
-            wait = self.wait()
+            self.wait()
         except ValueError as err:
-            yield TriggerEvent(self._event("error", None, f"invalid trigger arguments: {err}"))
-            return
-        stalls = StallWarnings()
+            return self._event("error", None, f"invalid trigger arguments: {err}")
+        return None
+
+    def decider(self, hook: AnnotationAsyncHook) -> Callable[[dict[str, int]], dict[str, Any] | None]:
+        wait, stalls = self.wait(), StallWarnings()
         progress = WaitProgress()  # one line per poll, saying what changed
 
-        def decide(hook: AnnotationAsyncHook, statuses: dict[str, int]) -> dict[str, Any] | None:
+        def decide(statuses: dict[str, int]) -> dict[str, Any] | None:
             verdict = wait.judge(statuses)
             self.log.info("Progress: %s", progress.line(verdict))
             hook.log_calls_at_debug()  # the progress lines say it from now on
@@ -187,10 +213,10 @@ class AnnotationTaskTrigger(_PollingTrigger):
                 return None
             return self._event(verdict.outcome, verdict, describe(verdict))
 
-        async for event in self.watch(
-            self.read_statuses, decide, base={"project_id": self.project_id}, what="Polling task statuses"
-        ):
-            yield event
+        return decide
+
+    async def read(self, hook: AnnotationAsyncHook) -> dict[str, int]:
+        return await self.read_statuses(hook)
 
     async def read_statuses(self, hook: AnnotationAsyncHook) -> dict[str, int]:
         """One poll: the statuses of the wanted tasks now, ``{task id: status}``. The one place a
@@ -233,20 +259,23 @@ class AnnotationBatchTrigger(_PollingTrigger):
         self.batch_id = str(batch_id)
         self.final_statuses = [int(s) for s in final_statuses]
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        def decide(hook: AnnotationAsyncHook, answer: dict[str, Any]) -> dict[str, Any] | None:
+    def event_base(self) -> dict[str, Any]:
+        return {"batch_id": self.batch_id}
+
+    def polling(self) -> str:
+        return f"Polling batch {self.batch_id}"
+
+    async def read(self, hook: AnnotationAsyncHook) -> dict[str, Any]:
+        return await hook.get_send_status(self.batch_id)
+
+    def decider(self, hook: AnnotationAsyncHook) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        def decide(answer: dict[str, Any]) -> dict[str, Any] | None:
             summary = batch_summary(self.batch_id, answer)
             if classify_batch(summary, self.final_statuses) is Phase.ACTIVE:
                 return None
             return {"status": "final", "message": "", "summary": summary}
 
-        async for event in self.watch(
-            lambda hook: hook.get_send_status(self.batch_id),
-            decide,
-            base={"batch_id": self.batch_id},
-            what=f"Polling batch {self.batch_id}",
-        ):
-            yield event
+        return decide
 
 
 class AnnotationDatasetTrigger(_PollingTrigger):
@@ -272,11 +301,14 @@ class AnnotationDatasetTrigger(_PollingTrigger):
         )
         self.dataset_id = str(dataset_id)
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        async for event in self.watch(
-            lambda hook: hook.get_dataset_status(self.dataset_id),
-            lambda hook, state: dataset_outcome(state),
-            base={"dataset_id": self.dataset_id},
-            what=f"Polling dataset {self.dataset_id}",
-        ):
-            yield event
+    def event_base(self) -> dict[str, Any]:
+        return {"dataset_id": self.dataset_id}
+
+    def polling(self) -> str:
+        return f"Polling dataset {self.dataset_id}"
+
+    async def read(self, hook: AnnotationAsyncHook) -> DatasetState:
+        return await hook.get_dataset_status(self.dataset_id)
+
+    def decider(self, hook: AnnotationAsyncHook) -> Callable[[DatasetState], dict[str, Any] | None]:
+        return dataset_outcome
