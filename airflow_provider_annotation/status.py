@@ -68,9 +68,13 @@ class Phase(str, Enum):
     FAILURE = "failure"
 
 
-DEFAULT_SUCCESS_STATUSES: tuple[int, ...] = (TaskStatus.COMPLETE,)
-DEFAULT_FAILURE_STATUSES: tuple[int, ...] = (TaskStatus.SUBMISSION_FAILED, TaskStatus.INVALID)
-DEFAULT_STALLED_STATUSES: tuple[int, ...] = (TaskStatus.PAUSED, TaskStatus.SUSPENDED)
+# Plain ints (`.value`), as they show in a signature, a serialized trigger and the docs: ``(9,)``.
+#: Task statuses a wait counts as complete unless told otherwise (the sensor's and the trigger's default).
+DEFAULT_SUCCESS_STATUSES: tuple[int, ...] = (TaskStatus.COMPLETE.value,)
+#: Task statuses a wait counts as failed unless told otherwise.
+DEFAULT_FAILURE_STATUSES: tuple[int, ...] = (TaskStatus.SUBMISSION_FAILED.value, TaskStatus.INVALID.value)
+#: Task statuses that keep a wait going until a person acts.
+DEFAULT_STALLED_STATUSES: tuple[int, ...] = (TaskStatus.PAUSED.value, TaskStatus.SUSPENDED.value)
 
 
 def classify_task(

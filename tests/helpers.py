@@ -13,6 +13,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -169,3 +170,50 @@ def task_states(airflow_env: dict[str, str], dag_id: str) -> dict[str, tuple[str
             (dag_id, run_id),
         ).fetchall()
     return {task_id: (state, tries) for task_id, state, tries in rows}
+
+
+def one_try(op: Any, store: StateStore) -> tuple[Any, TryTi]:
+    """One try of an operator with the task instance's state store; the try's TryTi rides on an error."""
+    ti = TryTi()
+    try:
+        return op.execute({"ti": ti, "task_state_store": store}), ti
+    except BaseException as err:  # TaskDeferred too
+        err.ti = ti  # type: ignore[attr-defined]
+        raise
+
+
+class RequestWatch:
+    """Wakes a test when the emulator has logged requests it waits for, instead of sleeping: wraps
+    the emulator's request log (`open_record`, called as each request arrives) with a condition."""
+
+    def __init__(self, emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.emulator = emulator
+        self.arrived = threading.Condition()
+        original = emulator.state.open_record
+
+        def open_record(*args: Any, **kwargs: Any) -> Any:
+            record = original(*args, **kwargs)
+            with self.arrived:
+                self.arrived.notify_all()
+            return record
+
+        monkeypatch.setattr(emulator.state, "open_record", open_record)
+
+    def count(self, endpoint: str, task_id: str | None = None) -> int:
+        """Requests to `endpoint` so far (about `task_id` only, if given)."""
+        return sum(
+            1
+            for r in self.emulator.requests
+            if r["endpoint"] == endpoint and (task_id is None or (r["json"] or {}).get("taskId") == task_id)
+        )
+
+    def wait_for(self, endpoint: str, count: int, task_id: str | None = None, limit: float = 60) -> int:
+        """Block until `count` requests to `endpoint` arrived (or `limit` seconds, a safety net
+        against a hang); the number that arrived."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: self.count(endpoint, task_id) >= count, timeout=limit)
+        return self.count(endpoint, task_id)
+
+    async def reached(self, endpoint: str, count: int, task_id: str | None = None, limit: float = 60) -> int:
+        """`wait_for` from a coroutine, without blocking the event loop the trigger runs on."""
+        return await asyncio.to_thread(self.wait_for, endpoint, count, task_id, limit)

@@ -16,7 +16,7 @@ from airflow_provider_annotation.operators.send_tasks import SendTasksOperator
 from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor, to_task_ids
 from airflow_provider_annotation.testing import Emulator
 from airflow_provider_annotation.validation import Problems, to_int_at_least, to_long_id
-from tests._waiting import set_conn
+from tests.helpers import set_conn
 
 
 def lines(err: BaseException) -> list[str]:

@@ -13,7 +13,7 @@ from airflow_provider_annotation.operators.annotation import SendTasksOperator
 from airflow_provider_annotation.status import Phase, batch_summary, classify_batch
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.testing.emulator import import_error
-from tests.helpers import OPERATORS, TEST_DAGS, RecordingTi, StateStore, TryTi, run_dag, task_states
+from tests.helpers import OPERATORS, TEST_DAGS, RecordingTi, StateStore, TryTi, one_try, run_dag, task_states
 
 
 def dup(n: int) -> dict[str, str]:
@@ -152,15 +152,6 @@ def test_send_poll_reconnect_defer_through_airflow_dags_test(
 # --- README promises checked by deliberate breakage (audit): the operator's own protocol, fast ----
 # These run `execute` in-process against the emulator; `StateStore` stands in for Airflow's
 # task_state_store (get/set of JSON values), which the DAG run above exercises for real.
-
-
-def one_try(op: SendTasksOperator, store: StateStore) -> tuple[Any, TryTi]:
-    ti = TryTi()
-    try:
-        return op.execute({"ti": ti, "task_state_store": store}), ti
-    except BaseException as err:  # TaskDeferred too
-        err.ti = ti  # type: ignore[attr-defined]
-        raise
 
 
 @pytest.fixture

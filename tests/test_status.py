@@ -142,3 +142,62 @@ def test_counts_read_in_the_right_number() -> None:
 
     assert [counted(n, "chunk") for n in (0, 1, 2)] == ["0 chunks", "1 chunk", "2 chunks"]
     assert counted(1, "data id") == "1 data id" and counted(3, "data id") == "3 data ids"
+
+
+# -- the waiting rules every wait shares (`waiting`) ------------------------------------------------
+
+
+def test_default_statuses_are_plain_ints_as_signatures_and_docs_show_them() -> None:
+    import inspect
+
+    from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
+    from airflow_provider_annotation.status import DEFAULT_FAILURE_STATUSES, DEFAULT_SUCCESS_STATUSES
+    from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
+
+    assert (DEFAULT_SUCCESS_STATUSES, DEFAULT_FAILURE_STATUSES) == ((9,), (8, 10))
+    assert {type(s) for s in DEFAULT_SUCCESS_STATUSES + DEFAULT_FAILURE_STATUSES} == {int}
+    for cls in (AnnotationTaskSensor, AnnotationTaskTrigger):
+        params = inspect.signature(cls.__init__).parameters
+        shown = (str(params["success_statuses"]), str(params["failure_statuses"]))
+        assert shown[0].endswith("= (9,)") and shown[1].endswith("= (8, 10)"), shown
+
+
+def test_a_paged_read_keeps_the_wanted_tasks_and_says_when_all_were_met() -> None:
+    from airflow_provider_annotation.exceptions import AnnotationResponseError
+    from airflow_provider_annotation.waiting import WantedTasks
+
+    wanted = WantedTasks(["1", "3"])
+    assert wanted.take({"id": "9", "status": "not read: not wanted"}) is False
+    assert wanted.take({"id": "1", "status": 9}) is False
+    assert wanted.take({"taskId": "3", "status": 4}) is True
+    assert wanted.statuses == {"1": 9, "3": 4}
+    with pytest.raises(AnnotationResponseError, match="task 1: status is '9', not an integer"):
+        WantedTasks(["1"]).take({"id": "1", "status": "9"})
+
+
+def test_a_deadline_rests_never_past_its_end() -> None:
+    import time
+
+    from airflow_provider_annotation.waiting import Deadline
+
+    assert Deadline(time.time() + 3600, 30).pause() == 30
+    assert 0 < (Deadline(time.time() + 5, 30).pause() or 0) <= 5
+    assert Deadline(time.time() - 1, 30).pause() is None
+
+
+def test_a_stalled_task_is_warned_about_once_across_polls() -> None:
+    from airflow_provider_annotation.waiting import StallWarnings
+
+    class Log:
+        lines: list[str] = []
+
+        def warning(self, msg: str, *args: object) -> None:
+            self.lines.append(msg % args)
+
+    wait, stalls, log = TaskWait(("1", "2")), StallWarnings(), Log()
+    for statuses in ({"1": 5, "2": 3}, {"1": 5, "2": 7}, {"1": 5, "2": 7}):
+        stalls.warn(wait.judge(statuses), log)
+    assert [line.split(":")[0] for line in log.lines] == [
+        "Task 1 is stalled (status 5)",
+        "Task 2 is stalled (status 7)",
+    ]

@@ -11,7 +11,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor, to_task_ids
 from airflow_provider_annotation.testing import Emulator, Fault
-from tests.helpers import TEST_DAGS, make_tasks, run_dag, set_conn, task_states
+from tests.helpers import TEST_DAGS, RequestWatch, make_tasks, run_dag, set_conn, task_states
 
 
 def sensor(conn_id: str, project_id, ids, **kwargs) -> AnnotationTaskSensor:
@@ -112,12 +112,17 @@ def test_execute_complete_checks_the_event() -> None:
 
 
 @pytest.mark.dags
-def test_both_modes_through_airflow_dags_test(airflow_env, emulator: Emulator, make_hook) -> None:
+def test_both_modes_through_airflow_dags_test(
+    airflow_env, emulator: Emulator, make_hook, monkeypatch
+) -> None:
     project_id, ids = make_tasks(make_hook(), 2)
     emulator.set_task_status(ids[0], 9)
+    watch = RequestWatch(emulator, monkeypatch)
 
     def finish_later() -> None:
-        time.sleep(8)  # both sensors poll a few times first
+        # The sensor that runs first polls a few times first (each poll reads ids[1] once); the
+        # limit only keeps a broken DAG from hanging the test.
+        watch.wait_for("/task/get", 3, task_id=ids[1], limit=120)
         emulator.set_task_status(ids[1], 9)
 
     worker = threading.Thread(target=finish_later)
@@ -132,6 +137,7 @@ def test_both_modes_through_airflow_dags_test(airflow_env, emulator: Emulator, m
     )
     worker.join()
     assert code == 0, out[-3000:]
+    assert watch.count("/task/get", task_id=ids[1]) >= 4  # 3 polls on status 1, and one seeing 9
     states = task_states(airflow_env, "annotation_wait")
     assert {t: s for t, (s, _) in states.items()} == {
         "wait_deferrable": "success",
@@ -336,3 +342,42 @@ def test_a_poke_mode_timeout_against_a_local_platform_gives_the_same_hint(
     s = sensor(set_conn(monkeypatch, "local_poke", emulator.url), project_id, ids, timeout=0, poke_interval=0)
     with pytest.raises(AirflowSensorTimeout, match="tasks_complete_after_reads"):
         s.execute({})
+
+
+def test_the_sensor_module_loads_the_waiting_rules_not_the_trigger_module() -> None:
+    """The sensor imports downward (`waiting`); the trigger module loads only when it defers."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, airflow_provider_annotation.sensors.annotation\n"
+        "print('airflow_provider_annotation.triggers.annotation' in sys.modules, "
+        "'airflow_provider_annotation.waiting' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-2:] == ["False", "True"]
+
+
+def test_the_sensor_makes_one_hook_per_try_and_releases_it(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
+    """`AnnotationHookMixin`'s cached `hook`: every poke of a try reads through one hook (one
+    session), and `execute` closes it however it ends."""
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+    project_id, ids = make_tasks(make_hook(), 1)
+    made: list[AnnotationHook] = []
+    original = AnnotationHook.__init__
+
+    def counted(self: AnnotationHook, *args, **kwargs) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AnnotationHook, "__init__", counted)
+    s = sensor(set_conn(monkeypatch, "one_hook", emulator.url), project_id, ids, poke_interval=0, timeout=0)
+    assert s.poke({}) is False and s.poke({}) is False
+    assert len(made) == 1 and s.hook is made[0]
+    with pytest.raises(AirflowSensorTimeout):
+        s.execute({})
+    assert "hook" not in vars(s)  # closed and dropped: a deferred or retried try starts afresh
+    assert len(made) == 1  # execute reused the pokes' hook

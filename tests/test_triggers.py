@@ -9,8 +9,12 @@ import time
 import pytest
 
 from airflow_provider_annotation.testing import Emulator, Fault
-from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
-from tests.helpers import AK, SK, collect, events, make_tasks, set_conn, trigger
+from airflow_provider_annotation.triggers.annotation import (
+    AnnotationBatchTrigger,
+    AnnotationDatasetTrigger,
+    AnnotationTaskTrigger,
+)
+from tests.helpers import AK, SK, RequestWatch, collect, events, make_tasks, set_conn, trigger
 
 
 def test_terminal_statuses_give_exactly_one_success_event(emulator: Emulator, make_hook, monkeypatch) -> None:
@@ -42,14 +46,19 @@ def test_a_failure_status_gives_one_failure_event_naming_the_task(
 
 def test_waits_while_tasks_work_and_ends_when_they_finish(emulator: Emulator, make_hook, monkeypatch) -> None:
     project_id, ids = make_tasks(make_hook(), 1)
-    trig = trigger(set_conn(monkeypatch, "trig_c", emulator.url), project_id, ids, poll_interval=0.1)
+    trig = trigger(set_conn(monkeypatch, "trig_c", emulator.url), project_id, ids, poll_interval=0.01)
+    watch = RequestWatch(emulator, monkeypatch)
 
     async def scenario() -> list:
         task = asyncio.ensure_future(collect(trig.run(), 20))
-        await asyncio.sleep(0.5)
+        # A poll is sent only after the previous one was judged: at the 5th read, 4 answers of
+        # status 1 were judged and the trigger waits on.
+        assert await watch.reached("/task/get", 5, limit=20) >= 5
         assert not task.done()
         emulator.set_task_status(ids[0], 5)  # paused: still waiting
-        await asyncio.sleep(0.3)
+        seen = watch.count("/task/get")
+        # Every read sent after the change saw status 5; at the 3rd, at least 2 of them were judged.
+        assert await watch.reached("/task/get", seen + 3, limit=20) >= seen + 3
         assert not task.done()
         emulator.set_task_status(ids[0], 9)
         return await task
@@ -131,6 +140,41 @@ def test_serialize_round_trip_is_plain_json_without_secrets(monkeypatch) -> None
     assert kwargs["task_ids"] == ["358183635683250176"] and kwargs["end_time"] == 1_900_000_000.5
 
 
+@pytest.mark.parametrize(
+    ("make", "serialized"),
+    [
+        (
+            lambda: AnnotationBatchTrigger(batch_id=5, end_time=2, final_statuses=(3, 4)),
+            '["airflow_provider_annotation.triggers.annotation.AnnotationBatchTrigger", {"batch_id": "5", '
+            '"end_time": 2.0, "poll_interval": 30.0, "final_statuses": [3, 4], "annotation_conn_id": '
+            '"annotation_default"}]',
+        ),
+        (
+            lambda: AnnotationDatasetTrigger(
+                dataset_id=9, end_time=3, poll_interval=1, annotation_conn_id="c"
+            ),
+            '["airflow_provider_annotation.triggers.annotation.AnnotationDatasetTrigger", '
+            '{"dataset_id": "9", "end_time": 3.0, "poll_interval": 1.0, "annotation_conn_id": "c"}]',
+        ),
+        (
+            lambda: AnnotationTaskTrigger(project_id="7", task_ids=[2], end_time=1),
+            '["airflow_provider_annotation.triggers.annotation.AnnotationTaskTrigger", {"project_id": 7, '
+            '"task_ids": ["2"], "end_time": 1.0, "poll_interval": 60.0, "success_statuses": [9], '
+            '"failure_statuses": [8, 10], "require": "all", "error_fails": true, "page_threshold": 20, '
+            '"annotation_conn_id": "annotation_default"}]',
+        ),
+    ],
+    ids=["batch", "dataset", "task"],
+)
+def test_serialized_triggers_keep_the_form_deferred_tasks_resume_from(make, serialized: str) -> None:
+    """Byte for byte what earlier releases wrote: a deferred task in a user's database resumes
+    after an upgrade only if its trigger's classpath and kwargs still mean the same."""
+    trig = make()
+    assert json.dumps(trig.serialize()) == serialized
+    path, kwargs = trig.serialize()
+    assert type(trig)(**json.loads(json.dumps(kwargs))).serialize() == (path, kwargs)
+
+
 def test_provider_info_registers_the_sensor_and_the_trigger() -> None:
     import importlib
 
@@ -148,8 +192,6 @@ def test_provider_info_registers_the_sensor_and_the_trigger() -> None:
 def test_batch_trigger_waits_for_a_final_status_through_503s(
     emulator: Emulator, make_hook, monkeypatch
 ) -> None:
-    from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
-
     hook = make_hook()
     project_id, _ = make_tasks(hook, 1)
     monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 3)
@@ -168,8 +210,6 @@ def test_batch_trigger_waits_for_a_final_status_through_503s(
 
 
 def test_batch_trigger_deadline_and_error(emulator: Emulator, make_hook, monkeypatch) -> None:
-    from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger
-
     hook = make_hook()
     project_id, _ = make_tasks(hook, 1)
     monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)
@@ -230,3 +270,26 @@ def test_one_progress_line_per_poll_and_request_lines_at_debug_once_waiting(
     assert f"1 newly complete ({ids[0]})" in progress[2]
     requests = [line for line in logs.text.splitlines() if "POST /task/get -> HTTP 200" in line]
     assert [("[info" in line, "[debug" in line) for line in requests] == [(True, False)] + [(False, True)] * 2
+
+
+def test_every_poll_reads_through_the_one_seam_read_statuses(emulator: Emulator, monkeypatch) -> None:
+    """`read_statuses` is where a poll reads (a read shared between triggers plugs in there): what it
+    returns is what the loop judges, and nothing else is sent."""
+    seen: list[list[str]] = []
+
+    class Answered(AnnotationTaskTrigger):
+        async def read_statuses(self, hook) -> dict[str, int]:
+            seen.append(list(self.task_ids))
+            return {task_id: 9 if len(seen) > 1 else 3 for task_id in self.task_ids}
+
+    trig = Answered(
+        project_id=7,
+        task_ids=["11", "12"],
+        end_time=time.time() + 30,
+        poll_interval=0,
+        annotation_conn_id=set_conn(monkeypatch, "trig_seam", emulator.url),
+    )
+    (event,) = events(trig)
+    assert event["status"] == "success" and event["statuses"] == {"11": 9, "12": 9}
+    assert seen == [["11", "12"]] * 2 and emulator.requests == []
+    assert AnnotationTaskTrigger.poll is AnnotationTaskTrigger.read_statuses  # its earlier name

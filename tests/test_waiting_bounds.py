@@ -113,7 +113,7 @@ def test_a_failed_read_cancels_the_other_reads_of_its_poll(
         async with AnnotationAsyncHook(conn) as hook:
             before = asyncio.all_tasks()
             with pytest.raises(AnnotationUnavailableError):
-                await asyncio.wait_for(trig.poll(hook), 10)
+                await asyncio.wait_for(trig.read_statuses(hook), 10)
             return [t for t in asyncio.all_tasks() - before if not t.done()]
 
     assert asyncio.run(one_poll()) == []
@@ -159,3 +159,59 @@ def test_a_huge_task_field_never_reaches_an_event_or_error_whole(
     with pytest.raises(AnnotationResponseError) as caught:
         s.poke({})
     assert_clean(str(caught.value), emulator)
+
+
+# -- the poke reads as the trigger reads ------------------------------------------------------------
+
+
+def test_poke_and_trigger_page_alike_and_stop_once_every_wanted_task_was_seen(
+    emulator, many_tasks, monkeypatch
+) -> None:
+    """Tasks on page 1 of 2: both modes read page 1 only, with the same page size."""
+    project_id, ids = many_tasks
+    for task_id in ids[:5]:
+        emulator.set_task_status(task_id, 9)
+    conn = set_conn(monkeypatch, "bound_alike", emulator.url)
+    s = AnnotationTaskSensor(
+        task_id="wait", project_id=project_id, task_ids=ids[:5], annotation_conn_id=conn, page_threshold=2
+    )
+    assert s.poke({}).xcom_value["complete"] == ids[:5]
+    seen = len(emulator.requests)
+    poked = [json.loads(r["body"]) for r in emulator.requests if r["endpoint"] == PROJECT_TASKS.path]
+    (event,) = events(trigger(conn, project_id, ids[:5], page_threshold=2))
+    assert event["status"] == "success" and event["complete"] == ids[:5]
+    triggered = [
+        json.loads(r["body"]) for r in emulator.requests[seen:] if r["endpoint"] == PROJECT_TASKS.path
+    ]
+    pages = [
+        [(page["offset"], page["limit"], page["status"]) for page in read] for read in (poked, triggered)
+    ]
+    assert pages == [[(1, 100, 1)]] * 2
+
+
+# -- a wait on a worker keeps the triggers' rules ----------------------------------------------------
+
+
+def test_send_tasks_waiting_on_a_worker_outlives_503s_as_its_trigger_does(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
+    """More 503s than one read's retry budget: the in-worker wait (`waiting.wait_until`) logs them and
+    reads again, as `AnnotationBatchTrigger` does, instead of failing the try."""
+    from airflow_provider_annotation.operators.send_tasks import SendTasksOperator
+    from tests.helpers import StateStore, one_try
+
+    project_id, _ = make_tasks(make_hook(), 1)
+    monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 2)
+    emulator.inject(Fault.http(503, endpoint="/task/send/status", times=3))
+    op = SendTasksOperator(
+        task_id="send",
+        project_id=project_id,
+        resource_url="https://files.example.com/a.jsonl",
+        poll_interval=0.01,
+        timeout=30,
+        annotation_conn_id=set_conn(monkeypatch, "bound_send", emulator.url, max_attempts=1),
+    )
+    batch_id, ti = one_try(op, StateStore())
+    assert ti.pushed["import_summary"]["status"] == 3
+    answers = [r["status"] for r in emulator.requests if r["endpoint"] == "/task/send/status"]
+    assert answers == [503, 503, 503, 200, 200]

@@ -51,7 +51,6 @@ DATA_IDS_KEY = "data_ids"
 MAPPING_COUNT_KEY = "mapping_count"
 #: More data ids than this do not go into XCom: give `scene_ids_to`.
 MAX_XCOM_DATA_IDS = 100_000
-_DEFER_GRACE_SECONDS = 300
 
 
 def storage_path(uri: str) -> Any:
@@ -150,6 +149,7 @@ class _DatasetOperator(AnnotationCreateOperator):
 
     def _defer(self, dataset_id: str) -> None:
         from airflow_provider_annotation.triggers.annotation import AnnotationDatasetTrigger
+        from airflow_provider_annotation.waiting import DEFER_GRACE_SECONDS
 
         self.log.info("Deferring: waiting for dataset %s on the triggerer", dataset_id)
         self.defer(
@@ -160,35 +160,39 @@ class _DatasetOperator(AnnotationCreateOperator):
                 annotation_conn_id=self.annotation_conn_id,
             ),
             method_name="execute_complete",
-            timeout=timedelta(seconds=float(self.timeout) + _DEFER_GRACE_SECONDS),
+            timeout=timedelta(seconds=float(self.timeout) + DEFER_GRACE_SECONDS),
         )
 
     def _wait_here(self, hook: AnnotationHook, dataset_id: str, context: Context) -> DatasetState:
-        """Poll from the worker with the trigger's rules: transient errors are read again, the
-        same `dataset_outcome` decides, the same deadline ends the wait."""
-        from airflow_provider_annotation.triggers.annotation import dataset_outcome, is_transient
+        """Poll from the worker with the trigger's rules (`waiting.wait_until`): transient errors
+        are read again, the same `dataset_outcome` decides, the same deadline ends the wait."""
+        from airflow_provider_annotation.waiting import dataset_outcome, wait_until
 
-        deadline = time.monotonic() + float(self.timeout)
-        while True:
-            try:
-                state = hook.get_dataset_status(dataset_id)
-            except AnnotationError as err:
-                if not is_transient(err):
-                    raise AirflowException(f"Waiting for dataset {dataset_id} failed: {err}") from err
-                self.log.warning("Polling dataset %s failed (%s); polling again", dataset_id, err)
-            else:
-                if dataset_outcome(state) is not None:
-                    return state
-                state.mapping.close()
-                self.log.info("Dataset %s is building, waiting", dataset_id)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise self._timeout(dataset_id, context)
-            time.sleep(min(float(self.poke_interval), remaining))
+        def built(state: DatasetState) -> DatasetState | None:
+            if dataset_outcome(state) is not None:
+                return state
+            state.mapping.close()
+            self.log.info("Dataset %s is building, waiting", dataset_id)
+            return None
+
+        try:
+            state = wait_until(
+                lambda: hook.get_dataset_status(dataset_id),
+                built,
+                timeout=float(self.timeout),
+                poll_interval=float(self.poke_interval),
+                log=self.log,
+                what=f"Polling dataset {dataset_id}",
+            )
+        except AnnotationError as err:
+            raise AirflowException(f"Waiting for dataset {dataset_id} failed: {err}") from err
+        if state is None:
+            raise self._timeout(dataset_id, context)
+        return state
 
     def execute_complete(self, context: Context, event: Any = None) -> str:
         """Turn the dataset trigger's one event into the task's result; anything unexpected fails."""
-        from airflow_provider_annotation.triggers.annotation import DATASET_EVENT_STATUSES
+        from airflow_provider_annotation.waiting import DATASET_EVENT_STATUSES
 
         if not isinstance(event, dict) or event.get("status") not in DATASET_EVENT_STATUSES:
             raise AirflowException(f"unexpected event from AnnotationDatasetTrigger: {event!r}")

@@ -51,7 +51,6 @@ __all__ = ["IMPORT_SUMMARY_KEY", "SendTasksOperator"]
 
 #: XCom key of the finished batch's counts and first errors.
 IMPORT_SUMMARY_KEY = "import_summary"
-_DEFER_GRACE_SECONDS = 300
 
 
 class SendTasksOperator(ResumableJobMixin, BaseOperator):
@@ -201,6 +200,8 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
     def poll_until_complete(self, external_id: Any, context: Context) -> Any:
         """Wait until the batch is final and return the result: on a reconnect Airflow's mixin
         returns this value as the task's, after a fresh send it asks `get_job_result` again."""
+        from airflow_provider_annotation.waiting import DEFER_GRACE_SECONDS, wait_until
+
         batch_id = str(external_id)
         # The link goes out before any wait, so it works while the task is deferred.
         self._push_link(context, batch_id)
@@ -219,14 +220,26 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
                     annotation_conn_id=self.annotation_conn_id,
                 ),
                 method_name="execute_complete",
-                timeout=timedelta(seconds=float(self.timeout) + _DEFER_GRACE_SECONDS),
+                timeout=timedelta(seconds=float(self.timeout) + DEFER_GRACE_SECONDS),
             )
-        deadline = time.monotonic() + float(self.timeout)
-        while self.is_job_active(self.get_job_status(batch_id, context)):
-            if time.monotonic() >= deadline:
-                raise AirflowException(self._timeout_message(batch_id))
-            self.log.info("Import batch %s: status %s, waiting", batch_id, self._summary_value("status"))
-            time.sleep(min(float(self.poll_interval), max(deadline - time.monotonic(), 0.0)))
+
+        def final(status: str) -> str | None:
+            if not self.is_job_active(status):
+                return status
+            self.log.info("Import batch %s: status %s, waiting", batch_id, status)
+            return None
+
+        # The batch trigger's loop on the worker: transient errors are read again, the deadline ends it.
+        status = wait_until(
+            lambda: self.get_job_status(batch_id, context),
+            final,
+            timeout=float(self.timeout),
+            poll_interval=float(self.poll_interval),
+            log=self.log,
+            what=f"Polling batch {batch_id}",
+        )
+        if status is None:
+            raise AirflowException(self._timeout_message(batch_id))
         return self.get_job_result(batch_id, context)
 
     def get_job_result(self, external_id: Any, context: Context) -> str:
@@ -262,7 +275,9 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
 
     def execute_complete(self, context: Context, event: Any = None) -> str:
         """Turn the batch trigger's one event into the task's result; anything unexpected fails loudly."""
-        if not isinstance(event, dict) or event.get("status") not in ("final", "timeout", "error"):
+        from airflow_provider_annotation.waiting import BATCH_EVENT_STATUSES
+
+        if not isinstance(event, dict) or event.get("status") not in BATCH_EVENT_STATUSES:
             raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {scrub(repr(event))}")
         batch_id = to_batch_id(event.get("batch_id"), "the event's batch_id")
         if event["status"] == "timeout":

@@ -1,9 +1,9 @@
 """AnnotationTaskSensor: wait until annotation tasks on the platform are complete.
 
 Labeling takes hours to days. In deferrable mode the wait runs on the triggerer
-(`AnnotationTaskTrigger`) and holds no worker slot; poke mode polls from the worker. Both decide
-through the same `status.TaskWait`, so they give the same results. Imports no HTTP library at module
-level.
+(`AnnotationTaskTrigger`) and holds no worker slot; poke mode polls from the worker. Both read,
+page and warn by the rules of `waiting` and decide through the same `status.TaskWait`, so they give
+the same results. Imports no HTTP library, and not the trigger, at module level.
 """
 
 from __future__ import annotations
@@ -29,29 +29,34 @@ from airflow_provider_annotation.exceptions import (
     AnnotationInputProblemsError,
 )
 from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
-from airflow_provider_annotation.operators._create import open_hook
-from airflow_provider_annotation.status import TaskWait, WaitProgress, WaitVerdict, human_duration
-from airflow_provider_annotation.triggers.annotation import (
-    EVENT_STATUSES,
-    PAGE_SIZE,
-    AnnotationTaskTrigger,
-    describe,
-    is_transient,
-    statuses_of,
+from airflow_provider_annotation.operators.base import AnnotationHookMixin, connection_failure
+from airflow_provider_annotation.status import (
+    DEFAULT_FAILURE_STATUSES,
+    DEFAULT_SUCCESS_STATUSES,
+    TaskWait,
+    WaitProgress,
+    WaitVerdict,
+    human_duration,
 )
 from airflow_provider_annotation.urls import is_loopback, redact_url
 from airflow_provider_annotation.validation import Problems, describe_value, is_int, to_long_id, to_task_id
+from airflow_provider_annotation.waiting import (
+    DEFAULT_PAGE_THRESHOLD,
+    DEFER_GRACE_SECONDS,
+    EVENT_STATUSES,
+    StallWarnings,
+    describe,
+    is_transient,
+    read_statuses,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, XComArg
 
-    from airflow_provider_annotation.hooks.annotation import AnnotationHook
-
 __all__ = ["AnnotationTaskSensor", "to_task_ids"]
 
-#: Extra time Airflow gives a deferred sensor beyond its own deadline before failing it regardless:
-#: the trigger's timeout event comes first.
-_DEFER_GRACE_SECONDS = 300
+#: The deferral grace's name here in earlier releases (`waiting.DEFER_GRACE_SECONDS`).
+_DEFER_GRACE_SECONDS = DEFER_GRACE_SECONDS
 
 
 def to_task_ids(value: object, field: str = "task_ids") -> list[str]:
@@ -89,7 +94,7 @@ def to_task_ids(value: object, field: str = "task_ids") -> list[str]:
     return list(ids)
 
 
-class AnnotationTaskSensor(BaseSensorOperator):
+class AnnotationTaskSensor(AnnotationHookMixin, BaseSensorOperator):
     """Wait until the platform's annotation tasks reach a final status.
 
     Succeeds once the tasks `require` asks for are complete (a status in `success_statuses`) and
@@ -119,12 +124,12 @@ class AnnotationTaskSensor(BaseSensorOperator):
         *,
         project_id: int | str | XComArg,
         task_ids: Any,
-        success_statuses: Sequence[int] = (9,),
-        failure_statuses: Sequence[int] = (8, 10),
+        success_statuses: Sequence[int] = DEFAULT_SUCCESS_STATUSES,
+        failure_statuses: Sequence[int] = DEFAULT_FAILURE_STATUSES,
         require: str | float = "all",
         error_fails: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        page_threshold: int = 20,
+        page_threshold: int = DEFAULT_PAGE_THRESHOLD,
         annotation_conn_id: str = "annotation_default",
         **kwargs: Any,
     ) -> None:
@@ -138,9 +143,8 @@ class AnnotationTaskSensor(BaseSensorOperator):
         self.deferrable = deferrable
         self.page_threshold = page_threshold
         self.annotation_conn_id = annotation_conn_id
-        self._stalled_warned: set[str] = set()
+        self._stalls = StallWarnings()
         self._progress = WaitProgress()
-        self._hook: AnnotationHook | None = None
 
     # -- inputs, checked after rendering --------------------------------------------------------
 
@@ -172,8 +176,8 @@ class AnnotationTaskSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         project_id, wait = self.checked_wait()
-        self._hook = open_hook(self.annotation_conn_id)  # a bad connection fails here, at once
-        push_platform_url(context, self._hook.config, self.log, project_id=project_id)
+        # `hook` resolves the connection: a bad one fails here, at once.
+        push_platform_url(context, self.hook.config, self.log, project_id=project_id)
         if not self.deferrable:
             try:
                 return super().execute(context)
@@ -183,8 +187,10 @@ class AnnotationTaskSensor(BaseSensorOperator):
                     raise
                 raise AirflowSensorTimeout(f"{err}{hint}") from err
             finally:
-                self._hook.close()
-        self._hook.close()
+                self.close_hook()
+        self.close_hook()
+        from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
+
         trigger = AnnotationTaskTrigger(
             project_id=project_id,
             task_ids=list(wait.task_ids),
@@ -209,7 +215,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
         self.defer(
             trigger=trigger,
             method_name="execute_complete",
-            timeout=timedelta(seconds=float(self.timeout) + _DEFER_GRACE_SECONDS),
+            timeout=timedelta(seconds=float(self.timeout) + DEFER_GRACE_SECONDS),
         )
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
@@ -235,7 +241,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
         """After a timeout, when the platform is on this machine (the provider's emulator, most
         likely): how to make its tasks complete. Empty otherwise."""
         try:
-            base_url = (self._hook or open_hook(self.annotation_conn_id)).config.base_url
+            base_url = self.hook.config.base_url
         except Exception:  # a hint must never hide the timeout itself
             return ""
         if not is_loopback(urlsplit(base_url).hostname or ""):
@@ -255,7 +261,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
         try:
             statuses = self.read_statuses(project_id, list(wait.task_ids))
         except AnnotationConnectionConfigError as err:
-            raise AirflowFailException(f"{err}\nNothing was sent; not retrying.") from err
+            raise connection_failure(err, self.annotation_conn_id) from err
         except AnnotationError as err:
             if not is_transient(err):
                 raise
@@ -269,32 +275,17 @@ class AnnotationTaskSensor(BaseSensorOperator):
             self.log.info("Annotation tasks done: %s", describe(verdict))
             return PokeReturnValue(is_done=True, xcom_value=verdict.summary())
         self.log.info("Still waiting: %s", self._progress.line(verdict))
-        if self._hook is not None:
-            self._hook.log_calls_at_debug()  # the progress lines say it from now on
+        self.hook.log_calls_at_debug()  # the progress lines say it from now on
         return False
 
     def read_statuses(self, project_id: int, task_ids: list[str]) -> dict[str, int]:
-        """Statuses now, read as the trigger reads them (per task, or paged above the threshold)."""
-        from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET
-        from airflow_provider_annotation.hooks.annotation import AnnotationHook
-
-        if self._hook is None:
-            self._hook = AnnotationHook(annotation_conn_id=self.annotation_conn_id)
-        hook = self._hook
-        if len(task_ids) <= self.page_threshold:
-            return statuses_of((hook.get_task(project_id, t) for t in task_ids), TASK_GET)
-        wanted = set(task_ids)
-        found = statuses_of(hook.iter_project_tasks(project_id, page_size=PAGE_SIZE), PROJECT_TASKS)
-        return {task_id: status for task_id, status in found.items() if task_id in wanted}
+        """Statuses now, read as the trigger reads them (`waiting.read_statuses`: per task, or paged
+        above the threshold, stopping once every wanted task was seen)."""
+        return read_statuses(self.hook, project_id, task_ids, self.page_threshold)
 
     def warn_stalled(self, verdict: WaitVerdict) -> None:
-        for task_id in sorted(set(verdict.stalled) - self._stalled_warned):
-            self.log.warning(
-                "Task %s is stalled (status %s): nothing moves until someone resumes it; still waiting",
-                task_id,
-                verdict.statuses[task_id],
-            )
-        self._stalled_warned.update(verdict.stalled)
+        """A warning once per stalled task (`waiting.StallWarnings`, as the trigger warns)."""
+        self._stalls.warn(verdict, self.log)
 
     def on_kill(self) -> None:
         self.log.info("Stopped waiting; the annotation tasks on the platform are not affected.")

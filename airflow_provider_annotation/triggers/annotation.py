@@ -1,7 +1,9 @@
 """Triggers that wait on the platform from the triggerer, holding no worker slot.
 
 AnnotationTaskTrigger waits for annotation tasks; AnnotationBatchTrigger for an import batch;
-AnnotationDatasetTrigger for a dataset to leave BUILDING. All three run the one loop `poll_until`.
+AnnotationDatasetTrigger for a dataset to leave BUILDING. All three run the one loop `poll_until`
+and read, page and word their events by the rules of `waiting`, which the sensor's poke and the
+operators' waits on a worker share.
 
 They poll with `AnnotationAsyncHook` (reads only) and decide with the same `status` functions as
 the poke and sync paths. Transient errors (platform unavailable, 429, 5xx, lost answers) are logged
@@ -11,27 +13,42 @@ absolute deadline passes and ``error`` for an error no retry can cure.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_annotation.datasets import DatasetState, DatasetStatus
-from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET, Effect, Endpoint
-from airflow_provider_annotation.exceptions import (
-    AnnotationApiError,
-    AnnotationError,
-    AnnotationResponseError,
+from airflow_provider_annotation.status import (
+    DEFAULT_BATCH_FINAL_STATUSES,
+    DEFAULT_FAILURE_STATUSES,
+    DEFAULT_SUCCESS_STATUSES,
+    Phase,
+    TaskWait,
+    WaitProgress,
+    WaitVerdict,
+    batch_summary,
+    classify_batch,
 )
-from airflow_provider_annotation.hooks.retry import RetryPolicy, should_retry
-from airflow_provider_annotation.paging import task_key
-from airflow_provider_annotation.redaction import MESSAGE_CHARS, scrub
-from airflow_provider_annotation.status import Phase, TaskWait, WaitVerdict, batch_summary, classify_batch
+
+# The waiting rules live in `waiting`; the names stay importable here, where earlier releases had them.
+from airflow_provider_annotation.waiting import (
+    DATASET_EVENT_STATUSES,
+    DEFAULT_PAGE_THRESHOLD,
+    EVENT_STATUSES,
+    PAGE_SIZE,
+    StallWarnings,
+    a_read_statuses,
+    all_or_none,  # noqa: F401 - importable here, as in earlier releases
+    dataset_outcome,
+    describe,
+    event_message,  # noqa: F401 - importable here, as in earlier releases
+    is_transient,
+    poll_until,
+    statuses_of,
+)
 
 if TYPE_CHECKING:
+    from airflow_provider_annotation.datasets import DatasetState
     from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
 
 __all__ = [
@@ -46,103 +63,95 @@ __all__ = [
     "statuses_of",
 ]
 
-#: Every status an event of the task trigger can carry.
-EVENT_STATUSES = frozenset({"success", "failure", "timeout", "error"})
-#: Page size when the trigger pages ``/project/tasks`` instead of asking per task.
-PAGE_SIZE = 100
-_READ_POLICY = RetryPolicy(max_attempts=1, max_retry_wait=0.0, base_delay=0.0, retry_ambiguous=False)
+
+class _PollingTrigger(BaseTrigger):
+    """What the three triggers share: a serialized form of plain JSON, and one `run`: `poll_until`
+    over `read` and the `decider`'s verdicts, on an `AnnotationAsyncHook` opened for the wait and
+    closed after it. A trigger says what it reads, how it decides, and what its events carry."""
+
+    #: The constructor's keyword arguments, in the order `serialize` writes them. Deferred tasks in
+    #: users' databases resume from this form: a name or classpath changed here breaks them.
+    serialized: ClassVar[tuple[str, ...]]
+
+    def __init__(self, *, end_time: float, poll_interval: float, annotation_conn_id: str) -> None:
+        super().__init__()
+        #: The wait's absolute end, epoch seconds: a restarted triggerer keeps it.
+        self.end_time = float(end_time)
+        self.poll_interval = float(poll_interval)
+        self.annotation_conn_id = annotation_conn_id
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {name: _plain(getattr(self, name)) for name in self.serialized},
+        )
+
+    def polling(self) -> str:
+        """What a failed poll's warning says was failing: "<this> failed (...); polling again"."""
+        raise NotImplementedError
+
+    def event_base(self) -> dict[str, Any]:
+        """The fields every event of this trigger carries (the id waited on)."""
+        raise NotImplementedError
+
+    async def read(self, hook: AnnotationAsyncHook) -> Any:
+        """One poll's read."""
+        raise NotImplementedError
+
+    def decider(self, hook: AnnotationAsyncHook) -> Callable[[Any], dict[str, Any] | None]:
+        """For one wait: a read's answer -> the event's fields, or None to wait on."""
+        raise NotImplementedError
+
+    def refusal(self) -> dict[str, Any] | None:
+        """The ``error`` event for arguments no wait can use, or None: checked before any read."""
+        return None
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        refused = self.refusal()
+        if refused is not None:
+            yield TriggerEvent(refused)
+            return
+        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+
+        async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
+            async for event in poll_until(
+                lambda: self.read(hook),
+                self.decider(hook),
+                end_time=self.end_time,
+                poll_interval=self.poll_interval,
+                base=self.event_base(),
+                log=self.log,
+                what=self.polling(),
+            ):
+                yield TriggerEvent(event)
 
 
-def is_transient(err: BaseException) -> bool:
-    """Whether polling again may cure `err`: the hook's own retry decision for a read."""
-    return isinstance(err, AnnotationApiError) and should_retry(err, Effect.READ, _READ_POLICY)
+def _plain(value: Any) -> Any:
+    """A serialized value: lists copied, so the serialized form never shares the trigger's own."""
+    return list(value) if isinstance(value, list) else value
 
 
-async def poll_until(
-    read: Callable[[], Awaitable[Any]],
-    decide: Callable[[Any], dict[str, Any] | None],
-    *,
-    end_time: float,
-    poll_interval: float,
-    base: dict[str, Any],
-    log: Any,
-    what: str,
-) -> AsyncIterator[dict[str, Any]]:
-    """The one wait of every trigger: `read`, then `decide` (an event's fields, or None to wait on)
-    until the absolute `end_time` (epoch seconds). A read never outlives `end_time`, so the
-    ``timeout`` event comes before Airflow's own deferral timeout. Transient errors are logged and
-    read again; any other error ends the wait with an ``error`` event, its message scrubbed and cut
-    (`event_message`). Yields exactly one event, `base` included."""
-    while True:
-        remaining = end_time - time.time()
-        if remaining <= 0:
-            break
-        try:
-            outcome = decide(await asyncio.wait_for(read(), remaining))
-        except TimeoutError:
-            break
-        except AnnotationError as err:
-            if not is_transient(err):
-                yield {**base, "status": "error", "message": event_message(err)}
-                return
-            log.warning("%s failed (%s); polling again", what, err)
-        else:
-            if outcome is not None:
-                yield {**base, **outcome}
-                return
-        remaining = end_time - time.time()
-        if remaining <= 0:
-            break
-        await asyncio.sleep(min(poll_interval, remaining))
-    yield {**base, "status": "timeout", "message": "the deadline passed"}
-
-
-def statuses_of(tasks: Iterable[Mapping[str, Any]], endpoint: Endpoint) -> dict[str, int]:
-    """``{task id: status}`` of task objects (``id`` or ``taskId``); a status that is not an integer
-    is an answer the platform does not give: AnnotationResponseError."""
-    found: dict[str, int] = {}
-    for task in tasks:
-        task_id = task_key(task)
-        status = task.get("status")
-        if not isinstance(status, int) or isinstance(status, bool):
-            raise AnnotationResponseError(
-                f"task {scrub(task_id)}: status is {scrub(repr(status))}, not an integer",
-                endpoint=endpoint.path,
-                method=endpoint.method,
-            )
-        found[str(task_id)] = status
-    return found
-
-
-async def all_or_none(reads: Iterable[Awaitable[Any]]) -> list[Any]:
-    """The results of `reads`, run at once and in order; the first failure cancels the reads still
-    running (the next poll sends them afresh) and is raised itself."""
-    running = [asyncio.ensure_future(read) for read in reads]
-    try:
-        await asyncio.wait(running, return_when=asyncio.FIRST_EXCEPTION)
-    finally:  # also when the poll itself is cancelled (its deadline passed)
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
-    failed = next((t for t in running if not t.cancelled() and t.exception() is not None), None)
-    if failed is not None:
-        raise failed.exception()  # type: ignore[misc]
-    return [task.result() for task in running]
-
-
-def event_message(err: BaseException) -> str:
-    """An error as a trigger event's message: its type and text, scrubbed and cut (the text may
-    quote what the server sent)."""
-    return scrub(f"{type(err).__name__}: {err}", limit=MESSAGE_CHARS)
-
-
-class AnnotationTaskTrigger(BaseTrigger):
+class AnnotationTaskTrigger(_PollingTrigger):
     """Polls the statuses of `task_ids` in `project_id` every `poll_interval` seconds until the
     `TaskWait` they configure decides, or `end_time` (epoch seconds) passes.
 
     Up to `page_threshold` tasks are read one ``/task/get`` each; more are read by paging
-    ``/project/tasks``. Serialized as plain JSON (ids, numbers, the connection id): no secret.
+    ``/project/tasks`` (`waiting.a_read_statuses`, the poke's rule too). Serialized as plain JSON
+    (ids, numbers, the connection id): no secret.
     """
+
+    serialized = (
+        "project_id",
+        "task_ids",
+        "end_time",
+        "poll_interval",
+        "success_statuses",
+        "failure_statuses",
+        "require",
+        "error_fails",
+        "page_threshold",
+        "annotation_conn_id",
+    )
 
     def __init__(
         self,
@@ -151,41 +160,23 @@ class AnnotationTaskTrigger(BaseTrigger):
         task_ids: list[str],
         end_time: float,
         poll_interval: float = 60.0,
-        success_statuses: Iterable[int] = (9,),
-        failure_statuses: Iterable[int] = (8, 10),
+        success_statuses: Iterable[int] = DEFAULT_SUCCESS_STATUSES,
+        failure_statuses: Iterable[int] = DEFAULT_FAILURE_STATUSES,
         require: str | float = "all",
         error_fails: bool = True,
-        page_threshold: int = 20,
+        page_threshold: int = DEFAULT_PAGE_THRESHOLD,
         annotation_conn_id: str = "annotation_default",
     ) -> None:
-        super().__init__()
+        super().__init__(
+            end_time=end_time, poll_interval=poll_interval, annotation_conn_id=annotation_conn_id
+        )
         self.project_id = int(project_id)
         self.task_ids = [str(task_id) for task_id in task_ids]
-        self.end_time = float(end_time)
-        self.poll_interval = float(poll_interval)
         self.success_statuses = [int(s) for s in success_statuses]
         self.failure_statuses = [int(s) for s in failure_statuses]
         self.require = require
         self.error_fails = bool(error_fails)
         self.page_threshold = int(page_threshold)
-        self.annotation_conn_id = annotation_conn_id
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "project_id": self.project_id,
-                "task_ids": list(self.task_ids),
-                "end_time": self.end_time,
-                "poll_interval": self.poll_interval,
-                "success_statuses": list(self.success_statuses),
-                "failure_statuses": list(self.failure_statuses),
-                "require": self.require,
-                "error_fails": self.error_fails,
-                "page_threshold": self.page_threshold,
-                "annotation_conn_id": self.annotation_conn_id,
-            },
-        )
 
     def wait(self) -> TaskWait:
         return TaskWait(
@@ -196,62 +187,44 @@ class AnnotationTaskTrigger(BaseTrigger):
             self.error_fails,
         )
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
-        from airflow_provider_annotation.status import WaitProgress
+    def polling(self) -> str:
+        return "Polling task statuses"
 
+    def event_base(self) -> dict[str, Any]:
+        return {"project_id": self.project_id}
+
+    def refusal(self) -> dict[str, Any] | None:
         try:
-            wait = self.wait()
+            self.wait()
         except ValueError as err:
-            yield TriggerEvent(self._event("error", None, f"invalid trigger arguments: {err}"))
-            return
-        stalled_warned: set[str] = set()
+            return self._event("error", None, f"invalid trigger arguments: {err}")
+        return None
+
+    def decider(self, hook: AnnotationAsyncHook) -> Callable[[dict[str, int]], dict[str, Any] | None]:
+        wait, stalls = self.wait(), StallWarnings()
         progress = WaitProgress()  # one line per poll, saying what changed
-        async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
 
-            def decide(statuses: dict[str, int]) -> dict[str, Any] | None:
-                verdict = wait.judge(statuses)
-                self.log.info("Progress: %s", progress.line(verdict))
-                hook.log_calls_at_debug()  # the progress lines say it from now on
-                for task_id in set(verdict.stalled) - stalled_warned:
-                    self.log.warning(
-                        "Task %s is stalled (status %s): nothing moves until someone resumes it; "
-                        "still waiting",
-                        task_id,
-                        verdict.statuses[task_id],
-                    )
-                stalled_warned.update(verdict.stalled)
-                if verdict.outcome is None:
-                    return None
-                return self._event(verdict.outcome, verdict, describe(verdict))
+        def decide(statuses: dict[str, int]) -> dict[str, Any] | None:
+            verdict = wait.judge(statuses)
+            self.log.info("Progress: %s", progress.line(verdict))
+            hook.log_calls_at_debug()  # the progress lines say it from now on
+            stalls.warn(verdict, self.log)
+            if verdict.outcome is None:
+                return None
+            return self._event(verdict.outcome, verdict, describe(verdict))
 
-            async for event in poll_until(
-                lambda: self.poll(hook),
-                decide,
-                end_time=self.end_time,
-                poll_interval=self.poll_interval,
-                base={"project_id": self.project_id},
-                log=self.log,
-                what="Polling task statuses",
-            ):
-                yield TriggerEvent(event)
+        return decide
 
-    async def poll(self, hook: AnnotationAsyncHook) -> dict[str, int]:
-        """The statuses seen now: one ``/task/get`` per task, or pages of ``/project/tasks``
-        (`paging.Pager`'s rule), until every wanted task was seen."""
-        if len(self.task_ids) <= self.page_threshold:
-            answers = await all_or_none(hook.get_task(self.project_id, t) for t in self.task_ids)
-            return statuses_of(answers, TASK_GET)
-        wanted, found = set(self.task_ids), {}
-        async with contextlib.aclosing(
-            hook.iter_project_tasks(self.project_id, page_size=PAGE_SIZE)
-        ) as tasks:
-            async for task in tasks:
-                if task_key(task) in wanted:
-                    found.update(statuses_of([task], PROJECT_TASKS))
-                    if len(found) == len(wanted):
-                        break
-        return found
+    async def read(self, hook: AnnotationAsyncHook) -> dict[str, int]:
+        return await self.read_statuses(hook)
+
+    async def read_statuses(self, hook: AnnotationAsyncHook) -> dict[str, int]:
+        """One poll: the statuses of the wanted tasks now, ``{task id: status}``. The one place a
+        poll reads (a read shared between triggers plugs in here)."""
+        return await a_read_statuses(hook, self.project_id, self.task_ids, self.page_threshold)
+
+    #: The name of `read_statuses` in earlier releases.
+    poll = read_statuses
 
     def _event(self, status: str, verdict: WaitVerdict | None, message: str) -> dict[str, Any]:
         event: dict[str, Any] = {"status": status, "message": message, "project_id": self.project_id}
@@ -260,22 +233,16 @@ class AnnotationTaskTrigger(BaseTrigger):
         return event
 
 
-def describe(verdict: WaitVerdict) -> str:
-    """One line for the log and for a failure: what succeeded, what failed."""
-    text = f"{len(verdict.complete)} of {len(verdict.statuses)} seen tasks complete (needed {verdict.needed})"
-    if verdict.failed:
-        failed = ", ".join(f"{t} (status {verdict.statuses[t]})" for t in verdict.failed)
-        text += f"; failed: {failed}"
-    return text
-
-
-class AnnotationBatchTrigger(BaseTrigger):
+class AnnotationBatchTrigger(_PollingTrigger):
     """Polls an import batch (``/task/send/status``) every `poll_interval` seconds until its status
     is one of `final_statuses` or `end_time` (epoch seconds) passes.
 
     Events: ``final`` with the batch's `status.batch_summary` (the operator judges it), ``timeout``,
-    or ``error``. Transient errors are polled again, as in `AnnotationTaskTrigger`.
+    or ``error`` (`waiting.BATCH_EVENT_STATUSES`). Transient errors are polled again, as in
+    `AnnotationTaskTrigger`.
     """
+
+    serialized = ("batch_id", "end_time", "poll_interval", "final_statuses", "annotation_conn_id")
 
     def __init__(
         self,
@@ -283,62 +250,43 @@ class AnnotationBatchTrigger(BaseTrigger):
         batch_id: str,
         end_time: float,
         poll_interval: float = 30.0,
-        final_statuses: Iterable[int] = (3,),
+        final_statuses: Iterable[int] = DEFAULT_BATCH_FINAL_STATUSES,
         annotation_conn_id: str = "annotation_default",
     ) -> None:
-        super().__init__()
-        self.batch_id = str(batch_id)
-        self.end_time = float(end_time)
-        self.poll_interval = float(poll_interval)
-        self.final_statuses = [int(s) for s in final_statuses]
-        self.annotation_conn_id = annotation_conn_id
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "batch_id": self.batch_id,
-                "end_time": self.end_time,
-                "poll_interval": self.poll_interval,
-                "final_statuses": list(self.final_statuses),
-                "annotation_conn_id": self.annotation_conn_id,
-            },
+        super().__init__(
+            end_time=end_time, poll_interval=poll_interval, annotation_conn_id=annotation_conn_id
         )
+        self.batch_id = str(batch_id)
+        self.final_statuses = [int(s) for s in final_statuses]
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+    def event_base(self) -> dict[str, Any]:
+        return {"batch_id": self.batch_id}
 
+    def polling(self) -> str:
+        return f"Polling batch {self.batch_id}"
+
+    async def read(self, hook: AnnotationAsyncHook) -> dict[str, Any]:
+        return await hook.get_send_status(self.batch_id)
+
+    def decider(self, hook: AnnotationAsyncHook) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
         def decide(answer: dict[str, Any]) -> dict[str, Any] | None:
             summary = batch_summary(self.batch_id, answer)
             if classify_batch(summary, self.final_statuses) is Phase.ACTIVE:
                 return None
             return {"status": "final", "message": "", "summary": summary}
 
-        async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
-            async for event in poll_until(
-                lambda: hook.get_send_status(self.batch_id),
-                decide,
-                end_time=self.end_time,
-                poll_interval=self.poll_interval,
-                base={"batch_id": self.batch_id},
-                log=self.log,
-                what=f"Polling batch {self.batch_id}",
-            ):
-                yield TriggerEvent(event)
+        return decide
 
 
-#: Every status an event of the dataset trigger can carry: ``ready`` (status 2), ``failure``
-#: (status -1, the platform's reason in ``message``), ``timeout``, ``error``.
-DATASET_EVENT_STATUSES = frozenset({"ready", "failure", "timeout", "error"})
-
-
-class AnnotationDatasetTrigger(BaseTrigger):
+class AnnotationDatasetTrigger(_PollingTrigger):
     """Polls ``/dataset/status`` every `poll_interval` seconds until the dataset leaves BUILDING or
     `end_time` (epoch seconds) passes, with the task trigger's loop (`poll_until`).
 
     The event carries ``dataset_id``, ``status`` (`DATASET_EVENT_STATUSES`), ``message`` (scrubbed,
     cut) and ``dataset_status``; never the mapping list, which the worker reads afterwards.
     """
+
+    serialized = ("dataset_id", "end_time", "poll_interval", "annotation_conn_id")
 
     def __init__(
         self,
@@ -348,48 +296,19 @@ class AnnotationDatasetTrigger(BaseTrigger):
         poll_interval: float = 30.0,
         annotation_conn_id: str = "annotation_default",
     ) -> None:
-        super().__init__()
-        self.dataset_id = str(dataset_id)
-        self.end_time = float(end_time)
-        self.poll_interval = float(poll_interval)
-        self.annotation_conn_id = annotation_conn_id
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "dataset_id": self.dataset_id,
-                "end_time": self.end_time,
-                "poll_interval": self.poll_interval,
-                "annotation_conn_id": self.annotation_conn_id,
-            },
+        super().__init__(
+            end_time=end_time, poll_interval=poll_interval, annotation_conn_id=annotation_conn_id
         )
+        self.dataset_id = str(dataset_id)
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+    def event_base(self) -> dict[str, Any]:
+        return {"dataset_id": self.dataset_id}
 
-        async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
-            async for event in poll_until(
-                lambda: hook.get_dataset_status(self.dataset_id),
-                dataset_outcome,
-                end_time=self.end_time,
-                poll_interval=self.poll_interval,
-                base={"dataset_id": self.dataset_id},
-                log=self.log,
-                what=f"Polling dataset {self.dataset_id}",
-            ):
-                yield TriggerEvent(event)
+    def polling(self) -> str:
+        return f"Polling dataset {self.dataset_id}"
 
+    async def read(self, hook: AnnotationAsyncHook) -> DatasetState:
+        return await hook.get_dataset_status(self.dataset_id)
 
-def dataset_outcome(state: DatasetState) -> dict[str, Any] | None:
-    """The event fields for a dataset that left BUILDING, None while it builds; the poll of
-    `ImportDatasetOperator` decides with this too."""
-    if state.status == DatasetStatus.BUILDING:
-        return None
-    if state.status == DatasetStatus.READY:
-        return {"status": "ready", "message": "", "dataset_status": state.status}
-    return {
-        "status": "failure",
-        "message": state.message or "the platform gives no reason",
-        "dataset_status": state.status,
-    }
+    def decider(self, hook: AnnotationAsyncHook) -> Callable[[DatasetState], dict[str, Any] | None]:
+        return dataset_outcome
