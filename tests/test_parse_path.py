@@ -28,8 +28,9 @@ PARSE_PATH: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "airflow_provider_annotation.operators.send_tasks": (HTTP, ANY_HOOK),
     "airflow_provider_annotation.operators.datasets": (HTTP + ("tenacity", "fsspec", "upath"), ANY_HOOK),
     "airflow_provider_annotation.links": (HTTP, ANY_HOOK),
-    # The sensor imports its trigger, which decides retries with `hooks.retry`; the async hook
-    # (httpx) loads in the trigger's `run()`, on the triggerer.
+    # The sensor imports only `waiting` (no hook, no retry library) and loads the trigger module only
+    # when it defers. `waiting` asks `hooks.retry` on a poll's first error; the hook's httpx adapter
+    # loads in the trigger's `run()`, on the triggerer.
     "airflow_provider_annotation.sensors.annotation": (HTTP, HOOK_ADAPTERS),
     "airflow_provider_annotation.triggers.annotation": (HTTP, HOOK_ADAPTERS),
 }
