@@ -29,7 +29,11 @@ from airflow_provider_annotation.exceptions import (
     AnnotationValidationError,
 )
 from airflow_provider_annotation.links import push_no_link, push_platform_url
-from airflow_provider_annotation.operators.base import connection_failure, open_hook  # noqa: F401 - re-exported
+from airflow_provider_annotation.operators.base import (  # noqa: F401 - connection_failure, open_hook re-exported
+    AnnotationHookMixin,
+    connection_failure,
+    open_hook,
+)
 from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
 from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
@@ -109,7 +113,7 @@ def vanished_fields(task: BaseOperator, given: frozenset[str]) -> list[str]:
     ]
 
 
-class AnnotationCreateOperator(BaseOperator):
+class AnnotationCreateOperator(AnnotationHookMixin, BaseOperator):
     """Base of the operators that create one object on the platform; see the module docstring.
 
     A subclass sets `object_name`, `id_key` and `state_key`, and implements `build_body` and
@@ -204,6 +208,12 @@ class AnnotationCreateOperator(BaseOperator):
         return body
 
     def execute(self, context: Context) -> Any:
+        try:
+            return self._execute(context)
+        finally:
+            self.close_hook()
+
+    def _execute(self, context: Context) -> Any:
         body = self.checked_body()
         if self.is_dry_run:
             self.log.info(
@@ -222,32 +232,32 @@ class AnnotationCreateOperator(BaseOperator):
             self.log.info("%s", self.describe_created(record, body))
         ids = self.link_ids(record, body)
         if ids is not None:
-            push_platform_url(context, open_hook(self.annotation_conn_id).config, self.log, **ids)
+            push_platform_url(context, self.hook.config, self.log, **ids)
         return self.result(record, context)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send the create through a hook, turning the outcomes the protocol owns into failures."""
-        with open_hook(self.annotation_conn_id) as hook:
-            try:
-                return self.send(hook, body)
-            except AnnotationMayHaveTakenEffectError as err:
-                recovered = self.recover_lost(hook, body, err)
-                if recovered is not None:
-                    return recovered
-                if hook.config.retry.retry_ambiguous:
-                    raise
-                # An Airflow retry would re-send what the hook deliberately did not: it could
-                # create a second object. Stop, and say what to check.
-                raise AirflowFailException(
-                    f"{err}\nNot retrying this task: the {self.object_name} may exist already. "
-                    f"{self.lost_advice(body)}"
-                ) from err
-            except AnnotationConflictError as err:
-                return self.on_conflict(hook, body, err)
-            except AnnotationValidationError as err:
-                raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
-            except AnnotationInputError as err:
-                raise input_failure(err) from err
+        hook = self.hook
+        try:
+            return self.send(hook, body)
+        except AnnotationMayHaveTakenEffectError as err:
+            recovered = self.recover_lost(hook, body, err)
+            if recovered is not None:
+                return recovered
+            if hook.config.retry.retry_ambiguous:
+                raise
+            # An Airflow retry would re-send what the hook deliberately did not: it could
+            # create a second object. Stop, and say what to check.
+            raise AirflowFailException(
+                f"{err}\nNot retrying this task: the {self.object_name} may exist already. "
+                f"{self.lost_advice(body)}"
+            ) from err
+        except AnnotationConflictError as err:
+            return self.on_conflict(hook, body, err)
+        except AnnotationValidationError as err:
+            raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
+        except AnnotationInputError as err:
+            raise input_failure(err) from err
 
     def kept_record(self, store: Any, digest: str) -> dict[str, Any] | None:
         """The record an earlier try of this task instance kept for the same body, if any."""

@@ -32,10 +32,10 @@ from airflow_provider_annotation.operators._create import (
     given_fields,
     input_failure,
     note_no_state_store,
-    open_hook,
     vanished_fields,
     workflow_pools,
 )
+from airflow_provider_annotation.operators.base import AnnotationHookMixin
 from airflow_provider_annotation.paging import project_key
 from airflow_provider_annotation.project import (
     SetupInputError,
@@ -363,7 +363,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
         raise AirflowFailException(f"{err}\n{taken_name(body)}") from err
 
 
-class CreateProjectsOperator(BaseOperator):
+class CreateProjectsOperator(AnnotationHookMixin, BaseOperator):
     """Set up many projects in one task, side by side, each exactly once; returns one entry per spec.
 
     Every spec is checked before anything is sent, and every problem of every spec is reported at
@@ -482,6 +482,12 @@ class CreateProjectsOperator(BaseOperator):
         return Pacer(on_slow_down=slowed)
 
     def execute(self, context: Context) -> list[dict[str, Any]] | None:
+        try:
+            return self._set_up(context)
+        finally:
+            self.close_hook()
+
+    def _set_up(self, context: Context) -> list[dict[str, Any]] | None:
         from airflow_provider_annotation.operators._batch import STATE_KEY, Batch, Ledger, share_hook
 
         specs, digests = self.checked_specs()
@@ -517,9 +523,8 @@ class CreateProjectsOperator(BaseOperator):
                 f"'{STATE_KEY}.<n>' of this task instance (UI or REST API), then clear the task."
             )
         in_doubt = self._in_doubt(context, batch, ledger)
-        with open_hook(self.annotation_conn_id) as hook:
-            share_hook(hook, self.max_active_requests, self.make_pacer())
-            results = batch.run(hook, in_doubt)
+        share_hook(self.hook, self.max_active_requests, self.make_pacer())
+        results = batch.run(self.hook, in_doubt)
         self._report(results, batch)
         return results
 
@@ -559,7 +564,7 @@ class CreateProjectsOperator(BaseOperator):
         raise AirflowFailException(f"{message}\nThe platform refused them; not retrying.")
 
 
-class SubmitAnnotationDataOperator(BaseOperator):
+class SubmitAnnotationDataOperator(AnnotationHookMixin, BaseOperator):
     """Send data for labeling: one task per data id, in chunks of `batch_size` requests.
 
     Returns ``{"task_ids": [...], "tasks": [{"taskId", "dataId"}], "rejected_data_ids": [...]}``,
@@ -644,6 +649,12 @@ class SubmitAnnotationDataOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any] | None:
         try:
+            return self._submit(context)
+        finally:
+            self.close_hook()
+
+    def _submit(self, context: Context) -> dict[str, Any] | None:
+        try:
             chunks = self.build_chunks()
         except AnnotationInputError as err:
             raise input_failure(err) from err
@@ -691,30 +702,30 @@ class SubmitAnnotationDataOperator(BaseOperator):
             else sum(len(chunk["dataIds"]) for chunk in chunks)
         )
         done = 0
-        with open_hook(self.annotation_conn_id) as hook:
-            project_id = chunks.project_id if isinstance(chunks, MappingChunks) else chunks[0]["projectId"]
-            push_platform_url(context, hook.config, self.log, project_id=project_id)
-            for n, chunk in enumerate(chunks):
-                key = f"{self.state_key}.{n}"
-                kept = store.get(key) if store is not None else None
-                done += len(chunk["dataIds"])
-                if isinstance(kept, dict):
-                    self.log.info(
-                        "Chunk %d of %d was answered on an earlier try: not sent again", n + 1, len(chunks)
-                    )
-                    answers.append(kept)
-                    continue
-                answer = self._send_chunk(hook, chunk, n, len(chunks), total - done)
-                if store is not None:
-                    store.set(key, answer)  # first thing after the answer
-                answers.append(answer)
+        hook = self.hook
+        project_id = chunks.project_id if isinstance(chunks, MappingChunks) else chunks[0]["projectId"]
+        push_platform_url(context, hook.config, self.log, project_id=project_id)
+        for n, chunk in enumerate(chunks):
+            key = f"{self.state_key}.{n}"
+            kept = store.get(key) if store is not None else None
+            done += len(chunk["dataIds"])
+            if isinstance(kept, dict):
                 self.log.info(
-                    "Chunk %d of %d: %s made, %s rejected",
-                    n + 1,
-                    len(chunks),
-                    counted(len(answer["tasks"]), "task"),
-                    counted(len(answer["rejected_data_ids"]), "data id"),
+                    "Chunk %d of %d was answered on an earlier try: not sent again", n + 1, len(chunks)
                 )
+                answers.append(kept)
+                continue
+            answer = self._send_chunk(hook, chunk, n, len(chunks), total - done)
+            if store is not None:
+                store.set(key, answer)  # first thing after the answer
+            answers.append(answer)
+            self.log.info(
+                "Chunk %d of %d: %s made, %s rejected",
+                n + 1,
+                len(chunks),
+                counted(len(answer["tasks"]), "task"),
+                counted(len(answer["rejected_data_ids"]), "data id"),
+            )
         return answers
 
     def _send_chunk(
@@ -766,7 +777,7 @@ def _mapping_opener(uri: str) -> Any:
     return opener
 
 
-class AnnotationStatsOperator(BaseOperator):
+class AnnotationStatsOperator(AnnotationHookMixin, BaseOperator):
     """Fetch a workflow's effort and efficiency statistics; returns the stat ``data`` dict.
 
     :param project_id: the project (an int or a string of digits, e.g. from XCom).
@@ -797,8 +808,9 @@ class AnnotationStatsOperator(BaseOperator):
         if problems:
             err = SetupInputError(problems)
             raise input_failure(err) from err
-        with open_hook(self.annotation_conn_id) as hook:
-            try:
-                return hook.run_stat(project_id, workflow_id)
-            except AnnotationValidationError as err:
-                raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
+        try:
+            return self.hook.run_stat(project_id, workflow_id)
+        except AnnotationValidationError as err:
+            raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
+        finally:
+            self.close_hook()
