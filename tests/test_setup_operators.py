@@ -30,7 +30,7 @@ def submit(**kwargs) -> SubmitAnnotationDataOperator:
 
 
 def test_operators_are_importable_from_the_operator_module_and_templated() -> None:
-    assert CreateFolderOperator.template_fields == ("name", "external_id")
+    assert CreateFolderOperator.template_fields == ("name", "external_id", "annotation_conn_id")
     assert set(CreateProjectOperator.template_fields) == {
         "name",
         "data_type",
@@ -46,6 +46,7 @@ def test_operators_are_importable_from_the_operator_module_and_templated() -> No
         "inspectors",
         "spot_checkers",
         "algorithms",
+        "annotation_conn_id",
     }
     assert CreateProjectOperator.template_ext == (".json",)
     assert set(SubmitAnnotationDataOperator.template_fields) == {
@@ -54,8 +55,9 @@ def test_operators_are_importable_from_the_operator_module_and_templated() -> No
         "workflow_id",
         "dataset_id",
         "batch_size",
+        "annotation_conn_id",
     }
-    assert AnnotationStatsOperator.template_fields == ("project_id", "workflow_id")
+    assert AnnotationStatsOperator.template_fields == ("project_id", "workflow_id", "annotation_conn_id")
 
 
 def test_init_only_stores_templated_arguments() -> None:

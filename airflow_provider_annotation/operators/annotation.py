@@ -46,7 +46,7 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
     :param dry_run: validate and log the exact JSON body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("project_id", "pools", *SHORTHAND)
+    template_fields: Sequence[str] = ("project_id", "pools", *SHORTHAND, "annotation_conn_id")
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"pools": "json"}
     ui_color = "#e8f4ea"

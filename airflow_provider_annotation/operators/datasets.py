@@ -278,7 +278,14 @@ class ImportDatasetOperator(_DatasetOperator):
     :param dry_run: validate and log the exact body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("resource_url", "name", "data_type", "file_tree_type", "scene_ids_to")
+    template_fields: Sequence[str] = (
+        "resource_url",
+        "name",
+        "data_type",
+        "file_tree_type",
+        "scene_ids_to",
+        "annotation_conn_id",
+    )
     endpoint_name = "Import Dataset"
     #: task_state_store key of the created dataset. Renaming it breaks in-flight retries.
     state_key = "annotation_dataset"
@@ -319,7 +326,14 @@ class UploadDatasetOperator(_DatasetOperator):
     :param dry_run: validate and log the form fields, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("path", "name", "data_type", "file_tree_type", "scene_ids_to")
+    template_fields: Sequence[str] = (
+        "path",
+        "name",
+        "data_type",
+        "file_tree_type",
+        "scene_ids_to",
+        "annotation_conn_id",
+    )
     endpoint_name = "Upload Dataset"
     #: task_state_store key of the created dataset. Renaming it breaks in-flight retries.
     state_key = "annotation_dataset"

@@ -98,6 +98,7 @@ class ExportTasksOperator(AnnotationHookMixin, BaseOperator):
         "complete_after",
         "complete_before",
         "task_ids",
+        "annotation_conn_id",
     )
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)

@@ -182,7 +182,7 @@ class CreateFolderOperator(AnnotationCreateOperator):
     :param dry_run: validate and log the exact JSON body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("name", "external_id")
+    template_fields: Sequence[str] = ("name", "external_id", "annotation_conn_id")
     ui_color = "#e8f4ea"
     object_name = "folder"
     id_key = "folderId"
@@ -251,7 +251,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
     :param dry_run: validate and log the exact JSON body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = PROJECT_ARGUMENTS
+    template_fields: Sequence[str] = (*PROJECT_ARGUMENTS, "annotation_conn_id")
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"labeling_tools": "json", "operators": "json", "pools": "json"}
     ui_color = "#e8f4ea"
@@ -389,7 +389,7 @@ class CreateProjectsOperator(AnnotationHookMixin, BaseOperator):
     :param dry_run: check every spec and log the bodies' count and the first one; send nothing.
     """
 
-    template_fields: Sequence[str] = ("projects",)
+    template_fields: Sequence[str] = ("projects", "annotation_conn_id")
     template_fields_renderers = {"projects": "json"}
     ui_color = "#e8f4ea"
     #: Seconds between progress lines in the task log.
@@ -586,7 +586,14 @@ class SubmitAnnotationDataOperator(AnnotationHookMixin, BaseOperator):
     :param dry_run: validate and log the exact JSON bodies, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("project_id", "data_ids", "workflow_id", "dataset_id", "batch_size")
+    template_fields: Sequence[str] = (
+        "project_id",
+        "data_ids",
+        "workflow_id",
+        "dataset_id",
+        "batch_size",
+        "annotation_conn_id",
+    )
     template_fields_renderers = {"data_ids": "json"}
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)
@@ -785,7 +792,7 @@ class AnnotationStatsOperator(AnnotationHookMixin, BaseOperator):
     :param annotation_conn_id: the Airflow connection holding the access-key pair.
     """
 
-    template_fields: Sequence[str] = ("project_id", "workflow_id")
+    template_fields: Sequence[str] = ("project_id", "workflow_id", "annotation_conn_id")
     ui_color = "#e8f4ea"
 
     def __init__(

@@ -84,7 +84,7 @@ class SendTasksOperator(AnnotationHookMixin, ResumableJobMixin, BaseOperator):
     :param annotation_conn_id: the Airflow connection holding the access-key pair.
     """
 
-    template_fields: Sequence[str] = ("project_id", "resource_url")
+    template_fields: Sequence[str] = ("project_id", "resource_url", "annotation_conn_id")
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)
     #: task_state_store key of the sent batch. Renaming it breaks in-flight retries.

@@ -97,7 +97,7 @@ class AnnotationTaskSensor(BaseSensorOperator):
     :param annotation_conn_id: the Airflow connection holding the access-key pair.
     """
 
-    template_fields: Sequence[str] = ("project_id", "task_ids")
+    template_fields: Sequence[str] = ("project_id", "task_ids", "annotation_conn_id")
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)
 
