@@ -122,7 +122,7 @@ def test_every_bad_argument_reported_at_once():
 
 def test_without_task_state_store_creates_and_warns_that_retries_may_duplicate(emulator, monkeypatch, logs):
     monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_NO_STORE", connection_json(emulator.url))
-    monkeypatch.setattr("airflow_provider_annotation.operators._create.AIRFLOW_V_3_3_PLUS", False)
+    monkeypatch.setattr("airflow_provider_annotation.operators._state.AIRFLOW_V_3_3_PLUS", False)
     task = op(project_id="31", labelers="alice", annotation_conn_id="annotation_no_store")
     assert task.execute({}) == 18000  # a context without task_state_store, as on Airflow < 3.3
     assert (
@@ -242,7 +242,7 @@ def test_without_task_state_store_the_duplicate_risk_is_a_warning(emulator, monk
     import re
 
     monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
-    monkeypatch.setattr("airflow_provider_annotation.operators._create.AIRFLOW_V_3_3_PLUS", False)
+    monkeypatch.setattr("airflow_provider_annotation.operators._state.AIRFLOW_V_3_3_PLUS", False)
     assert op(project_id=31).execute({}) == 18000  # annotation_conn_id defaults to annotation_default
     (line,) = [ln for ln in logs.text.splitlines() if "No task_state_store" in ln]
     assert re.search(r"\[warning\s*\]", line), line
@@ -254,7 +254,7 @@ def test_on_airflow_3_3_a_missing_store_is_named_as_a_run_outside_a_task_run(emu
     import re
 
     monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
-    monkeypatch.setattr("airflow_provider_annotation.operators._create.AIRFLOW_V_3_3_PLUS", True)
+    monkeypatch.setattr("airflow_provider_annotation.operators._state.AIRFLOW_V_3_3_PLUS", True)
     assert op(project_id=31).execute({}) == 18000
     (line,) = [ln for ln in logs.text.splitlines() if "task_state_store" in ln]
     assert "Run outside a task run" in line and re.search(r"\[info\s*\]", line), line

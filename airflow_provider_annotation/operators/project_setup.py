@@ -28,13 +28,12 @@ from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_REFUSAL,
     SHORTHAND,
     AnnotationCreateOperator,
-    body_digest,
     given_fields,
     input_failure,
-    note_no_state_store,
     vanished_fields,
     workflow_pools,
 )
+from airflow_provider_annotation.operators._state import DIGEST_KEY, TaskState, body_digest
 from airflow_provider_annotation.operators.base import AnnotationHookMixin
 from airflow_provider_annotation.paging import project_key
 from airflow_provider_annotation.project import (
@@ -678,29 +677,29 @@ class SubmitAnnotationDataOperator(AnnotationHookMixin, BaseOperator):
                 )
             push_no_link(context)
             return None
-        store = context.get("task_state_store")
+        state = TaskState(context, self.log, without="a retry of this task sends every chunk again")
         digest = chunks.digest if isinstance(chunks, MappingChunks) else body_digest(chunks)
-        self._check_kept(store, digest, len(chunks))
-        answers = self._send_chunks(chunks, store, context)
+        self._check_kept(state, digest, len(chunks))
+        answers = self._send_chunks(chunks, state, context)
         return self._outcome(answers)
 
-    def _check_kept(self, store: Any, digest: str, count: int) -> None:
-        if store is None:
-            note_no_state_store(self.log, "a retry of this task sends every chunk again")
-            return
-        kept = store.get(self.state_key)
-        if isinstance(kept, dict) and kept.get("body_sha256") != digest:
-            raise AirflowFailException(
+    def _check_kept(self, state: TaskState, digest: str, count: int) -> None:
+        """Refuse chunks of other parameters than an earlier try's; note these before the first."""
+        kept = state.kept_for(
+            self.state_key,
+            digest,
+            refusal=lambda kept: (
                 "An earlier try of this task sent annotation requests for different parameters; not "
                 "sending these. If they are wanted, delete the task state keys "
                 f"{self.state_key!r} and {self.state_key + '.<n>'!r} of this task instance (UI or REST API), "
                 "then clear the task."
-            )
+            ),
+        )
         if kept is None:
-            store.set(self.state_key, {"body_sha256": digest, "chunks": count})
+            state.keep(self.state_key, {DIGEST_KEY: digest, "chunks": count})
 
     def _send_chunks(
-        self, chunks: list[dict[str, Any]] | MappingChunks, store: Any, context: Context
+        self, chunks: list[dict[str, Any]] | MappingChunks, state: TaskState, context: Context
     ) -> list[dict[str, Any]]:
         answers: list[dict[str, Any]] = []
         total = (
@@ -714,7 +713,7 @@ class SubmitAnnotationDataOperator(AnnotationHookMixin, BaseOperator):
         push_platform_url(context, hook.config, self.log, project_id=project_id)
         for n, chunk in enumerate(chunks):
             key = f"{self.state_key}.{n}"
-            kept = store.get(key) if store is not None else None
+            kept = state.read(key)
             done += len(chunk["dataIds"])
             if isinstance(kept, dict):
                 self.log.info(
@@ -723,8 +722,7 @@ class SubmitAnnotationDataOperator(AnnotationHookMixin, BaseOperator):
                 answers.append(kept)
                 continue
             answer = self._send_chunk(hook, chunk, n, len(chunks), total - done)
-            if store is not None:
-                store.set(key, answer)  # first thing after the answer
+            state.keep(key, answer)  # first thing after the answer
             answers.append(answer)
             self.log.info(
                 "Chunk %d of %d: %s made, %s rejected",
