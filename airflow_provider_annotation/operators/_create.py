@@ -20,14 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
-from airflow_provider_annotation.coercion import to_name_list, to_pools
-from airflow_provider_annotation.exceptions import (
-    AnnotationConflictError,
-    AnnotationInputError,
-    AnnotationMayHaveTakenEffectError,
-    AnnotationValidationError,
-)
-from airflow_provider_annotation.links import push_no_link, push_platform_url
 from airflow_provider_annotation.operators._state import (  # noqa: F401 - body_digest, note_no_state_store re-exported
     DIGEST_KEY,
     TaskState,
@@ -39,12 +31,15 @@ from airflow_provider_annotation.operators.base import (  # noqa: F401 - connect
     connection_failure,
     open_hook,
 )
-from airflow_provider_annotation.project import SetupInputError
-from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_annotation.exceptions import (
+        AnnotationConflictError,
+        AnnotationInputError,
+        AnnotationMayHaveTakenEffectError,
+    )
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
 #: Shorthand parameters of the operators that carry a workflow, each a list of names, for `build_pools`.
@@ -62,6 +57,9 @@ def input_failure(err: AnnotationInputError) -> AirflowFailException:
 def workflow_pools(pools: object, shorthand: Mapping[str, object]) -> list[Any] | None:
     """The pools as given (parsed from a rendered string, not yet checked), or built from the
     shorthand lists, or None for the platform's default workflow. Giving both is an error."""
+    from airflow_provider_annotation.coercion import to_name_list, to_pools
+    from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
+
     given = [name for name in SHORTHAND if shorthand.get(name) is not None]
     if pools is not None and given:
         raise WorkflowValidationError(
@@ -184,6 +182,10 @@ class AnnotationCreateOperator(AnnotationHookMixin, BaseOperator):
         self._given_fields = given_fields(self)
 
     def checked_body(self) -> dict[str, Any]:
+        from airflow_provider_annotation.exceptions import AnnotationInputError
+        from airflow_provider_annotation.project import SetupInputError
+        from airflow_provider_annotation.workflow import WorkflowValidationError
+
         vanished = vanished_fields(self, getattr(self, "_given_fields", frozenset()))
         failure: AnnotationInputError | None = SetupInputError(vanished) if vanished else None
         try:
@@ -203,6 +205,8 @@ class AnnotationCreateOperator(AnnotationHookMixin, BaseOperator):
             self.close_hook()
 
     def _execute(self, context: Context) -> Any:
+        from airflow_provider_annotation.links import push_no_link, push_platform_url
+
         body = self.checked_body()
         if self.is_dry_run:
             self.log.info(
@@ -230,6 +234,13 @@ class AnnotationCreateOperator(AnnotationHookMixin, BaseOperator):
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send the create through a hook, turning the outcomes the protocol owns into failures."""
+        from airflow_provider_annotation.exceptions import (
+            AnnotationConflictError,
+            AnnotationInputError,
+            AnnotationMayHaveTakenEffectError,
+            AnnotationValidationError,
+        )
+
         hook = self.hook
         try:
             return self.send(hook, body)

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
-
 if TYPE_CHECKING:
+    from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
 DEFAULT_CONN_ID = "annotation_default"
@@ -40,6 +39,7 @@ def open_hook(conn_id: str) -> AnnotationHook:
             f"annotation_conn_id: expected the id of an Airflow connection, got {describe_value(conn_id)}"
             "\nNothing was sent; not retrying: fix the task's arguments."
         )
+    from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
     hook = AnnotationHook(annotation_conn_id=conn_id)
