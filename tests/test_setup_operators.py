@@ -358,3 +358,43 @@ def test_a_record_is_kept_right_after_the_answer_under_the_same_keys(emulator, m
     assert store["annotation_folder"] == {"folderId": folder_id, "body_sha256": _digest({"name": "Cars"})}
     assert store["annotation_request"] == {"body_sha256": _digest(chunks), "chunks": 1}
     assert set(store["annotation_request.0"]) == {"tasks", "rejected_data_ids"}
+
+
+# -- one hook per task instance (issue 15) ---------------------------------------------------------
+
+
+def _tasks_that_create_then_link() -> list:
+    from airflow_provider_annotation.operators.datasets import ImportDatasetOperator
+
+    return [
+        lambda: project(),
+        lambda: ImportDatasetOperator(
+            task_id="dataset", resource_url="gs://bucket/scenes/", name="Scenes", data_type=2, wait=False
+        ),
+    ]
+
+
+@pytest.mark.parametrize("make_task", _tasks_that_create_then_link(), ids=["project", "dataset"])
+def test_one_hook_per_task_instance_closed_when_execute_ends(emulator, monkeypatch, make_task) -> None:
+    """The create and the link after it share the task's hook (they used to open one each), and
+    its connections are released when ``execute`` ends."""
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+    made, closed = [], []
+    real_init, real_close = AnnotationHook.__init__, AnnotationHook.close
+
+    def counting_init(self, *args, **kwargs) -> None:
+        real_init(self, *args, **kwargs)
+        made.append(self)
+
+    def counting_close(self) -> None:
+        closed.append(self)
+        real_close(self)
+
+    monkeypatch.setattr(AnnotationHook, "__init__", counting_init)
+    monkeypatch.setattr(AnnotationHook, "close", counting_close)
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
+    task = make_task()
+    assert task.execute({}) is not None
+    assert len(made) == 1 and closed == made
+    assert "hook" not in vars(task)  # a later use (execute_complete) makes a fresh one
