@@ -17,6 +17,8 @@ a task retried across an upgrade must find what the previous release kept. Its u
   under the operator's ``state_key``;
 - the chunked submit (`SubmitAnnotationDataOperator`): ``{"body_sha256", "chunks"}`` under its
   ``state_key`` and each chunk's answer under ``<state_key>.<n>``;
+- `CreateProjectsOperator` (`operators._batch.Ledger`): ``{"sent_below": k}`` under
+  ``annotation_projects`` and the kept items in groups under ``annotation_projects.<j>``;
 - `SendTasksOperator`: the batch id under ``annotation_batch_id``, read and written by Airflow's
   `ResumableJobMixin` (which also decides, by the batch's status, whether to reconnect).
 
@@ -60,12 +62,13 @@ class TaskState:
 
     :param context: the task's context.
     :param log: where the missing store is noted.
-    :param without: what a retry repeats when there is no store; noted once, here.
+    :param without: what a retry repeats when there is no store, noted once, here; None when the
+        caller says it itself.
     """
 
-    def __init__(self, context: Mapping[str, Any], log: Any, *, without: str) -> None:
+    def __init__(self, context: Mapping[str, Any], log: Any, *, without: str | None = None) -> None:
         self.store = context.get("task_state_store")
-        if self.store is None:
+        if self.store is None and without is not None:
             note_no_state_store(log, without)
 
     @property

@@ -496,8 +496,7 @@ class CreateProjectsOperator(AnnotationHookMixin, BaseOperator):
                 "Dry run: would set up %d projects (nothing sent); the first body:\n%s", len(specs), first
             )
             return None
-        store = context.get("task_state_store")
-        ledger = Ledger(store)
+        ledger = Ledger(TaskState(context, self.log))  # without a store, `_in_doubt` says what a retry does
         batch = Batch(
             specs=specs,
             digests=digests,
@@ -530,7 +529,7 @@ class CreateProjectsOperator(AnnotationHookMixin, BaseOperator):
     def _in_doubt(self, context: Context, batch: Any, ledger: Any) -> list[int]:
         """Specs an earlier try may have sent without keeping the answer: with a store, those below
         its ``sent_below``; without one (Airflow < 3.3), on a retry, every spec."""
-        if ledger.store is not None:
+        if ledger.state.durable:
             return [i for i in range(min(ledger.sent_below, len(batch.specs))) if batch.results[i] is None]
         self.log.warning(
             "No task_state_store (Airflow < 3.3): a retry of this task looks every project up by name "
