@@ -1,4 +1,8 @@
-"""What Airflow learns about this provider without importing any of its hooks or operators."""
+"""What Airflow learns about this provider without importing any of its hooks or operators.
+
+Every module defining a public hook, operator, sensor or trigger is listed under its kind
+(tests/test_provider_info.py finds them by walking the package, so a new one cannot be forgotten).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,10 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": "Annotation Platform",
-                "python-modules": ["airflow_provider_annotation.hooks.annotation"],
+                "python-modules": [
+                    "airflow_provider_annotation.hooks.annotation",
+                    "airflow_provider_annotation.hooks.async_annotation",
+                ],
             }
         ],
         "operators": [
@@ -29,6 +36,9 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Annotation Platform",
                 "python-modules": [
                     "airflow_provider_annotation.operators.annotation",
+                    "airflow_provider_annotation.operators.project_setup",
+                    "airflow_provider_annotation.operators.send_tasks",
+                    "airflow_provider_annotation.operators.export",
                     "airflow_provider_annotation.operators.datasets",
                 ],
             }

@@ -133,7 +133,7 @@ def test_fixed_choices_are_checked_when_the_dag_is_parsed() -> None:
         CreateProjectsOperator(task_id="t", projects=[], max_active_requests=0)
     with pytest.raises(ValueError, match="if_exists"):
         CreateProjectsOperator(task_id="t", projects=[], if_exists="reuse")
-    assert CreateProjectsOperator.template_fields == ("projects",)
+    assert CreateProjectsOperator.template_fields == ("projects", "annotation_conn_id")
 
 
 def test_xcom_shape_one_entry_per_spec_in_order(emu) -> None:

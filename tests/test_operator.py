@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_annotation.operators.annotation import CreateWorkflowOperator
 from airflow_provider_annotation.workflow import PoolType, WorkflowValidationError
@@ -39,6 +40,7 @@ def test_templating_declared():
         "inspectors",
         "spot_checkers",
         "algorithms",
+        "annotation_conn_id",
     }
     assert CreateWorkflowOperator.template_ext == (".json",)
     assert CreateWorkflowOperator.template_fields_renderers == {"pools": "json"}
@@ -120,7 +122,7 @@ def test_every_bad_argument_reported_at_once():
 
 def test_without_task_state_store_creates_and_warns_that_retries_may_duplicate(emulator, monkeypatch, logs):
     monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_NO_STORE", connection_json(emulator.url))
-    monkeypatch.setattr("airflow_provider_annotation.operators._create.AIRFLOW_V_3_3_PLUS", False)
+    monkeypatch.setattr("airflow_provider_annotation.operators._state.AIRFLOW_V_3_3_PLUS", False)
     task = op(project_id="31", labelers="alice", annotation_conn_id="annotation_no_store")
     assert task.execute({}) == 18000  # a context without task_state_store, as on Airflow < 3.3
     assert (
@@ -240,7 +242,7 @@ def test_without_task_state_store_the_duplicate_risk_is_a_warning(emulator, monk
     import re
 
     monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
-    monkeypatch.setattr("airflow_provider_annotation.operators._create.AIRFLOW_V_3_3_PLUS", False)
+    monkeypatch.setattr("airflow_provider_annotation.operators._state.AIRFLOW_V_3_3_PLUS", False)
     assert op(project_id=31).execute({}) == 18000  # annotation_conn_id defaults to annotation_default
     (line,) = [ln for ln in logs.text.splitlines() if "No task_state_store" in ln]
     assert re.search(r"\[warning\s*\]", line), line
@@ -252,7 +254,70 @@ def test_on_airflow_3_3_a_missing_store_is_named_as_a_run_outside_a_task_run(emu
     import re
 
     monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
-    monkeypatch.setattr("airflow_provider_annotation.operators._create.AIRFLOW_V_3_3_PLUS", True)
+    monkeypatch.setattr("airflow_provider_annotation.operators._state.AIRFLOW_V_3_3_PLUS", True)
     assert op(project_id=31).execute({}) == 18000
     (line,) = [ln for ln in logs.text.splitlines() if "task_state_store" in ln]
     assert "Run outside a task run" in line and re.search(r"\[info\s*\]", line), line
+
+
+# -- the connection id is a template (issue 15) ---------------------------------------------------
+
+
+def _every_task_class() -> list[type]:
+    from airflow_provider_annotation.operators.datasets import ImportDatasetOperator, UploadDatasetOperator
+    from airflow_provider_annotation.operators.export import ExportTasksOperator
+    from airflow_provider_annotation.operators.project_setup import (
+        AnnotationStatsOperator,
+        CreateFolderOperator,
+        CreateProjectOperator,
+        CreateProjectsOperator,
+        SubmitAnnotationDataOperator,
+    )
+    from airflow_provider_annotation.operators.send_tasks import SendTasksOperator
+    from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
+
+    return [
+        CreateWorkflowOperator,
+        CreateFolderOperator,
+        CreateProjectOperator,
+        CreateProjectsOperator,
+        SubmitAnnotationDataOperator,
+        AnnotationStatsOperator,
+        SendTasksOperator,
+        ExportTasksOperator,
+        ImportDatasetOperator,
+        UploadDatasetOperator,
+        AnnotationTaskSensor,
+    ]
+
+
+@pytest.mark.parametrize("cls", _every_task_class(), ids=lambda cls: cls.__name__)
+def test_every_operator_and_the_sensor_template_their_connection_id(cls: type) -> None:
+    assert "annotation_conn_id" in cls.template_fields
+
+
+def test_a_templated_connection_id_renders_before_the_hook_is_made(emulator, monkeypatch):
+    """As dbt Cloud's ``dbt_cloud_conn_id``: one DAG serves several accounts by a param."""
+    from airflow.sdk import DAG
+
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_TEAM_B", connection_json(emulator.url))
+    with DAG("conn_id_template", schedule=None, params={"team": "team_b"}) as dag:
+        task = op(project_id=31, labelers="alice", annotation_conn_id="annotation_{{ params.team }}")
+    assert task.annotation_conn_id == "annotation_{{ params.team }}"  # nothing looked up at parse time
+    task.render_template_fields({"params": dag.params.dump(), "dag": dag, "task": task})
+    assert task.annotation_conn_id == "annotation_team_b"
+    assert task.execute({}) == 18000
+    assert [r["path"] for r in emulator.requests] == ["/annotation/workflow/create"]
+
+
+@pytest.mark.parametrize("rendered", [None, "", "  ", 7])
+def test_a_connection_id_rendering_to_no_id_fails_naming_the_field_and_sends_nothing(emulator, rendered):
+    from airflow_provider_annotation.operators.project_setup import AnnotationStatsOperator
+
+    task = AnnotationStatsOperator(task_id="stats", project_id=1, workflow_id=2)
+    task.annotation_conn_id = rendered  # what a template or XCom can render to
+    with pytest.raises(
+        AirflowFailException, match="annotation_conn_id: expected the id of an Airflow connection"
+    ):
+        task.execute({})
+    assert emulator.requests == []

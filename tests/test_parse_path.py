@@ -50,3 +50,43 @@ def test_importing_a_dag_facing_module_loads_no_http_retry_storage_or_lineage_li
     roots, prefixes = PARSE_PATH[module]
     loaded = [m for m in added if m.split(".")[0] in roots or "openlineage" in m or m.startswith(prefixes)]
     assert loaded == []
+
+
+#: What a DAG that uses only `CreateWorkflowOperator` must not pay for at parse time: the other
+#: operator modules (re-exported lazily) and the model (imported inside `execute`).
+NOT_FOR_CREATE_WORKFLOW = (
+    "airflow_provider_annotation.operators.project_setup",
+    "airflow_provider_annotation.operators.send_tasks",
+    "airflow_provider_annotation.operators.export",
+    "airflow_provider_annotation.operators.datasets",
+    "airflow_provider_annotation.workflow",
+    "airflow_provider_annotation.project",
+    "airflow_provider_annotation.coercion",
+    "airflow_provider_annotation.status",
+    "airflow_provider_annotation.exceptions",
+)
+
+
+def test_importing_create_workflow_operator_loads_no_other_operator_module_and_no_model() -> None:
+    probe = (
+        "import sys, airflow.sdk\n"
+        "from airflow_provider_annotation.operators.annotation import CreateWorkflowOperator\n"
+        "print(*sorted(sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "airflow_provider_annotation.operators.annotation" in loaded
+    assert sorted(loaded.intersection(NOT_FOR_CREATE_WORKFLOW)) == []
+
+
+def test_the_other_operators_stay_importable_from_the_operator_module() -> None:
+    """Earlier releases re-exported them there; now each loads on first use."""
+    import airflow_provider_annotation.operators.annotation as module
+    from airflow_provider_annotation.operators.project_setup import CreateProjectsOperator
+    from airflow_provider_annotation.operators.send_tasks import SendTasksOperator
+
+    assert module.CreateProjectsOperator is CreateProjectsOperator
+    assert module.SendTasksOperator is SendTasksOperator
+    assert set(module.__all__) <= set(dir(module))
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchOperator'"):
+        module.NoSuchOperator  # noqa: B018

@@ -148,3 +148,54 @@ def test_the_form_shows_the_api_version_the_hook_uses_when_none_is_picked():
     schema = get_provider_info()["connection-types"][0]["conn-fields"]["api_version"]["schema"]
     assert schema["default"] == DEFAULT_API_VERSION
     assert [v for v in schema["enum"] if v is not None] == list(API_VERSIONS)
+
+
+# -- every hook, operator, sensor and trigger module is registered (issue 15) ---------------------
+
+
+def _defined_kinds() -> dict[str, set[str]]:
+    """Modules under hooks/, operators/, sensors/ and triggers/ (private ones, ``_x.py``, aside)
+    that define a public hook, operator, sensor or trigger class, by the provider-info section
+    they belong in."""
+    import inspect
+    import pkgutil
+
+    from airflow.providers.common.compat.sdk import BaseHook, BaseOperator, BaseSensorOperator
+    from airflow.triggers.base import BaseTrigger
+
+    kinds = (
+        ("sensors", BaseSensorOperator),
+        ("operators", BaseOperator),
+        ("hooks", BaseHook),
+        ("triggers", BaseTrigger),
+    )
+    found: dict[str, set[str]] = {kind: set() for kind, _ in kinds}
+    for package in ("hooks", "operators", "sensors", "triggers"):
+        parent = importlib.import_module(f"airflow_provider_annotation.{package}")
+        for info in pkgutil.iter_modules(parent.__path__, f"{parent.__name__}."):
+            if info.name.rpartition(".")[2].startswith("_"):
+                continue
+            module = importlib.import_module(info.name)
+            for name, cls in inspect.getmembers(module, inspect.isclass):
+                if name.startswith("_") or cls.__module__ != module.__name__:
+                    continue
+                kind = next((kind for kind, base in kinds if issubclass(cls, base)), None)
+                if kind is not None:
+                    found[kind].add(module.__name__)
+    return found
+
+
+def _registered(kind: str) -> set[str]:
+    return {module for entry in get_provider_info().get(kind, []) for module in entry["python-modules"]}
+
+
+@pytest.mark.parametrize("kind", ["hooks", "operators", "sensors", "triggers"])
+def test_every_module_defining_a_hook_operator_sensor_or_trigger_is_registered(kind: str) -> None:
+    defined = _defined_kinds()[kind]
+    assert defined, f"the walk found no {kind}"
+    assert defined <= _registered(kind), f"missing from get_provider_info()[{kind!r}]"
+
+
+@pytest.mark.parametrize("kind", ["hooks", "operators", "sensors", "triggers"])
+def test_every_registered_module_imports_and_defines_its_kind(kind: str) -> None:
+    assert _registered(kind) <= _defined_kinds()[kind]

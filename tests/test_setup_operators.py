@@ -28,7 +28,7 @@ def submit(**kwargs) -> SubmitAnnotationDataOperator:
 
 
 def test_operators_are_importable_from_the_operator_module_and_templated() -> None:
-    assert CreateFolderOperator.template_fields == ("name", "external_id")
+    assert CreateFolderOperator.template_fields == ("name", "external_id", "annotation_conn_id")
     assert set(CreateProjectOperator.template_fields) == {
         "name",
         "data_type",
@@ -44,6 +44,7 @@ def test_operators_are_importable_from_the_operator_module_and_templated() -> No
         "inspectors",
         "spot_checkers",
         "algorithms",
+        "annotation_conn_id",
     }
     assert CreateProjectOperator.template_ext == (".json",)
     assert set(SubmitAnnotationDataOperator.template_fields) == {
@@ -52,8 +53,9 @@ def test_operators_are_importable_from_the_operator_module_and_templated() -> No
         "workflow_id",
         "dataset_id",
         "batch_size",
+        "annotation_conn_id",
     }
-    assert AnnotationStatsOperator.template_fields == ("project_id", "workflow_id")
+    assert AnnotationStatsOperator.template_fields == ("project_id", "workflow_id", "annotation_conn_id")
 
 
 def test_init_only_stores_templated_arguments() -> None:
@@ -302,3 +304,95 @@ def test_labeling_tools_is_the_clearer_name_for_operators(emulator, monkeypatch,
     for given in ({}, {"labeling_tools": OPERATORS, "operators": OPERATORS}):
         with pytest.raises(ValueError, match="labeling_tools: give the labeling-tool configuration"):
             CreateProjectOperator(task_id="p", name="T", data_type=2, deadline="2030-12-31", **given)
+
+
+# -- durable state across an upgrade (issue 15): the keys and values an earlier release kept ------
+
+
+class _Store(dict):
+    """Stands in for a task instance's task_state_store (get/set of JSON values)."""
+
+    def set(self, key: str, value: object) -> None:
+        self[key] = value
+
+
+def _digest(body: object) -> str:
+    """The digest formula of the kept records, written out: changing it strands tasks in flight."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def test_records_kept_by_the_previous_release_are_found_and_nothing_is_sent_again(emulator, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
+    folder = CreateFolderOperator(task_id="folder", name="Cars")
+    request = submit(data_ids=["a", "b"], batch_size=1)
+    chunks = [{"projectId": 4242, "dataIds": ["a"]}, {"projectId": 4242, "dataIds": ["b"]}]
+    answers = [{"tasks": [{"taskId": "9", "dataId": d}], "rejected_data_ids": []} for d in ("a", "b")]
+    store = _Store(
+        annotation_folder={"folderId": 7, "body_sha256": _digest({"name": "Cars"})},
+        annotation_request={"body_sha256": _digest(chunks), "chunks": 2},
+        **{"annotation_request.0": answers[0], "annotation_request.1": answers[1]},
+    )
+    context = {"task_state_store": store}
+    assert folder.execute(context) == 7
+    assert request.execute(context)["tasks"] == [answers[0]["tasks"][0], answers[1]["tasks"][0]]
+    assert emulator.requests == []
+    # A different body under the same kept record is refused, not sent.
+    with pytest.raises(AirflowFailException, match="different parameters"):
+        CreateFolderOperator(task_id="folder", name="Trucks").execute(context)
+    with pytest.raises(AirflowFailException, match="different parameters"):
+        submit(data_ids=["a", "c"], batch_size=1).execute(context)
+    assert emulator.requests == []
+
+
+def test_a_record_is_kept_right_after_the_answer_under_the_same_keys(emulator, monkeypatch, make_hook):
+    make_hook().create_workflow(4242)  # the project's default workflow, for the annotation request
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
+    store = _Store()
+    folder_id = CreateFolderOperator(task_id="folder", name="Cars").execute({"task_state_store": store})
+    submit(data_ids=["a"]).execute({"task_state_store": store})
+    chunks = [{"projectId": 4242, "dataIds": ["a"]}]
+    assert store["annotation_folder"] == {"folderId": folder_id, "body_sha256": _digest({"name": "Cars"})}
+    assert store["annotation_request"] == {"body_sha256": _digest(chunks), "chunks": 1}
+    assert set(store["annotation_request.0"]) == {"tasks", "rejected_data_ids"}
+
+
+# -- one hook per task instance (issue 15) ---------------------------------------------------------
+
+
+def _tasks_that_create_then_link() -> list:
+    from airflow_provider_annotation.operators.datasets import ImportDatasetOperator
+
+    return [
+        lambda: project(),
+        lambda: ImportDatasetOperator(
+            task_id="dataset", resource_url="gs://bucket/scenes/", name="Scenes", data_type=2, wait=False
+        ),
+    ]
+
+
+@pytest.mark.parametrize("make_task", _tasks_that_create_then_link(), ids=["project", "dataset"])
+def test_one_hook_per_task_instance_closed_when_execute_ends(emulator, monkeypatch, make_task) -> None:
+    """The create and the link after it share the task's hook (they used to open one each), and
+    its connections are released when ``execute`` ends."""
+    from airflow_provider_annotation.hooks.annotation import AnnotationHook
+
+    made, closed = [], []
+    real_init, real_close = AnnotationHook.__init__, AnnotationHook.close
+
+    def counting_init(self, *args, **kwargs) -> None:
+        real_init(self, *args, **kwargs)
+        made.append(self)
+
+    def counting_close(self) -> None:
+        closed.append(self)
+        real_close(self)
+
+    monkeypatch.setattr(AnnotationHook, "__init__", counting_init)
+    monkeypatch.setattr(AnnotationHook, "close", counting_close)
+    monkeypatch.setenv("AIRFLOW_CONN_ANNOTATION_DEFAULT", connection_json(emulator.url))
+    task = make_task()
+    assert task.execute({}) is not None
+    assert len(made) == 1 and closed == made
+    assert "hook" not in vars(task)  # a later use (execute_complete) makes a fresh one

@@ -38,6 +38,7 @@ from airflow_provider_annotation.redaction import scrub
 if TYPE_CHECKING:
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
     from airflow_provider_annotation.hooks.pacing import Pacer
+    from airflow_provider_annotation.operators._state import TaskState
 
 #: task_state_store key of the batch; ``<STATE_KEY>.<j>`` hold the kept groups. Renaming them
 #: breaks in-flight retries.
@@ -76,8 +77,8 @@ def entry(name: str, outcome: str, record: Mapping[str, Any] | None = None, erro
 class Ledger:
     """The batch's durable state (see the module docstring); a no-op without a store."""
 
-    def __init__(self, store: Any, clock: Callable[[], float] = time.monotonic) -> None:
-        self.store = store
+    def __init__(self, state: TaskState, clock: Callable[[], float] = time.monotonic) -> None:
+        self.state = state
         self.sent_below = 0
         self._groups = 0
         self._pending: list[list[Any]] = []
@@ -88,13 +89,13 @@ class Ledger:
 
     def load(self) -> dict[int, list[Any]]:
         """Kept items by spec index, from every group an earlier try wrote."""
-        if self.store is None:
+        if not self.state.durable:
             return {}
-        header = self.store.get(STATE_KEY)
+        header = self.state.read(STATE_KEY)
         if isinstance(header, dict) and type(header.get("sent_below")) is int:
             self.sent_below = header["sent_below"]
         kept: dict[int, list[Any]] = {}
-        while isinstance(group := self.store.get(f"{STATE_KEY}.{self._groups}"), list):
+        while isinstance(group := self.state.read(f"{STATE_KEY}.{self._groups}"), list):
             for item in group:
                 if _is_kept_item(item):
                     kept[item[0]] = item
@@ -106,8 +107,8 @@ class Ledger:
         if upto <= self.sent_below:
             return
         self.sent_below = upto
-        if self.store is not None:
-            self.store.set(STATE_KEY, {"sent_below": upto})
+        if self.state.durable:
+            self.state.keep(STATE_KEY, {"sent_below": upto})
             self.writes += 1
 
     def keep(self, index: int, record: Mapping[str, Any], how: str, digest: str) -> None:
@@ -120,8 +121,8 @@ class Ledger:
             self.flush()
 
     def flush(self) -> None:
-        if self._pending and self.store is not None:
-            self.store.set(f"{STATE_KEY}.{self._groups}", self._pending)
+        if self._pending and self.state.durable:
+            self.state.keep(f"{STATE_KEY}.{self._groups}", self._pending)
             self._groups += 1
             self.writes += 1
         self._pending = []

@@ -14,29 +14,32 @@ Imports no HTTP library: the hook is imported inside `execute`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
-from airflow_provider_annotation.coercion import to_name_list, to_pools
-from airflow_provider_annotation.exceptions import (
-    AnnotationConflictError,
-    AnnotationInputError,
-    AnnotationMayHaveTakenEffectError,
-    AnnotationValidationError,
+from airflow_provider_annotation.operators._state import (  # noqa: F401 - body_digest, note_no_state_store re-exported
+    DIGEST_KEY,
+    TaskState,
+    body_digest,
+    note_no_state_store,
 )
-from airflow_provider_annotation.links import push_no_link, push_platform_url
-from airflow_provider_annotation.operators.base import connection_failure, open_hook  # noqa: F401 - re-exported
-from airflow_provider_annotation.project import SetupInputError
-from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
-from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
+from airflow_provider_annotation.operators.base import (  # noqa: F401 - connection_failure, open_hook re-exported
+    AnnotationHookMixin,
+    connection_failure,
+    open_hook,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_annotation.exceptions import (
+        AnnotationConflictError,
+        AnnotationInputError,
+        AnnotationMayHaveTakenEffectError,
+    )
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
 #: Shorthand parameters of the operators that carry a workflow, each a list of names, for `build_pools`.
@@ -46,29 +49,17 @@ NOT_RETRYING_INPUT = "Nothing was sent; not retrying: fix the task's arguments."
 NOT_RETRYING_REFUSAL = "The platform refused the request; not retrying."
 
 
-def body_digest(body: Any) -> str:
-    """SHA-256 of the body's canonical JSON: what a kept id is tied to."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
 def input_failure(err: AnnotationInputError) -> AirflowFailException:
     """Bad input fails now instead of after every retry delay: a retry renders the same values."""
     return AirflowFailException(f"{err}\n{NOT_RETRYING_INPUT}")
 
 
-def note_no_state_store(log: Any, consequence: str) -> None:
-    """Say why a task has no ``task_state_store``, naming the true cause: Airflow before 3.3 (a
-    warning: retries repeat the work), or a run outside a task run such as ``execute(context={})``
-    (no retries there: a note)."""
-    if AIRFLOW_V_3_3_PLUS:
-        log.info("Run outside a task run (no task_state_store in the context): %s", consequence)
-    else:
-        log.warning("No task_state_store (Airflow < 3.3): %s", consequence)
-
-
 def workflow_pools(pools: object, shorthand: Mapping[str, object]) -> list[Any] | None:
     """The pools as given (parsed from a rendered string, not yet checked), or built from the
     shorthand lists, or None for the platform's default workflow. Giving both is an error."""
+    from airflow_provider_annotation.coercion import to_name_list, to_pools
+    from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, build_pools
+
     given = [name for name in SHORTHAND if shorthand.get(name) is not None]
     if pools is not None and given:
         raise WorkflowValidationError(
@@ -109,7 +100,7 @@ def vanished_fields(task: BaseOperator, given: frozenset[str]) -> list[str]:
     ]
 
 
-class AnnotationCreateOperator(BaseOperator):
+class AnnotationCreateOperator(AnnotationHookMixin, BaseOperator):
     """Base of the operators that create one object on the platform; see the module docstring.
 
     A subclass sets `object_name`, `id_key` and `state_key`, and implements `build_body` and
@@ -191,6 +182,10 @@ class AnnotationCreateOperator(BaseOperator):
         self._given_fields = given_fields(self)
 
     def checked_body(self) -> dict[str, Any]:
+        from airflow_provider_annotation.exceptions import AnnotationInputError
+        from airflow_provider_annotation.project import SetupInputError
+        from airflow_provider_annotation.workflow import WorkflowValidationError
+
         vanished = vanished_fields(self, getattr(self, "_given_fields", frozenset()))
         failure: AnnotationInputError | None = SetupInputError(vanished) if vanished else None
         try:
@@ -204,6 +199,14 @@ class AnnotationCreateOperator(BaseOperator):
         return body
 
     def execute(self, context: Context) -> Any:
+        try:
+            return self._execute(context)
+        finally:
+            self.close_hook()
+
+    def _execute(self, context: Context) -> Any:
+        from airflow_provider_annotation.links import push_no_link, push_platform_url
+
         body = self.checked_body()
         if self.is_dry_run:
             self.log.info(
@@ -212,68 +215,78 @@ class AnnotationCreateOperator(BaseOperator):
             if self.operator_extra_links:
                 push_no_link(context)
             return None
-        store = context.get("task_state_store")
+        state = TaskState(
+            context,
+            self.log,
+            without=f"if this task is retried after the platform created the {self.object_name}, the retry "
+            "creates a second one",
+        )
         digest = body_digest(body)
-        record = self.kept_record(store, digest)
+        record = self.kept_record(state, digest)
         if record is None:
-            record = {**self.create(body), "body_sha256": digest}
-            if store is not None:
-                store.set(self.state_key, record)  # first thing after the answer
+            record = {**self.create(body), DIGEST_KEY: digest}
+            state.keep(self.state_key, record)  # first thing after the answer
             self.log.info("%s", self.describe_created(record, body))
         ids = self.link_ids(record, body)
         if ids is not None:
-            push_platform_url(context, open_hook(self.annotation_conn_id).config, self.log, **ids)
+            push_platform_url(context, self.hook.config, self.log, **ids)
         return self.result(record, context)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send the create through a hook, turning the outcomes the protocol owns into failures."""
-        with open_hook(self.annotation_conn_id) as hook:
-            try:
-                return self.send(hook, body)
-            except AnnotationMayHaveTakenEffectError as err:
-                recovered = self.recover_lost(hook, body, err)
-                if recovered is not None:
-                    return recovered
-                if hook.config.retry.retry_ambiguous:
-                    raise
-                # An Airflow retry would re-send what the hook deliberately did not: it could
-                # create a second object. Stop, and say what to check.
-                raise AirflowFailException(
-                    f"{err}\nNot retrying this task: the {self.object_name} may exist already. "
-                    f"{self.lost_advice(body)}"
-                ) from err
-            except AnnotationConflictError as err:
-                return self.on_conflict(hook, body, err)
-            except AnnotationValidationError as err:
-                raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
-            except AnnotationInputError as err:
-                raise input_failure(err) from err
+        from airflow_provider_annotation.exceptions import (
+            AnnotationConflictError,
+            AnnotationInputError,
+            AnnotationMayHaveTakenEffectError,
+            AnnotationValidationError,
+        )
 
-    def kept_record(self, store: Any, digest: str) -> dict[str, Any] | None:
-        """The record an earlier try of this task instance kept for the same body, if any."""
-        if store is None:
-            note_no_state_store(
-                self.log,
-                f"if this task is retried after the platform created the {self.object_name}, the retry "
-                "creates a second one",
-            )
-            return None
-        kept = store.get(self.state_key)
-        if not isinstance(kept, dict) or not isinstance(kept.get(self.id_key), self.id_types):
-            return None
-        name, object_id = self.object_name, kept[self.id_key]
-        verb = "adopted" if kept.get("adopted") else "created"
-        if kept.get("body_sha256") != digest:
-            # Creating again would orphan the first object; only a person can tell which is right.
+        hook = self.hook
+        try:
+            return self.send(hook, body)
+        except AnnotationMayHaveTakenEffectError as err:
+            recovered = self.recover_lost(hook, body, err)
+            if recovered is not None:
+                return recovered
+            if hook.config.retry.retry_ambiguous:
+                raise
+            # An Airflow retry would re-send what the hook deliberately did not: it could
+            # create a second object. Stop, and say what to check.
             raise AirflowFailException(
-                f"An earlier try of this task {verb} {name} {object_id}, but this try renders different "
-                f"parameters; not creating a second {name}. If a new one is wanted, delete the task state "
-                f"key {self.state_key!r} of this task instance (UI or REST API), then clear the task."
-            )
+                f"{err}\nNot retrying this task: the {self.object_name} may exist already. "
+                f"{self.lost_advice(body)}"
+            ) from err
+        except AnnotationConflictError as err:
+            return self.on_conflict(hook, body, err)
+        except AnnotationValidationError as err:
+            raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
+        except AnnotationInputError as err:
+            raise input_failure(err) from err
+
+    def kept_record(self, state: TaskState, digest: str) -> dict[str, Any] | None:
+        """The record an earlier try of this task instance kept for the same body, if any."""
+        kept = state.kept_for(
+            self.state_key,
+            digest,
+            valid=lambda record: isinstance(record.get(self.id_key), self.id_types),
+            refusal=self._changed_body,
+        )
+        if kept is None:
+            return None
         self.log.info(
             "%s %s was already %s by an earlier try of this task; returning it without a second create",
-            name.capitalize(),
-            object_id,
-            verb,
+            self.object_name.capitalize(),
+            kept[self.id_key],
+            "adopted" if kept.get("adopted") else "created",
         )
         return kept
+
+    def _changed_body(self, kept: dict[str, Any]) -> str:
+        # Creating again would orphan the first object; only a person can tell which is right.
+        name, object_id = self.object_name, kept[self.id_key]
+        verb = "adopted" if kept.get("adopted") else "created"
+        return (
+            f"An earlier try of this task {verb} {name} {object_id}, but this try renders different "
+            f"parameters; not creating a second {name}. If a new one is wanted, delete the task state "
+            f"key {self.state_key!r} of this task instance (UI or REST API), then clear the task."
+        )

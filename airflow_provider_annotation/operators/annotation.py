@@ -1,11 +1,14 @@
 """CreateWorkflowOperator: a workflow on the annotation platform from templated task parameters.
 
-Imports no HTTP library at module level (the hook is imported inside `execute`), so DAG files using
-it parse at near-zero cost.
+Imports no HTTP library and no part of the model at module level (both are imported inside
+`execute`), so DAG files using it parse at near-zero cost. The other operators are importable from
+here too; each is loaded on first use (module ``__getattr__``), so a DAG that uses only
+`CreateWorkflowOperator` does not pay for them.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,13 +20,20 @@ from airflow_provider_annotation.operators._create import (
     vanished_fields,
     workflow_pools,
 )
-from airflow_provider_annotation.validation import WORKFLOW_INPUT
-from airflow_provider_annotation.workflow import Problems, WorkflowValidationError, create_workflow_body
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import XComArg
 
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
+    from airflow_provider_annotation.operators.export import ExportTasksOperator
+    from airflow_provider_annotation.operators.project_setup import (
+        AnnotationStatsOperator,
+        CreateFolderOperator,
+        CreateProjectOperator,
+        CreateProjectsOperator,
+        SubmitAnnotationDataOperator,
+    )
+    from airflow_provider_annotation.operators.send_tasks import SendTasksOperator
 
 
 class CreateWorkflowOperator(AnnotationCreateOperator):
@@ -47,7 +57,7 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
     :param dry_run: validate and log the exact JSON body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("project_id", "pools", *SHORTHAND)
+    template_fields: Sequence[str] = ("project_id", "pools", *SHORTHAND, "annotation_conn_id")
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"pools": "json"}
     ui_color = "#e8f4ea"
@@ -86,6 +96,13 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
     def build_body(self) -> dict[str, Any]:
         """The exact request body from the rendered fields, checked before anything is sent; every
         problem of every argument is reported at once (the first `MAX_PROBLEMS`, and a count)."""
+        from airflow_provider_annotation.validation import WORKFLOW_INPUT
+        from airflow_provider_annotation.workflow import (
+            Problems,
+            WorkflowValidationError,
+            create_workflow_body,
+        )
+
         problems = Problems()
         pools = None
         try:
@@ -106,6 +123,9 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
 
     def _pools(self) -> list[Any] | None:
         """`pools` as rendered (parsed, not yet checked), or pools built from the shorthand."""
+        from airflow_provider_annotation.validation import WORKFLOW_INPUT
+        from airflow_provider_annotation.workflow import WorkflowValidationError
+
         vanished = vanished_fields(self, self._given)
         if vanished:
             raise WorkflowValidationError(vanished, subject=WORKFLOW_INPUT)
@@ -127,16 +147,31 @@ class CreateWorkflowOperator(AnnotationCreateOperator):
         return {"project_id": body["projectId"]}
 
 
-# The project-setup operators live in their own module; importable from here too.
-from airflow_provider_annotation.operators.export import ExportTasksOperator  # noqa: E402
-from airflow_provider_annotation.operators.project_setup import (  # noqa: E402
-    AnnotationStatsOperator,
-    CreateFolderOperator,
-    CreateProjectOperator,
-    CreateProjectsOperator,
-    SubmitAnnotationDataOperator,
-)
-from airflow_provider_annotation.operators.send_tasks import SendTasksOperator  # noqa: E402
+#: The operators of the other modules, importable from here as in earlier releases: name -> module.
+_ELSEWHERE = {
+    "AnnotationStatsOperator": "project_setup",
+    "CreateFolderOperator": "project_setup",
+    "CreateProjectOperator": "project_setup",
+    "CreateProjectsOperator": "project_setup",
+    "SubmitAnnotationDataOperator": "project_setup",
+    "SendTasksOperator": "send_tasks",
+    "ExportTasksOperator": "export",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load an operator of another module on first use, so parsing a DAG pays only for what it uses."""
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"airflow_provider_annotation.operators.{module}"), name)
+    globals()[name] = value  # the next lookup does not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})
+
 
 __all__ = [
     "AnnotationStatsOperator",

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
-
 if TYPE_CHECKING:
+    from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
 DEFAULT_CONN_ID = "annotation_default"
@@ -32,6 +31,15 @@ def connection_failure(err: AnnotationConnectionConfigError, conn_id: str) -> Ai
 
 def open_hook(conn_id: str) -> AnnotationHook:
     """A hook whose connection is already resolved and checked, so a bad one fails before sending."""
+    if not isinstance(conn_id, str) or not conn_id.strip():
+        # A template field: it may render to anything (an XCom of None, a number).
+        from airflow_provider_annotation.workflow import describe_value
+
+        raise AirflowFailException(
+            f"annotation_conn_id: expected the id of an Airflow connection, got {describe_value(conn_id)}"
+            "\nNothing was sent; not retrying: fix the task's arguments."
+        )
+    from airflow_provider_annotation.exceptions import AnnotationConnectionConfigError
     from airflow_provider_annotation.hooks.annotation import AnnotationHook
 
     hook = AnnotationHook(annotation_conn_id=conn_id)

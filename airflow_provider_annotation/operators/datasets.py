@@ -27,7 +27,7 @@ from airflow_provider_annotation.datasets import (
 )
 from airflow_provider_annotation.exceptions import AnnotationError
 from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
-from airflow_provider_annotation.operators._create import AnnotationCreateOperator, open_hook
+from airflow_provider_annotation.operators._create import AnnotationCreateOperator
 from airflow_provider_annotation.project import SetupInputError
 from airflow_provider_annotation.workflow import describe_value
 
@@ -137,15 +137,15 @@ class _DatasetOperator(AnnotationCreateOperator):
 
     def result(self, record: Mapping[str, Any], context: Context) -> Any:
         dataset_id = str(record["datasetId"])
-        with open_hook(self.annotation_conn_id) as hook:
-            # The link goes out before any wait, so it works while the task is deferred.
-            push_platform_url(context, hook.config, self.log, dataset_id=dataset_id)
-            if not self.wait:
-                return dataset_id
-            if self.deferrable:
-                self._defer(dataset_id)
-            state = self._wait_here(hook, dataset_id, context)
-            return self._finish(context, dataset_id, state)
+        hook = self.hook  # closed when execute ends
+        # The link goes out before any wait, so it works while the task is deferred.
+        push_platform_url(context, hook.config, self.log, dataset_id=dataset_id)
+        if not self.wait:
+            return dataset_id
+        if self.deferrable:
+            self._defer(dataset_id)
+        state = self._wait_here(hook, dataset_id, context)
+        return self._finish(context, dataset_id, state)
 
     def _defer(self, dataset_id: str) -> None:
         from airflow_provider_annotation.triggers.annotation import AnnotationDatasetTrigger
@@ -192,6 +192,12 @@ class _DatasetOperator(AnnotationCreateOperator):
 
     def execute_complete(self, context: Context, event: Any = None) -> str:
         """Turn the dataset trigger's one event into the task's result; anything unexpected fails."""
+        try:
+            return self._complete(context, event)
+        finally:
+            self.close_hook()
+
+    def _complete(self, context: Context, event: Any) -> str:
         from airflow_provider_annotation.waiting import DATASET_EVENT_STATUSES
 
         if not isinstance(event, dict) or event.get("status") not in DATASET_EVENT_STATUSES:
@@ -203,8 +209,7 @@ class _DatasetOperator(AnnotationCreateOperator):
             raise AirflowException(f"Waiting for dataset {dataset_id} failed: {event.get('message')}")
         if event["status"] == "failure":
             raise self._failed(dataset_id, str(event.get("message")))
-        with open_hook(self.annotation_conn_id) as hook:
-            state = hook.get_dataset_status(dataset_id)  # the mapping, read here and not on the triggerer
+        state = self.hook.get_dataset_status(dataset_id)  # the mapping, read here and not on the triggerer
         return self._finish(context, dataset_id, state)
 
     def _finish(self, context: Context, dataset_id: str, state: DatasetState) -> str:
@@ -277,7 +282,14 @@ class ImportDatasetOperator(_DatasetOperator):
     :param dry_run: validate and log the exact body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("resource_url", "name", "data_type", "file_tree_type", "scene_ids_to")
+    template_fields: Sequence[str] = (
+        "resource_url",
+        "name",
+        "data_type",
+        "file_tree_type",
+        "scene_ids_to",
+        "annotation_conn_id",
+    )
     endpoint_name = "Import Dataset"
     #: task_state_store key of the created dataset. Renaming it breaks in-flight retries.
     state_key = "annotation_dataset"
@@ -318,7 +330,14 @@ class UploadDatasetOperator(_DatasetOperator):
     :param dry_run: validate and log the form fields, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("path", "name", "data_type", "file_tree_type", "scene_ids_to")
+    template_fields: Sequence[str] = (
+        "path",
+        "name",
+        "data_type",
+        "file_tree_type",
+        "scene_ids_to",
+        "annotation_conn_id",
+    )
     endpoint_name = "Upload Dataset"
     #: task_state_store key of the created dataset. Renaming it breaks in-flight retries.
     state_key = "annotation_dataset"

@@ -28,7 +28,8 @@ from airflow_provider_annotation.export import (
     to_export_task_ids,
 )
 from airflow_provider_annotation.links import AnnotationPlatformLink, push_platform_url
-from airflow_provider_annotation.operators._create import input_failure, open_hook
+from airflow_provider_annotation.operators._create import input_failure
+from airflow_provider_annotation.operators.base import AnnotationHookMixin
 from airflow_provider_annotation.status import counted
 from airflow_provider_annotation.validation import Problems, describe_value, to_long_id
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_3_PLUS
@@ -57,7 +58,7 @@ class _Plan:
     store: Any = None
 
 
-class ExportTasksOperator(BaseOperator):
+class ExportTasksOperator(AnnotationHookMixin, BaseOperator):
     """Export the annotation results of completed tasks to a file or object (JSON Lines).
 
     Select the tasks by completion days, ``[complete_after, complete_before)`` (the second day is
@@ -96,6 +97,7 @@ class ExportTasksOperator(BaseOperator):
         "complete_after",
         "complete_before",
         "task_ids",
+        "annotation_conn_id",
     )
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)
@@ -132,13 +134,19 @@ class ExportTasksOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
+            return self._export(context)
+        finally:
+            self.close_hook()
+
+    def _export(self, context: Context) -> dict[str, Any]:
+        try:
             plan = self._plan(context)
         except AnnotationInputError as err:
             raise input_failure(err) from err
-        with open_hook(self.annotation_conn_id) as hook:
-            push_platform_url(context, hook.config, self.log, project_id=plan.project_id)
-            count = self._write(hook, plan)
-            base_url = hook.config.base_url
+        hook = self.hook
+        push_platform_url(context, hook.config, self.log, project_id=plan.project_id)
+        count = self._write(hook, plan)
+        base_url = hook.config.base_url
         uri = str(plan.destination)
         if plan.store is not None and plan.window is not None and plan.chunks:
             # Only now: a crash before this line repeats the window, and the rewrite stays duplicate-free.

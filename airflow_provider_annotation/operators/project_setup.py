@@ -28,14 +28,13 @@ from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_REFUSAL,
     SHORTHAND,
     AnnotationCreateOperator,
-    body_digest,
     given_fields,
     input_failure,
-    note_no_state_store,
-    open_hook,
     vanished_fields,
     workflow_pools,
 )
+from airflow_provider_annotation.operators._state import DIGEST_KEY, TaskState, body_digest
+from airflow_provider_annotation.operators.base import AnnotationHookMixin
 from airflow_provider_annotation.paging import project_key
 from airflow_provider_annotation.project import (
     SetupInputError,
@@ -173,7 +172,7 @@ class CreateFolderOperator(AnnotationCreateOperator):
     :param dry_run: validate and log the exact JSON body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("name", "external_id")
+    template_fields: Sequence[str] = ("name", "external_id", "annotation_conn_id")
     ui_color = "#e8f4ea"
     object_name = "folder"
     id_key = "folderId"
@@ -242,7 +241,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
     :param dry_run: validate and log the exact JSON body, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = PROJECT_ARGUMENTS
+    template_fields: Sequence[str] = (*PROJECT_ARGUMENTS, "annotation_conn_id")
     template_ext: Sequence[str] = (".json",)
     template_fields_renderers = {"labeling_tools": "json", "operators": "json", "pools": "json"}
     ui_color = "#e8f4ea"
@@ -354,7 +353,7 @@ class CreateProjectOperator(AnnotationCreateOperator):
         raise AirflowFailException(f"{err}\n{taken_name(body)}") from err
 
 
-class CreateProjectsOperator(BaseOperator):
+class CreateProjectsOperator(AnnotationHookMixin, BaseOperator):
     """Set up many projects in one task, side by side, each exactly once; returns one entry per spec.
 
     Every spec is checked before anything is sent, and every problem of every spec is reported at
@@ -380,7 +379,7 @@ class CreateProjectsOperator(BaseOperator):
     :param dry_run: check every spec and log the bodies' count and the first one; send nothing.
     """
 
-    template_fields: Sequence[str] = ("projects",)
+    template_fields: Sequence[str] = ("projects", "annotation_conn_id")
     template_fields_renderers = {"projects": "json"}
     ui_color = "#e8f4ea"
     #: Seconds between progress lines in the task log.
@@ -473,6 +472,12 @@ class CreateProjectsOperator(BaseOperator):
         return Pacer(on_slow_down=slowed)
 
     def execute(self, context: Context) -> list[dict[str, Any]] | None:
+        try:
+            return self._set_up(context)
+        finally:
+            self.close_hook()
+
+    def _set_up(self, context: Context) -> list[dict[str, Any]] | None:
         from airflow_provider_annotation.operators._batch import STATE_KEY, Batch, Ledger, share_hook
 
         specs, digests = self.checked_specs()
@@ -482,8 +487,7 @@ class CreateProjectsOperator(BaseOperator):
                 "Dry run: would set up %d projects (nothing sent); the first body:\n%s", len(specs), first
             )
             return None
-        store = context.get("task_state_store")
-        ledger = Ledger(store)
+        ledger = Ledger(TaskState(context, self.log))  # without a store, `_in_doubt` says what a retry does
         batch = Batch(
             specs=specs,
             digests=digests,
@@ -508,16 +512,15 @@ class CreateProjectsOperator(BaseOperator):
                 f"'{STATE_KEY}.<n>' of this task instance (UI or REST API), then clear the task."
             )
         in_doubt = self._in_doubt(context, batch, ledger)
-        with open_hook(self.annotation_conn_id) as hook:
-            share_hook(hook, self.max_active_requests, self.make_pacer())
-            results = batch.run(hook, in_doubt)
+        share_hook(self.hook, self.max_active_requests, self.make_pacer())
+        results = batch.run(self.hook, in_doubt)
         self._report(results, batch)
         return results
 
     def _in_doubt(self, context: Context, batch: Any, ledger: Any) -> list[int]:
         """Specs an earlier try may have sent without keeping the answer: with a store, those below
         its ``sent_below``; without one (Airflow < 3.3), on a retry, every spec."""
-        if ledger.store is not None:
+        if ledger.state.durable:
             return [i for i in range(min(ledger.sent_below, len(batch.specs))) if batch.results[i] is None]
         self.log.warning(
             "No task_state_store (Airflow < 3.3): a retry of this task looks every project up by name "
@@ -550,7 +553,7 @@ class CreateProjectsOperator(BaseOperator):
         raise AirflowFailException(f"{message}\nThe platform refused them; not retrying.")
 
 
-class SubmitAnnotationDataOperator(BaseOperator):
+class SubmitAnnotationDataOperator(AnnotationHookMixin, BaseOperator):
     """Send data for labeling: one task per data id, in chunks of `batch_size` requests.
 
     Returns ``{"task_ids": [...], "tasks": [{"taskId", "dataId"}], "rejected_data_ids": [...]}``,
@@ -572,7 +575,14 @@ class SubmitAnnotationDataOperator(BaseOperator):
     :param dry_run: validate and log the exact JSON bodies, send nothing, return None.
     """
 
-    template_fields: Sequence[str] = ("project_id", "data_ids", "workflow_id", "dataset_id", "batch_size")
+    template_fields: Sequence[str] = (
+        "project_id",
+        "data_ids",
+        "workflow_id",
+        "dataset_id",
+        "batch_size",
+        "annotation_conn_id",
+    )
     template_fields_renderers = {"data_ids": "json"}
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)
@@ -634,6 +644,12 @@ class SubmitAnnotationDataOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any] | None:
         try:
+            return self._submit(context)
+        finally:
+            self.close_hook()
+
+    def _submit(self, context: Context) -> dict[str, Any] | None:
+        try:
             chunks = self.build_chunks()
         except AnnotationInputError as err:
             raise input_failure(err) from err
@@ -650,29 +666,29 @@ class SubmitAnnotationDataOperator(BaseOperator):
                 )
             push_no_link(context)
             return None
-        store = context.get("task_state_store")
+        state = TaskState(context, self.log, without="a retry of this task sends every chunk again")
         digest = chunks.digest if isinstance(chunks, MappingChunks) else body_digest(chunks)
-        self._check_kept(store, digest, len(chunks))
-        answers = self._send_chunks(chunks, store, context)
+        self._check_kept(state, digest, len(chunks))
+        answers = self._send_chunks(chunks, state, context)
         return self._outcome(answers)
 
-    def _check_kept(self, store: Any, digest: str, count: int) -> None:
-        if store is None:
-            note_no_state_store(self.log, "a retry of this task sends every chunk again")
-            return
-        kept = store.get(self.state_key)
-        if isinstance(kept, dict) and kept.get("body_sha256") != digest:
-            raise AirflowFailException(
+    def _check_kept(self, state: TaskState, digest: str, count: int) -> None:
+        """Refuse chunks of other parameters than an earlier try's; note these before the first."""
+        kept = state.kept_for(
+            self.state_key,
+            digest,
+            refusal=lambda kept: (
                 "An earlier try of this task sent annotation requests for different parameters; not "
                 "sending these. If they are wanted, delete the task state keys "
                 f"{self.state_key!r} and {self.state_key + '.<n>'!r} of this task instance (UI or REST API), "
                 "then clear the task."
-            )
+            ),
+        )
         if kept is None:
-            store.set(self.state_key, {"body_sha256": digest, "chunks": count})
+            state.keep(self.state_key, {DIGEST_KEY: digest, "chunks": count})
 
     def _send_chunks(
-        self, chunks: list[dict[str, Any]] | MappingChunks, store: Any, context: Context
+        self, chunks: list[dict[str, Any]] | MappingChunks, state: TaskState, context: Context
     ) -> list[dict[str, Any]]:
         answers: list[dict[str, Any]] = []
         total = (
@@ -681,30 +697,29 @@ class SubmitAnnotationDataOperator(BaseOperator):
             else sum(len(chunk["dataIds"]) for chunk in chunks)
         )
         done = 0
-        with open_hook(self.annotation_conn_id) as hook:
-            project_id = chunks.project_id if isinstance(chunks, MappingChunks) else chunks[0]["projectId"]
-            push_platform_url(context, hook.config, self.log, project_id=project_id)
-            for n, chunk in enumerate(chunks):
-                key = f"{self.state_key}.{n}"
-                kept = store.get(key) if store is not None else None
-                done += len(chunk["dataIds"])
-                if isinstance(kept, dict):
-                    self.log.info(
-                        "Chunk %d of %d was answered on an earlier try: not sent again", n + 1, len(chunks)
-                    )
-                    answers.append(kept)
-                    continue
-                answer = self._send_chunk(hook, chunk, n, len(chunks), total - done)
-                if store is not None:
-                    store.set(key, answer)  # first thing after the answer
-                answers.append(answer)
+        hook = self.hook
+        project_id = chunks.project_id if isinstance(chunks, MappingChunks) else chunks[0]["projectId"]
+        push_platform_url(context, hook.config, self.log, project_id=project_id)
+        for n, chunk in enumerate(chunks):
+            key = f"{self.state_key}.{n}"
+            kept = state.read(key)
+            done += len(chunk["dataIds"])
+            if isinstance(kept, dict):
                 self.log.info(
-                    "Chunk %d of %d: %s made, %s rejected",
-                    n + 1,
-                    len(chunks),
-                    counted(len(answer["tasks"]), "task"),
-                    counted(len(answer["rejected_data_ids"]), "data id"),
+                    "Chunk %d of %d was answered on an earlier try: not sent again", n + 1, len(chunks)
                 )
+                answers.append(kept)
+                continue
+            answer = self._send_chunk(hook, chunk, n, len(chunks), total - done)
+            state.keep(key, answer)  # first thing after the answer
+            answers.append(answer)
+            self.log.info(
+                "Chunk %d of %d: %s made, %s rejected",
+                n + 1,
+                len(chunks),
+                counted(len(answer["tasks"]), "task"),
+                counted(len(answer["rejected_data_ids"]), "data id"),
+            )
         return answers
 
     def _send_chunk(
@@ -756,7 +771,7 @@ def _mapping_opener(uri: str) -> Any:
     return opener
 
 
-class AnnotationStatsOperator(BaseOperator):
+class AnnotationStatsOperator(AnnotationHookMixin, BaseOperator):
     """Fetch a workflow's effort and efficiency statistics; returns the stat ``data`` dict.
 
     :param project_id: the project (an int or a string of digits, e.g. from XCom).
@@ -764,7 +779,7 @@ class AnnotationStatsOperator(BaseOperator):
     :param annotation_conn_id: the Airflow connection holding the access-key pair.
     """
 
-    template_fields: Sequence[str] = ("project_id", "workflow_id")
+    template_fields: Sequence[str] = ("project_id", "workflow_id", "annotation_conn_id")
     ui_color = "#e8f4ea"
 
     def __init__(
@@ -787,8 +802,9 @@ class AnnotationStatsOperator(BaseOperator):
         if problems:
             err = SetupInputError(problems)
             raise input_failure(err) from err
-        with open_hook(self.annotation_conn_id) as hook:
-            try:
-                return hook.run_stat(project_id, workflow_id)
-            except AnnotationValidationError as err:
-                raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
+        try:
+            return self.hook.run_stat(project_id, workflow_id)
+        except AnnotationValidationError as err:
+            raise AirflowFailException(f"{err}\n{NOT_RETRYING_REFUSAL}") from err
+        finally:
+            self.close_hook()

@@ -31,8 +31,8 @@ from airflow_provider_annotation.links import AnnotationPlatformLink, push_platf
 from airflow_provider_annotation.operators._create import (
     NOT_RETRYING_REFUSAL,
     input_failure,
-    open_hook,
 )
+from airflow_provider_annotation.operators.base import AnnotationHookMixin
 from airflow_provider_annotation.redaction import scrub
 from airflow_provider_annotation.status import (
     DEFAULT_BATCH_FINAL_STATUSES,
@@ -45,15 +45,13 @@ from airflow_provider_annotation.validation import Problems, describe_value, is_
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, XComArg
 
-    from airflow_provider_annotation.hooks.annotation import AnnotationHook
-
 __all__ = ["IMPORT_SUMMARY_KEY", "SendTasksOperator"]
 
 #: XCom key of the finished batch's counts and first errors.
 IMPORT_SUMMARY_KEY = "import_summary"
 
 
-class SendTasksOperator(ResumableJobMixin, BaseOperator):
+class SendTasksOperator(AnnotationHookMixin, ResumableJobMixin, BaseOperator):
     """Start importing the records of a JSON-lines file (``POST /task/send``) into a project and,
     by default, wait until the import batch is final. Returns the `batchId` (a string).
 
@@ -84,7 +82,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
     :param annotation_conn_id: the Airflow connection holding the access-key pair.
     """
 
-    template_fields: Sequence[str] = ("project_id", "resource_url")
+    template_fields: Sequence[str] = ("project_id", "resource_url", "annotation_conn_id")
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)
     #: task_state_store key of the sent batch. Renaming it breaks in-flight retries.
@@ -114,7 +112,6 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
         self.max_failed_records = max_failed_records
         self.final_statuses = final_statuses
         self.annotation_conn_id = annotation_conn_id
-        self._hook: AnnotationHook | None = None
         self._summary: dict[str, Any] | None = None
         self._project_id: int | None = None
         self._link_pushed = False
@@ -154,14 +151,7 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
         try:
             return self.execute_resumable(context)
         finally:
-            if self._hook is not None:
-                self._hook.close()
-
-    @property
-    def hook(self) -> AnnotationHook:
-        if self._hook is None:
-            self._hook = open_hook(self.annotation_conn_id)
-        return self._hook
+            self.close_hook()
 
     def submit_job(self, context: Context) -> str:
         """Send the file once; a lost answer is not sent again (it may have started a batch)."""
@@ -275,6 +265,12 @@ class SendTasksOperator(ResumableJobMixin, BaseOperator):
 
     def execute_complete(self, context: Context, event: Any = None) -> str:
         """Turn the batch trigger's one event into the task's result; anything unexpected fails loudly."""
+        try:
+            return self._complete(context, event)
+        finally:
+            self.close_hook()
+
+    def _complete(self, context: Context, event: Any) -> str:
         from airflow_provider_annotation.waiting import BATCH_EVENT_STATUSES
 
         if not isinstance(event, dict) or event.get("status") not in BATCH_EVENT_STATUSES:

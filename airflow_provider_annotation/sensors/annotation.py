@@ -115,7 +115,7 @@ class AnnotationTaskSensor(AnnotationHookMixin, BaseSensorOperator):
     :param annotation_conn_id: the Airflow connection holding the access-key pair.
     """
 
-    template_fields: Sequence[str] = ("project_id", "task_ids")
+    template_fields: Sequence[str] = ("project_id", "task_ids", "annotation_conn_id")
     ui_color = "#e8f4ea"
     operator_extra_links = (AnnotationPlatformLink(),)
 
