@@ -27,7 +27,6 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Annotation Platform",
                 "python-modules": [
                     "airflow_provider_annotation.hooks.annotation",
-                    "airflow_provider_annotation.hooks.async_annotation",
                 ],
             }
         ],
