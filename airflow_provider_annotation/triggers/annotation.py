@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -157,8 +158,10 @@ class AnnotationTaskTrigger(BaseTrigger):
         error_fails: bool = True,
         page_threshold: int = 20,
         annotation_conn_id: str = "annotation_default",
+        share_polls: bool = True,
     ) -> None:
         super().__init__()
+        self.share_polls = share_polls  # serialized only when False (`shared_poll`)
         self.project_id = int(project_id)
         self.task_ids = [str(task_id) for task_id in task_ids]
         self.end_time = float(end_time)
@@ -184,6 +187,7 @@ class AnnotationTaskTrigger(BaseTrigger):
                 "error_fails": self.error_fails,
                 "page_threshold": self.page_threshold,
                 "annotation_conn_id": self.annotation_conn_id,
+                **({} if self.share_polls else {"share_polls": False}),
             },
         )
 
@@ -199,6 +203,7 @@ class AnnotationTaskTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
         from airflow_provider_annotation.status import WaitProgress
+        from airflow_provider_annotation.triggers import shared_poll
 
         try:
             wait = self.wait()
@@ -207,12 +212,19 @@ class AnnotationTaskTrigger(BaseTrigger):
             return
         stalled_warned: set[str] = set()
         progress = WaitProgress()  # one line per poll, saying what changed
-        async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
+        async with contextlib.AsyncExitStack() as stack:
+            hook: AnnotationAsyncHook | None = None
+            if self.share_polls and shared_poll.sharing_enabled():  # one read per interval for all
+                read, interval = await stack.enter_async_context(shared_poll.task_reads(self)), 0.0
+            else:
+                hook = await stack.enter_async_context(AnnotationAsyncHook(self.annotation_conn_id))
+                read, interval = functools.partial(self.poll, hook), self.poll_interval
 
             def decide(statuses: dict[str, int]) -> dict[str, Any] | None:
                 verdict = wait.judge(statuses)
                 self.log.info("Progress: %s", progress.line(verdict))
-                hook.log_calls_at_debug()  # the progress lines say it from now on
+                if hook is not None:
+                    hook.log_calls_at_debug()  # the progress lines say it from now on
                 for task_id in set(verdict.stalled) - stalled_warned:
                     self.log.warning(
                         "Task %s is stalled (status %s): nothing moves until someone resumes it; "
@@ -226,10 +238,10 @@ class AnnotationTaskTrigger(BaseTrigger):
                 return self._event(verdict.outcome, verdict, describe(verdict))
 
             async for event in poll_until(
-                lambda: self.poll(hook),
+                read,
                 decide,
                 end_time=self.end_time,
-                poll_interval=self.poll_interval,
+                poll_interval=interval,
                 base={"project_id": self.project_id},
                 log=self.log,
                 what="Polling task statuses",
@@ -285,8 +297,10 @@ class AnnotationBatchTrigger(BaseTrigger):
         poll_interval: float = 30.0,
         final_statuses: Iterable[int] = (3,),
         annotation_conn_id: str = "annotation_default",
+        share_polls: bool = True,
     ) -> None:
         super().__init__()
+        self.share_polls = share_polls  # serialized only when False (`shared_poll`)
         self.batch_id = str(batch_id)
         self.end_time = float(end_time)
         self.poll_interval = float(poll_interval)
@@ -302,11 +316,13 @@ class AnnotationBatchTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "final_statuses": list(self.final_statuses),
                 "annotation_conn_id": self.annotation_conn_id,
+                **({} if self.share_polls else {"share_polls": False}),
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+        from airflow_provider_annotation.triggers import shared_poll
 
         def decide(answer: dict[str, Any]) -> dict[str, Any] | None:
             summary = batch_summary(self.batch_id, answer)
@@ -314,12 +330,17 @@ class AnnotationBatchTrigger(BaseTrigger):
                 return None
             return {"status": "final", "message": "", "summary": summary}
 
-        async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
+        async with contextlib.AsyncExitStack() as stack:
+            if self.share_polls and shared_poll.sharing_enabled():  # the waits on one batch read once
+                read, interval = await stack.enter_async_context(shared_poll.batch_reads(self)), 0.0
+            else:
+                hook = await stack.enter_async_context(AnnotationAsyncHook(self.annotation_conn_id))
+                read, interval = functools.partial(hook.get_send_status, self.batch_id), self.poll_interval
             async for event in poll_until(
-                lambda: hook.get_send_status(self.batch_id),
+                read,
                 decide,
                 end_time=self.end_time,
-                poll_interval=self.poll_interval,
+                poll_interval=interval,
                 base={"batch_id": self.batch_id},
                 log=self.log,
                 what=f"Polling batch {self.batch_id}",

@@ -1,0 +1,402 @@
+"""Shared polls: the deferred waits on one (connection, project) in one triggerer read the platform
+once per interval between them, instead of once each.
+
+A triggerer runs every trigger on one asyncio loop. Each waiting `AnnotationTaskTrigger` registers
+its task ids and poke interval with the one `SharedPoll` of its key (``("tasks", conn_id,
+project_id)``; `AnnotationBatchTrigger`: ``("batch", conn_id, batch_id)``). The poller reads when a
+waiter is due, for every waiter that would otherwise be late before the next poll, and hands each
+its own statuses; each trigger still decides, logs its progress line and sends its own event
+through `poll_until`, with its own deadline. Nothing here is serialized: the registry lives in the
+triggerer's memory only, one per event loop.
+
+- Reads: ``/task/get`` per id for a handful of ids, or pages of ``/project/tasks`` (`Pager`'s rule,
+  through the hook's `iter_project_tasks`) when that costs fewer requests (`plan_read`).
+- Pace: each waiter is served at its own interval or earlier; polls come no closer than the
+  shortest interval among the waiters, and no closer than `min_shared_interval` once two or more
+  waits share a poll. A newcomer is read at once (an early poll of the newcomers' ids, after
+  `NEWCOMER_SETTLE_S` so that triggers started together are read together), then joins the
+  schedule.
+- Errors: a read that fails for the whole poll (a listing, the platform down) reaches every waiter
+  of that poll once, each judging it with `is_transient` as today; an error about one task id
+  reaches only the waiters of that id.
+- One `AnnotationAsyncHook` per poller, closed when its last waiter leaves; its call lines are the
+  shared poll's requests, logged once, in the triggerer's own log (the poller runs outside any
+  trigger's log context).
+
+Off for everything with ``[annotation] share_polls = False`` (``AIRFLOW__ANNOTATION__SHARE_POLLS``),
+or per trigger with ``share_polls=False``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+
+__all__ = [
+    "BatchStatusSource",
+    "SharedPoll",
+    "TaskStatusSource",
+    "min_shared_interval",
+    "plan_read",
+    "shared_reads",
+    "sharing_enabled",
+]
+
+#: How long a poller waits after a newcomer registers before reading for it: the triggerer starts
+#: the triggers it picks up together, and they should be read together.
+NEWCOMER_SETTLE_S = 0.05
+#: Per-task reads of one poll in flight at once (the rest queue): a big poll must not open
+#: hundreds of connections.
+MAX_CONCURRENT_READS = 32
+#: ``[annotation] shared_poll_min_interval``'s default: no two polls of a shared poll closer.
+DEFAULT_MIN_SHARED_INTERVAL_S = 1.0
+
+
+def sharing_enabled() -> bool:
+    """``[annotation] share_polls`` (default True): read when a trigger starts, so a changed
+    setting applies to the triggers started after it."""
+    from airflow.providers.common.compat.sdk import conf
+
+    return conf.getboolean("annotation", "share_polls", fallback=True)
+
+
+def min_shared_interval() -> float:
+    """``[annotation] shared_poll_min_interval`` (seconds, default 1): the floor of a shared poll's
+    pace. A poll serving one wait keeps that wait's own interval, as without sharing."""
+    from airflow.providers.common.compat.sdk import conf
+
+    return max(conf.getfloat("annotation", "shared_poll_min_interval", fallback=DEFAULT_MIN_SHARED_INTERVAL_S), 0.0)
+
+
+def plan_read(count: int, page_threshold: int, pages: int | None) -> str:
+    """``"per-task"`` or ``"listing"`` for `count` wanted ids: once a listing told how many pages it
+    takes (`pages`), whichever costs fewer requests; before that (or on a tie), the triggers' own
+    rule, per task up to `page_threshold` ids."""
+    if pages is not None and pages != count:
+        return "listing" if pages < count else "per-task"
+    return "per-task" if count <= page_threshold else "listing"
+
+
+# -- what a poller reads ----------------------------------------------------------------------------
+
+
+class TaskStatusSource:
+    """The statuses of a project's tasks; a result maps each id read to its status, or to the error
+    reading that one id raised."""
+
+    def __init__(self, project_id: int) -> None:
+        self.project_id = project_id
+        #: Pages the last listing took until it had every wanted id (None: never listed).
+        self.pages: int | None = None
+
+    def describe(self) -> str:
+        return f"task statuses of project {self.project_id}"
+
+    async def read(
+        self, hook: AnnotationAsyncHook, waiters: list[Waiter]
+    ) -> dict[str, int | BaseException]:
+        from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET
+        from airflow_provider_annotation.paging import Pager, task_key
+        from airflow_provider_annotation.triggers.annotation import PAGE_SIZE, statuses_of
+
+        wanted = list(dict.fromkeys(t for w in waiters for t in w.wants))
+        threshold = min(w.page_threshold for w in waiters)
+        found: dict[str, int | BaseException] = {}
+        if plan_read(len(wanted), threshold, self.pages) == "per-task":
+            limit = asyncio.Semaphore(MAX_CONCURRENT_READS)
+
+            async def one(task_id: str) -> None:
+                async with limit:
+                    try:
+                        found.update(statuses_of([await hook.get_task(self.project_id, task_id)], TASK_GET))
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as err:  # noqa: BLE001 - it belongs to the waiters of this id
+                        found[task_id] = err
+
+            await asyncio.gather(*(one(t) for t in wanted))
+            return found
+        # `Pager`'s rule, driven here as the hook's `iter_project_tasks` drives it, counting pages
+        # and stopping once every wanted id was seen.
+        pager, left, pages = Pager(PROJECT_TASKS, task_key), set(wanted), 0
+        while left and not pager.done:
+            page = await hook.list_project_tasks(self.project_id, offset=pager.offset, limit=PAGE_SIZE)
+            pages += 1
+            for task in pager.take(page):
+                task_id = task_key(task)
+                if task_id in left:
+                    left.discard(task_id)
+                    try:
+                        found.update(statuses_of([task], PROJECT_TASKS))
+                    except Exception as err:  # noqa: BLE001 - a malformed status of one wanted task
+                        found[str(task_id)] = err
+        self.pages = pages
+        return found
+
+    def share_of(self, result: dict[str, int | BaseException], waiter: Waiter) -> Any:
+        """The waiter's statuses, or the first error among its ids (in its own order)."""
+        for task_id in waiter.wants:
+            value = result.get(task_id)
+            if isinstance(value, BaseException):
+                return value
+        return {t: result[t] for t in waiter.wants if t in result}
+
+
+class BatchStatusSource:
+    """One import batch's status answer, the same for every waiter."""
+
+    def __init__(self, batch_id: str) -> None:
+        self.batch_id = batch_id
+
+    def describe(self) -> str:
+        return f"import batch {self.batch_id}"
+
+    async def read(self, hook: AnnotationAsyncHook, waiters: list[Waiter]) -> Any:
+        return await hook.get_send_status(self.batch_id)
+
+    def share_of(self, result: Any, waiter: Waiter) -> Any:
+        return dict(result) if isinstance(result, dict) else result
+
+
+# -- waiters and pollers ------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Waiter:
+    """One waiting trigger: what it wants, how often, and the slot its results arrive in."""
+
+    wants: tuple[str, ...]
+    interval: float
+    page_threshold: int = 20
+    #: Loop time by which the waiter needs its next result; until its first, it is new.
+    due: float = 0.0
+    new: bool = True
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _value: Any = None
+
+    def deliver(self, value: Any) -> None:
+        self._value = value
+        self._ready.set()
+
+    async def read(self) -> Any:
+        """The next result the poller hands this waiter; an error it hands is raised here."""
+        await self._ready.wait()
+        self._ready.clear()
+        value, self._value = self._value, None
+        if isinstance(value, BaseException):
+            raise value.with_traceback(None)
+        return value
+
+
+class SharedPoll:
+    """The one poller of a key on one event loop: a task that reads for its waiters, and their hook.
+
+    Started by the first waiter, stopped (task cancelled, hook closed) when the last one leaves.
+    """
+
+    def __init__(self, key: Hashable, conn_id: str, source: Any) -> None:
+        self.key = key
+        self.conn_id = conn_id
+        self.source = source
+        self.waiters: list[Waiter] = []
+        self.polls = 0
+        self._wake = asyncio.Event()
+        self._last_start: float | None = None
+        self._floor = min_shared_interval()
+        # Outside any trigger's log context: the shared requests go to the triggerer's own log, not
+        # to the log of whichever trigger happened to start the poller.
+        self._task = contextvars.Context().run(asyncio.ensure_future, self._run())
+
+    # -- waiters
+
+    def add(self, waiter: Waiter) -> None:
+        self.waiters.append(waiter)
+        self._wake.set()
+
+    def remove(self, waiter: Waiter) -> None:
+        with contextlib.suppress(ValueError):
+            self.waiters.remove(waiter)
+        if not self.waiters:
+            _forget(self)
+            self._task.cancel()
+        else:
+            self._wake.set()
+
+    def pace(self) -> float:
+        """The shortest interval among the waiters; at least `min_shared_interval` when shared."""
+        shortest = min(w.interval for w in self.waiters)
+        return max(shortest, self._floor) if len(self.waiters) > 1 else shortest
+
+    # -- the loop
+
+    async def _run(self) -> None:
+        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+
+        loop = asyncio.get_running_loop()
+        hook = AnnotationAsyncHook(self.conn_id)
+        try:
+            while self.waiters:
+                if any(w.new for w in self.waiters):
+                    await asyncio.sleep(NEWCOMER_SETTLE_S)  # the others started with it join it
+                    newcomers = [w for w in self.waiters if w.new]
+                    if newcomers:
+                        await self._poll(hook, newcomers, loop.time())
+                    continue
+                pace = self.pace()
+                start_at = min(w.due for w in self.waiters)
+                if self._last_start is not None:
+                    start_at = max(start_at, self._last_start + pace)
+                delay = start_at - loop.time()
+                if delay > 0:
+                    self._wake.clear()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), delay)
+                    continue  # someone may have come or gone: look again
+                start = loop.time()
+                self._last_start = start
+                # Everyone the next poll would serve late is served now.
+                await self._poll(hook, [w for w in self.waiters if w.due < start + pace], start)
+        finally:
+            await hook.aclose()
+
+    async def _poll(self, hook: AnnotationAsyncHook, waiters: list[Waiter], start: float) -> None:
+        from airflow_provider_annotation.triggers.annotation import is_transient
+
+        self.polls += 1
+        try:
+            result: Any = await self.source.read(hook, waiters)
+            failure: BaseException | None = None
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # noqa: BLE001 - handed to every waiter of this poll, once each
+            result, failure = None, err
+            hook.log.warning(
+                "Shared poll of %s failed for %d wait(s) (%s, %s)",
+                self.source.describe(),
+                len(waiters),
+                err,
+                "polling again" if is_transient(err) else "ends their waits",
+            )
+        else:
+            hook.log_calls_at_debug()  # each waiter's progress line says it from now on
+        for waiter in waiters:
+            if waiter not in self.waiters:
+                continue  # left while the poll ran
+            waiter.due, waiter.new = start + waiter.interval, False
+            waiter.deliver(failure if failure is not None else self.source.share_of(result, waiter))
+
+
+# -- the registry: one poller per key and event loop ------------------------------------------------------
+
+_registries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, SharedPoll]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _registry() -> dict[Hashable, SharedPoll]:
+    return _registries.setdefault(asyncio.get_running_loop(), {})
+
+
+def _forget(poller: SharedPoll) -> None:
+    registry = _registry()
+    if registry.get(poller.key) is poller:
+        del registry[poller.key]
+
+
+def pollers() -> dict[Hashable, SharedPoll]:
+    """The running pollers of this event loop, by key (for tests and the benchmark)."""
+    return dict(_registry())
+
+
+@contextlib.asynccontextmanager
+async def shared_reads(
+    key: Hashable,
+    conn_id: str,
+    make_source: Callable[[], Any],
+    *,
+    wants: Iterable[str] = (),
+    interval: float,
+    page_threshold: int = 20,
+    log: Any = None,
+) -> AsyncIterator[Callable[[], Awaitable[Any]]]:
+    """Register a waiter with the poller of `key` (started if none runs) for the time of the block;
+    yields the waiter's `read`, which `poll_until` calls instead of reading itself (with a poll
+    interval of 0: the poller keeps the pace). Leaving the block, by an event, an error or a
+    cancellation, unregisters it."""
+    registry = _registry()
+    poller = registry.get(key)
+    if poller is None:
+        poller = registry[key] = SharedPoll(key, conn_id, make_source())
+    waiter = Waiter(tuple(wants), float(interval), int(page_threshold))
+    poller.add(waiter)
+    if log is not None:
+        log.info(
+            "Reading through the triggerer's shared poll of %s (connection %s), with %d other wait(s)",
+            poller.source.describe(),
+            conn_id,
+            len(poller.waiters) - 1,
+        )
+    try:
+        yield waiter.read
+    finally:
+        poller.remove(waiter)
+
+
+@contextlib.asynccontextmanager
+async def _refused(err: BaseException) -> AsyncIterator[Callable[[], Awaitable[Any]]]:
+    """A read that raises `err`: a waiter whose input is wrong never registers, so it cannot fail
+    the others; `poll_until` turns `err` into its ``error`` event, as a read would today."""
+
+    async def read() -> Any:
+        raise err
+
+    yield read
+
+
+def task_reads(trigger: Any) -> contextlib.AbstractAsyncContextManager[Callable[[], Awaitable[Any]]]:
+    """`shared_reads` for an `AnnotationTaskTrigger`: its ids checked first, then registered with
+    the poller of ``("tasks", conn_id, project_id)``."""
+    from airflow_provider_annotation.exceptions import AnnotationError
+    from airflow_provider_annotation.project import to_task_id
+    from airflow_provider_annotation.workflow import to_project_id
+
+    try:
+        project_id = to_project_id(trigger.project_id)
+        wants = [to_task_id(t, f"task_ids[{i}]") for i, t in enumerate(trigger.task_ids)]
+    except AnnotationError as err:
+        return _refused(err)
+    return shared_reads(
+        ("tasks", trigger.annotation_conn_id, project_id),
+        trigger.annotation_conn_id,
+        lambda: TaskStatusSource(project_id),
+        wants=wants,
+        interval=trigger.poll_interval,
+        page_threshold=trigger.page_threshold,
+        log=trigger.log,
+    )
+
+
+def batch_reads(trigger: Any) -> contextlib.AbstractAsyncContextManager[Callable[[], Awaitable[Any]]]:
+    """`shared_reads` for an `AnnotationBatchTrigger`: the waits on one batch read it once."""
+    from airflow_provider_annotation.batch import to_batch_id
+    from airflow_provider_annotation.exceptions import AnnotationError
+
+    try:
+        batch_id = to_batch_id(trigger.batch_id)
+    except AnnotationError as err:
+        return _refused(err)
+    return shared_reads(
+        ("batch", trigger.annotation_conn_id, batch_id),
+        trigger.annotation_conn_id,
+        lambda: BatchStatusSource(batch_id),
+        interval=trigger.poll_interval,
+        log=trigger.log,
+    )
