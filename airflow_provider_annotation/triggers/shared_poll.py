@@ -123,6 +123,16 @@ class TaskStatusSource:
                         found[task_id] = err
 
             await asyncio.gather(*(one(t) for t in wanted))
+            errors = [value for value in found.values() if isinstance(value, BaseException)]
+            if errors:  # once for the poll; each waiter of those ids logs its own line
+                hook.log.warning(
+                    "Shared poll of %s: %d of %d task read(s) failed (first: %s); handed to the waits "
+                    "on those tasks",
+                    self.describe(),
+                    len(errors),
+                    len(wanted),
+                    errors[0],
+                )
             return found
         # `Pager`'s rule, driven here as the hook's `iter_project_tasks` drives it, counting pages
         # and stopping once every wanted id was seen.
@@ -208,6 +218,7 @@ class SharedPoll:
         self.source = source
         self.waiters: list[Waiter] = []
         self.polls = 0
+        self.hook: AnnotationAsyncHook | None = None
         self._wake = asyncio.Event()
         self._last_start: float | None = None
         self._floor = min_shared_interval()
@@ -241,7 +252,7 @@ class SharedPoll:
         from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
 
         loop = asyncio.get_running_loop()
-        hook = AnnotationAsyncHook(self.conn_id)
+        hook = self.hook = AnnotationAsyncHook(self.conn_id)
         try:
             while self.waiters:
                 if any(w.new for w in self.waiters):
