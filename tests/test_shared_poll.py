@@ -96,7 +96,9 @@ def test_two_triggers_on_one_project_share_one_request_per_interval(
     assert not requests_to(emulator, "/task/get")
 
 
-def test_without_sharing_each_trigger_sends_its_own_request(emulator: Emulator, make_hook, monkeypatch) -> None:
+def test_without_sharing_each_trigger_sends_its_own_request(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
     """The same pair with ``share_polls=False``, and with the global switch off: two requests a poll."""
     project_id, ids = make_tasks(make_hook(), 2)
     for task_id in ids:
@@ -218,7 +220,9 @@ def test_waiters_on_two_connections_never_share(emulator: Emulator, make_hook, m
     async def scenario() -> dict:
         runs = [start(trigger(conn, project_id, ids, page_threshold=0)) for conn in conns]
         await until(
-            lambda: len(shared_poll.pollers()) == 2 and all(p.polls >= 2 for p in shared_poll.pollers().values()),
+            lambda: (
+                len(shared_poll.pollers()) == 2 and all(p.polls >= 2 for p in shared_poll.pollers().values())
+            ),
             "two pollers polling",
         )
         pollers = shared_poll.pollers()
@@ -263,7 +267,9 @@ def test_a_newcomer_is_read_at_once_not_at_the_others_next_interval(
     async def scenario() -> list:
         slow = start(trigger(conn, project_id, ids[:1], poll_interval=600))
         await until(lambda: shared_poll.pollers() and only_poller().polls >= 1, "the first poll")
-        newcomer = await asyncio.wait_for(start(trigger(conn, project_id, ids[1:], poll_interval=600)), LIMIT_S)
+        newcomer = await asyncio.wait_for(
+            start(trigger(conn, project_id, ids[1:], poll_interval=600)), LIMIT_S
+        )
         assert not slow.done()
         slow.cancel()
         return newcomer
@@ -272,14 +278,18 @@ def test_a_newcomer_is_read_at_once_not_at_the_others_next_interval(
     assert [r["json"]["taskId"] for r in requests_to(emulator, "/task/get")] == ids  # one read each
 
 
-def test_batch_triggers_on_one_batch_share_its_status_read(emulator: Emulator, make_hook, monkeypatch) -> None:
+def test_batch_triggers_on_one_batch_share_its_status_read(
+    emulator: Emulator, make_hook, monkeypatch
+) -> None:
     hook = make_hook()
     project_id, _ = make_tasks(hook, 1)
     monkeypatch.setattr(emulator.state.settings, "batch_polls_until_final", 1000)
     batch_id = hook.send_tasks(project_id, "https://files.example.com/a.jsonl")["batchId"]
     conn = set_conn(monkeypatch, "shared_batch", emulator.url)
     triggers = [
-        AnnotationBatchTrigger(batch_id=batch_id, end_time=time.time() + 60, poll_interval=0.05, annotation_conn_id=conn)
+        AnnotationBatchTrigger(
+            batch_id=batch_id, end_time=time.time() + 60, poll_interval=0.05, annotation_conn_id=conn
+        )
         for _ in range(3)
     ]
 
@@ -304,7 +314,10 @@ def test_share_polls_serializes_only_when_off() -> None:
     assert off["share_polls"] is False
     assert AnnotationTaskTrigger(**json.loads(json.dumps(off))).share_polls is False
     _, batch = AnnotationBatchTrigger(batch_id="b1", end_time=1.0, share_polls=False).serialize()
-    assert batch["share_polls"] is False and "share_polls" not in AnnotationBatchTrigger(batch_id="b1", end_time=1.0).serialize()[1]
+    assert (
+        batch["share_polls"] is False
+        and "share_polls" not in AnnotationBatchTrigger(batch_id="b1", end_time=1.0).serialize()[1]
+    )
 
 
 def test_the_cheaper_read_is_chosen_once_a_listing_told_its_cost() -> None:

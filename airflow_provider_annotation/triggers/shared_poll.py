@@ -73,7 +73,9 @@ def min_shared_interval() -> float:
     pace. A poll serving one wait keeps that wait's own interval, as without sharing."""
     from airflow.providers.common.compat.sdk import conf
 
-    return max(conf.getfloat("annotation", "shared_poll_min_interval", fallback=DEFAULT_MIN_SHARED_INTERVAL_S), 0.0)
+    return max(
+        conf.getfloat("annotation", "shared_poll_min_interval", fallback=DEFAULT_MIN_SHARED_INTERVAL_S), 0.0
+    )
 
 
 def plan_read(count: int, page_threshold: int, pages: int | None) -> str:
@@ -100,9 +102,7 @@ class TaskStatusSource:
     def describe(self) -> str:
         return f"task statuses of project {self.project_id}"
 
-    async def read(
-        self, hook: AnnotationAsyncHook, waiters: list[Waiter]
-    ) -> dict[str, int | BaseException]:
+    async def read(self, hook: AnnotationAsyncHook, waiters: list[Waiter]) -> dict[str, int | BaseException]:
         from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET
         from airflow_provider_annotation.paging import Pager, task_key
         from airflow_provider_annotation.triggers.annotation import PAGE_SIZE, statuses_of
