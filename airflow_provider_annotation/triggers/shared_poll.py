@@ -78,12 +78,16 @@ def min_shared_interval() -> float:
     )
 
 
-def plan_read(count: int, page_threshold: int, pages: int | None) -> str:
-    """``"per-task"`` or ``"listing"`` for `count` wanted ids: once a listing told how many pages it
-    takes (`pages`), whichever costs fewer requests; before that (or on a tie), the triggers' own
-    rule, per task up to `page_threshold` ids."""
+def plan_read(count: int, page_threshold: int, pages: int | None, *, shared: bool = False) -> str:
+    """``"per-task"`` or ``"listing"`` for `count` wanted ids. Once a listing told how many pages it
+    takes (`pages`), whichever costs fewer requests. Before that (or on a tie): for one wait, its own
+    rule (per task up to `page_threshold` ids, as without sharing); for several, a listing as soon
+    as more than one id is wanted, or any with a threshold of 0 (it stops at `count` pages, so it
+    never costs much more, and it learns `pages`)."""
     if pages is not None and pages != count:
         return "listing" if pages < count else "per-task"
+    if shared:
+        return "per-task" if count <= min(page_threshold, 1) else "listing"
     return "per-task" if count <= page_threshold else "listing"
 
 
@@ -103,43 +107,31 @@ class TaskStatusSource:
         return f"task statuses of project {self.project_id}"
 
     async def read(self, hook: AnnotationAsyncHook, waiters: list[Waiter]) -> dict[str, int | BaseException]:
-        from airflow_provider_annotation.endpoints import PROJECT_TASKS, TASK_GET
-        from airflow_provider_annotation.paging import Pager, task_key
-        from airflow_provider_annotation.triggers.annotation import PAGE_SIZE, statuses_of
 
         wanted = list(dict.fromkeys(t for w in waiters for t in w.wants))
         threshold = min(w.page_threshold for w in waiters)
         found: dict[str, int | BaseException] = {}
-        if plan_read(len(wanted), threshold, self.pages) == "per-task":
-            limit = asyncio.Semaphore(MAX_CONCURRENT_READS)
+        left = wanted
+        if plan_read(len(wanted), threshold, self.pages, shared=len(waiters) > 1) == "listing":
+            left = await self._list(hook, wanted, found)
+        if left:
+            await self._per_task(hook, left, found)
+        return found
 
-            async def one(task_id: str) -> None:
-                async with limit:
-                    try:
-                        found.update(statuses_of([await hook.get_task(self.project_id, task_id)], TASK_GET))
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception as err:  # noqa: BLE001 - it belongs to the waiters of this id
-                        found[task_id] = err
+    async def _list(self, hook: AnnotationAsyncHook, wanted: list[str], found: dict) -> list[str]:
+        """Pages of ``/project/tasks`` under `Pager`'s rule (driven as the hook's `iter_project_tasks`
+        drives it) until every wanted id was seen, or as many pages as ids were read: the ids left,
+        read per task (and from then on, per task: `pages` says the listing costs more)."""
+        from airflow_provider_annotation.endpoints import PROJECT_TASKS
+        from airflow_provider_annotation.paging import Pager, task_key
+        from airflow_provider_annotation.triggers.annotation import PAGE_SIZE, statuses_of
 
-            await asyncio.gather(*(one(t) for t in wanted))
-            errors = [value for value in found.values() if isinstance(value, BaseException)]
-            if errors:  # once for the poll; each waiter of those ids logs its own line
-                hook.log.warning(
-                    "Shared poll of %s: %d of %d task read(s) failed (first: %s); handed to the waits "
-                    "on those tasks",
-                    self.describe(),
-                    len(errors),
-                    len(wanted),
-                    errors[0],
-                )
-            return found
-        # `Pager`'s rule, driven here as the hook's `iter_project_tasks` drives it, counting pages
-        # and stopping once every wanted id was seen.
-        pager, left, pages = Pager(PROJECT_TASKS, task_key), set(wanted), 0
-        while left and not pager.done:
+        pager, left, pages, total = Pager(PROJECT_TASKS, task_key), set(wanted), 0, 1
+        while left and not pager.done and pages < len(wanted):
             page = await hook.list_project_tasks(self.project_id, offset=pager.offset, limit=PAGE_SIZE)
             pages += 1
+            if pages == 1 and page["data"]:
+                total = -(-page["count"] // len(page["data"]))  # pages the whole listing takes
             for task in pager.take(page):
                 task_id = task_key(task)
                 if task_id in left:
@@ -148,8 +140,36 @@ class TaskStatusSource:
                         found.update(statuses_of([task], PROJECT_TASKS))
                     except Exception as err:  # noqa: BLE001 - a malformed status of one wanted task
                         found[str(task_id)] = err
-        self.pages = pages
-        return found
+        self.pages = pages if pager.done or not left else max(total, pages + 1)
+        return [t for t in wanted if t in left] if not pager.done else []
+
+    async def _per_task(self, hook: AnnotationAsyncHook, ids: list[str], found: dict) -> None:
+        """One ``/task/get`` per id, `MAX_CONCURRENT_READS` at a time; an error is kept for its id."""
+        from airflow_provider_annotation.endpoints import TASK_GET
+        from airflow_provider_annotation.triggers.annotation import statuses_of
+
+        limit = asyncio.Semaphore(MAX_CONCURRENT_READS)
+
+        async def one(task_id: str) -> None:
+            async with limit:
+                try:
+                    found.update(statuses_of([await hook.get_task(self.project_id, task_id)], TASK_GET))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:  # noqa: BLE001 - it belongs to the waiters of this id
+                    found[task_id] = err
+
+        await asyncio.gather(*(one(t) for t in ids))
+        errors = [value for value in found.values() if isinstance(value, BaseException)]
+        if errors:  # once for the poll; each waiter of those ids logs its own line
+            hook.log.warning(
+                "Shared poll of %s: %d of %d task read(s) failed (first: %s); handed to the waits "
+                "on those tasks",
+                self.describe(),
+                len(errors),
+                len(ids),
+                errors[0],
+            )
 
     def share_of(self, result: dict[str, int | BaseException], waiter: Waiter) -> Any:
         """The waiter's statuses, or the first error among its ids (in its own order)."""
@@ -303,6 +323,10 @@ class SharedPoll:
                 continue  # left while the poll ran
             waiter.due, waiter.new = start + waiter.interval, False
             waiter.deliver(failure if failure is not None else self.source.share_of(result, waiter))
+        # Let the waiters judge what they got (and the finished ones leave) before the next poll is
+        # planned: no read goes out for a wait that has already sent its event.
+        for _ in range(2):
+            await asyncio.sleep(0)
 
 
 # -- the registry: one poller per key and event loop ------------------------------------------------------
