@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -212,8 +214,10 @@ def run_kind(
     emulator: Any, spec: dict[str, Any], complete: list[tuple[int, list[str]]] | None, spread: float
 ) -> dict:
     """One kind in a fresh child process; the parent completes the tasks meanwhile."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec_file:
+        json.dump(spec, spec_file)  # 10,000 task ids do not fit on a command line
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.shared_waits", "--measure", json.dumps(spec)],
+        [sys.executable, "-m", "benchmarks.shared_waits", "--measure", spec_file.name],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -235,6 +239,7 @@ def run_kind(
             driver.join()
         if child.poll() is None:
             child.kill()
+        os.unlink(spec_file.name)
     if child.returncode != 0:
         raise RuntimeError(f"the {spec['kind']} child failed ({child.returncode})")
     result = json.loads(out.strip().splitlines()[-1])
@@ -316,7 +321,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--spread", type=float, default=3.0, help="intervals over which the waits complete (default 3)"
     )
     parser.add_argument("--kinds", default="shared,unshared,http", help="which kinds to run, in order")
-    parser.add_argument("--measure", metavar="JSON", help=argparse.SUPPRESS)  # internal: one child run
+    parser.add_argument("--measure", metavar="FILE", help=argparse.SUPPRESS)  # internal: one child run
     args = parser.parse_args(argv)
     if min(args.projects, args.waits, args.tasks) < 1 or not args.interval > 0 or args.spread < 0:
         parser.error("--projects, --waits, --tasks and --interval must be positive, --spread at least 0")
@@ -330,7 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.measure:
         quiet_airflow_logs("WARNING")
-        print(json.dumps(measure(json.loads(args.measure))), flush=True)
+        with open(args.measure, encoding="utf-8") as spec_file:
+            print(json.dumps(measure(json.load(spec_file))), flush=True)
         return 0
     from benchmarks.bench import EmulatorProcess
 
