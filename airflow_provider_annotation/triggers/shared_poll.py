@@ -144,11 +144,15 @@ class TaskStatusSource:
         return [t for t in wanted if t in left] if not pager.done else []
 
     async def _per_task(self, hook: AnnotationAsyncHook, ids: list[str], found: dict) -> None:
-        """One ``/task/get`` per id, `MAX_CONCURRENT_READS` at a time; an error is kept for its id."""
+        """One ``/task/get`` per id, `MAX_CONCURRENT_READS` at a time. An error only polling again may
+        cure (the platform unavailable, 5xx) fails the whole poll at once, cancelling the reads still
+        running, as a trigger's own poll does; any other error is kept for its id alone (an unknown
+        task is the business of the waits on it)."""
         from airflow_provider_annotation.endpoints import TASK_GET
-        from airflow_provider_annotation.triggers.annotation import statuses_of
+        from airflow_provider_annotation.triggers.annotation import is_transient, statuses_of
 
         limit = asyncio.Semaphore(MAX_CONCURRENT_READS)
+        transient: list[BaseException] = []
 
         async def one(task_id: str) -> None:
             async with limit:
@@ -158,8 +162,19 @@ class TaskStatusSource:
                     raise
                 except Exception as err:  # noqa: BLE001 - it belongs to the waiters of this id
                     found[task_id] = err
+                    if is_transient(err) and not transient:
+                        transient.append(err)
+                        for read in reads:
+                            read.cancel()
 
-        await asyncio.gather(*(one(t) for t in ids))
+        reads = [asyncio.ensure_future(one(t)) for t in ids]
+        try:
+            await asyncio.gather(*reads, return_exceptions=True)
+        finally:  # also when the poll itself is cancelled
+            for read in reads:
+                read.cancel()
+        if transient:
+            raise transient[0]
         errors = [value for value in found.values() if isinstance(value, BaseException)]
         if errors:  # once for the poll; each waiter of those ids logs its own line
             hook.log.warning(
