@@ -343,3 +343,32 @@ def test_the_shared_pace_is_the_shortest_interval_bounded_below(monkeypatch) -> 
         return [alone, shared, poller.pace()]
 
     assert asyncio.run(scenario()) == [0.05, 1.0, 5.0]
+
+
+def test_the_shared_waits_benchmark_runs_tiny_and_prints_its_table() -> None:
+    """Kept working, never timed: each kind once, a few waits, sub-second intervals."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    args = ["--projects", "2", "--waits", "3", "--tasks", "2", "--interval", "0.5", "--spread", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.shared_waits", *args],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    for row in shared_poll_kinds():
+        assert f"| {row}" in done.stdout
+    assert (
+        "6 success" in done.stdout and "CPU per wait per interval, shared / HttpSensorTrigger" in done.stdout
+    )
+
+
+def shared_poll_kinds() -> list[str]:
+    from benchmarks.shared_waits import KINDS
+
+    return list(KINDS.values())

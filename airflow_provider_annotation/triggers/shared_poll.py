@@ -310,6 +310,11 @@ class SharedPoll:
                 self._last_start = start
                 # Everyone the next poll would serve late is served now.
                 await self._poll(hook, [w for w in self.waiters if w.due < start + pace], start)
+        except Exception as err:  # a bug here must not leave its waiters waiting in silence
+            _forget(self)
+            hook.log.exception("Shared poll of %s stopped; its waits get the error", self.source.describe())
+            for waiter in self.waiters:
+                waiter.deliver(err)
         finally:
             await hook.aclose()
 
