@@ -140,8 +140,16 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
             finally:
                 lifetimes.append(time.monotonic() - began)
 
+        samples: list[tuple[float, int]] = []  # (CPU s so far, waits still waiting), each interval
+
+        async def sampler() -> None:
+            while running:
+                samples.append((time.process_time() - cpu_started, len(triggers) - len(lifetimes)))
+                await asyncio.sleep(interval)
+
         watcher = asyncio.ensure_future(monitor())
         started, cpu_started = time.monotonic(), time.process_time()
+        sampling = asyncio.ensure_future(sampler())
         tasks = [asyncio.ensure_future(drain(t)) for t in triggers]
         print("READY", flush=True)
         _, pending = await asyncio.wait(tasks, timeout=spec["seconds"])
@@ -151,6 +159,14 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         cpu, wall = time.process_time() - cpu_started, time.monotonic() - started
         running = False
         await watcher
+        sampling.cancel()
+        # After the first interval (starting 1,000 triggers costs what it costs once): CPU per
+        # waiting wait in each later interval.
+        steady = [
+            (later[0] - earlier[0]) / earlier[1]
+            for earlier, later in zip(samples[1:], samples[2:], strict=False)
+            if earlier[1]
+        ]
         buckets = [0] * (int(wall // interval) + 1)
         for moment in sent:
             buckets[min(int((moment - started) // interval), len(buckets) - 1)] += 1
@@ -165,6 +181,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
             "statuses": statuses,
             "worst_lag_s": lag[0],
             "peak_rss": _peak_rss_bytes(),
+            "steady_cpu_per_wait_interval": statistics.median(steady) if steady else None,
         }
 
     return asyncio.run(scenario())
@@ -261,6 +278,9 @@ def table(results: dict[str, dict], pages: int, interval: float) -> str:
                 f"{r['wait_intervals']:,.0f}",
                 f"{r['cpu_s']:.1f}",
                 f"{per_wait_interval * 1e6:,.0f}",
+                "-"
+                if r["steady_cpu_per_wait_interval"] is None
+                else f"{r['steady_cpu_per_wait_interval'] * 1e6:,.0f}",
                 f"{r['requests']:,}",
                 f"{statistics.median(full):,.0f} / {max(full):,}",
                 f"{r['peak_rss'] / 2**20:.0f}",
@@ -280,6 +300,7 @@ def table(results: dict[str, dict], pages: int, interval: float) -> str:
             "wait-intervals",
             "CPU s",
             "CPU µs per wait per interval",
+            "same, after the first interval (median)",
             "requests",
             "requests per interval (median / max)",
             "peak RSS MiB",
@@ -298,6 +319,13 @@ def table(results: dict[str, dict], pages: int, interval: float) -> str:
             f"CPU per wait per interval, shared / HttpSensorTrigger: {share:.3f} -> goal at most "
             f"{CPU_GOAL_SHARE:.2f}: {'met' if share <= CPU_GOAL_SHARE else 'MISSED'}"
         )
+        ours_steady = results["shared"]["steady_cpu_per_wait_interval"]
+        theirs_steady = results["http"]["steady_cpu_per_wait_interval"]
+        if ours_steady and theirs_steady:
+            notes.append(
+                f"the same after the first interval: {ours_steady / theirs_steady:.3f} -> "
+                f"{'met' if ours_steady / theirs_steady <= CPU_GOAL_SHARE else 'MISSED'}"
+            )
     if "shared" in results:
         full = results["shared"]["per_interval"][:-1] or results["shared"]["per_interval"]
         notes.append(
