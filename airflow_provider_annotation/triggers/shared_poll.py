@@ -56,6 +56,9 @@ NEWCOMER_SETTLE_S = 0.05
 #: Per-task reads of one poll in flight at once (the rest queue): a big poll must not open
 #: hundreds of connections.
 MAX_CONCURRENT_READS = 32
+#: Waiters handed their statuses before the poller lets the loop run them: a thousand waiters
+#: judging in one pass of the event loop would block it for a noticeable time.
+DELIVERY_CHUNK = 50
 #: ``[annotation] shared_poll_min_interval``'s default: no two polls of a shared poll closer.
 DEFAULT_MIN_SHARED_INTERVAL_S = 1.0
 
@@ -338,11 +341,13 @@ class SharedPoll:
             )
         else:
             hook.log_calls_at_debug()  # each waiter's progress line says it from now on
-        for waiter in waiters:
+        for count, waiter in enumerate(waiters, 1):
             if waiter not in self.waiters:
                 continue  # left while the poll ran
             waiter.due, waiter.new = start + waiter.interval, False
             waiter.deliver(failure if failure is not None else self.source.share_of(result, waiter))
+            if count % DELIVERY_CHUNK == 0:  # the waiters judge in turns, not all in one loop pass
+                await asyncio.sleep(0)
         # Let the waiters judge what they got (and the finished ones leave) before the next poll is
         # planned: no read goes out for a wait that has already sent its event.
         for _ in range(2):
