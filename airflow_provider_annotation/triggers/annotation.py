@@ -143,6 +143,8 @@ class AnnotationTaskTrigger(BaseTrigger):
 
     Up to `page_threshold` tasks are read one ``/task/get`` each; more are read by paging
     ``/project/tasks``. Serialized as plain JSON (ids, numbers, the connection id): no secret.
+    With `share_polls` (default; also ``[annotation] share_polls``) the waits on one connection and
+    project in a triggerer read through one poll (`triggers.shared_poll`), each judging its own.
     """
 
     def __init__(
@@ -286,7 +288,8 @@ class AnnotationBatchTrigger(BaseTrigger):
     is one of `final_statuses` or `end_time` (epoch seconds) passes.
 
     Events: ``final`` with the batch's `status.batch_summary` (the operator judges it), ``timeout``,
-    or ``error``. Transient errors are polled again, as in `AnnotationTaskTrigger`.
+    or ``error``. Transient errors are polled again, as in `AnnotationTaskTrigger`; with
+    `share_polls` the waits on one batch read it once per interval between them.
     """
 
     def __init__(
