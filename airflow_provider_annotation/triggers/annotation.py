@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -203,7 +202,6 @@ class AnnotationTaskTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
         from airflow_provider_annotation.status import WaitProgress
         from airflow_provider_annotation.triggers import shared_poll
 
@@ -214,19 +212,12 @@ class AnnotationTaskTrigger(BaseTrigger):
             return
         stalled_warned: set[str] = set()
         progress = WaitProgress()  # one line per poll, saying what changed
-        async with contextlib.AsyncExitStack() as stack:
-            hook: AnnotationAsyncHook | None = None
-            if self.share_polls and shared_poll.sharing_enabled():  # one read per interval for all
-                read, interval = await stack.enter_async_context(shared_poll.task_reads(self)), 0.0
-            else:
-                hook = await stack.enter_async_context(AnnotationAsyncHook(self.annotation_conn_id))
-                read, interval = functools.partial(self.poll, hook), self.poll_interval
+        async with shared_poll.reads(self, self.poll) as (read, hook, interval):  # shared, or its own
 
             def decide(statuses: dict[str, int]) -> dict[str, Any] | None:
                 verdict = wait.judge(statuses)
                 self.log.info("Progress: %s", progress.line(verdict))
-                if hook is not None:
-                    hook.log_calls_at_debug()  # the progress lines say it from now on
+                hook.log_calls_at_debug()  # the progress lines say it from now on
                 for task_id in set(verdict.stalled) - stalled_warned:
                     self.log.warning(
                         "Task %s is stalled (status %s): nothing moves until someone resumes it; "
@@ -324,7 +315,6 @@ class AnnotationBatchTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
         from airflow_provider_annotation.triggers import shared_poll
 
         def decide(answer: dict[str, Any]) -> dict[str, Any] | None:
@@ -333,12 +323,11 @@ class AnnotationBatchTrigger(BaseTrigger):
                 return None
             return {"status": "final", "message": "", "summary": summary}
 
-        async with contextlib.AsyncExitStack() as stack:
-            if self.share_polls and shared_poll.sharing_enabled():  # the waits on one batch read once
-                read, interval = await stack.enter_async_context(shared_poll.batch_reads(self)), 0.0
-            else:
-                hook = await stack.enter_async_context(AnnotationAsyncHook(self.annotation_conn_id))
-                read, interval = functools.partial(hook.get_send_status, self.batch_id), self.poll_interval
+        async with shared_poll.reads(self, lambda hook: hook.get_send_status(self.batch_id)) as (
+            read,
+            _,
+            interval,
+        ):
             async for event in poll_until(
                 read,
                 decide,

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BatchStatusSource",
+    "reads",
     "SharedPoll",
     "TaskStatusSource",
     "min_shared_interval",
@@ -256,7 +258,12 @@ class SharedPoll:
         self.source = source
         self.waiters: list[Waiter] = []
         self.polls = 0
-        self.hook: AnnotationAsyncHook | None = None
+        #: True while the poller waits for the next due waiter (every delivery judged by then).
+        self.idle = False
+        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+
+        #: The poller's one hook (no I/O until its first read), closed when the poller stops.
+        self.hook = AnnotationAsyncHook(conn_id)
         self._wake = asyncio.Event()
         self._last_start: float | None = None
         self._floor = min_shared_interval()
@@ -287,10 +294,8 @@ class SharedPoll:
     # -- the loop
 
     async def _run(self) -> None:
-        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
-
         loop = asyncio.get_running_loop()
-        hook = self.hook = AnnotationAsyncHook(self.conn_id)
+        hook = self.hook
         try:
             while self.waiters:
                 if any(w.new for w in self.waiters):
@@ -306,8 +311,10 @@ class SharedPoll:
                 delay = start_at - loop.time()
                 if delay > 0:
                     self._wake.clear()
+                    self.idle = True
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), delay)
+                    self.idle = False
                     continue  # someone may have come or gone: look again
                 start = loop.time()
                 self._last_start = start
@@ -386,11 +393,11 @@ async def shared_reads(
     interval: float,
     page_threshold: int = 20,
     log: Any = None,
-) -> AsyncIterator[Callable[[], Awaitable[Any]]]:
+) -> AsyncIterator[tuple[Callable[[], Awaitable[Any]], AnnotationAsyncHook]]:
     """Register a waiter with the poller of `key` (started if none runs) for the time of the block;
     yields the waiter's `read`, which `poll_until` calls instead of reading itself (with a poll
-    interval of 0: the poller keeps the pace). Leaving the block, by an event, an error or a
-    cancellation, unregisters it."""
+    interval of 0: the poller keeps the pace), and the poller's hook. Leaving the block, by an
+    event, an error or a cancellation, unregisters it."""
     registry = _registry()
     poller = registry.get(key)
     if poller is None:
@@ -405,23 +412,35 @@ async def shared_reads(
             len(poller.waiters) - 1,
         )
     try:
-        yield waiter.read
+        yield waiter.read, poller.hook
     finally:
         poller.remove(waiter)
 
 
 @contextlib.asynccontextmanager
-async def _refused(err: BaseException) -> AsyncIterator[Callable[[], Awaitable[Any]]]:
+async def _refused(err: BaseException) -> AsyncIterator[tuple[Callable[[], Awaitable[Any]], Any]]:
     """A read that raises `err`: a waiter whose input is wrong never registers, so it cannot fail
     the others; `poll_until` turns `err` into its ``error`` event, as a read would today."""
 
     async def read() -> Any:
         raise err
 
-    yield read
+    yield read, _NO_HOOK
 
 
-def task_reads(trigger: Any) -> contextlib.AbstractAsyncContextManager[Callable[[], Awaitable[Any]]]:
+class _NoHook:
+    """What a refused waiter's decider is handed instead of a hook: it is never read."""
+
+    def log_calls_at_debug(self) -> None:
+        pass
+
+
+_NO_HOOK = _NoHook()
+
+
+def _task_reads(
+    trigger: Any,
+) -> contextlib.AbstractAsyncContextManager[tuple[Callable[[], Awaitable[Any]], Any]]:
     """`shared_reads` for an `AnnotationTaskTrigger`: its ids checked first, then registered with
     the poller of ``("tasks", conn_id, project_id)``."""
     from airflow_provider_annotation.exceptions import AnnotationError
@@ -444,7 +463,9 @@ def task_reads(trigger: Any) -> contextlib.AbstractAsyncContextManager[Callable[
     )
 
 
-def batch_reads(trigger: Any) -> contextlib.AbstractAsyncContextManager[Callable[[], Awaitable[Any]]]:
+def _batch_reads(
+    trigger: Any,
+) -> contextlib.AbstractAsyncContextManager[tuple[Callable[[], Awaitable[Any]], Any]]:
     """`shared_reads` for an `AnnotationBatchTrigger`: the waits on one batch read it once."""
     from airflow_provider_annotation.batch import to_batch_id
     from airflow_provider_annotation.exceptions import AnnotationError
@@ -460,3 +481,30 @@ def batch_reads(trigger: Any) -> contextlib.AbstractAsyncContextManager[Callable
         interval=trigger.poll_interval,
         log=trigger.log,
     )
+
+
+@contextlib.asynccontextmanager
+async def reads(
+    trigger: Any, own_read: Callable[[AnnotationAsyncHook], Awaitable[Any]]
+) -> AsyncIterator[tuple[Callable[[], Awaitable[Any]], Any, float]]:
+    """The one seam of a trigger's `run`: ``(read, hook, poll_interval)`` for `poll_until`.
+
+    A task or batch trigger with `share_polls` (and ``[annotation] share_polls`` on) reads through
+    the shared poll of its key: its waiter's read, the poller's hook, and an interval of 0 (the
+    poller keeps the pace). Any other trigger, or one with sharing off, reads on its own as before:
+    ``own_read(hook)`` on a hook opened for the wait, at its own `poll_interval`."""
+    from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+    from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger, AnnotationTaskTrigger
+
+    shared = getattr(trigger, "share_polls", False) and sharing_enabled()
+    joined = None
+    if shared and isinstance(trigger, AnnotationTaskTrigger):
+        joined = _task_reads(trigger)
+    elif shared and isinstance(trigger, AnnotationBatchTrigger):
+        joined = _batch_reads(trigger)
+    if joined is not None:
+        async with joined as (read, hook):
+            yield read, hook, 0.0
+        return
+    async with AnnotationAsyncHook(trigger.annotation_conn_id) as hook:
+        yield functools.partial(own_read, hook), hook, trigger.poll_interval
