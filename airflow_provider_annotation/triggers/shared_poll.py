@@ -169,15 +169,15 @@ class TaskStatusSource:
                     found[task_id] = err
                     if is_transient(err) and not transient:
                         transient.append(err)
-                        for read in reads:
-                            read.cancel()
+                        for other in running:
+                            other.cancel()
 
-        reads = [asyncio.ensure_future(one(t)) for t in ids]
+        running = [asyncio.ensure_future(one(t)) for t in ids]
         try:
-            await asyncio.gather(*reads, return_exceptions=True)
+            await asyncio.gather(*running, return_exceptions=True)
         finally:  # also when the poll itself is cancelled
-            for read in reads:
-                read.cancel()
+            for other in running:
+                other.cancel()
         if transient:
             raise transient[0]
         errors = [value for value in found.values() if isinstance(value, BaseException)]
