@@ -10,21 +10,22 @@ through `poll_until`, with its own deadline. Nothing here is serialized: the reg
 triggerer's memory only, one per event loop.
 
 - Reads: ``/task/get`` per id for a handful of ids, or pages of ``/project/tasks`` (`Pager`'s rule,
-  through the hook's `iter_project_tasks`) when that costs fewer requests (`plan_read`).
+  driven as the hook's `iter_project_tasks` drives it) when that costs fewer requests (`plan_read`).
 - Pace: each waiter is served at its own interval or earlier; polls come no closer than the
   shortest interval among the waiters, and no closer than `min_shared_interval` once two or more
   waits share a poll. A newcomer is read at once (an early poll of the newcomers' ids, after
   `NEWCOMER_SETTLE_S` so that triggers started together are read together), then joins the
   schedule.
-- Errors: a read that fails for the whole poll (a listing, the platform down) reaches every waiter
-  of that poll once, each judging it with `is_transient` as today; an error about one task id
-  reaches only the waiters of that id.
+- Errors: a read that fails for the whole poll (a listing, the platform down, any error polling
+  again may cure) reaches every waiter of that poll once, each judging it with `is_transient` as
+  without sharing; any other error about one task id (an unknown task) reaches only the waiters of
+  that id. A waiter's bad input is refused before it registers.
 - One `AnnotationAsyncHook` per poller, closed when its last waiter leaves; its call lines are the
   shared poll's requests, logged once, in the triggerer's own log (the poller runs outside any
   trigger's log context).
 
-Off for everything with ``[annotation] share_polls = False`` (``AIRFLOW__ANNOTATION__SHARE_POLLS``),
-or per trigger with ``share_polls=False``.
+The triggers' one seam is `reads`. Off for everything with ``[annotation] share_polls = False``
+(``AIRFLOW__ANNOTATION__SHARE_POLLS=False``), or per trigger with ``share_polls=False``.
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BatchStatusSource",
-    "reads",
     "SharedPoll",
     "TaskStatusSource",
     "min_shared_interval",
     "plan_read",
+    "pollers",
+    "reads",
     "shared_reads",
     "sharing_enabled",
 ]
