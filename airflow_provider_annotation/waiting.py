@@ -276,7 +276,11 @@ async def poll_until(
     deadline = Deadline(end_time, poll_interval)
     while (remaining := deadline.remaining()) > 0:
         try:
-            outcome = decide(await asyncio.wait_for(read(), remaining))
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation that lands
+            # as the read completes, and a cancelled trigger would poll on.
+            async with asyncio.timeout(remaining):
+                answer = await read()
+            outcome = decide(answer)
         except TimeoutError:
             break
         except AnnotationError as err:

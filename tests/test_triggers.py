@@ -273,8 +273,8 @@ def test_one_progress_line_per_poll_and_request_lines_at_debug_once_waiting(
 
 
 def test_every_poll_reads_through_the_one_seam_read_statuses(emulator: Emulator, monkeypatch) -> None:
-    """`read_statuses` is where a poll reads (a read shared between triggers plugs in there): what it
-    returns is what the loop judges, and nothing else is sent."""
+    """`read_statuses` is where a trigger reading on its own polls (with `share_polls`, the shared
+    poll reads for it instead): what it returns is what the loop judges, and nothing else is sent."""
     seen: list[list[str]] = []
 
     class Answered(AnnotationTaskTrigger):
@@ -288,6 +288,7 @@ def test_every_poll_reads_through_the_one_seam_read_statuses(emulator: Emulator,
         end_time=time.time() + 30,
         poll_interval=0,
         annotation_conn_id=set_conn(monkeypatch, "trig_seam", emulator.url),
+        share_polls=False,
     )
     (event,) = events(trig)
     assert event["status"] == "success" and event["statuses"] == {"11": 9, "12": 9}

@@ -65,7 +65,9 @@ async def exchange(
 
     try:
         # A bound on the whole attempt, however slowly the answer drips in.
-        headers = await asyncio.wait_for(send_and_read(), attempt.cfg.total_timeout)
+        # (asyncio.timeout, not wait_for, which on Python 3.11 can lose a cancellation of the read.)
+        async with asyncio.timeout(attempt.cfg.total_timeout):
+            headers = await send_and_read()
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as exc:
         raise attempt.unreachable(exc) from None
     except AnswerRefused as exc:

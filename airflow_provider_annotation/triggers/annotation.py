@@ -80,11 +80,16 @@ class _PollingTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.annotation_conn_id = annotation_conn_id
 
+    #: Whether this wait may read through the shared poll of its key (`triggers.shared_poll`):
+    #: the task and batch triggers take it as an argument, serialized only when False, so forms
+    #: written by earlier releases (and every default one) stay byte for byte the same.
+    share_polls: bool = False
+
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {name: _plain(getattr(self, name)) for name in self.serialized},
-        )
+        kwargs = {name: _plain(getattr(self, name)) for name in self.serialized}
+        if "share_polls" in vars(self) and not self.share_polls:  # a trigger taking the argument
+            kwargs["share_polls"] = False
+        return (f"{type(self).__module__}.{type(self).__qualname__}", kwargs)
 
     def polling(self) -> str:
         """What a failed poll's warning says was failing: "<this> failed (...); polling again"."""
@@ -111,14 +116,15 @@ class _PollingTrigger(BaseTrigger):
         if refused is not None:
             yield TriggerEvent(refused)
             return
-        from airflow_provider_annotation.hooks.async_annotation import AnnotationAsyncHook
+        from airflow_provider_annotation.triggers import shared_poll
 
-        async with AnnotationAsyncHook(self.annotation_conn_id) as hook:
+        # Its own hook and pace, or (`share_polls`) the shared poll of its connection and project.
+        async with shared_poll.reads(self, self.read) as (read, hook, interval):
             async for event in poll_until(
-                lambda: self.read(hook),
+                read,
                 self.decider(hook),
                 end_time=self.end_time,
-                poll_interval=self.poll_interval,
+                poll_interval=interval,
                 base=self.event_base(),
                 log=self.log,
                 what=self.polling(),
@@ -137,7 +143,9 @@ class AnnotationTaskTrigger(_PollingTrigger):
 
     Up to `page_threshold` tasks are read one ``/task/get`` each; more are read by paging
     ``/project/tasks`` (`waiting.a_read_statuses`, the poke's rule too). Serialized as plain JSON
-    (ids, numbers, the connection id): no secret.
+    (ids, numbers, the connection id): no secret. With `share_polls` (default; also
+    ``[annotation] share_polls``) the waits on one connection and project in a triggerer read
+    through one poll (`triggers.shared_poll`), each judging its own.
     """
 
     serialized = (
@@ -166,10 +174,12 @@ class AnnotationTaskTrigger(_PollingTrigger):
         error_fails: bool = True,
         page_threshold: int = DEFAULT_PAGE_THRESHOLD,
         annotation_conn_id: str = "annotation_default",
+        share_polls: bool = True,
     ) -> None:
         super().__init__(
             end_time=end_time, poll_interval=poll_interval, annotation_conn_id=annotation_conn_id
         )
+        self.share_polls = bool(share_polls)
         self.project_id = int(project_id)
         self.task_ids = [str(task_id) for task_id in task_ids]
         self.success_statuses = [int(s) for s in success_statuses]
@@ -239,7 +249,8 @@ class AnnotationBatchTrigger(_PollingTrigger):
 
     Events: ``final`` with the batch's `status.batch_summary` (the operator judges it), ``timeout``,
     or ``error`` (`waiting.BATCH_EVENT_STATUSES`). Transient errors are polled again, as in
-    `AnnotationTaskTrigger`.
+    `AnnotationTaskTrigger`; with `share_polls` the waits on one batch read it once per interval
+    between them.
     """
 
     serialized = ("batch_id", "end_time", "poll_interval", "final_statuses", "annotation_conn_id")
@@ -252,10 +263,12 @@ class AnnotationBatchTrigger(_PollingTrigger):
         poll_interval: float = 30.0,
         final_statuses: Iterable[int] = DEFAULT_BATCH_FINAL_STATUSES,
         annotation_conn_id: str = "annotation_default",
+        share_polls: bool = True,
     ) -> None:
         super().__init__(
             end_time=end_time, poll_interval=poll_interval, annotation_conn_id=annotation_conn_id
         )
+        self.share_polls = bool(share_polls)
         self.batch_id = str(batch_id)
         self.final_statuses = [int(s) for s in final_statuses]
 

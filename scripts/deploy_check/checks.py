@@ -25,8 +25,9 @@ KILLED_DAG = "annotation_deploy_killed_after_create"
 KILLED_SEND_DAG = "annotation_deploy_killed_after_send"
 LOAD_DAG = "annotation_deploy_load"
 DATASET_DAG = "annotation_dataset_to_export"
+SHARED_WAITS_DAG = "annotation_deploy_shared_waits"
 #: The DAGs the checks trigger; the deployment waits until the dag-processor has parsed them all.
-DAGS = [PIPELINE_DAG, KILLED_DAG, KILLED_SEND_DAG, LOAD_DAG, DATASET_DAG]
+DAGS = [PIPELINE_DAG, KILLED_DAG, KILLED_SEND_DAG, LOAD_DAG, DATASET_DAG, SHARED_WAITS_DAG]
 LOAD_COUNT = 100
 RUN_TIMEOUT_S = 300
 #: What the trigger logs once per poll of a wait (``triggers/annotation.py``, `WaitProgress.line`).
@@ -478,6 +479,108 @@ def deferral(d: Deployment, result: Result) -> None:
     expect(len(progress) >= 2, f"the sensor's log has {len(progress)} lines with {PROGRESS!r}, expected >= 2")
     # For the UI check: the finished sensor whose log it opens.
     d.deferred_sensor = (PIPELINE_DAG, run_id_box[0], "wait_for_annotation", ti["try_number"])
+    shared_waits(d, result)
+
+
+#: Sensors of `SHARED_WAITS_DAG` deferred at once on one project, tasks each, and their poke interval
+#: (the DAG's `WAITS` and `POKE_S`).
+SHARED_WAITS, SHARED_TASKS, SHARED_POKE_S = 100, 2, 10
+#: Poke intervals over which the requests are counted once every sensor is deferred.
+SHARED_INTERVALS = 4
+LISTING_PAGE = 100
+
+
+def _platform(d: Deployment, path: str, body: dict) -> dict:
+    """A signed platform call straight to the emulator, as the provider signs it."""
+    import httpx
+
+    from airflow_provider_annotation.signing import signed_headers
+    from deploy_check.deployment import ACCESS_KEY
+
+    answer = httpx.post(
+        d.emulator_url + path, json=body, headers=signed_headers(ACCESS_KEY, d.secret_key), timeout=30
+    ).json()
+    expect(answer.get("success") is True, f"{path} answered {answer}")
+    return answer["data"]
+
+
+def shared_waits(d: Deployment, result: Result) -> None:
+    """100 deferred sensors on one project, in the real triggerer: their tasks held at Working, the
+    requests to the project counted at the emulator per poke interval. The triggerer's shared poll
+    reads the project's listing once per interval for all of them (2 pages of 100 for 200 tasks),
+    where 100 separate polls would send 200 ``/task/get``. Then the tasks complete and every sensor
+    ends green."""
+    operators = [{"key": "box2d-car", "type": "slot", "label": "car", "slotSpecification": {"type": "box2d"}}]
+    project_id = _platform(
+        d,
+        "/project/create",
+        {
+            "name": "Deploy check shared waits",
+            "dataType": 2,
+            "deadline": "2030-06-01",
+            "operators": operators,
+        },
+    )["projectId"]
+    data_ids = [f"shared-{i}" for i in range(SHARED_WAITS * SHARED_TASKS)]
+    made = _platform(d, "/annotation/request", {"projectId": project_id, "dataIds": data_ids})
+    task_ids = [str(t["taskId"]) for t in made["successTaskList"]]
+    expect(len(task_ids) == len(data_ids), f"{len(task_ids)} tasks made of {len(data_ids)}")
+    for task_id in task_ids:  # Working: not complete however often they are read
+        d.emulator(f"/_emulator/tasks/{task_id}/status", "POST", {"status": 3})
+    d.api.unpause(SHARED_WAITS_DAG)
+    started = time.monotonic()
+    run_id = d.api.trigger(SHARED_WAITS_DAG, {"project_id": project_id, "task_ids": task_ids})
+
+    def sensors() -> list[dict]:
+        return [ti for ti in d.api.task_instances(SHARED_WAITS_DAG, run_id) if ti["task_id"] == "wait"]
+
+    def all_on_the_triggerer() -> bool:
+        tis = sensors()
+        held = [ti for ti in tis if ti["state"] == "deferred" and (ti.get("triggerer_job") or {}).get("id")]
+        expect(not any(ti["state"] in ("failed", "upstream_failed") for ti in tis), "a sensor failed early")
+        return len(held) == SHARED_WAITS
+
+    wait_for(f"{SHARED_WAITS} sensors deferred on the triggerer", all_on_the_triggerer, RUN_TIMEOUT_S)
+    deferred_after = time.monotonic() - started
+    # One interval for the triggerer to start the last triggers, then count.
+    time.sleep(SHARED_POKE_S)
+    window_start = time.time()
+    time.sleep(SHARED_POKE_S * SHARED_INTERVALS)
+    window_end = time.time()
+    state = d.emulator("/_emulator/state")
+    counts = [0] * SHARED_INTERVALS
+    endpoints: dict[str, int] = {}
+    for r in state["requests"]:
+        at = r.get("received_at") or 0
+        if (r.get("json") or {}).get("projectId") != project_id or not window_start <= at < window_end:
+            continue
+        counts[min(int((at - window_start) // SHARED_POKE_S), SHARED_INTERVALS - 1)] += 1
+        endpoints[r["endpoint"]] = endpoints.get(r["endpoint"], 0) + 1
+    pages = -(-len(task_ids) // LISTING_PAGE)
+    result.say(
+        f"{SHARED_WAITS} sensors deferred on the triggerer {deferred_after:.0f} s after the trigger; "
+        f"requests to project {project_id} per {SHARED_POKE_S} s interval: {counts} ({endpoints}); "
+        f"the listing has {pages} pages; {SHARED_WAITS} separate polls would send {len(task_ids)} each"
+    )
+    result.figures.update(
+        shared_requests_per_interval_max=max(counts), shared_listing_pages=pages, shared_waits=SHARED_WAITS
+    )
+    expect(sum(counts) > 0, "no request to the project while 100 sensors waited: nothing polled")
+    # A poll's pages can straddle an interval's edge: at most one poll's pages more over the window.
+    expect(
+        sum(counts) <= pages * (SHARED_INTERVALS + 1) and max(counts) <= 2 * pages,
+        f"requests per interval {counts}: more than one listing of {pages} pages per interval",
+    )
+    for task_id in task_ids:
+        d.emulator(f"/_emulator/tasks/{task_id}/status", "POST", {"status": 9})
+    dag_run = d.api.wait_run(SHARED_WAITS_DAG, run_id, RUN_TIMEOUT_S * 2)
+    states: dict[str, int] = {}
+    for ti in sensors():
+        states[ti["state"]] = states.get(ti["state"], 0) + 1
+    result.say(
+        f"{SHARED_WAITS_DAG} run: {dag_run['state']} in {time.monotonic() - started:.0f} s; sensors {states}"
+    )
+    expect(dag_run["state"] == "success" and states == {"success": SHARED_WAITS}, f"sensor states {states}")
 
 
 def _pace(d: Deployment, project_name: str, paced: dict[str, str]) -> None:
