@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from airflow_provider_annotation.hooks.retry import RetryPolicy
 
 __all__ = [
+    "unexpected_event",
     "BATCH_EVENT_STATUSES",
     "DATASET_EVENT_STATUSES",
     "DEFAULT_PAGE_THRESHOLD",
@@ -108,6 +109,15 @@ def event_message(err: BaseException) -> str:
     """An error as a trigger event's message: its type and text, scrubbed and cut (the text may
     quote what the server sent)."""
     return scrub(f"{type(err).__name__}: {err}", limit=MESSAGE_CHARS)
+
+
+def unexpected_event(event: Any, statuses: Iterable[str], source: str) -> str | None:
+    """Why `event` is not one `source` (a trigger of ours) sends, or None: a dict whose ``status``
+    is one of `statuses`. The sensor and every deferring operator check their event this way; the
+    message quotes the event scrubbed and cut, as any text that may hold a server's words."""
+    if isinstance(event, dict) and event.get("status") in statuses:
+        return None
+    return scrub(f"unexpected event from {source}: {event!r}", limit=MESSAGE_CHARS)
 
 
 # -- reading task statuses ---------------------------------------------------------------------------

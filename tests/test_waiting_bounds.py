@@ -215,3 +215,31 @@ def test_send_tasks_waiting_on_a_worker_outlives_503s_as_its_trigger_does(
     assert ti.pushed["import_summary"]["status"] == 3
     answers = [r["status"] for r in emulator.requests if r["endpoint"] == "/task/send/status"]
     assert answers == [503, 503, 503, 200, 200]
+
+
+def test_an_unexpected_event_is_quoted_escaped_and_cut_by_every_consumer(tmp_path) -> None:
+    """The sensor and both deferring operators quote an event they cannot use by one rule
+    (`waiting.unexpected_event`): one line, credentials in URLs blanked, cut to the message limit."""
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    from airflow_provider_annotation.operators.datasets import ImportDatasetOperator
+    from airflow_provider_annotation.operators.send_tasks import SendTasksOperator
+    from airflow_provider_annotation.redaction import MESSAGE_CHARS
+    from airflow_provider_annotation.sensors.annotation import AnnotationTaskSensor
+
+    event = {
+        "status": "done\nINFO forged line",
+        "url": "https://user:hunter2@example.com/",
+        "pad": "x" * 20_000,
+    }
+    consumers = [
+        AnnotationTaskSensor(task_id="wait", project_id=1, task_ids=["1"], timeout=60),
+        SendTasksOperator(task_id="send", project_id=1, resource_url="https://x/y.jsonl"),
+        ImportDatasetOperator(task_id="ds", name="Drive", data_type=3, resource_url="https://x/d.zip"),
+    ]
+    for consumer in consumers:
+        with pytest.raises(AirflowException, match="unexpected event") as refused:
+            consumer.execute_complete({}, event)
+        message = str(refused.value)
+        assert "\n" not in message and "hunter2" not in message, type(consumer).__name__
+        assert len(message) <= MESSAGE_CHARS + 3, type(consumer).__name__

@@ -198,10 +198,10 @@ class _DatasetOperator(AnnotationCreateOperator):
             self.close_hook()
 
     def _complete(self, context: Context, event: Any) -> str:
-        from airflow_provider_annotation.waiting import DATASET_EVENT_STATUSES
+        from airflow_provider_annotation.waiting import DATASET_EVENT_STATUSES, unexpected_event
 
-        if not isinstance(event, dict) or event.get("status") not in DATASET_EVENT_STATUSES:
-            raise AirflowException(f"unexpected event from AnnotationDatasetTrigger: {event!r}")
+        if refused := unexpected_event(event, DATASET_EVENT_STATUSES, "AnnotationDatasetTrigger"):
+            raise AirflowException(refused)
         dataset_id = str(event.get("dataset_id"))
         if event["status"] == "timeout":
             raise self._timeout(dataset_id, context)

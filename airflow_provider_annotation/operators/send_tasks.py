@@ -271,10 +271,10 @@ class SendTasksOperator(AnnotationHookMixin, ResumableJobMixin, BaseOperator):
             self.close_hook()
 
     def _complete(self, context: Context, event: Any) -> str:
-        from airflow_provider_annotation.waiting import BATCH_EVENT_STATUSES
+        from airflow_provider_annotation.waiting import BATCH_EVENT_STATUSES, unexpected_event
 
-        if not isinstance(event, dict) or event.get("status") not in BATCH_EVENT_STATUSES:
-            raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {scrub(repr(event))}")
+        if refused := unexpected_event(event, BATCH_EVENT_STATUSES, "AnnotationBatchTrigger"):
+            raise AirflowException(refused)
         batch_id = to_batch_id(event.get("batch_id"), "the event's batch_id")
         if event["status"] == "timeout":
             raise AirflowException(self._timeout_message(str(batch_id)))
@@ -284,7 +284,7 @@ class SendTasksOperator(AnnotationHookMixin, ResumableJobMixin, BaseOperator):
             )
         summary = event.get("summary")
         if not isinstance(summary, dict) or not {"status", "failed", "duplicates"} <= summary.keys():
-            raise AirflowException(f"unexpected event from AnnotationBatchTrigger: {scrub(repr(event))}")
+            raise AirflowException(unexpected_event(event, (), "AnnotationBatchTrigger"))
         self._summary = summary
         self._link_pushed = True  # before deferring
         return self.get_job_result(batch_id, context)

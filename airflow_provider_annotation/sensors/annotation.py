@@ -48,6 +48,7 @@ from airflow_provider_annotation.waiting import (
     describe,
     is_transient,
     read_statuses,
+    unexpected_event,
 )
 
 if TYPE_CHECKING:
@@ -220,8 +221,8 @@ class AnnotationTaskSensor(AnnotationHookMixin, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Turn the trigger's one event into the task's result; anything unexpected fails loudly."""
-        if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-            raise AirflowException(f"unexpected event from AnnotationTaskTrigger: {event!r}")
+        if refused := unexpected_event(event, EVENT_STATUSES, "AnnotationTaskTrigger"):
+            raise AirflowException(refused)
         status, message = event["status"], event.get("message", "")
         if status == "timeout":
             raise AirflowSensorTimeout(
@@ -231,7 +232,7 @@ class AnnotationTaskSensor(AnnotationHookMixin, BaseSensorOperator):
             raise AirflowException(f"Waiting for the tasks failed: {message}")
         summary = {key: event.get(key) for key in ("complete", "failed", "statuses")}
         if not isinstance(summary["complete"], list) or not isinstance(summary["statuses"], dict):
-            raise AirflowException(f"unexpected event from AnnotationTaskTrigger: {event!r}")
+            raise AirflowException(unexpected_event(event, (), "AnnotationTaskTrigger"))
         if status == "failure":
             raise AirflowFailException(f"Annotation tasks failed: {message}")
         self.log.info("Annotation tasks done: %s", message)
