@@ -49,7 +49,6 @@ from airflow_provider_annotation.exceptions import (
     AnnotationInputProblemsError,
     AnnotationMayHaveTakenEffectError,
 )
-from airflow_provider_annotation.status import ProjectStatus  # noqa: F401 - re-exported (its home moved)
 from airflow_provider_annotation.validation import (
     Problems,
     check_plain_json,
@@ -73,7 +72,6 @@ __all__ = [
     "AnnotationRequestResult",
     "CreatedProject",
     "DataType",
-    "ProjectStatus",
     "SetupInputError",
     "annotation_request_body",
     "check_api_version",

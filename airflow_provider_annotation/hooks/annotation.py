@@ -93,7 +93,6 @@ from airflow_provider_annotation.project import (
     AnnotationRequestResult,
     CreatedProject,
     DataType,
-    ProjectStatus,
     SetupInputError,
     annotation_request_body,
     check_annotation_request,
@@ -112,6 +111,7 @@ from airflow_provider_annotation.project import (
     with_api_version_hint,
     workflow_for_api,
 )
+from airflow_provider_annotation.status import ProjectStatus
 from airflow_provider_annotation.version_compat import AIRFLOW_V_3_2_PLUS, aget_connection
 from airflow_provider_annotation.workflow import create_workflow_body, describe_value, to_project_id
 
