@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -111,7 +111,7 @@ def event_message(err: BaseException) -> str:
     return scrub(f"{type(err).__name__}: {err}", limit=MESSAGE_CHARS)
 
 
-def unexpected_event(event: Any, statuses: Iterable[str], source: str) -> str | None:
+def unexpected_event(event: Any, statuses: Collection[str], source: str) -> str | None:
     """Why `event` is not one `source` (a trigger of ours) sends, or None: a dict whose ``status``
     is one of `statuses`. The sensor and every deferring operator check their event this way; the
     message quotes the event scrubbed and cut, as any text that may hold a server's words."""
