@@ -23,7 +23,7 @@ from airflow_provider_annotation.exceptions import (
 )
 from airflow_provider_annotation.paging import project_key
 from airflow_provider_annotation.redaction import scrub
-from airflow_provider_annotation.validation import is_long
+from airflow_provider_annotation.validation import MAX_LONG, MIN_LONG, is_long
 
 __all__ = [
     "MAX_TASK_ID_CHARS",
@@ -37,6 +37,7 @@ __all__ = [
     "read_object",
     "read_page",
     "read_task",
+    "read_tasks",
 ]
 
 #: The most characters of a task id in an answer: ids are longs as digit strings, with room to spare.
@@ -148,6 +149,32 @@ def read_task(
             created=False,
         )
     return task
+
+
+def read_tasks(items: list[Any], endpoint: Endpoint, request_id: str | None) -> list[dict[str, Any]]:
+    """`read_task` for each task of a listing page, in order, with the same results and errors.
+
+    A page holds a hundred tasks and a wait reads pages every interval, so a task already in the
+    form `read_task` leaves it in (a dict whose only id is ``id``, a string of ASCII digits, and
+    whose status is a long) is checked here in a few comparisons; any other goes through
+    `read_task` itself, which converts it or raises the error naming what is wrong."""
+    checked: list[dict[str, Any]] = []
+    keep = checked.append
+    for task in items:
+        if type(task) is dict and "taskId" not in task:
+            found, status = task.get("id"), task.get("status")
+            if (
+                type(found) is str
+                and found.isascii()
+                and found.isdigit()
+                and len(found) <= MAX_TASK_ID_CHARS
+                and type(status) is int
+                and MIN_LONG <= status <= MAX_LONG
+            ):
+                keep(task)
+                continue
+        keep(read_task(task, endpoint, request_id))
+    return checked
 
 
 def read_annotation_result(data: Any, request_id: str | None) -> AnnotationRequestResult:

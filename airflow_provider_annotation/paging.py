@@ -93,7 +93,19 @@ class Pager:
         return items
 
     def _check_new(self, items: list[Any]) -> None:
-        """Record the page's ids; an item without an id, or one seen before, is malformed."""
+        """Record the page's ids; an item without an id, or one seen before, is malformed.
+
+        A page of dicts with distinct new ids (every well-formed page) is settled with set
+        operations, once for the page; any other goes item by item, to name what is wrong."""
+        if all(type(item) is dict for item in items):
+            ids = [self._key(item) for item in items]
+            try:
+                new = set(ids)
+            except TypeError:  # an unhashable id: named below
+                new = None
+            if new is not None and None not in new and len(new) == len(ids) and self._seen.isdisjoint(new):
+                self._seen |= new
+                return
         repeated: list[Any] = []
         for item in items:
             item_id = self._key(item) if isinstance(item, Mapping) else None

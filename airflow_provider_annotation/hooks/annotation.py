@@ -23,6 +23,7 @@ import tenacity
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_annotation.advice import advice_for
+from airflow_provider_annotation.answers import read_tasks
 from airflow_provider_annotation.batch import read_send_answer, read_send_status, to_batch_id
 from airflow_provider_annotation.codes import PlatformCode
 from airflow_provider_annotation.datasets import (
@@ -942,7 +943,7 @@ def _tasks_page(
 
 def _read_tasks_page(data: Any, request_id: str | None, _secrets: tuple[str, ...]) -> dict[str, Any]:
     page = read_page(data, PROJECT_TASKS, request_id)
-    page["data"] = [read_task(item, PROJECT_TASKS, request_id) for item in page["data"]]
+    page["data"] = read_tasks(page["data"], PROJECT_TASKS, request_id)
     return page
 
 
