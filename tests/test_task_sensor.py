@@ -248,7 +248,25 @@ def test_deferring_hands_the_trigger_an_absolute_deadline(emulator: Emulator, mo
         "page_threshold": 3,
         "annotation_conn_id": "defer_a",
     }
+    assert trig.share_polls is True  # the default: shared, and not written to the serialized form
     assert emulator.requests == []
+
+
+def test_a_sensor_made_with_share_polls_false_defers_a_trigger_that_polls_alone(
+    emulator: Emulator, monkeypatch
+) -> None:
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    from airflow_provider_annotation.triggers.annotation import AnnotationTaskTrigger
+
+    s = sensor(
+        set_conn(monkeypatch, "defer_alone", emulator.url), "7", '["1"]', deferrable=True, share_polls=False
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        s.execute({})
+    classpath, kwargs = deferred.value.trigger.serialize()
+    assert kwargs["share_polls"] is False
+    assert AnnotationTaskTrigger(**kwargs).share_polls is False  # as the triggerer rebuilds it
 
 
 @pytest.mark.parametrize(("count", "per_task"), [(20, True), (21, False)])

@@ -114,6 +114,8 @@ class AnnotationTaskSensor(AnnotationHookMixin, BaseSensorOperator):
     :param page_threshold: above this many tasks, page ``/project/tasks`` instead of one
         ``/task/get`` per task.
     :param annotation_conn_id: the Airflow connection holding the access-key pair.
+    :param share_polls: deferred, read through the one shared poll of this connection and project
+        in the triggerer (`triggers.shared_poll`); False polls on its own.
     """
 
     template_fields: Sequence[str] = ("project_id", "task_ids", "annotation_conn_id")
@@ -132,9 +134,11 @@ class AnnotationTaskSensor(AnnotationHookMixin, BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         page_threshold: int = DEFAULT_PAGE_THRESHOLD,
         annotation_conn_id: str = "annotation_default",
+        share_polls: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.share_polls = share_polls
         self.project_id = project_id
         self.task_ids = task_ids
         self.success_statuses = success_statuses
@@ -203,6 +207,7 @@ class AnnotationTaskSensor(AnnotationHookMixin, BaseSensorOperator):
             error_fails=wait.error_fails,
             page_threshold=self.page_threshold,
             annotation_conn_id=self.annotation_conn_id,
+            share_polls=bool(self.share_polls),
         )
         self.log.info(
             "Deferring: waiting for %d task(s) of project %s on the triggerer (every %s, up to %s)",
