@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     # import it, so pure tests run without the extra.
     from airflow_provider_annotation.testing import Emulator
 
-__all__ = ["AIRFLOW", "AK", "SK", "connection_json"]
-
 # Property tests check behaviour, not speed: no per-example deadline, so a loaded CI machine cannot
 # turn a slow example into a failure. Examples stay at hypothesis' default count.
 settings.register_profile("annotation", deadline=None)

@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_annotation.testing import Emulator, Fault
 from airflow_provider_annotation.triggers import shared_poll
 from airflow_provider_annotation.triggers.annotation import AnnotationBatchTrigger, AnnotationTaskTrigger
-from tests._waiting import make_tasks, set_conn
+from tests.helpers import make_tasks, set_conn
 
 LIMIT_S = 20.0
 
